@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/** The `mpi4ts` command: run | info | --version | --help. */
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { runCommand } from './run.js';
+import { infoCommand } from './info.js';
+
+const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
+
+Usage:
+  mpi4ts run -n N [options] script.ts [args...]   start N ranks of a program
+  mpi4ts info                                     versions, transports, environment
+  mpi4ts --version
+
+Run "mpi4ts run --help" for the options of run.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'info':
+      return infoCommand(rest);
+    case '--version':
+    case '-V':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"; commands are run, info (see mpi4ts --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  if (err instanceof UsageError || (err instanceof Error && (err as { code?: string }).code?.startsWith('MPI4TS'))) {
+    process.stderr.write(`mpi4ts: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`mpi4ts: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,161 @@
+/**
+ * The communicator (MPI 4.0 chapter 7): a group of ranks and a matching space
+ * of their own. This class is the public face; each method checks its
+ * arguments and hands off to the p2p engine or a collective algorithm.
+ */
+import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.js';
+import { MPIError } from '../errors.js';
+import type { RawBuffer } from '../codec/index.js';
+import { Request, Status } from '../p2p/index.js';
+import { checkBuffer, checkDest, checkRecvTag, checkSendTag, checkSource } from './validate.js';
+import type { World } from './world.js';
+
+export interface CommInit {
+  world: World;
+  /** World rank of each member, indexed by rank in this communicator. */
+  group: readonly number[];
+  /** Matching context of point-to-point traffic; collectives use context + 1. */
+  context: number;
+}
+
+export class Comm {
+  readonly rank: number;
+  readonly size: number;
+  /** @internal */ readonly world: World;
+  /** @internal */ readonly group: readonly number[];
+  /** @internal */ readonly context: number;
+  private freed = false;
+
+  constructor(init: CommInit) {
+    this.world = init.world;
+    this.group = init.group;
+    this.context = init.context;
+    this.size = init.group.length;
+    this.rank = init.group.indexOf(init.world.rank);
+  }
+
+  /** Matching context of this communicator's collective traffic: no user tag can reach it. */
+  get collContext(): number {
+    return this.context + 1;
+  }
+
+  /** @internal Throws if the communicator was freed. */
+  checkUsable(call: string): void {
+    if (this.freed) throw new MPIError('ERR_COMM', `${call}: this communicator was freed`);
+  }
+
+  /** @internal */
+  markFreed(): void {
+    this.freed = true;
+  }
+
+  // ---- point-to-point (MPI 4.0 chapter 3) ----
+
+  /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
+  send(value: unknown, dest: number, tag = 0): Promise<void> {
+    return settle(() => this.isend(value, dest, tag));
+  }
+
+  /** Synchronous send (MPI_Ssend): resolves once the receiver has matched it. */
+  ssend(value: unknown, dest: number, tag = 0): Promise<void> {
+    return settle(() => this.issend(value, dest, tag));
+  }
+
+  /** Nonblocking standard send (MPI_Isend). */
+  isend(value: unknown, dest: number, tag = 0): Request<void> {
+    return this.startSend('isend', value, dest, tag, false);
+  }
+
+  /** Nonblocking synchronous send (MPI_Issend). */
+  issend(value: unknown, dest: number, tag = 0): Request<void> {
+    return this.startSend('issend', value, dest, tag, true);
+  }
+
+  /** Receives a value (MPI_Recv); fills `status` when given. */
+  async recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
+    return (await this.irecv<T>(source, tag).wait(status)) as T;
+  }
+
+  /** Receives raw bytes into `buf` (MPI_Recv on a buffer); too small a buffer is MPI_ERR_TRUNCATE. */
+  async recvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<B> {
+    return this.irecvInto(buf, source, tag).wait(status);
+  }
+
+  /** Nonblocking receive (MPI_Irecv). Receives match in the order they are posted. */
+  irecv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
+    return this.startRecv('irecv', null, source, tag) as Request<T>;
+  }
+
+  /** Nonblocking receive into a caller-owned buffer. */
+  irecvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<B> {
+    checkBuffer(buf, 'irecvInto: buf');
+    return this.startRecv('irecvInto', buf, source, tag) as Request<B>;
+  }
+
+  /** Sends and receives at once (MPI_Sendrecv), safe against the exchange deadlock. */
+  async sendrecv<T = unknown>(value: unknown, dest: number, sendtag = 0,
+    source: number = ANY_SOURCE, recvtag: number = ANY_TAG, status?: Status): Promise<T> {
+    const receive = this.irecv<T>(source, recvtag);
+    const send = this.isend(value, dest, sendtag);
+    const [received] = await Promise.all([receive.wait(status), send.wait()]);
+    return received as T;
+  }
+
+  /** Waits for a matching message without receiving it (MPI_Probe). */
+  async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<Status> {
+    this.checkUsable('probe');
+    checkSource(source, this.size);
+    checkRecvTag(tag);
+    const found = await this.world.engine.probe(this.context, source, this.worldRankOf(source), tag);
+    return status === undefined ? found : status.assign(found);
+  }
+
+  /**
+   * Is a matching message waiting? (MPI_Iprobe) Synchronous, like mpi4py: it
+   * sees what has arrived by the last turn of the event loop, so a polling
+   * loop must await something (a timer, a receive) between calls.
+   */
+  iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): boolean {
+    this.checkUsable('iprobe');
+    checkSource(source, this.size);
+    checkRecvTag(tag);
+    return this.world.engine.iprobe(this.context, source, tag, status);
+  }
+
+  /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
+  abort(code = 1): Promise<never> {
+    const exitCode = Number.isInteger(code) && code >= 0 && code <= 255 ? code : 1;
+    const message = `rank ${this.world.rank} called abort(${code})`;
+    return this.world.bootstrap.abort(exitCode, message).then(() => process.exit(exitCode));
+  }
+
+  // ---- internals ----
+
+  /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
+  worldRankOf(rank: number): number {
+    return rank >= 0 ? this.group[rank]! : rank === PROC_NULL ? PROC_NULL : -1;
+  }
+
+  private startSend(call: string, value: unknown, dest: number, tag: number, sync: boolean): Request<void> {
+    this.checkUsable(call);
+    checkDest(dest, this.size, `${call}: dest`);
+    checkSendTag(tag, `${call}: tag`);
+    return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync);
+  }
+
+  private startRecv(call: string, buf: RawBuffer | null, source: number, tag: number): Request<unknown> {
+    this.checkUsable(call);
+    checkSource(source, this.size, `${call}: source`);
+    checkRecvTag(tag, `${call}: tag`);
+    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, buf);
+  }
+}
+
+/** A request as a promise, turning a synchronous throw into a rejection. */
+function settle(start: () => Request<void>): Promise<void> {
+  try {
+    return start().wait();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

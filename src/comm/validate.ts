@@ -1,0 +1,49 @@
+/** Argument checks shared by every Comm call; messages name argument, value and range. */
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from '../constants.js';
+import { MPIError } from '../errors.js';
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
+}
+
+function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** dest of a send: 0..size-1 or PROC_NULL. */
+export function checkDest(dest: unknown, size: number, what = 'dest'): number {
+  if (isInt(dest) && ((dest >= 0 && dest < size) || dest === PROC_NULL)) return dest;
+  throw new MPIError('ERR_RANK', `${what} ${show(dest)} is out of range for a communicator of size ${size} (0..${size - 1}, or PROC_NULL)`);
+}
+
+/** source of a receive: 0..size-1, ANY_SOURCE or PROC_NULL. */
+export function checkSource(source: unknown, size: number, what = 'source'): number {
+  if (isInt(source) && ((source >= 0 && source < size) || source === PROC_NULL || source === ANY_SOURCE)) return source;
+  throw new MPIError('ERR_RANK', `${what} ${show(source)} is out of range for a communicator of size ${size} (0..${size - 1}, ANY_SOURCE or PROC_NULL)`);
+}
+
+/** tag of a send: 0..TAG_UB. */
+export function checkSendTag(tag: unknown, what = 'tag'): number {
+  if (isInt(tag) && tag >= 0 && tag <= TAG_UB) return tag;
+  throw new MPIError('ERR_TAG', `${what} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB})`);
+}
+
+/** tag of a receive or probe: 0..TAG_UB or ANY_TAG. */
+export function checkRecvTag(tag: unknown, what = 'tag'): number {
+  if (isInt(tag) && ((tag >= 0 && tag <= TAG_UB) || tag === ANY_TAG)) return tag;
+  throw new MPIError('ERR_TAG', `${what} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB}, or ANY_TAG)`);
+}
+
+/** root of a collective: 0..size-1. */
+export function checkRoot(root: unknown, size: number): number {
+  if (isInt(root) && root >= 0 && root < size) return root;
+  throw new MPIError('ERR_ROOT', `root ${show(root)} is out of range for a communicator of size ${size} (0..${size - 1})`);
+}
+
+export function checkBuffer(buf: unknown, what = 'buf'): void {
+  if (ArrayBuffer.isView(buf) || buf instanceof ArrayBuffer) return;
+  const kind = buf === null ? 'null' : typeof buf === 'object' ? (buf.constructor?.name ?? 'object') : typeof buf;
+  throw new TypeError(`${what} must be a typed array, DataView, ArrayBuffer or Buffer, got ${kind}`);
+}

@@ -1,0 +1,86 @@
+/**
+ * Start-up and shut-down of the process's MPI world: picks the bootstrap,
+ * opens the listeners, exchanges addresses, and wires transport, matching
+ * engine and progress engine together. Finalisation runs by itself when the
+ * program's work is done (`beforeExit`), or when `finalize()` is awaited.
+ */
+import { availableParallelism } from 'node:os';
+import { debuglog } from 'node:util';
+import { P2PEngine } from '../p2p/index.js';
+import { detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
+import { SocketTransport, type PeerAddress } from '../transport/index.js';
+
+const debug = debuglog('mpi4ts');
+
+/** Largest message a peer may announce; Buffers cannot be larger. */
+const MAX_MESSAGE_BYTES = 2 ** 32;
+
+export interface World {
+  readonly bootstrap: Bootstrap;
+  readonly engine: P2PEngine;
+  readonly transport: SocketTransport;
+  readonly progress: Progress;
+  readonly options: RuntimeOptions;
+  readonly rank: number;
+  readonly size: number;
+  readonly table: readonly PeerAddress[];
+  readonly hostId: string;
+  readonly processorName: string;
+  state: 'running' | 'finalizing' | 'finalized';
+  finalize(): Promise<void>;
+}
+
+export async function initWorld(): Promise<World> {
+  const options = readOptions();
+  const bootstrap = await detectBootstrap();
+  const { rank, size } = bootstrap;
+  const hostId = hostIdentity();
+  const progress = new Progress({ pollMicros: options.pollMicros });
+  const engine = new P2PEngine(rank, progress, { eagerThreshold: options.eagerLimit });
+  const transport = new SocketTransport({
+    rank, size, key: bootstrap.key, sink: engine,
+    limits: { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES },
+    forceTcp: options.forceTcp,
+    bindHost: bootstrap.advertiseHost,
+    portRange: options.portRange,
+    unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${bootstrap.key.subarray(0, 6).toString('hex')}-${rank}` : '',
+  });
+  engine.attach(transport);
+  const listening = size > 1 ? await transport.listen() : { tcpPort: 0, unixPath: '' };
+  const me: PeerAddress = {
+    rank, host: processorName(), hostId, tcpHost: bootstrap.advertiseHost,
+    tcpPort: listening.tcpPort, unixPath: listening.unixPath, pid: process.pid,
+  };
+  const table = await bootstrap.exchange(me);
+  transport.setPeers(table, hostId);
+  // More ranks than cores on this host: spinning would steal the cores the others need.
+  const ranksHere = table.filter((p) => p.hostId === hostId).length;
+  const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;
+  progress.setPollMicros(spin);
+  debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, ranksHere, spin);
+
+  const world: World = {
+    bootstrap, engine, transport, progress, options, rank, size, table, hostId,
+    processorName: me.host,
+    state: 'running',
+    finalize: () => finalizeWorld(world),
+  };
+  process.on('beforeExit', () => {
+    if (world.state === 'running') void world.finalize();
+  });
+  return world;
+}
+
+let finalizing: Promise<void> | null = null;
+
+async function finalizeWorld(world: World): Promise<void> {
+  if (finalizing !== null) return finalizing;
+  world.state = 'finalizing';
+  finalizing = (async () => {
+    await world.bootstrap.finalize();
+    await world.transport.close();
+    world.bootstrap.close();
+    world.state = 'finalized';
+  })();
+  return finalizing;
+}

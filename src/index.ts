@@ -1,0 +1,63 @@
+/**
+ * mpi4ts: MPI for TypeScript. Importing this module initialises the runtime
+ * (top-level await), as `from mpi4py import MPI` does: afterwards
+ * `COMM_WORLD.rank` and `.size` are valid. See API.md for the contract.
+ */
+import { Comm, initWorld } from './comm/index.js';
+import { performance } from 'node:perf_hooks';
+
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './constants.js';
+export { MPIError, TruncationError, JobError, ErrorClass } from './errors.js';
+export { Request, Status } from './p2p/index.js';
+export type { TestResult } from './p2p/index.js';
+export { Comm } from './comm/index.js';
+export { VERSION } from './version.js';
+
+const world = await initWorld();
+
+/** All ranks of the job. */
+export const COMM_WORLD = new Comm({ world, group: world.table.map((p) => p.rank), context: 0 });
+/** This rank alone. */
+export const COMM_SELF = new Comm({ world, group: [world.rank], context: 2 });
+
+/** The name of the host this rank runs on (MPI_Get_processor_name). */
+export function getProcessorName(): string {
+  return world.processorName;
+}
+
+/** Seconds from a monotonic clock (MPI_Wtime). */
+export function wtime(): number {
+  return performance.now() / 1000;
+}
+
+/** Resolution of wtime() in seconds (MPI_Wtick). */
+export function wtick(): number {
+  return 1e-9;
+}
+
+export function isInitialized(): boolean {
+  return true;
+}
+
+export function isFinalized(): boolean {
+  return world.state === 'finalized';
+}
+
+/**
+ * Finalises explicitly (MPI_Finalize). Optional: it also happens by itself
+ * when the program's work is done. Waits for every rank to get here.
+ */
+export function finalize(): Promise<void> {
+  return world.finalize();
+}
+
+/** Which launcher started this process and how peers are reached (for `mpi4ts info`). */
+export function runtimeInfo(): { bootstrap: string; rank: number; size: number; host: string; transports: string[] } {
+  return {
+    bootstrap: world.bootstrap.name,
+    rank: world.rank,
+    size: world.size,
+    host: world.processorName,
+    transports: world.table.map((p) => world.transport.kindTo(p.rank)),
+  };
+}

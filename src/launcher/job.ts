@@ -1,0 +1,164 @@
+/**
+ * One run of `mpi4ts run`: starts every rank, forwards their output, serves
+ * the control connection, and ends the job as mpiexec does: 0 when every
+ * rank exits 0; otherwise the first failing rank's code, after every other
+ * rank has been stopped, with a line saying which rank failed and how.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { ControlServer } from './control-server.js';
+import { forwardLines } from './output.js';
+import type { RankExit, RankProcess, Starter } from './starter.js';
+
+export interface Placement {
+  rank: number;
+  host: string;
+}
+
+export interface JobOptions {
+  /** Where each rank runs, in rank order. */
+  placements: Placement[];
+  command: string[];
+  cwd: string;
+  /** Extra environment for every rank (-x, --env). */
+  env: Record<string, string>;
+  tagOutput: boolean;
+  timeoutSeconds: number | null;
+  /** The starter for a host. */
+  starterFor(host: string): Starter;
+  /** Address the control server listens on, and the one ranks dial. */
+  controlBind: string;
+  controlAdvertise: string;
+  /** Seconds between the polite stop signal and SIGKILL. */
+  killGraceSeconds?: number;
+}
+
+interface Failure {
+  code: number;
+  message: string;
+}
+
+export class Job {
+  private readonly ranks: RankProcess[] = [];
+  private readonly alive = new Set<number>();
+  private failure: Failure | null = null;
+  private stopping = false;
+  private control: ControlServer | null = null;
+
+  constructor(private readonly opts: JobOptions) {}
+
+  /** Runs the job to the end; resolves with the launcher's exit code. */
+  async run(): Promise<number> {
+    const size = this.opts.placements.length;
+    const key = randomBytes(32);
+    const control = new ControlServer(size, key, {
+      onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`),
+      onRejected: (reason) => {
+        if (process.env.NODE_DEBUG?.includes('mpi4ts')) process.stderr.write(`mpi4ts: control: ${reason}\n`);
+      },
+    });
+    this.control = control;
+    const port = await control.listen(this.opts.controlBind);
+    const endOfSignals = this.trapSignals();
+    const timer = this.armTimeout();
+    const forwarding: Promise<void>[] = [];
+    const exits: Promise<void>[] = [];
+    for (const placement of this.opts.placements) {
+      const child = this.startRank(placement, size, key, port);
+      forwarding.push(forwardLines(child.stdout, process.stdout, this.prefix(child.rank)));
+      forwarding.push(forwardLines(child.stderr, process.stderr, this.prefix(child.rank)));
+      exits.push(child.exited.then((exit) => this.onExit(child, exit)));
+    }
+    await Promise.all(exits);
+    // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
+    await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (timer !== null) clearTimeout(timer);
+    endOfSignals();
+    control.close();
+    return this.failure?.code ?? 0;
+  }
+
+  private startRank(placement: Placement, size: number, key: Buffer, port: number): RankProcess {
+    const env: Record<string, string> = {
+      ...this.opts.env,
+      MPI4TS_RANK: String(placement.rank),
+      MPI4TS_SIZE: String(size),
+      MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${port}`,
+      MPI4TS_JOB_KEY: key.toString('hex'),
+    };
+    const starter = this.opts.starterFor(placement.host);
+    const child = starter.start({ rank: placement.rank, host: placement.host, command: this.opts.command, env, cwd: this.opts.cwd },
+      placement.rank === 0);
+    this.ranks.push(child);
+    this.alive.add(child.rank);
+    if (child.stdin !== null) {
+      child.stdin.on('error', () => {});
+      process.stdin.pipe(child.stdin);
+    }
+    return child;
+  }
+
+  private onExit(child: RankProcess, exit: RankExit): void {
+    this.alive.delete(child.rank);
+    if (exit.code === 0) {
+      this.control?.rankExitedCleanly(child.rank);
+      return;
+    }
+    if (this.stopping) return;
+    const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
+    if (exit.signal !== null) {
+      const number = osConstants.signals[exit.signal] ?? 0;
+      this.fail(128 + number, `mpi4ts: ${where} was killed by signal ${exit.signal}; stopping the job`);
+    } else {
+      this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`);
+    }
+  }
+
+  /** Records the first failure and stops every rank still running. */
+  private fail(code: number, message: string): void {
+    if (this.failure === null) {
+      this.failure = { code: code === 0 ? 1 : code, message };
+      process.stderr.write(`${message}\n`);
+    }
+    this.stopAll();
+  }
+
+  private stopAll(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const child of this.ranks) if (this.alive.has(child.rank)) child.kill('SIGTERM');
+    const grace = (this.opts.killGraceSeconds ?? 3) * 1000;
+    setTimeout(() => {
+      // SIGKILL the groups even of ranks that exited: something they started may linger.
+      for (const child of this.ranks) child.kill('SIGKILL');
+    }, grace).unref();
+  }
+
+  private armTimeout(): NodeJS.Timeout | null {
+    const seconds = this.opts.timeoutSeconds;
+    if (seconds === null) return null;
+    const timer = setTimeout(() => {
+      this.fail(124, `mpi4ts: the job did not finish within ${seconds} s (--timeout); stopping ${this.alive.size} rank(s)`);
+    }, seconds * 1000);
+    timer.unref();
+    return timer;
+  }
+
+  private trapSignals(): () => void {
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+      const handler = (): void => {
+        const number = osConstants.signals[signal];
+        this.fail(128 + number, `mpi4ts: interrupted by ${signal}; stopping ${this.alive.size} rank(s)`);
+      };
+      process.on(signal, handler);
+      return [signal, handler] as const;
+    });
+    return () => {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    };
+  }
+
+  private prefix(rank: number): string {
+    return this.opts.tagOutput ? `[${rank}] ` : '';
+  }
+}

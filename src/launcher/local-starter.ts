@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import type { RankExit, RankProcess, RankSpec, Starter } from './starter.js';
+
+/**
+ * Starts ranks on this machine. Each rank leads its own process group, so a
+ * stop signal reaches whatever the rank started too, and Ctrl-C at the
+ * terminal reaches only the launcher, which then stops the job in order.
+ */
+export class LocalStarter implements Starter {
+  start(spec: RankSpec, withStdin: boolean): RankProcess {
+    const [program, ...args] = spec.command;
+    const child = spawn(program!, args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const exited = new Promise<RankExit>((resolve) => {
+      child.once('error', () => resolve({ code: 127, signal: null }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    return {
+      rank: spec.rank,
+      host: spec.host,
+      pid: child.pid,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      stdin: child.stdin,
+      exited,
+      kill(signal) {
+        if (child.pid === undefined) return;
+        try {
+          // The whole group: the rank may be gone while something it started is not.
+          process.kill(-child.pid, signal);
+        } catch {
+          // Nothing left in the group.
+        }
+      },
+    };
+  }
+}

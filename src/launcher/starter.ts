@@ -1,0 +1,37 @@
+/**
+ * How a rank's process is started. The launcher plans ranks, then asks a
+ * starter for each: locally with child_process.spawn, remotely over ssh.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface RankSpec {
+  rank: number;
+  /** Host the rank runs on, as named in the host list ('localhost' for local ranks). */
+  host: string;
+  /** Program and arguments, e.g. [node, --import, tsx, app.ts, ...]. */
+  command: string[];
+  /** Variables to set on top of the inherited environment. */
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface RankExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RankProcess {
+  readonly rank: number;
+  readonly host: string;
+  readonly pid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable | null;
+  readonly exited: Promise<RankExit>;
+  /** Signals the rank (and whatever it started). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface Starter {
+  start(spec: RankSpec, withStdin: boolean): RankProcess;
+}

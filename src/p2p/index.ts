@@ -1,0 +1,6 @@
+export { P2PEngine } from './engine.js';
+export type { EngineOptions } from './engine.js';
+export { Request } from './request.js';
+export type { TestResult } from './request.js';
+export { Status } from './status.js';
+export { MatchQueues, envelopeMatches } from './matching.js';

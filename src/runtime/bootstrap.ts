@@ -1,0 +1,25 @@
+/**
+ * The bootstrap: who am I, how many are we, and how to reach every peer
+ * (DESIGN.md "Start-up"). One implementation per launcher; everything above
+ * it is the same whichever started the job.
+ */
+import type { PeerAddress } from '../transport/transport.js';
+
+export interface Bootstrap {
+  /** Which launcher started this process, for `mpi4ts info`. */
+  readonly name: string;
+  readonly rank: number;
+  readonly size: number;
+  /** The job key every peer connection proves. */
+  readonly key: Buffer;
+  /** An address of this host that peers can reach, for the TCP listener. */
+  readonly advertiseHost: string;
+  /** Publishes this rank's address and resolves with every rank's, in rank order. */
+  exchange(me: PeerAddress): Promise<PeerAddress[]>;
+  /** Waits until every rank is done (the collective part of MPI_Finalize). */
+  finalize(): Promise<void>;
+  /** Asks the launcher to end the whole job with `code`. */
+  abort(code: number, message: string): Promise<void>;
+  /** Drops whatever the bootstrap still holds open. */
+  close(): void;
+}

@@ -1,0 +1,14 @@
+/** Chooses the bootstrap from the environment the process was started in. */
+import type { Bootstrap } from './bootstrap.js';
+import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
+import { SingletonBootstrap } from './singleton.js';
+
+export async function detectBootstrap(env: NodeJS.ProcessEnv = process.env): Promise<Bootstrap> {
+  const launched = launcherEnvironment(env);
+  if (launched !== null) {
+    const boot = new LauncherBootstrap(launched);
+    await boot.connect();
+    return boot;
+  }
+  return new SingletonBootstrap();
+}

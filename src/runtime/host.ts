@@ -1,0 +1,27 @@
+/** Who this host is, for choosing same-host transports. */
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+
+function readOr(read: () => string, fallback: string): string {
+  try {
+    return read().trim();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Two ranks may share a Unix socket or memory only on the same kernel and in
+ * the same network namespace (abstract sockets are per namespace), so the id
+ * covers boot id, namespace and host name.
+ */
+export function hostIdentity(): string {
+  const boot = readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'), 'no-boot-id');
+  const netns = readOr(() => readlinkSync('/proc/self/ns/net'), 'no-netns');
+  return createHash('sha256').update(`${boot}|${netns}|${hostname()}`).digest('hex').slice(0, 16);
+}
+
+export function processorName(): string {
+  return hostname();
+}

@@ -1,0 +1,61 @@
+/**
+ * Tunables, each read from an `MPI4TS_*` environment variable (documented in
+ * README "Tuning"). Bad values are errors that name the variable.
+ */
+import { JobError } from '../errors.js';
+
+export interface RuntimeOptions {
+  /** Messages up to this many bytes go eagerly; larger ones by rendezvous. */
+  eagerLimit: number;
+  /** Spin this long after the last activity before sleeping; 0 never spins. */
+  pollMicros: number;
+  /** Use TCP even between ranks of one host. */
+  forceTcp: boolean;
+  /** Port range for peer listeners, or null for any. */
+  portRange: [number, number] | null;
+}
+
+export const DEFAULT_EAGER_LIMIT = 64 * 1024;
+export const DEFAULT_POLL_MICROS = 10_000;
+
+export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
+  return {
+    eagerLimit: intOption(env, 'MPI4TS_EAGER_LIMIT', DEFAULT_EAGER_LIMIT, 0, 64 * 1024 * 1024),
+    pollMicros: intOption(env, 'MPI4TS_POLL_US', DEFAULT_POLL_MICROS, 0, 60_000_000),
+    forceTcp: transportOption(env),
+    portRange: portRangeOption(env),
+  };
+}
+
+function intOption(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new JobError(`${name}="${text}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function transportOption(env: NodeJS.ProcessEnv): boolean {
+  const text = env.MPI4TS_TRANSPORT ?? 'auto';
+  if (text === 'auto' || text === '') return false;
+  if (text === 'tcp') return true;
+  throw new JobError(`MPI4TS_TRANSPORT="${text}" must be "auto" or "tcp"`);
+}
+
+/** Parses "LO-HI"; shared with the launcher's --port-range. */
+export function parsePortRange(text: string, what: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  const lo = Number(match?.[1]);
+  const hi = Number(match?.[2]);
+  if (match === null || lo < 1 || hi > 65535 || lo > hi) {
+    throw new JobError(`${what} "${text}" must be LO-HI with 1 <= LO <= HI <= 65535`);
+  }
+  return [lo, hi];
+}
+
+function portRangeOption(env: NodeJS.ProcessEnv): [number, number] | null {
+  const text = env.MPI4TS_PORT_RANGE;
+  return text === undefined || text === '' ? null : parsePortRange(text, 'MPI4TS_PORT_RANGE');
+}

@@ -1,0 +1,121 @@
+/**
+ * Turns a byte stream into frames. Bytes arrive in chunks of any size; a
+ * header or payload may be split anywhere. Frames are handed up by synchronous
+ * callback (no microtask per frame).
+ */
+import { ProtocolError } from '../errors.js';
+import { decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
+
+export interface FrameHandler {
+  /**
+   * A whole frame. For EAGER frames `payload` may be a view into a chunk the
+   * reader got from the socket (`owned` false): copy it to keep it past the
+   * call only if you must mutate it; the chunk itself is not reused.
+   */
+  onFrame(header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
+  /**
+   * Where the payload of a DATA frame goes: a buffer of exactly `header.length`
+   * bytes registered when the CTS was sent. Throws if none is expected.
+   */
+  dataTarget(header: FrameHeader): Uint8Array;
+}
+
+export interface FrameReaderLimits {
+  /** Largest EAGER payload accepted. */
+  maxEagerBytes: number;
+  /** Largest RTS/DATA length accepted. */
+  maxMessageBytes: number;
+}
+
+export class FrameReader {
+  private readonly header = newHeader();
+  private readonly headerScratch = Buffer.allocUnsafe(HEADER_BYTES);
+  private headerFill = 0;
+  /** Payload being assembled across chunks, or null while reading a header. */
+  private payload: Uint8Array | null = null;
+  private payloadFill = 0;
+  private payloadOwned = false;
+
+  constructor(private readonly handler: FrameHandler, private readonly limits: FrameReaderLimits) {}
+
+  /** Feeds a chunk. Throws ProtocolError on a malformed frame; the connection must then be closed. */
+  push(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      offset = this.payload === null ? this.readHeader(chunk, offset) : this.readPayload(chunk, offset);
+    }
+  }
+
+  /** True when the stream ended cleanly between frames. */
+  get atFrameBoundary(): boolean {
+    return this.headerFill === 0 && this.payload === null;
+  }
+
+  private readHeader(chunk: Uint8Array, offset: number): number {
+    const available = chunk.length - offset;
+    if (this.headerFill === 0 && available >= HEADER_BYTES) {
+      this.parseHeader(chunk, offset);
+      return this.startPayload(chunk, offset + HEADER_BYTES);
+    }
+    const take = Math.min(HEADER_BYTES - this.headerFill, available);
+    this.headerScratch.set(chunk.subarray(offset, offset + take), this.headerFill);
+    this.headerFill += take;
+    if (this.headerFill < HEADER_BYTES) return offset + take;
+    this.headerFill = 0;
+    this.parseHeader(this.headerScratch, 0);
+    return this.startPayload(chunk, offset + take);
+  }
+
+  private parseHeader(buf: Uint8Array, offset: number): void {
+    const h = this.header;
+    // The limit depends on the kind, which the header holds: check the larger first, then narrow.
+    decodeHeader(buf, offset, h, this.limits.maxMessageBytes);
+    if (h.kind === FrameKind.EAGER && h.length > this.limits.maxEagerBytes) {
+      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
+    }
+  }
+
+  /** After a header: deliver a payload-less frame, or set up the payload. */
+  private startPayload(chunk: Uint8Array, offset: number): number {
+    const h = this.header;
+    if (!kindCarriesPayload(h.kind)) {
+      this.handler.onFrame(h, null, false);
+      return offset;
+    }
+    if (h.kind === FrameKind.DATA) {
+      const target = this.handler.dataTarget(h);
+      if (target.length !== h.length) {
+        throw new ProtocolError(`bad frame: DATA of ${h.length} bytes for a receive of ${target.length}`);
+      }
+      this.payload = target;
+      this.payloadOwned = true;
+    } else if (chunk.length - offset >= h.length) {
+      // The whole eager payload is in this chunk: hand up a view, no copy.
+      this.handler.onFrame(h, chunk.subarray(offset, offset + h.length), false);
+      return offset + h.length;
+    } else {
+      this.payload = new Uint8Array(h.length);
+      this.payloadOwned = true;
+    }
+    this.payloadFill = 0;
+    if (h.length === 0) return this.finishPayload(offset);
+    return offset;
+  }
+
+  private readPayload(chunk: Uint8Array, offset: number): number {
+    const payload = this.payload!;
+    const take = Math.min(payload.length - this.payloadFill, chunk.length - offset);
+    payload.set(chunk.subarray(offset, offset + take), this.payloadFill);
+    this.payloadFill += take;
+    if (this.payloadFill < payload.length) return offset + take;
+    return this.finishPayload(offset + take);
+  }
+
+  private finishPayload(offset: number): number {
+    const payload = this.payload!;
+    this.payload = null;
+    this.payloadFill = 0;
+    this.handler.onFrame(this.header, payload, this.payloadOwned);
+    return offset;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The wire frame: a fixed 32-byte little-endian header and, for kinds that
+ * carry one, a payload.
+ *
+ *   0 u8  version       4 u32 context     16 u32 rendezvous id
+ *   1 u8  kind          8 i32 source      20 u32 (reserved)
+ *   2 u8  payload type 12 i32 tag         24 u32 length, low 32 bits
+ *   3 u8  flags                           28 u32 length, high bits
+ *
+ * `length` is the payload length for EAGER and DATA frames and the announced
+ * message size for RTS frames (which carry no payload).
+ */
+import { ProtocolError } from '../errors.js';
+
+export const FRAME_VERSION = 1;
+export const HEADER_BYTES = 32;
+
+/** Frame kinds. Every switch over them is exhaustive. */
+export const FrameKind = {
+  /** A whole small message. */
+  EAGER: 1,
+  /** Ready-to-send: a large (or synchronous) message's envelope, no payload. */
+  RTS: 2,
+  /** Clear-to-send: the receiver matched an RTS and has room for the payload. */
+  CTS: 3,
+  /** The payload of a rendezvous message, after a CTS. */
+  DATA: 4,
+} as const;
+export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
+
+export function kindCarriesPayload(kind: FrameKindCode): boolean {
+  switch (kind) {
+    case FrameKind.EAGER:
+    case FrameKind.DATA:
+      return true;
+    case FrameKind.RTS:
+    case FrameKind.CTS:
+      return false;
+    default: {
+      const unknownKind: never = kind;
+      throw new ProtocolError(`unknown frame kind ${String(unknownKind)}`);
+    }
+  }
+}
+
+function isFrameKind(value: number): value is FrameKindCode {
+  return value >= FrameKind.EAGER && value <= FrameKind.DATA;
+}
+
+/** A decoded header. Readers reuse one object per connection: copy what you keep. */
+export interface FrameHeader {
+  kind: FrameKindCode;
+  payloadType: number;
+  flags: number;
+  context: number;
+  source: number;
+  tag: number;
+  rendezvousId: number;
+  length: number;
+}
+
+export function newHeader(): FrameHeader {
+  return { kind: FrameKind.EAGER, payloadType: 0, flags: 0, context: 0, source: 0, tag: 0, rendezvousId: 0, length: 0 };
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+export function encodeHeader(h: FrameHeader, out: Buffer = Buffer.allocUnsafe(HEADER_BYTES)): Buffer {
+  out[0] = FRAME_VERSION;
+  out[1] = h.kind;
+  out[2] = h.payloadType;
+  out[3] = h.flags;
+  out.writeUInt32LE(h.context, 4);
+  out.writeInt32LE(h.source, 8);
+  out.writeInt32LE(h.tag, 12);
+  out.writeUInt32LE(h.rendezvousId >>> 0, 16);
+  out.writeUInt32LE(0, 20);
+  out.writeUInt32LE(h.length % TWO_32, 24);
+  out.writeUInt32LE(Math.floor(h.length / TWO_32), 28);
+  return out;
+}
+
+/**
+ * Parses and validates a header in place. Throws ProtocolError for anything a
+ * well-behaved peer never sends, before anything is allocated for it.
+ */
+export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader, maxLength: number): FrameHeader {
+  const view = Buffer.from(buf.buffer, buf.byteOffset + offset, HEADER_BYTES);
+  const version = view[0]!;
+  if (version !== FRAME_VERSION) {
+    throw new ProtocolError(`bad frame: protocol version ${version}, expected ${FRAME_VERSION} (a different mpi4ts version, or not an mpi4ts peer)`);
+  }
+  const kind = view[1]!;
+  if (!isFrameKind(kind)) throw new ProtocolError(`bad frame: unknown kind ${kind}`);
+  const high = view.readUInt32LE(28);
+  const length = high * TWO_32 + view.readUInt32LE(24);
+  if (length > maxLength) {
+    throw new ProtocolError(`bad frame: length ${length} exceeds the limit of ${maxLength} bytes`);
+  }
+  into.kind = kind;
+  into.payloadType = view[2]!;
+  into.flags = view[3]!;
+  into.context = view.readUInt32LE(4);
+  into.source = view.readInt32LE(8);
+  into.tag = view.readInt32LE(12);
+  into.rendezvousId = view.readUInt32LE(16);
+  into.length = length;
+  return into;
+}

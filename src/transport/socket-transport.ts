@@ -1,0 +1,267 @@
+/**
+ * Frames over stream sockets: a Unix socket between ranks of one host, TCP
+ * otherwise (DESIGN.md "Transports"). Each rank sends only on the connection
+ * it opened to a peer and receives on the ones peers opened to it, so two
+ * ranks that connect at the same moment never race, and the frames of one
+ * sender reach the receiver in the order they were written (MPI's
+ * non-overtaking rule rests on this).
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { debuglog } from 'node:util';
+import { ProtocolError } from '../errors.js';
+import { clientHandshake, serverHandshake } from './auth.js';
+import { encodeHeader, type FrameHeader } from './frame.js';
+import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
+import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
+
+const debug = debuglog('mpi4ts');
+
+/** Above this many queued bytes a sender waits for the socket to drain. */
+export const WRITE_HIGH_WATER = 8 * 1024 * 1024;
+
+export interface SocketTransportOptions {
+  rank: number;
+  size: number;
+  key: Buffer;
+  sink: FrameSink;
+  limits: FrameReaderLimits;
+  /** Never use Unix sockets (tests and benchmarks of the TCP path). */
+  forceTcp: boolean;
+  /** Address to listen on for TCP. */
+  bindHost: string;
+  /** Inclusive port range to listen in, or null for any port. */
+  portRange: [number, number] | null;
+  /** Unix socket path to listen on, or '' for none. */
+  unixPath: string;
+}
+
+interface PendingWrite {
+  header: Buffer;
+  payload: Uint8Array | null;
+  onWritten: ((err?: Error | null) => void) | undefined;
+}
+
+/** The connection this rank opened to one peer, used only to send. */
+class OutgoingChannel {
+  socket: Socket | null = null;
+  ready = false;
+  failed: Error | null = null;
+  /** Frames written before the key handshake finished. */
+  readonly pending: PendingWrite[] = [];
+  pendingBytes = 0;
+  constructor(readonly kind: ChannelKind) {}
+}
+
+export class SocketTransport implements Transport {
+  private readonly outgoing = new Map<number, OutgoingChannel>();
+  private readonly incoming = new Set<Socket>();
+  private readonly servers: Server[] = [];
+  private peers: PeerAddress[] = [];
+  private myHostId = '';
+  private closing = false;
+
+  constructor(private readonly opts: SocketTransportOptions) {}
+
+  /** Opens the listeners; returns what to publish as this rank's address. */
+  async listen(): Promise<{ tcpPort: number; unixPath: string }> {
+    const tcpPort = await this.listenTcp();
+    let unixPath = '';
+    if (!this.opts.forceTcp && this.opts.unixPath !== '') {
+      try {
+        await this.listenOn(this.opts.unixPath);
+        unixPath = this.opts.unixPath;
+      } catch (err) {
+        debug('unix socket %s unavailable (%s); TCP only', this.opts.unixPath, (err as Error).message);
+      }
+    }
+    return { tcpPort, unixPath };
+  }
+
+  /** The address table of the whole job; needed before the first send. */
+  setPeers(peers: PeerAddress[], myHostId: string): void {
+    this.peers = peers;
+    this.myHostId = myHostId;
+  }
+
+  kindTo(dest: number): ChannelKind {
+    if (dest === this.opts.rank) return 'self';
+    const peer = this.peers[dest];
+    if (peer !== undefined && !this.opts.forceTcp && peer.unixPath !== '' && peer.hostId === this.myHostId) return 'unix';
+    return 'tcp';
+  }
+
+  send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
+    const channel = this.channelTo(dest);
+    const head = encodeHeader(header);
+    if (channel.failed !== null) {
+      onWritten?.(channel.failed);
+      return;
+    }
+    if (!channel.ready) {
+      channel.pending.push({ header: head, payload, onWritten });
+      channel.pendingBytes += head.length + (payload?.length ?? 0);
+      return;
+    }
+    writeFrame(channel.socket!, head, payload, onWritten);
+  }
+
+  queuedBytes(dest: number): number {
+    const channel = this.outgoing.get(dest);
+    if (channel === undefined) return 0;
+    return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
+  }
+
+  whenWritable(dest: number): Promise<void> {
+    const channel = this.outgoing.get(dest);
+    if (channel === undefined || this.queuedBytes(dest) < WRITE_HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (channel.failed !== null || this.queuedBytes(dest) < WRITE_HIGH_WATER) resolve();
+        else setTimeout(check, 1);
+      };
+      if (channel.socket !== null && channel.ready) channel.socket.once('drain', check);
+      else setTimeout(check, 1);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const server of this.servers) server.close();
+    const flushes: Promise<void>[] = [];
+    for (const channel of this.outgoing.values()) {
+      const socket = channel.socket;
+      if (socket === null || socket.destroyed) continue;
+      flushes.push(new Promise((resolve) => {
+        socket.once('close', () => resolve());
+        socket.end();
+      }));
+    }
+    await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 2000).unref())]);
+    for (const socket of this.incoming) socket.destroy();
+    for (const channel of this.outgoing.values()) channel.socket?.destroy();
+  }
+
+  private channelTo(dest: number): OutgoingChannel {
+    let channel = this.outgoing.get(dest);
+    if (channel === undefined) {
+      channel = new OutgoingChannel(this.kindTo(dest));
+      this.outgoing.set(dest, channel);
+      this.open(dest, channel);
+    }
+    return channel;
+  }
+
+  private open(dest: number, channel: OutgoingChannel): void {
+    const peer = this.peers[dest];
+    if (peer === undefined) throw new ProtocolError(`no address known for rank ${dest}`);
+    const socket = channel.kind === 'unix'
+      ? connect({ path: peer.unixPath })
+      : connect({ host: peer.tcpHost, port: peer.tcpPort, noDelay: true });
+    socket.unref();
+    channel.socket = socket;
+    const fail = (err: Error): void => {
+      if (channel.failed !== null) return;
+      channel.failed = err;
+      for (const w of channel.pending.splice(0)) w.onWritten?.(err);
+      if (!this.closing) this.opts.sink.onPeerLost(dest, err);
+    };
+    socket.once('connect', () => {
+      clientHandshake(socket, this.opts.key, this.opts.rank, dest).then(({ leftover }) => {
+        if (leftover.length > 0) debug('rank %d sent %d unexpected bytes after the handshake', dest, leftover.length);
+        channel.ready = true;
+        channel.pendingBytes = 0;
+        for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
+        // Nothing arrives on an outgoing channel after the handshake; keep reading only to see the close.
+        socket.on('data', () => {});
+      }, (err: Error) => {
+        socket.destroy();
+        fail(err);
+      });
+    });
+    socket.on('error', (err) => fail(new ProtocolError(`connection to rank ${dest} (${describe(peer, channel.kind)}) failed: ${err.message}`)));
+    socket.on('close', () => {
+      if (!this.closing) fail(new ProtocolError(`connection to rank ${dest} closed`));
+    });
+  }
+
+  private async listenTcp(): Promise<number> {
+    const range = this.opts.portRange;
+    if (range === null) return (await this.listenOn({ host: this.opts.bindHost, port: 0 })) as number;
+    let lastError: Error | null = null;
+    for (let port = range[0]; port <= range[1]; port++) {
+      try {
+        return (await this.listenOn({ host: this.opts.bindHost, port })) as number;
+      } catch (err) {
+        lastError = err as Error;
+      }
+    }
+    throw new ProtocolError(`no free port in --port-range ${range[0]}-${range[1]} on ${this.opts.bindHost}: ${lastError?.message ?? ''}`);
+  }
+
+  private listenOn(where: string | { host: string; port: number }): Promise<number | string> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const onListening = (): void => {
+        server.off('error', reject);
+        server.unref();
+        this.servers.push(server);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : String(address));
+      };
+      if (typeof where === 'string') server.listen(where, onListening);
+      else server.listen(where.port, where.host, onListening);
+    });
+  }
+
+  /** A peer connected: prove keys, then read its frames. Strangers are dropped. */
+  private accept(socket: Socket): void {
+    socket.unref();
+    this.incoming.add(socket);
+    socket.once('close', () => this.incoming.delete(socket));
+    socket.on('error', (err) => debug('incoming connection error: %s', err.message));
+    serverHandshake(socket, this.opts.key, this.opts.rank, this.opts.size).then(({ peerRank, leftover }) => {
+      this.readFrames(socket, peerRank, leftover);
+    }, (err: Error) => {
+      debug('dropped a connection from %s: %s', socket.remoteAddress ?? 'a local socket', err.message);
+      socket.destroy();
+    });
+  }
+
+  private readFrames(socket: Socket, from: number, leftover: Buffer): void {
+    const sink = this.opts.sink;
+    const reader = new FrameReader({
+      onFrame: (header, payload, owned) => sink.onFrame(from, header, payload, owned),
+      dataTarget: (header) => sink.dataTarget(from, header),
+    }, this.opts.limits);
+    const push = (chunk: Buffer): void => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        socket.destroy();
+        sink.onPeerLost(from, err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    socket.on('data', push);
+    socket.once('close', () => {
+      if (!this.closing && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
+    });
+    if (leftover.length > 0) push(leftover);
+  }
+}
+
+function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
+  if (payload === null || payload.length === 0) {
+    socket.write(header, onWritten);
+    return;
+  }
+  // Corked, the two writes leave as one writev.
+  socket.cork();
+  socket.write(header);
+  socket.write(payload, onWritten);
+  socket.uncork();
+}
+
+function describe(peer: PeerAddress, kind: ChannelKind): string {
+  return kind === 'unix' ? `unix socket on ${peer.host}` : `tcp ${peer.tcpHost}:${peer.tcpPort} on ${peer.host}`;
+}

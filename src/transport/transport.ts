@@ -1,0 +1,42 @@
+/**
+ * The transport interface: what the p2p layer needs from whatever carries its
+ * frames. It moves frames; it knows nothing of tags or matching.
+ */
+import type { FrameHeader } from './frame.js';
+
+/** How to reach a rank, as published at start-up. */
+export interface PeerAddress {
+  rank: number;
+  /** Host name, for people. */
+  host: string;
+  /** Identifies a host (and network namespace): equal ids may use a Unix socket. */
+  hostId: string;
+  tcpHost: string;
+  tcpPort: number;
+  /** Unix socket path (a leading NUL marks Linux's abstract namespace), or '' for none. */
+  unixPath: string;
+  pid: number;
+}
+
+/** What the transport delivers upward, by synchronous callback. */
+export interface FrameSink {
+  onFrame(from: number, header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
+  /** The buffer a DATA frame from `from` with this rendezvous id is written into. */
+  dataTarget(from: number, header: FrameHeader): Uint8Array;
+  /** A peer's connection failed or closed before the job finished. */
+  onPeerLost(rank: number, reason: Error): void;
+}
+
+export type ChannelKind = 'self' | 'unix' | 'tcp';
+
+export interface Transport {
+  /** Writes one frame to `dest`; `onWritten` runs once the payload may be reused. */
+  send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void;
+  /** Bytes accepted for `dest` but not yet handed to the kernel. */
+  queuedBytes(dest: number): number;
+  /** Resolves when the queue to `dest` has drained below the high-water mark. */
+  whenWritable(dest: number): Promise<void>;
+  kindTo(dest: number): ChannelKind;
+  /** Closes every channel gracefully, letting queued frames go out first. */
+  close(): Promise<void>;
+}
