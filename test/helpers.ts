@@ -1,0 +1,91 @@
+/**
+ * Test harness: runs real jobs through the real launcher (dist/cli/main.js),
+ * in real processes, and checks that none is left behind.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+export interface JobResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** A token passed to every rank as its last argument, to find stray processes. */
+  marker: string;
+  ms: number;
+}
+
+export interface JobRun {
+  /** Arguments for the script. */
+  args?: string[];
+  /** Options for `mpi4ts run` before the script. */
+  launcher?: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  /** Kill the launcher after this many ms (a test safety net, not a test of speed). */
+  killAfterMs?: number;
+  cwd?: string;
+  /** Called with the launcher process once started (to signal it). */
+  onStart?: (pid: number) => void;
+}
+
+/** `mpi4ts run -n np [launcher...] program [args...] <marker>` */
+export function mpirun(np: number, program: string, run: JobRun = {}): Promise<JobResult> {
+  const marker = `mpi4ts-test-${randomUUID()}`;
+  const argv = [CLI, 'run', '-n', String(np), ...(run.launcher ?? []), program, ...(run.args ?? []), marker];
+  return runNode(argv, run, marker);
+}
+
+/** `mpi4ts <argv...>` as a user types it. */
+export function mpi4ts(argv: string[], run: JobRun = {}): Promise<JobResult> {
+  return runNode([CLI, ...argv], run, '');
+}
+
+function runNode(argv: string[], run: JobRun, marker: string): Promise<JobResult> {
+  const started = Date.now();
+  const child = spawn(process.execPath, argv, {
+    cwd: run.cwd ?? ROOT,
+    env: { ...process.env, ...run.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (run.onStart !== undefined && child.pid !== undefined) run.onStart(child.pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stdin.on('error', () => {});
+  child.stdin.end(run.stdin ?? '');
+  const killer = setTimeout(() => child.kill('SIGKILL'), run.killAfterMs ?? 120_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, marker, ms: Date.now() - started });
+    });
+  });
+}
+
+/** Processes whose command line holds `marker`, after a moment for exits to settle. */
+export async function strays(marker: string, settleMs = 300): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+/** Path of a test program. */
+export function program(name: string): string {
+  return join(ROOT, 'test', 'programs', name);
+}
+
+export function example(name: string): string {
+  return join(ROOT, 'examples', name);
+}
+
+/** Lines of output, sorted, for comparing output of ranks that print in any order. */
+export function sortedLines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '').sort();
+}
