@@ -56,6 +56,15 @@ export interface EncodedPayload {
   bytes: Uint8Array;
 }
 
+/**
+ * A copy in fresh memory. (Buffer#slice does not copy: it is subarray.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 /** True for values that travel as raw bytes. */
 export function isRawBuffer(value: unknown): value is RawBuffer {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
@@ -105,7 +114,7 @@ function describeCloneFailure(value: unknown, err: unknown): string {
  */
 export function decode(type: number, bytes: Uint8Array, owned: boolean): unknown {
   if (type === PayloadType.CLONE) return deserialize(bytes);
-  const own = owned ? bytes : bytes.slice();
+  const own = owned ? bytes : copyBytes(bytes);
   switch (type) {
     case PayloadType.BUFFER:
       return Buffer.from(own.buffer, own.byteOffset, own.byteLength);
@@ -117,7 +126,7 @@ export function decode(type: number, bytes: Uint8Array, owned: boolean): unknown
     default: {
       const ctor = typedArrayByCode.get(type);
       if (ctor === undefined) throw new TypeError(`unknown payload type code ${type}`);
-      const aligned = own.byteOffset % ctor.BYTES_PER_ELEMENT === 0 ? own : own.slice();
+      const aligned = own.byteOffset % ctor.BYTES_PER_ELEMENT === 0 ? own : copyBytes(own);
       return new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / ctor.BYTES_PER_ELEMENT);
     }
   }

@@ -10,7 +10,7 @@
  */
 import { PROC_NULL } from '../constants.js';
 import { JobError, MPIError, TruncationError } from '../errors.js';
-import { decode, encode, isRawBuffer, bytesOf, payloadTypeName, PayloadType, type RawBuffer } from '../codec/index.js';
+import { copyBytes, decode, encode, isRawBuffer, bytesOf, payloadTypeName, PayloadType, type RawBuffer } from '../codec/index.js';
 import { FrameKind, newHeader, type FrameHeader, type FrameSink, type Transport } from '../transport/index.js';
 import type { Progress } from '../runtime/progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
@@ -252,7 +252,7 @@ export class P2PEngine implements FrameSink {
     const transport = this.transport!;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
     // The caller may change its buffer as soon as send resolves: give the socket a copy.
-    transport.send(dest, header, aliasesCaller ? bytes.slice() : bytes);
+    transport.send(dest, header, aliasesCaller ? copyBytes(bytes) : bytes);
     if (transport.queuedBytes(dest) === 0) {
       request._resolve(undefined);
       return;
@@ -291,7 +291,7 @@ export class P2PEngine implements FrameSink {
   private sendToSelf(context: number, source: number, tag: number, type: number, bytes: Uint8Array,
     sync: boolean, request: Request<void>): void {
     // Copy now: standard-mode send to oneself must not wait for the receive (it would deadlock a lone rank).
-    const copy = bytes.slice();
+    const copy = copyBytes(bytes);
     const message: IncomingMessage = {
       source, tag, payloadType: type, byteLength: copy.length, fromWorld: this.worldRank,
       eager: sync ? null : copy, owned: true, rendezvousId: 0, local: null,

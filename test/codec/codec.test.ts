@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decode, encode, PayloadType } from '../../src/codec/index.js';
+
+function roundTrip(value: unknown): unknown {
+  const { type, bytes } = encode(value);
+  return decode(type, bytes, false);
+}
+
+test('typed arrays travel as raw bytes and come back as the same type', () => {
+  const arrays = [new Int8Array([-1]), new Uint8Array([1]), new Uint8ClampedArray([2]), new Int16Array([-3]),
+    new Uint16Array([4]), new Int32Array([-5]), new Uint32Array([6]), new Float32Array([0.5]), new Float64Array([Math.E]),
+    new BigInt64Array([-7n]), new BigUint64Array([8n])];
+  for (const a of arrays) {
+    const { type, bytes } = encode(a);
+    assert.notEqual(type, PayloadType.CLONE);
+    assert.equal(bytes.byteLength, a.byteLength);
+    const back = decode(type, bytes, false);
+    assert.equal(Object.getPrototypeOf(back), Object.getPrototypeOf(a));
+    assert.deepEqual(back, a);
+  }
+});
+
+test('a typed array view at an odd offset is copied into alignment', () => {
+  const backing = new Uint8Array(17);
+  const view = new Float64Array(new Uint8Array(backing.buffer, 0, 16).slice().buffer);
+  view[1] = 2.5;
+  const bytes = new Uint8Array(backing.buffer, 1, 16);
+  bytes.set(new Uint8Array(view.buffer));
+  const back = decode(PayloadType.FLOAT64, bytes, true) as Float64Array;
+  assert.equal(back[1], 2.5);
+});
+
+test('Buffer, DataView and ArrayBuffer keep their kind', () => {
+  assert.ok(Buffer.isBuffer(roundTrip(Buffer.from('hi'))));
+  assert.ok(roundTrip(new DataView(new ArrayBuffer(4))) instanceof DataView);
+  const ab = roundTrip(new Uint8Array([1, 2]).buffer);
+  assert.ok(ab instanceof ArrayBuffer);
+  assert.deepEqual([...new Uint8Array(ab as ArrayBuffer)], [1, 2]);
+});
+
+test('structured values: Map, Set, Date, BigInt, nested and cyclic', () => {
+  const cyclic: { me?: unknown } = {};
+  cyclic.me = cyclic;
+  const value = { m: new Map([[1, 'a']]), s: new Set(['x']), d: new Date(5), b: 2n ** 70n, n: [1, [2]], cyclic };
+  const back = roundTrip(value) as typeof value;
+  assert.deepEqual(back.m, value.m);
+  assert.deepEqual(back.s, value.s);
+  assert.deepEqual(back.d, value.d);
+  assert.equal(back.b, value.b);
+  assert.equal(back.cyclic.me, back.cyclic);
+});
+
+test('functions and symbols cannot be sent: a TypeError that says what', () => {
+  assert.throws(() => encode(function named() {}), { name: 'TypeError', message: /cannot send this value: a function \(named\) cannot be cloned/ });
+  assert.throws(() => encode(Symbol('s')), { name: 'TypeError', message: /a symbol \(Symbol\(s\)\) cannot be cloned/ });
+  assert.throws(() => encode({ nested: () => 1 }), { name: 'TypeError', message: /cannot send this value: .*could not be cloned/ });
+});

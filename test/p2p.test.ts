@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mpirun, program, strays } from './helpers.js';
+
+const CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
+  'valueTypes', 'requests', 'specialRanks', 'recvIntoChecks', 'badInput'];
+
+function okLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
+}
+
+for (const np of [1, 2, 3, 4, 7]) {
+  test(`point-to-point checks pass with ${np} rank(s)`, async () => {
+    const r = await mpirun(np, program('p2p.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(okLines(r.stdout), CHECKS);
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}
+
+test('point-to-point checks pass over TCP (MPI4TS_TRANSPORT=tcp), 3 ranks', async () => {
+  const r = await mpirun(3, program('p2p.ts'), { env: { MPI4TS_TRANSPORT: 'tcp' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), CHECKS);
+});
+
+test('point-to-point checks pass with polling off and everything by rendezvous', async () => {
+  // tagSelection relies on buffering (blocking sends received in another order): with every
+  // message by rendezvous it deadlocks, as MPI allows for such "unsafe" programs.
+  const safe = CHECKS.filter((c) => c !== 'tagSelection');
+  const r = await mpirun(2, program('p2p.ts'), { args: safe, env: { MPI4TS_POLL_US: '0', MPI4TS_EAGER_LIMIT: '0' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), safe);
+});
+
+test('2 GiB streamed in 4 MiB messages to a slow receiver keeps both ranks\' memory bounded', async () => {
+  const r = await mpirun(2, program('flood.ts'), { args: ['2048'] });
+  assert.equal(r.code, 0, r.stderr);
+  const peaks = [...r.stdout.matchAll(/rank (\d) peak rss (\d+) MiB/g)].map((m) => Number(m[2]));
+  assert.equal(peaks.length, 2, r.stdout);
+  // Buffered without bound, the receiver would hold up to 2 GiB.
+  for (const peak of peaks) assert.ok(peak < 400, `peak RSS ${peak} MiB`);
+});

@@ -1,0 +1,257 @@
+// Point-to-point checks, run at several sizes by test/p2p.test.ts. Each check
+// throws on a wrong result; rank 0 prints "ok <check>" after each one passes on all ranks.
+import * as MPI from 'mpi4ts';
+import assert from 'node:assert/strict';
+
+const comm = MPI.COMM_WORLD;
+const { rank, size } = comm;
+const last = size - 1;
+
+/** Every rank reports to rank 0, which prints ok once all passed (uses p2p only). */
+async function agree(name: string): Promise<void> {
+  if (rank === 0) {
+    for (let r = 1; r < size; r++) assert.equal(await comm.recv(r, 30000), name);
+    console.log(`ok ${name}`);
+  } else {
+    await comm.send(name, 0, 30000);
+  }
+}
+
+async function ordering(): Promise<void> {
+  const count = 10_000;
+  if (size < 2) return;
+  if (rank === 0) {
+    for (let i = 0; i < count; i++) void comm.send(i, last, 1);
+    await comm.send('end', last, 1);
+  } else if (rank === last) {
+    for (let i = 0; i < count; i++) assert.equal(await comm.recv(0, 1), i);
+    assert.equal(await comm.recv(0, 1), 'end');
+  }
+}
+
+async function wildcards(): Promise<void> {
+  if (rank !== 0) {
+    await comm.send({ from: rank }, 0, 100 + rank);
+    // Wait until rank 0 has all, so our next message cannot be caught by its wildcard receive.
+    assert.equal(await comm.recv(0, 31000), 'collected');
+    return;
+  }
+  const seen = new Set<number>();
+  for (let i = 1; i < size; i++) {
+    const status = new MPI.Status();
+    const value = await comm.recv<{ from: number }>(MPI.ANY_SOURCE, MPI.ANY_TAG, status);
+    assert.equal(value.from, status.source);
+    assert.equal(status.tag, 100 + status.source);
+    assert.ok(status.count > 0);
+    seen.add(status.source);
+  }
+  assert.equal(seen.size, size - 1);
+  for (let r = 1; r < size; r++) await comm.send('collected', r, 31000);
+}
+
+async function tagSelection(): Promise<void> {
+  if (size < 2) return;
+  if (rank === 0) {
+    for (const tag of [5, 4, 3, 2, 1]) await comm.send(`tag${tag}`, 1, tag);
+  } else if (rank === 1) {
+    for (const tag of [1, 2, 3, 4, 5]) assert.equal(await comm.recv(0, tag), `tag${tag}`);
+  }
+}
+
+async function probes(): Promise<void> {
+  if (size < 2) return;
+  if (rank === 0) {
+    // Nonblocking, so the check is safe without eager buffering too.
+    await MPI.Request.waitall([comm.isend(new Float64Array(10), 1, 7), comm.isend(new Uint8Array(100_000), 1, 8)]);
+  } else if (rank === 1) {
+    const status = await comm.probe(0, 8);
+    assert.equal(status.count, 100_000);
+    assert.equal(status.tag, 8);
+    const small = new MPI.Status();
+    assert.equal(comm.iprobe(0, 7, small), true);
+    assert.equal(small.getCount(Float64Array), 10);
+    assert.equal(comm.iprobe(0, 9), false);
+    assert.equal((await comm.recv<Float64Array>(0, 7)).length, 10);
+    assert.equal((await comm.recv<Uint8Array>(0, 8)).length, 100_000);
+  }
+}
+
+async function ssendWaitsForMatch(): Promise<void> {
+  if (size < 2) return;
+  if (rank === 0) {
+    const before = MPI.wtime();
+    await comm.ssend('sync', 1, 11);
+    const waited = MPI.wtime() - before;
+    // The receiver posts its receive after 300 ms: ssend cannot complete before.
+    assert.ok(waited >= 0.25, `ssend returned after ${waited}s, before the receive was posted`);
+  } else if (rank === 1) {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await comm.recv(0, 11), 'sync');
+  }
+}
+
+async function bigTypedArray(): Promise<void> {
+  if (size < 2) return;
+  const n = (64 * 1024 * 1024) / 4;
+  if (rank === 0) {
+    const data = new Uint32Array(n);
+    for (let i = 0; i < n; i++) data[i] = (i * 2654435761) >>> 0;
+    await comm.send(data, last, 12);
+  } else if (rank === last) {
+    const data = await comm.recv<Uint32Array>(0, 12);
+    assert.ok(data instanceof Uint32Array);
+    assert.equal(data.length, n);
+    for (let i = 0; i < n; i += 4099) assert.equal(data[i], (i * 2654435761) >>> 0);
+    assert.equal(data[n - 1], ((n - 1) * 2654435761) >>> 0);
+  }
+}
+
+function sampleValues(): unknown[] {
+  const cyclic: Record<string, unknown> = { name: 'loop' };
+  cyclic.self = cyclic;
+  return [
+    42, -0.5, 'text', null, undefined, true, 12345678901234567890n,
+    [1, [2, [3]]], { nested: { deep: [1, 'two'] } },
+    new Map<unknown, unknown>([['a', 1], [2, { b: 3 }]]), new Set([1, 'x']), new Date(86_400_000),
+    cyclic,
+    new Int8Array([-1, 2]), new Uint8Array([255]), new Uint8ClampedArray([7]), new Int16Array([-300]),
+    new Uint16Array([60000]), new Int32Array([-70000]), new Uint32Array([4e9]), new Float32Array([1.5]),
+    new Float64Array([Math.PI]), new BigInt64Array([-5n]), new BigUint64Array([2n ** 63n]),
+    Buffer.from('buffer!'), new DataView(new Uint8Array([9, 8, 7]).buffer), new Uint8Array([1, 2, 3]).buffer,
+  ];
+}
+
+async function valueTypes(): Promise<void> {
+  const values = sampleValues();
+  const dest = (rank + 1) % size;
+  const source = (rank - 1 + size) % size;
+  const pending = values.map((v, i) => comm.irecv(source, 200 + i));
+  for (let i = 0; i < values.length; i++) await comm.send(values[i], dest, 200 + i);
+  const received = await MPI.Request.waitall(pending);
+  received.forEach((got, i) => {
+    const want = values[i];
+    if (want instanceof DataView) {
+      assert.ok(got instanceof DataView);
+      assert.deepEqual([...new Uint8Array(got.buffer, got.byteOffset, got.byteLength)], [9, 8, 7]);
+    } else if (Buffer.isBuffer(want)) {
+      assert.ok(Buffer.isBuffer(got), 'Buffer arrives as Buffer');
+      assert.equal(got.toString(), 'buffer!');
+    } else if (want !== null && typeof want === 'object' && 'self' in want) {
+      const c = got as Record<string, unknown>;
+      assert.equal(c.self, c);
+    } else {
+      assert.deepEqual(got, want);
+      if (ArrayBuffer.isView(want) || want instanceof ArrayBuffer) assert.equal(Object.getPrototypeOf(got), Object.getPrototypeOf(want));
+    }
+  });
+}
+
+async function requests(): Promise<void> {
+  // cancel: an unmatched receive is taken back.
+  const req = comm.irecv(MPI.ANY_SOURCE, 999);
+  assert.equal(req.test().done, false);
+  assert.equal(req.cancel(), true);
+  assert.equal(await req, null);
+  assert.equal(req.status.cancelled, true);
+  assert.equal(req.cancel(), false);
+  // waitany: of three receives, the one whose message is sent completes.
+  const dest = (rank + 1) % size;
+  const source = (rank - 1 + size) % size;
+  const reqs = [comm.irecv(source, 301), comm.irecv(source, 302), comm.irecv(source, 303)];
+  await comm.send('second', dest, 302);
+  const any = await MPI.Request.waitany(reqs);
+  assert.equal(any.index, 1);
+  assert.equal(any.value, 'second');
+  assert.equal(MPI.Request.testall(reqs).done, false);
+  // Only once our receiver has seen 'second' may 'first' go, or waitany could see either.
+  const ack = comm.recv(dest, 305);
+  await comm.send('ack', source, 305);
+  await ack;
+  await comm.send('first', dest, 301);
+  await comm.send('third', dest, 303);
+  const some = await MPI.Request.waitsome(reqs);
+  assert.ok(some.indices.length >= 1);
+  assert.deepEqual(await MPI.Request.waitall(reqs), ['first', 'second', 'third']);
+  assert.deepEqual(MPI.Request.testall(reqs), { done: true, values: ['first', 'second', 'third'] });
+}
+
+async function specialRanks(): Promise<void> {
+  await comm.send('lost', MPI.PROC_NULL);
+  const status = new MPI.Status();
+  assert.equal(await comm.recv(MPI.PROC_NULL, MPI.ANY_TAG, status), null);
+  assert.equal(status.source, MPI.PROC_NULL);
+  // Sending to oneself, eager, rendezvous and synchronous.
+  const big = new Float64Array(100_000).fill(rank);
+  const r1 = comm.irecv(rank, 401);
+  const r2 = comm.irecvInto(new Float64Array(100_000), rank, 402);
+  await comm.send({ me: rank }, rank, 401);
+  await comm.send(big, rank, 402);
+  assert.deepEqual(await r1, { me: rank });
+  assert.equal((await r2)[99_999], rank);
+  const sync = comm.issend('self-sync', rank, 403);
+  assert.equal(await comm.recv(rank, 403), 'self-sync');
+  await sync;
+  // sendrecv around the ring.
+  const dest = (rank + 1) % size;
+  const source = (rank - 1 + size) % size;
+  assert.equal(await comm.sendrecv(rank, dest, 404, source, 404), source);
+}
+
+async function recvIntoChecks(): Promise<void> {
+  const dest = (rank + 1) % size;
+  const source = (rank - 1 + size) % size;
+  const buf = new Int32Array(8);
+  const pending = comm.recvInto(buf, source, 501);
+  await comm.send(new Int32Array([1, 2, 3]), dest, 501);
+  const status = new MPI.Status();
+  const same = await pending;
+  assert.equal(same, buf);
+  assert.deepEqual([...buf.subarray(0, 3)], [1, 2, 3]);
+  // Truncation: a message larger than the buffer is an error that says so, eager and rendezvous.
+  for (const [tag, length] of [[502, 100], [503, 50_000]] as const) {
+    const small = comm.recvInto(new Int32Array(4), source, tag, status);
+    const sent = comm.send(new Int32Array(length), dest, tag);
+    await assert.rejects(small, (err: MPI.MPIError) => {
+      assert.equal(err.errorClass, 'ERR_TRUNCATE');
+      assert.match(err.message, new RegExp(`message of ${length * 4} bytes .* does not fit the 16-byte buffer`));
+      return true;
+    });
+    await sent;
+  }
+  // The communicator still works after the error.
+  const after = comm.recv(source, 504);
+  await comm.send('still fine', dest, 504);
+  assert.equal(await after, 'still fine');
+}
+
+async function badInput(): Promise<void> {
+  const expectError = async (p: () => unknown, pattern: RegExp): Promise<void> => {
+    await assert.rejects(async () => p(), pattern);
+  };
+  await expectError(() => comm.send(1, size), new RegExp(`dest ${size} is out of range for a communicator of size ${size} \\(0\\.\\.${last}, or PROC_NULL\\)`));
+  await expectError(() => comm.send(1, -5), /dest -5 is out of range/);
+  await expectError(() => comm.send(1, 1.5), /dest 1.5 is out of range/);
+  await expectError(() => comm.recv(size + 3), new RegExp(`source ${size + 3} is out of range .*ANY_SOURCE or PROC_NULL`));
+  await expectError(() => comm.send(1, 0, -1), /tag -1 is not a valid tag \(an integer from 0 to TAG_UB = 2147483647\)/);
+  await expectError(() => comm.recv(0, 2 ** 40), /tag 1099511627776 is not a valid tag/);
+  await expectError(() => comm.send(() => 1, 0), /TypeError|cannot send this value: a function/);
+  await expectError(() => comm.send(Symbol('s'), 0), /cannot send this value: a symbol/);
+  await expectError(() => comm.send({ f() {} }, 0), /cannot send this value/);
+  await expectError(() => comm.recvInto([1, 2] as unknown as Uint8Array, 0), /buf must be a typed array, DataView, ArrayBuffer or Buffer, got Array/);
+  assert.throws(() => comm.isend(1, size), /out of range/);
+  // Nothing was sent by the failed calls and the communicator still works.
+  assert.equal(comm.iprobe(MPI.ANY_SOURCE, 0), false);
+  const dest = (rank + 1) % size;
+  const source = (rank - 1 + size) % size;
+  assert.equal(await comm.sendrecv('alive', dest, 600, source, 600), 'alive');
+}
+
+const checks: Record<string, () => Promise<void>> = {
+  ordering, wildcards, tagSelection, probes, ssendWaitsForMatch, bigTypedArray, valueTypes,
+  requests, specialRanks, recvIntoChecks, badInput,
+};
+const selected = process.argv.slice(2).filter((a) => a in checks);
+for (const name of selected.length > 0 ? selected : Object.keys(checks)) {
+  await checks[name]!();
+  await agree(name);
+}

@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeHeader, FrameKind, FrameReader, HEADER_BYTES, newHeader, type FrameHeader } from '../../src/transport/index.js';
+
+interface Seen { kind: number; tag: number; payload: number[] | null }
+
+function reader(limits = { maxEagerBytes: 1024, maxMessageBytes: 1 << 20 }, dataTarget = (h: FrameHeader) => new Uint8Array(h.length)) {
+  const seen: Seen[] = [];
+  const r = new FrameReader({
+    onFrame: (h, payload) => seen.push({ kind: h.kind, tag: h.tag, payload: payload === null ? null : [...payload] }),
+    dataTarget,
+  }, limits);
+  return { r, seen };
+}
+
+function frame(kind: FrameHeader['kind'], tag: number, payload: number[] = [], length = payload.length): Buffer {
+  const h = newHeader();
+  h.kind = kind;
+  h.tag = tag;
+  h.length = length;
+  return Buffer.concat([encodeHeader(h), Buffer.from(payload)]);
+}
+
+/** A deterministic pseudo-random sequence, so a failure can be replayed. */
+function* lcg(seed: number): Generator<number> {
+  let x = seed;
+  for (;;) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    yield x;
+  }
+}
+
+test('frames split at every possible byte boundary come out whole and in order', () => {
+  const stream = Buffer.concat([frame(FrameKind.EAGER, 1, [1, 2, 3]), frame(FrameKind.RTS, 2, [], 5000),
+    frame(FrameKind.EAGER, 3, []), frame(FrameKind.CTS, 4), frame(FrameKind.DATA, 5, [9, 8, 7, 6])]);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const { r, seen } = reader();
+    r.push(stream.subarray(0, cut));
+    r.push(stream.subarray(cut));
+    assert.deepEqual(seen.map((s) => s.tag), [1, 2, 3, 4, 5], `cut at ${cut}`);
+    assert.deepEqual(seen[0]!.payload, [1, 2, 3]);
+    assert.deepEqual(seen[4]!.payload, [9, 8, 7, 6]);
+    assert.ok(r.atFrameBoundary);
+  }
+});
+
+test('fuzz: random chunking of many random frames', () => {
+  const rand = lcg(42);
+  const next = (n: number): number => rand.next().value as number % n;
+  for (let round = 0; round < 200; round++) {
+    const frames: Buffer[] = [];
+    const tags: number[] = [];
+    for (let i = 0; i < 1 + next(20); i++) {
+      const payload = Array.from({ length: next(300) }, () => next(256));
+      frames.push(frame(FrameKind.EAGER, i, payload));
+      tags.push(i);
+    }
+    const stream = Buffer.concat(frames);
+    const { r, seen } = reader();
+    for (let at = 0; at < stream.length;) {
+      const size = 1 + next(70);
+      r.push(stream.subarray(at, at + size));
+      at += size;
+    }
+    assert.deepEqual(seen.map((s) => s.tag), tags);
+  }
+});
+
+test('a truncated stream is not at a frame boundary', () => {
+  const { r, seen } = reader();
+  r.push(frame(FrameKind.EAGER, 1, [1, 2, 3]).subarray(0, HEADER_BYTES + 1));
+  assert.equal(seen.length, 0);
+  assert.equal(r.atFrameBoundary, false);
+});
+
+test('garbage, a wrong version or an unknown kind is a clean ProtocolError', () => {
+  const { r } = reader();
+  assert.throws(() => r.push(Buffer.from('GET / HTTP/1.1\r\nHost: example\r\n\r\n')), { name: 'ProtocolError', message: /protocol version 71, expected 1/ });
+  const bad = frame(FrameKind.EAGER, 1);
+  bad[1] = 99;
+  assert.throws(() => reader().r.push(bad), { name: 'ProtocolError', message: /unknown kind 99/ });
+});
+
+test('oversized frames are refused before anything is allocated for them', () => {
+  const { r } = reader({ maxEagerBytes: 1024, maxMessageBytes: 1 << 20 });
+  assert.throws(() => r.push(frame(FrameKind.EAGER, 1, [], 4096)), { message: /eager payload of 4096 bytes exceeds the limit of 1024/ });
+  const huge = frame(FrameKind.RTS, 1, [], 2 ** 40);
+  assert.throws(() => reader().r.push(huge), { message: /length 1099511627776 exceeds the limit of 1048576 bytes/ });
+});
+
+test('DATA lands in the target the receiver registered, and must fit it exactly', () => {
+  const target = new Uint8Array(4);
+  const { r, seen } = reader(undefined, () => target);
+  r.push(frame(FrameKind.DATA, 0, [1, 2, 3, 4]));
+  assert.deepEqual([...target], [1, 2, 3, 4]);
+  assert.equal(seen.length, 1);
+  assert.throws(() => reader(undefined, () => new Uint8Array(2)).r.push(frame(FrameKind.DATA, 0, [1, 2, 3])), /DATA of 3 bytes for a receive of 2/);
+});
