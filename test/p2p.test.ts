@@ -41,3 +41,11 @@ test('2 GiB streamed in 4 MiB messages to a slow receiver keeps both ranks\' mem
   // Buffered without bound, the receiver would hold up to 2 GiB.
   for (const peak of peaks) assert.ok(peak < 400, `peak RSS ${peak} MiB`);
 });
+
+test('finalisation waits for messages in flight: nothing a finished rank sent is lost', async () => {
+  const r = await mpirun(3, program('finalize.ts'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l !== '').sort(),
+    ['rank 0 done without waiting', 'rank 1 received all', 'rank 2 finalized explicitly: true']);
+  assert.deepEqual(await strays(r.marker), []);
+});

@@ -5,6 +5,7 @@
  * (`v8.serialize`), which, unlike pickle, runs no code when decoded.
  */
 import { serialize, deserialize } from 'node:v8';
+import { cloneProblem } from './cloneable.js';
 
 /** Payload type codes on the wire (one byte in the frame header). */
 export const PayloadType = {
@@ -93,20 +94,17 @@ export function rawTypeOf(value: RawBuffer): PayloadTypeCode {
  */
 export function encode(value: unknown): EncodedPayload {
   if (isRawBuffer(value)) return { type: rawTypeOf(value), bytes: bytesOf(value) };
+  const problem = cloneProblem(value);
+  if (problem !== null) throw new TypeError(`cannot send this value: ${problem}`);
   try {
     return { type: PayloadType.CLONE, bytes: serialize(value) };
   } catch (err) {
-    throw new TypeError(`cannot send this value: ${describeCloneFailure(value, err)}; ` +
+    throw new TypeError(`cannot send this value: ${err instanceof Error ? err.message : String(err)}; ` +
       'send structured-clonable data (numbers, strings, plain objects, arrays, Map, Set, Date, BigInt, typed arrays)',
       { cause: err });
   }
 }
 
-function describeCloneFailure(value: unknown, err: unknown): string {
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'}) cannot be cloned`;
-  if (typeof value === 'symbol') return `a symbol (${String(value)}) cannot be cloned`;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Decodes a payload. `owned` says the bytes are a fresh allocation no one else

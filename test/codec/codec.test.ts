@@ -52,7 +52,19 @@ test('structured values: Map, Set, Date, BigInt, nested and cyclic', () => {
 });
 
 test('functions and symbols cannot be sent: a TypeError that says what', () => {
-  assert.throws(() => encode(function named() {}), { name: 'TypeError', message: /cannot send this value: a function \(named\) cannot be cloned/ });
-  assert.throws(() => encode(Symbol('s')), { name: 'TypeError', message: /a symbol \(Symbol\(s\)\) cannot be cloned/ });
-  assert.throws(() => encode({ nested: () => 1 }), { name: 'TypeError', message: /cannot send this value: .*could not be cloned/ });
+  assert.throws(() => encode(function named() {}), { name: 'TypeError', message: /cannot send this value: the value is a function \(named\), which cannot be cloned/ });
+  assert.throws(() => encode(Symbol('s')), { name: 'TypeError', message: /the value is a symbol \(Symbol\(s\)\), which cannot be cloned/ });
+  assert.throws(() => encode({ nested: { list: [1, () => 1] } }), { name: 'TypeError', message: /cannot send this value: the value.nested.list\[1\] is a function \(anonymous\)/ });
+});
+
+test('class instances are refused, since they would arrive without their class', () => {
+  class Particle {
+    #mass = 1;
+    x = 0;
+    get mass(): number { return this.#mass; }
+  }
+  assert.throws(() => encode(new Particle()), { name: 'TypeError', message: /the value is an instance of Particle, which would arrive as a plain object without its class/ });
+  assert.throws(() => encode({ items: new Map([['p', new Particle()]]) }), { message: /the value.items.get\("p"\) is an instance of Particle/ });
+  // Errors, null-prototype objects, boxed primitives and RegExps are fine.
+  assert.doesNotThrow(() => encode([new Error('e'), Object.create(null), new RegExp('x'), new Number(1)]));
 });
