@@ -7,8 +7,14 @@ const mode = process.argv[2] ?? 'none';
 const culprit = Number(process.argv[3] ?? '0');
 
 console.log(`ready ${comm.rank}`);
-// Everybody is up before anyone fails: a ring exchange.
-await comm.sendrecv(comm.rank, (comm.rank + 1) % comm.size, 1, (comm.rank - 1 + comm.size) % comm.size, 1);
+// Everybody is up before anyone fails: all report to rank 0, which then releases them.
+if (comm.rank === 0) {
+  for (let r = 1; r < comm.size; r++) await comm.recv(MPI.ANY_SOURCE, 1);
+  for (let r = 1; r < comm.size; r++) await comm.send('go', r, 2);
+} else {
+  await comm.send('up', 0, 1);
+  await comm.recv(0, 2);
+}
 
 if (comm.rank === culprit) {
   switch (mode) {
