@@ -2,6 +2,7 @@
 import type { Bootstrap } from './bootstrap.js';
 import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
 import { SingletonBootstrap } from './singleton.js';
+import { PmixBootstrap, underPmix } from './pmix.js';
 
 export async function detectBootstrap(env: NodeJS.ProcessEnv = process.env): Promise<Bootstrap> {
   const launched = launcherEnvironment(env);
@@ -10,5 +11,6 @@ export async function detectBootstrap(env: NodeJS.ProcessEnv = process.env): Pro
     await boot.connect();
     return boot;
   }
+  if (underPmix(env)) return PmixBootstrap.open(env);
   return new SingletonBootstrap();
 }

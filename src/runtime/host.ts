@@ -1,6 +1,6 @@
 /** Who this host is, for choosing same-host transports. */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { createHash } from 'node:crypto';
 
 function readOr(read: () => string, fallback: string): string {
@@ -24,4 +24,18 @@ export function hostIdentity(): string {
 
 export function processorName(): string {
   return hostname();
+}
+
+/**
+ * An address of this host that other hosts can reach, for bootstraps that do
+ * not learn one from a launcher connection: MPI4TS_HOST_ADDRESS, else the first
+ * non-internal IPv4 address, else loopback (ranks of one host use Unix sockets anyway).
+ */
+export function defaultAdvertiseHost(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.MPI4TS_HOST_ADDRESS;
+  if (chosen !== undefined && chosen !== '') return chosen;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }

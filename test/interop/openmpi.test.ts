@@ -1,0 +1,48 @@
+// mpi4ts programs started unchanged by Open MPI's mpirun (PMIx bootstrap through koffi).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { example, program, ROOT, sortedLines } from '../helpers.js';
+
+const MPIRUN = 'mpirun.openmpi';
+const missing = spawnSync(MPIRUN, ['--version'], { encoding: 'utf8' }).error !== undefined;
+const skip = missing ? `${MPIRUN} is not installed (Debian: apt-get install openmpi-bin; .ci/run installs it)` : false;
+
+function mpirun(np: number, script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(MPIRUN, ['--allow-run-as-root', '--oversubscribe', '-n', String(np), process.execPath, '--import', 'tsx', script, ...args],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(killer);
+    resolve({ code, stdout, stderr });
+  }));
+}
+
+test('under mpirun: ring with 4 ranks', { skip }, async () => {
+  const r = await mpirun(4, example('ring.ts'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(sortedLines(r.stdout), ['rank 0 received 30 from rank 3', 'rank 1 received 0 from rank 0',
+    'rank 2 received 10 from rank 1', 'rank 3 received 20 from rank 2']);
+});
+
+test('under mpirun: point-to-point checks with 4 ranks', { skip }, async () => {
+  const r = await mpirun(4, program('p2p.ts'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 11, r.stdout);
+});
+
+test('under mpirun: a rank that throws ends the job non-zero with its error', { skip }, async () => {
+  const r = await mpirun(3, program('fail.ts'), ['throw', '1']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error: boom from rank 1/);
+});
+
+test('under mpirun: comm.abort(5) ends the job with code 5 through PMIx_Abort', { skip }, async () => {
+  const r = await mpirun(3, program('fail.ts'), ['abort', '2']);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /mpi4ts: rank 2 called abort\(5\)/);
+});
