@@ -10,6 +10,7 @@ export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHAR
 export { MPIError, TruncationError, JobError, ErrorClass } from './errors.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult } from './p2p/index.js';
+export type { RawBuffer } from './codec/index.js';
 export { Comm } from './comm/index.js';
 export { VERSION } from './version.js';
 

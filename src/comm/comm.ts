@@ -26,6 +26,7 @@ export class Comm {
   /** @internal */ readonly context: number;
   private freed = false;
 
+  /** @internal Communicators come from COMM_WORLD, dup, split and createCart. */
   constructor(init: CommInit) {
     this.world = init.world;
     this.group = init.group;

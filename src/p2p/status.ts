@@ -1,6 +1,7 @@
 import { ANY_SOURCE, ANY_TAG } from '../constants.js';
 
-interface ElementSized { readonly BYTES_PER_ELEMENT: number }
+/** A typed-array constructor, or anything with BYTES_PER_ELEMENT. */
+export interface ElementSized { readonly BYTES_PER_ELEMENT: number }
 
 /** What a receive or probe learned about a message (MPI 4.0 section 3.2.5). */
 export class Status {
