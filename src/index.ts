@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './constants.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './errors.js';
 export { Request, Status } from './p2p/index.js';
-export type { TestResult } from './p2p/index.js';
+export type { TestResult, ElementSized } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
 export { Comm } from './comm/index.js';
 export { VERSION } from './version.js';

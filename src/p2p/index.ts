@@ -3,4 +3,5 @@ export type { EngineOptions } from './engine.js';
 export { Request } from './request.js';
 export type { TestResult } from './request.js';
 export { Status } from './status.js';
+export type { ElementSized } from './status.js';
 export { MatchQueues, envelopeMatches } from './matching.js';
