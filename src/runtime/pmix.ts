@@ -24,7 +24,6 @@ const PMIX_SUCCESS = 0;
 const PMIX_GLOBAL = 3;
 const PMIX_BOOL = 1;
 const PMIX_STRING = 3;
-const PMIX_UINT32 = 14;
 const PMIX_RANK_WILDCARD = 0xffff_fffe;
 const PMIX_JOB_SIZE = 'pmix.job.size';
 const PMIX_COLLECT_DATA = 'pmix.collect';
@@ -143,7 +142,8 @@ function check(rc: number, call: string, hint = ''): void {
 function loadPmix(env: NodeJS.ProcessEnv): PmixApi {
   const koffi = requireKoffi();
   const lib = openLibrary(koffi, env.MPI4TS_PMIX_LIB);
-  const proc = koffi.struct('mpi4ts_pmix_proc_t', { nspace: koffi.array('char', 256, 'String'), rank: 'uint32' });
+  // Named types, referred to by name in the prototypes below.
+  koffi.struct('mpi4ts_pmix_proc_t', { nspace: koffi.array('char', 256, 'String'), rank: 'uint32' });
   const value = koffi.struct('mpi4ts_pmix_value_t', {
     type: 'uint16',
     data: koffi.union('mpi4ts_pmix_value_data', { string: 'const char *', u32: 'uint32', flag: 'bool', raw: koffi.array('uint8', 24) }),
