@@ -6,7 +6,7 @@
  * sender reach the receiver in the order they were written (MPI's
  * non-overtaking rule rests on this).
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, Socket, type Server } from 'node:net';
 import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
 import { clientHandshake, serverHandshake } from './auth.js';
@@ -15,6 +15,12 @@ import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
 
 const debug = debuglog('mpi4ts');
+
+/**
+ * Each incoming connection reads into one buffer of this size, reused for
+ * every read (frames handed up from it are copied by whoever keeps them).
+ */
+const READ_BUFFER_BYTES = 128 * 1024;
 
 /** Above this many queued bytes a sender waits for the socket to drain. */
 export const WRITE_HIGH_WATER = 8 * 1024 * 1024;
@@ -33,6 +39,12 @@ export interface SocketTransportOptions {
   portRange: [number, number] | null;
   /** Unix socket path to listen on, or '' for none. */
   unixPath: string;
+  /**
+   * Read large payloads straight into their receive buffers and everything
+   * else into one reused buffer per connection (MPI4TS_DIRECT_READ=0 turns it
+   * off: Node's own reads of 64 KiB chunks, each copied once more).
+   */
+  directRead: boolean;
 }
 
 interface PendingWrite {
@@ -234,19 +246,56 @@ export class SocketTransport implements Transport {
       onFrame: (header, payload, owned) => sink.onFrame(from, header, payload, owned),
       dataTarget: (header) => sink.dataTarget(from, header),
     }, this.opts.limits);
-    const push = (chunk: Buffer): void => {
+    let failed = false;
+    const guard = (read: () => void): void => {
+      if (failed) return;
       try {
-        reader.push(chunk);
+        read();
       } catch (err) {
+        failed = true;
         socket.destroy();
         sink.onPeerLost(from, err instanceof Error ? err : new Error(String(err)));
       }
     };
-    socket.on('data', push);
+    if (leftover.length > 0) guard(() => reader.push(leftover));
+    if (this.opts.directRead) socket = this.readDirectly(socket, reader, guard);
+    else socket.on('data', (chunk: Buffer) => guard(() => reader.push(chunk)));
     socket.once('close', () => {
-      if (!this.closing && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
+      if (!this.closing && !failed && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
     });
-    if (leftover.length > 0) push(leftover);
+  }
+
+  /**
+   * Moves an accepted connection to a socket that reads where the frame reader
+   * says (Node's `onread` option, which net.Server cannot give accepted
+   * sockets: so the OS handle is handed to a new Socket, reading paused
+   * meanwhile). Returns the socket that now owns the connection.
+   */
+  private readDirectly(accepted: Socket, reader: FrameReader, guard: (read: () => void) => void): Socket {
+    const handle = (accepted as unknown as { _handle: { readStop(): number; reading: boolean } | null })._handle;
+    if (handle === null) return accepted;
+    handle.readStop();
+    // Node's flag: left true, the new socket would think the handle is already reading.
+    handle.reading = false;
+    accepted.removeAllListeners();
+    this.incoming.delete(accepted);
+    (accepted as unknown as { _handle: unknown })._handle = null;
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const socket = new Socket({
+      handle,
+      onread: {
+        buffer: () => reader.nextReadTarget(readBuffer),
+        callback: (count: number, target: Uint8Array) => {
+          guard(() => reader.pushRead(target, count));
+          return true;
+        },
+      },
+    } as ConstructorParameters<typeof Socket>[0]);
+    socket.unref();
+    this.incoming.add(socket);
+    socket.once('close', () => this.incoming.delete(socket));
+    socket.on('error', (err) => debug('incoming connection error: %s', err.message));
+    return socket;
   }
 }
 
