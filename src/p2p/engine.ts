@@ -253,7 +253,7 @@ export class P2PEngine implements FrameSink {
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
     // The caller may change its buffer as soon as send resolves: give the socket a copy.
     transport.send(dest, header, aliasesCaller ? copyBytes(bytes) : bytes);
-    if (transport.queuedBytes(dest) === 0) {
+    if (transport.writable(dest)) {
       request._resolve(undefined);
       return;
     }

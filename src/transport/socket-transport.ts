@@ -61,6 +61,8 @@ class OutgoingChannel {
   /** Frames written before the key handshake finished. */
   readonly pending: PendingWrite[] = [];
   pendingBytes = 0;
+  /** Corked until the end of this tick (see corkForThisTick). */
+  corked = false;
   constructor(readonly kind: ChannelKind) {}
 }
 
@@ -114,6 +116,7 @@ export class SocketTransport implements Transport {
       channel.pendingBytes += head.length + (payload?.length ?? 0);
       return;
     }
+    corkForThisTick(channel, channel.socket!);
     writeFrame(channel.socket!, head, payload, onWritten);
   }
 
@@ -121,6 +124,10 @@ export class SocketTransport implements Transport {
     const channel = this.outgoing.get(dest);
     if (channel === undefined) return 0;
     return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
+  }
+
+  writable(dest: number): boolean {
+    return this.queuedBytes(dest) < WRITE_HIGH_WATER;
   }
 
   whenWritable(dest: number): Promise<void> {
@@ -182,6 +189,7 @@ export class SocketTransport implements Transport {
         if (leftover.length > 0) debug('rank %d sent %d unexpected bytes after the handshake', dest, leftover.length);
         channel.ready = true;
         channel.pendingBytes = 0;
+        corkForThisTick(channel, socket);
         for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
         // Nothing arrives on an outgoing channel after the handshake; keep reading only to see the close.
         socket.on('data', () => {});
@@ -304,10 +312,25 @@ function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, 
     socket.write(header, onWritten);
     return;
   }
-  // Corked, the two writes leave as one writev.
-  socket.cork();
   socket.write(header);
   socket.write(payload, onWritten);
+}
+
+/**
+ * Frames written in one turn of the program (a window of isends, a header
+ * and its payload) leave in one writev: the socket stays corked until the
+ * current tick's callbacks and promise continuations have run. A program
+ * that then waits for anything lets it go at once, so latency is unchanged.
+ */
+function corkForThisTick(channel: OutgoingChannel, socket: Socket): void {
+  if (channel.corked) return;
+  channel.corked = true;
+  socket.cork();
+  process.nextTick(uncorkChannel, channel, socket);
+}
+
+function uncorkChannel(channel: OutgoingChannel, socket: Socket): void {
+  channel.corked = false;
   socket.uncork();
 }
 
