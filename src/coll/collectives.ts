@@ -83,9 +83,9 @@ export async function scan(ch: Channel, value: unknown, op: Op, exclusive: boole
 }
 
 export function gatherv(ch: Channel, send: unknown, counts: readonly number[] | null, root: number): Promise<TypedArray | null> {
-  const checkedCounts = ch.rank === root ? guard(ch, () => { offsetsOf(counts, ch.size, 'gatherv: counts'); return counts!; }) : null;
+  const checkedCounts = ch.rank === root ? guard(ch, () => { offsetsOf(counts, ch.size, 'counts'); return counts!; }) : null;
   if (!isTypedArray(send)) {
-    const failure = noteFailure(ch, new TypeError(`gatherv: sendbuf must be a typed array, got ${describe(send)}`));
+    const failure = noteFailure(ch, new TypeError(`sendbuf must be a typed array, got ${describe(send)}`));
     return gathervLinear(ch, new Uint8Array(0), ch.rank === root ? failure : null, root);
   }
   return gathervLinear(ch, send, checkedCounts, root);
@@ -93,10 +93,10 @@ export function gatherv(ch: Channel, send: unknown, counts: readonly number[] | 
 
 export function scatterv(ch: Channel, send: unknown, counts: readonly number[] | null, root: number): Promise<unknown> {
   const checked = ch.rank !== root ? null : guard(ch, () => {
-    checkTypedArray(send, 'scatterv: sendbuf at the root');
-    const { total } = offsetsOf(counts, ch.size, 'scatterv: counts');
+    checkTypedArray(send, 'sendbuf at the root');
+    const { total } = offsetsOf(counts, ch.size, 'counts');
     if (send.length !== total) {
-      throw new MPIError('ERR_COUNT', `scatterv: sendbuf at the root has ${send.length} elements but the counts add up to ${total}`);
+      throw new MPIError('ERR_COUNT', `sendbuf at the root has ${send.length} elements but the counts add up to ${total}`);
     }
     return send;
   });
@@ -105,8 +105,8 @@ export function scatterv(ch: Channel, send: unknown, counts: readonly number[] |
 
 export function allgatherv(ch: Channel, send: unknown, counts: readonly number[]): Promise<TypedArray | null> {
   const checked = guard(ch, () => {
-    checkTypedArray(send, 'allgatherv: sendbuf');
-    offsetsOf(counts, ch.size, 'allgatherv: counts');
+    checkTypedArray(send, 'sendbuf');
+    offsetsOf(counts, ch.size, 'counts');
     return send;
   });
   return allgathervRecursiveDoubling(ch, checked, counts);
@@ -114,10 +114,10 @@ export function allgatherv(ch: Channel, send: unknown, counts: readonly number[]
 
 export function reduceScatter(ch: Channel, send: unknown, counts: readonly number[], op: Op): Promise<unknown> {
   const checked = guard(ch, () => {
-    checkTypedArray(send, 'reduceScatter: sendbuf');
-    const { total } = offsetsOf(counts, ch.size, 'reduceScatter: counts');
+    checkTypedArray(send, 'sendbuf');
+    const { total } = offsetsOf(counts, ch.size, 'counts');
     if (send.length !== total) {
-      throw new MPIError('ERR_COUNT', `reduceScatter: sendbuf has ${send.length} elements but the counts add up to ${total}`);
+      throw new MPIError('ERR_COUNT', `sendbuf has ${send.length} elements but the counts add up to ${total}`);
     }
     const problem = op.problem(send);
     if (problem !== null) throw new TypeError(problem);

@@ -52,7 +52,7 @@ export async function gathervLinear(ch: Channel, send: TypedArray, counts: reado
     noteFailure(ch, counts);
     return null;
   }
-  const { offsets, total } = offsetsOf(counts, size, 'gatherv: counts');
+  const { offsets, total } = offsetsOf(counts, size, 'counts');
   const result = newLike(send, total);
   const receives = Array.from({ length: size }, async (_, r) => {
     const expected = counts![r]!;
@@ -86,7 +86,7 @@ export async function scattervBinomial(ch: Channel, send: TypedArray | Failure |
   if (ch.rank === root) {
     if (send instanceof Failure || send === null) parts = send;
     else {
-      const { offsets } = offsetsOf(counts, ch.size, 'scatterv: counts');
+      const { offsets } = offsetsOf(counts, ch.size, 'counts');
       parts = offsets.map((start, r) => send.slice(start, start + counts![r]!));
     }
   }
@@ -100,7 +100,7 @@ export async function scattervBinomial(ch: Channel, send: TypedArray | Failure |
 export async function allgathervRecursiveDoubling(ch: Channel, send: TypedArray | Failure, counts: readonly number[]): Promise<TypedArray | null> {
   const parts = await allgatherRecursiveDoubling(ch, send);
   if (parts === null || send instanceof Failure) return null;
-  const { offsets, total } = offsetsOf(counts, ch.size, 'allgatherv: counts');
+  const { offsets, total } = offsetsOf(counts, ch.size, 'counts');
   const result = newLike(send, total);
   for (let r = 0; r < ch.size; r++) {
     const part = parts[r];
@@ -120,7 +120,7 @@ export async function allgathervRecursiveDoubling(ch: Channel, send: TypedArray 
  * a scatterv of the parts.
  */
 export async function reduceScatterCounts(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
-  const { offsets } = offsetsOf(counts, ch.size, 'reduceScatter: counts');
+  const { offsets } = offsetsOf(counts, ch.size, 'counts');
   const bounds = (i: number): [number, number] => [offsets[i]!, offsets[i]! + counts[i]!];
   if (op.isPredefined) {
     const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
@@ -135,7 +135,7 @@ export async function reduceScatterCounts(ch: Channel, send: TypedArray | Failur
   if (ch.rank === 0) {
     parts = whole instanceof Failure ? whole : isTypedArray(whole) && whole.length === offsets.at(-1)! + counts.at(-1)!
       ? counts.map((_, r) => whole.slice(...bounds(r)))
-      : noteFailure(ch, new MPIError('ERR_COUNT', `reduceScatter: the op gave ${describe(whole)}, not a typed array of the sum of counts`));
+      : noteFailure(ch, new MPIError('ERR_COUNT', `the op gave ${describe(whole)}, not a typed array of the sum of counts`));
   }
   return scatterBinomial(ch, parts, 0);
 }
