@@ -98,7 +98,16 @@ export class ControlServer {
       }
       this.fromRank(rank, message);
     });
-    socket.on('data', (chunk) => {
+    let firstByte = true;
+    socket.on('data', (chunk: Buffer) => {
+      // Control lines are JSON objects: anything else is a stranger, dropped at once.
+      if (firstByte && chunk.length > 0) {
+        firstByte = false;
+        if (chunk[0] !== 0x7b) {
+          this.reject(socket, 'a connection sent something other than a control message');
+          return;
+        }
+      }
       try {
         decoder.push(chunk);
       } catch (err) {
