@@ -1,6 +1,6 @@
-// A stranger on the cluster network: for each HOST:PORT given, connects once
+// A stranger on the cluster network: for each ROLE:HOST:PORT given, connects once
 // with garbage and once with a well-formed hello (claiming rank 1) followed by
-// a wrong key proof, and once saying nothing at all, and reports on stdout what
+// a wrong key proof, and (for a rank) once saying nothing at all, and reports on stdout what
 // the rank did with each, as JSON. Run inside a cluster host (cluster.sh run).
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +26,13 @@ function poke(host, port, first, afterReply) {
   });
 }
 
-const results = [];
-for (const target of process.argv.slice(2)) {
-  const colon = target.lastIndexOf(':');
-  const host = target.slice(0, colon);
-  const port = Number(target.slice(colon + 1));
+/** ROLE:HOST:PORT, ROLE "rank" or "launcher"; the launcher is not asked to time out silence. */
+async function strangers(target) {
+  const [role, ...rest] = target.split(':');
+  const address = rest.join(':');
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
   const hello = Buffer.alloc(28);
   MAGIC.copy(hello, 0);
   hello.writeUInt32LE(1, 8);
@@ -38,8 +40,10 @@ for (const target of process.argv.slice(2)) {
   const [garbage, wrongKey, silent] = await Promise.all([
     poke(host, port, randomBytes(200), null),
     poke(host, port, hello, randomBytes(32)),
-    poke(host, port, Buffer.alloc(0), null),
+    role === 'rank' ? poke(host, port, Buffer.alloc(0), null) : null,
   ]);
-  results.push({ target, garbage, wrongKey, silent });
+  return { target: address, role, garbage, wrongKey, silent };
 }
+
+const results = await Promise.all(process.argv.slice(2).map(strangers));
 process.stdout.write(`${JSON.stringify(results)}\n`);

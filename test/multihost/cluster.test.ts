@@ -134,13 +134,14 @@ clusterTest('strangers with garbage, a wrong key proof or silence at the ranks\'
   await job.lines(/^ready \d m4h\d$/, 3);
   const targets = ['m4h1', 'm4h2', 'm4h3'].flatMap((host) => listeningPorts(host, job.marker));
   assert.ok(targets.filter((t) => !t.launcher).length >= 2, `rank ports found: ${JSON.stringify(targets)}`);
-  const out = c.exec('m4h1', [process.execPath, join(ROOT, 'test', 'cluster', 'stranger.mjs'), ...targets.map((t) => t.address)]);
-  const pokes = JSON.parse(out) as { target: string; garbage: Poke; wrongKey: Poke; silent: Poke }[];
+  const out = c.exec('m4h1', [process.execPath, join(ROOT, 'test', 'cluster', 'stranger.mjs'),
+    ...targets.map((t) => `${t.launcher ? 'launcher' : 'rank'}:${t.address}`)]);
+  const pokes = JSON.parse(out) as { target: string; role: string; garbage: Poke; wrongKey: Poke; silent: Poke | null }[];
+  assert.equal(pokes.length, targets.length);
   for (const poke of pokes) {
-    const isLauncher = targets.find((t) => t.address === poke.target)!.launcher;
-    assert.ok(poke.garbage.closedByRank, `${poke.target} kept a garbage connection`);
-    assert.ok(poke.wrongKey.closedByRank, `${poke.target} kept a connection with a wrong key proof`);
-    if (!isLauncher) assert.ok(poke.silent.closedByRank, `${poke.target} kept a silent connection past the handshake timeout`);
+    assert.ok(poke.garbage.closedByRank, `${poke.role} ${poke.target} kept a garbage connection`);
+    assert.ok(poke.wrongKey.closedByRank, `${poke.role} ${poke.target} kept a connection with a wrong key proof`);
+    if (poke.role === 'rank') assert.ok(poke.silent?.closedByRank, `${poke.target} kept a silent connection past the handshake timeout`);
   }
   job.write('go\n');
   const r = await job.result;
