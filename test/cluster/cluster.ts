@@ -16,8 +16,11 @@ export interface ClusterJob {
   /** Token passed to every rank as its last argument, to find its processes. */
   marker: string;
   result: Promise<JobResult>;
+  /** The launcher's pid. */
+  pid: number;
   /** The launcher's stdin (rank 0's). */
   write(text: string): void;
+  end(): void;
   /** Resolves once `count` stdout lines matched `pattern`, with those lines. */
   lines(pattern: RegExp, count: number): Promise<string[]>;
 }
@@ -37,11 +40,11 @@ export class Cluster {
   }
 
   /** `mpi4ts run [launcher...] program [args...] <marker>` on host m4h1. */
-  run(launcher: string[], program: string, args: string[] = [], killAfterMs = 90_000): ClusterJob {
+  run(launcher: string[], program: string, args: string[] = [], env: Record<string, string> = {}, killAfterMs = 90_000): ClusterJob {
     const marker = `mpi4ts-test-${randomUUID()}`;
     const argv = [SCRIPT, 'run', 'm4h1', process.execPath, CLI, 'run', ...launcher, program, ...args, marker];
     const started = Date.now();
-    const child = spawn('sh', argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const waiters: (() => void)[] = [];
@@ -62,7 +65,10 @@ export class Cluster {
     return {
       marker,
       result,
+      // cluster.sh and what it runs exec one another: this is the launcher.
+      pid: child.pid!,
       write: (text) => child.stdin.write(text),
+      end: () => child.stdin.end(),
       lines: (pattern, count) => new Promise((resolve, reject) => {
         const check = (): void => {
           const found = stdout.split('\n').filter((l) => pattern.test(l));

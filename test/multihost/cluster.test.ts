@@ -51,7 +51,7 @@ function rankPidOn(host: string, marker: string): number {
 clusterTest('helloworld: 8 ranks from a machinefile over 4 hosts with 2 slots each, each on its own host name', async (c) => {
   const machines = join(c.dir, 'machines');
   writeFileSync(machines, '# the cluster, as the tutorial writes it\nm4h1:2\nm4h2 slots=2\n\n10.77.0.3:2\nm4h4 slots=2 max_slots=4\n');
-  const job = c.run(['-np', '8', '--machinefile', machines, '--ssh', c.ssh], example('helloworld.ts'));
+  const job = c.run(['-np', '8', '--machinefile', machines, '--ssh', c.ssh, '--iface', 'eth0'], example('helloworld.ts'));
   const r = await job.result;
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => l !== '').sort();
@@ -62,7 +62,7 @@ clusterTest('helloworld: 8 ranks from a machinefile over 4 hosts with 2 slots ea
 });
 
 clusterTest('p2p checks pass with ranks spread over hosts, slot filling, no rank on the launcher host', async (c) => {
-  const r = await c.run(['-n', '4', '--host', 'm4h2:2,m4h3:2', '--ssh', c.ssh], program('p2p.ts')).result;
+  const r = await c.run(['-n', '4', '--host', 'm4h2:2,m4h3:2', '--ssh', c.ssh, '--net', '10.77.0.0/24'], program('p2p.ts')).result;
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(okLines(r.stdout), P2P_CHECKS);
 });
@@ -85,6 +85,33 @@ clusterTest('a rank killed by SIGKILL on a remote host ends the job, with nothin
   assert.match(r.stderr, new RegExp(`rank 2 \\(m4h3, pid ${pid}\\) was killed by signal SIGKILL; stopping the job`));
   assert.deepEqual(await strays(r.marker), []);
   assert.deepEqual(await c.leftovers(), []);
+});
+
+clusterTest('remote ranks: stdin reaches rank 0, -x/--env forwarded, output line by line, MPI4TS_SSH chooses ssh', async (c) => {
+  const job = c.run(['--host', 'm4h2,m4h3', '-x', 'MODE=fast'], program('echo.ts'), [], { MPI4TS_SSH: c.ssh });
+  job.write('first line\nsecond\n');
+  job.end();
+  const r = await job.result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l !== '').sort(),
+    ['partial line without newline', 'rank 0 of 2, env MODE=fast', 'rank 1 of 2, env MODE=fast', 'stdin: first line|second']);
+});
+
+clusterTest('a remote rank\'s exit code ends the job as a local one does', async (c) => {
+  const r = await c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), ['exit', '2']).result;
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /rank 2 \(m4h3, pid \d+\) exited with code 3; stopping the job/);
+  assert.deepEqual(await c.leftovers(), []);
+});
+
+clusterTest('remote ranks end by themselves when the launcher is killed outright', async (c) => {
+  const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), ['hang', '0']);
+  await job.lines(/^ready \d$/, 3);
+  process.kill(job.pid, 'SIGKILL');
+  const r = await job.result;
+  assert.equal(r.signal, 'SIGKILL');
+  assert.deepEqual(await c.leftovers(20_000), []);
+  assert.deepEqual(await strays(r.marker), []);
 });
 
 clusterTest('a link cut mid-job (ip link set down) ends the job with an error, within the keep-alive bound', async (c) => {
@@ -130,9 +157,13 @@ clusterTest('bad hostfile lines and too few slots are clear errors', async (c) =
 });
 
 clusterTest('strangers with garbage, a wrong key proof or silence at the ranks\' ports do not harm the job', async (c) => {
-  const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('gate.ts'));
+  const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh, '--port-range', '41000-41099'], program('gate.ts'));
   await job.lines(/^ready \d m4h\d$/, 3);
   const targets = ['m4h1', 'm4h2', 'm4h3'].flatMap((host) => listeningPorts(host, job.marker));
+  for (const t of targets) {
+    const port = Number(t.address.slice(t.address.lastIndexOf(':') + 1));
+    assert.ok(port >= 41000 && port <= 41099, `${t.address} is outside --port-range 41000-41099`);
+  }
   assert.ok(targets.filter((t) => !t.launcher).length >= 2, `rank ports found: ${JSON.stringify(targets)}`);
   const out = c.exec('m4h1', [process.execPath, join(ROOT, 'test', 'cluster', 'stranger.mjs'),
     ...targets.map((t) => `${t.launcher ? 'launcher' : 'rank'}:${t.address}`)]);
