@@ -153,7 +153,7 @@ class SshRank implements RankProcess {
     if (status !== null && 'error' in status) {
       return { code: 127, signal: null, message: `rank ${this.rank}: ${status.error} (same paths are needed on every host)` };
     }
-    const said = this.sshSaid.join(' / ').trim();
+    const said = this.sshSaid.join(' / ').trim().replace(/\.$/, '');
     if (this.remotePid === undefined) {
       return {
         code: code === 0 || code === null ? SSH_FAILED : code, signal: null,

@@ -4,6 +4,8 @@
 // the rank did with each, as JSON. Run inside a cluster host (cluster.sh run).
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { setTimeout, clearTimeout } from 'node:timers';
 
 const MAGIC = Buffer.from('MPI4TSv1', 'latin1');
 

@@ -14,7 +14,7 @@ const badRuns: [string[], RegExp][] = [
   [['--host', '192.0.2.10', '--net', '300.1.1.1/8'], /--net "300.1.1.1\/8" must be an address block like 10.1.0.0\/16 or fd00::\/64/],
   [['--host', '192.0.2.10', '--net', '198.51.100.0/24'], /--net "198.51.100.0\/24": no address of this host is in it \(addresses here: .*127.0.0.1/],
   [['--port-range', '5-2'], /--port-range "5-2" must be LO-HI with 1 <= LO <= HI <= 65535/],
-  [['--host', '192.0.2.10', '--ssh', '  '], /--ssh must name an ssh command, got "  "/],
+  [['--host', '192.0.2.10', '--ssh', '  '], /--ssh must name an ssh command, got " {2}"/],
   [['--host', '192.0.2.10', '--ssh-timeout', '0'], /--ssh-timeout must be a positive number of seconds, got "0"/],
 ];
 

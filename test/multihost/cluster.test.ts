@@ -97,13 +97,6 @@ clusterTest('remote ranks: stdin reaches rank 0, -x/--env forwarded, output line
     ['partial line without newline', 'rank 0 of 2, env MODE=fast', 'rank 1 of 2, env MODE=fast', 'stdin: first line|second']);
 });
 
-clusterTest('a remote rank\'s exit code ends the job as a local one does', async (c) => {
-  const r = await c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), ['exit', '2']).result;
-  assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /rank 2 \(m4h3, pid \d+\) exited with code 3; stopping the job/);
-  assert.deepEqual(await c.leftovers(), []);
-});
-
 clusterTest('remote ranks end by themselves when the launcher is killed outright', async (c) => {
   const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), ['hang', '0']);
   await job.lines(/^ready \d$/, 3);
