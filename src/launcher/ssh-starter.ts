@@ -34,51 +34,93 @@ function unattendedOptions(connectTimeoutSeconds: number): string[] {
 /** The launcher's own entry point: the same path on every host, like the program. */
 const MAIN_SCRIPT = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
+/**
+ * sshd drops connections beyond MaxStartups (10 by default) that have not
+ * logged in yet, so a host gets at most this many ssh sessions in the middle
+ * of logging in at once; the next starts when one of them has started its rank.
+ */
+export const SSH_LOGINS_PER_HOST = 8;
+
 export class SshStarter implements Starter {
+  private readonly gates = new Map<string, LoginGate>();
+
   constructor(private readonly opts: SshOptions) {}
 
   start(spec: RankSpec, withStdin: boolean): RankProcess {
     const node = spec.command[0]!;
     const remote = `exec ${[node, MAIN_SCRIPT, REMOTE_RANK_COMMAND].map(shellQuote).join(' ')}`;
     const [program, ...sshArgs] = this.opts.ssh;
-    const child = spawn(program!, [...sshArgs, ...unattendedOptions(this.opts.connectTimeoutSeconds), spec.host, remote], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Its own group: Ctrl-C at the terminal reaches the launcher, which stops ranks in order.
-      detached: true,
-    });
-    child.stdin!.on('error', () => {});
+    const argv = [...sshArgs, ...unattendedOptions(this.opts.connectTimeoutSeconds), spec.host, remote];
     const request: RemoteStart = { command: spec.command, cwd: spec.cwd, env: spec.env, stdin: withStdin };
-    child.stdin!.write(`${JSON.stringify(request)}\n`);
-    return new SshRank(spec, child, withStdin);
+    const launch = (): ChildProcess => {
+      const child = spawn(program!, argv, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own group: Ctrl-C at the terminal reaches the launcher, which stops ranks in order.
+        detached: true,
+      });
+      child.stdin!.on('error', () => {});
+      child.stdin!.write(`${JSON.stringify(request)}\n`);
+      return child;
+    };
+    let gate = this.gates.get(spec.host);
+    if (gate === undefined) {
+      gate = new LoginGate(SSH_LOGINS_PER_HOST);
+      this.gates.set(spec.host, gate);
+    }
+    return new SshRank(spec, withStdin, gate, launch);
+  }
+}
+
+/** Lets at most `limit` logins run at once; the rest wait in order. */
+class LoginGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  enter(go: () => void): void {
+    if (this.running < this.limit) {
+      this.running++;
+      go();
+    } else {
+      this.waiting.push(go);
+    }
+  }
+
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else this.running--;
   }
 }
 
 class SshRank implements RankProcess {
   readonly rank: number;
   readonly host: string;
-  readonly stdout;
+  readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   readonly stdin: Writable | null;
   readonly exited: Promise<RankExit>;
+  private child: ChildProcess | null = null;
+  /** Input for the wrapper written before ssh was started. */
+  private readonly pending: string[] = [];
+  /** Stopped before ssh was even started. */
+  private cancelled: NodeJS.Signals | null = null;
+  private inGate = true;
   private remotePid: number | undefined;
   private status: RemoteStatus | null = null;
   /** ssh's own words before the rank started: why a login failed. */
   private readonly sshSaid: string[] = [];
+  private resolveExit: (exit: RankExit) => void = () => {};
 
-  constructor(spec: RankSpec, private readonly child: ChildProcess, withStdin: boolean) {
+  constructor(spec: RankSpec, withStdin: boolean, private readonly gate: LoginGate, launch: () => ChildProcess) {
     this.rank = spec.rank;
     this.host = spec.host;
-    this.stdout = child.stdout!;
     this.stdin = withStdin ? this.stdinForwarder() : null;
-    const stderrDone = this.readStderr();
     this.exited = new Promise((resolve) => {
-      child.once('error', (err) => {
-        resolve({ code: 127, signal: null, message: `cannot run the ssh command "${spec.host}": ${err.message}` });
-      });
-      child.once('exit', (code, signal) => {
-        void stderrDone.then(() => resolve(this.exitOf(code, signal)));
-      });
+      this.resolveExit = resolve;
     });
+    gate.enter(() => this.launched(launch));
   }
 
   get pid(): number | undefined {
@@ -86,17 +128,55 @@ class SshRank implements RankProcess {
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const child = this.child;
+    if (child === null) {
+      // Still waiting for its turn to log in: it never starts.
+      if (this.cancelled === null) this.cancelled = signal;
+      return;
+    }
+    if (child.exitCode !== null || child.signalCode !== null) return;
     this.send({ signal });
     if (signal === 'SIGKILL') {
       // The wrapper kills the group when the session closes, even if this line never arrives.
-      this.child.stdin!.end();
-      setTimeout(() => this.child.kill('SIGKILL'), 1000).unref();
+      child.stdin!.end();
+      setTimeout(() => child.kill('SIGKILL'), 1000).unref();
     }
   }
 
+  private launched(launch: () => ChildProcess): void {
+    if (this.cancelled !== null) {
+      this.leaveGate();
+      this.stdout.end();
+      this.stderr.end();
+      this.resolveExit({ code: null, signal: this.cancelled, message: `rank ${this.rank} on host "${this.host}" was stopped before it started` });
+      return;
+    }
+    const child = launch();
+    this.child = child;
+    for (const line of this.pending.splice(0)) child.stdin!.write(line);
+    child.stdout!.pipe(this.stdout);
+    const stderrDone = this.readStderr(child);
+    child.once('error', (err) => {
+      this.leaveGate();
+      this.stdout.end();
+      this.resolveExit({ code: 127, signal: null, message: `cannot run the ssh command "${this.host}": ${err.message}` });
+    });
+    child.once('exit', (code, signal) => {
+      this.leaveGate();
+      void stderrDone.then(() => this.resolveExit(this.exitOf(code, signal)));
+    });
+  }
+
+  private leaveGate(): void {
+    if (!this.inGate) return;
+    this.inGate = false;
+    this.gate.leave();
+  }
+
   private send(input: RemoteInput): void {
-    if (this.child.stdin!.writable) this.child.stdin!.write(`${JSON.stringify(input)}\n`);
+    const line = `${JSON.stringify(input)}\n`;
+    if (this.child === null) this.pending.push(line);
+    else if (this.child.stdin!.writable) this.child.stdin!.write(line);
   }
 
   private stdinForwarder(): Writable {
@@ -114,8 +194,8 @@ class SshRank implements RankProcess {
   }
 
   /** Splits ssh's stderr into the wrapper's status lines and the rank's own output. */
-  private readStderr(): Promise<void> {
-    const lines = createInterface({ input: this.child.stderr!, crlfDelay: Infinity });
+  private readStderr(child: ChildProcess): Promise<void> {
+    const lines = createInterface({ input: child.stderr!, crlfDelay: Infinity });
     lines.on('line', (line) => {
       if (line.startsWith(WRAPPER_MARK)) {
         this.onStatus(line.slice(WRAPPER_MARK.length));
@@ -140,6 +220,7 @@ class SshRank implements RankProcess {
     }
     if ('started' in status) {
       this.remotePid = status.started;
+      this.leaveGate();
       // Whatever came before the start (a login banner, a warning) is shown, not lost.
       for (const line of this.sshSaid.splice(0)) this.stderr.write(`${line}\n`);
       return;
