@@ -3,7 +3,7 @@
  * (or says why it cannot), runs `mpi4ts run` inside host m4h1 under its own
  * host name, and looks for processes left on any host.
  */
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,17 @@ export interface ClusterJob {
   lines(pattern: RegExp, count: number): Promise<string[]>;
 }
 
+export interface RunOptions {
+  /** Arguments for the program. */
+  args?: string[];
+  /** Extra environment for the launcher. */
+  env?: Record<string, string>;
+  /** Host the launcher runs on. */
+  on?: string;
+  /** Kill the launcher after this long (a safety net, not a test of speed). */
+  killAfterMs?: number;
+}
+
 export class Cluster {
   readonly hosts: string[];
   readonly sshConfig: string;
@@ -39,10 +50,11 @@ export class Cluster {
     return `ssh -F ${this.sshConfig}`;
   }
 
-  /** `mpi4ts run [launcher...] program [args...] <marker>` on host m4h1. */
-  run(launcher: string[], program: string, args: string[] = [], env: Record<string, string> = {}, killAfterMs = 90_000): ClusterJob {
+  /** `mpi4ts run [launcher...] program [args...] <marker>` on host `on` (m4h1 unless told). */
+  run(launcher: string[], program: string, opts: RunOptions = {}): ClusterJob {
+    const { args = [], env = {}, on = 'm4h1', killAfterMs = 90_000 } = opts;
     const marker = `mpi4ts-test-${randomUUID()}`;
-    const argv = [SCRIPT, 'run', 'm4h1', process.execPath, CLI, 'run', ...launcher, program, ...args, marker];
+    const argv = [SCRIPT, 'run', on, process.execPath, CLI, 'run', ...launcher, program, ...args, marker];
     const started = Date.now();
     const child = spawn('sh', argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
@@ -81,16 +93,22 @@ export class Cluster {
     };
   }
 
-  /** Runs a command on a host (in its namespace, under its name) and returns its stdout. */
-  exec(host: string, argv: string[]): string {
-    return execFileSync('sh', [SCRIPT, 'run', host, ...argv], { encoding: 'utf8', cwd: ROOT });
+  /** Runs a command on a host (in its namespace, under its name) and resolves with its stdout. */
+  exec(host: string, argv: string[]): Promise<string> {
+    const child = spawn('sh', [SCRIPT, 'run', host, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    return new Promise((resolve, reject) => child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.join(' ')} on ${host} exited with ${code}`));
+    }));
   }
 
-  /** Processes on a host other than its sshd listener, after up to `waitMs` for them to end. */
-  async leftovers(waitMs = 15_000): Promise<string[]> {
+  /** Processes on `hosts` other than their sshd listener, after up to `waitMs` for them to end. */
+  async leftovers(waitMs = 15_000, hosts = this.hosts): Promise<string[]> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const left = this.hosts.flatMap((host, i) => this.pidsOn(host, i + 1));
+      const left = hosts.flatMap((host) => this.pidsOn(host, this.hosts.indexOf(host) + 1));
       if (left.length === 0 || Date.now() > deadline) return left;
       await new Promise((r) => setTimeout(r, 500));
     }
