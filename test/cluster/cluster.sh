@@ -88,12 +88,14 @@ host() {
   ip link set "${name}s" netns m4hsw
   ip -n "$name" link set "${name}e" name eth0
   ip -n "$name" addr add "$NET.$i/24" dev eth0
+  ip -n "$name" addr add "fd77::$i/64" dev eth0 nodad
   ip -n "$name" link set eth0 up
   ip -n "$name" link set lo up
   ip -n m4hsw link set "${name}s" master m4hbr
   ip -n m4hsw link set "${name}s" up
   cat >"$dir/sshd_config-$i" <<CFG
 ListenAddress $NET.$i
+ListenAddress fd77::$i
 HostKey $dir/host_key
 PidFile $dir/sshd-$i.pid
 AuthorizedKeysFile $dir/authorized_keys

@@ -83,8 +83,9 @@ clusterTest('p2p checks pass with ranks spread over hosts, slot filling, no rank
   assert.deepEqual(okLines(r.stdout), P2P_CHECKS);
 });
 
-clusterTest('p2p checks pass with ranks spread over hosts, --map-by node', async (c) => {
-  const r = await c.run(['-n', '4', '--map-by', 'node', '--host', 'm4h1:2,m4h2:2,m4h3:2', '--ssh', c.ssh], program('p2p.ts')).result;
+clusterTest('p2p checks pass with ranks spread over hosts, --map-by node, over IPv6', async (c) => {
+  const hosts = '[fd77::1]:2,[fd77::2]:2,[fd77::3]:2';
+  const r = await c.run(['-n', '4', '--map-by', 'node', '--host', hosts, '--net', 'fd77::/64', '--ssh', c.ssh], program('p2p.ts')).result;
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(okLines(r.stdout), P2P_CHECKS);
   assert.deepEqual(await c.leftovers(), []);
