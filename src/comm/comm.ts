@@ -3,11 +3,12 @@
  * of their own. This class is the public face; each method checks its
  * arguments and hands off to the p2p engine or a collective algorithm.
  */
-import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.js';
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from '../constants.js';
 import { MPIError } from '../errors.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
-import { checkBuffer, checkDest, checkRecvTag, checkSendTag, checkSource } from './validate.js';
+import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
+import { collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
 import type { World } from './world.js';
 
 export interface CommInit {
@@ -130,6 +131,119 @@ export class Comm {
     return this.world.bootstrap.abort(exitCode, message).then(() => process.exit(exitCode));
   }
 
+  // ---- collectives (MPI 4.0 chapter 6); algorithms in src/coll/ ---- [coll block begins]
+
+  private collectiveCalls = 0;
+
+  /**
+   * @internal The tag of every message of the next collective call: its
+   * sequence number. Ranks call collectives in the same order, so they agree
+   * on it, and calls started without awaiting never cross-match.
+   */
+  nextCollectiveTag(): number {
+    const tag = this.collectiveCalls;
+    this.collectiveCalls = tag >= TAG_UB ? 0 : tag + 1;
+    return tag;
+  }
+
+  /** Waits until every rank has called it (MPI_Barrier). */
+  barrier(): Promise<void> {
+    return this.collective('barrier', () => {}, (ch) => collectives.barrier(ch));
+  }
+
+  /** The root's value, on every rank (MPI_Bcast). */
+  bcast<T>(value: T, root = 0): Promise<T> {
+    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root)) as Promise<T>;
+  }
+
+  /** `values[rank]` of the root's array of `size` items (MPI_Scatter); others pass null. */
+  scatter<T>(values: readonly T[] | null, root = 0): Promise<T> {
+    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root)) as Promise<T>;
+  }
+
+  /** Every rank's value, in rank order, at the root; null elsewhere (MPI_Gather). */
+  gather<T>(value: T, root = 0): Promise<T[] | null> {
+    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root)) as Promise<T[] | null>;
+  }
+
+  /** Every rank's value, in rank order, on every rank (MPI_Allgather). */
+  allgather<T>(value: T): Promise<T[]> {
+    return this.collective('allgather', () => {}, (ch) => collectives.allgather(ch, value)) as Promise<T[]>;
+  }
+
+  /** Item i of the result is what rank i put at index `rank` (MPI_Alltoall). */
+  alltoall<T>(values: readonly T[]): Promise<T[]> {
+    return this.collective('alltoall', () => {}, (ch) => collectives.alltoall(ch, values)) as Promise<T[]>;
+  }
+
+  /** The reduction of every rank's value at the root; null elsewhere (MPI_Reduce). */
+  reduce<T>(value: T, op: Op = SUM, root = 0): Promise<T | null> {
+    return this.collective('reduce', () => { checkOp(op); checkRoot(root, this.size); },
+      (ch) => collectives.reduce(ch, value, op, root)) as Promise<T | null>;
+  }
+
+  /** The reduction of every rank's value, on every rank (MPI_Allreduce). */
+  allreduce<T>(value: T, op: Op = SUM): Promise<T> {
+    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op)) as Promise<T>;
+  }
+
+  /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
+  scan<T>(value: T, op: Op = SUM): Promise<T> {
+    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false)) as Promise<T>;
+  }
+
+  /** Exclusive prefix reduction over ranks 0..rank-1; null on rank 0 (MPI_Exscan). */
+  exscan<T>(value: T, op: Op = SUM): Promise<T | null> {
+    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true)) as Promise<T | null>;
+  }
+
+  /**
+   * Every rank's typed array joined in rank order at the root, null elsewhere
+   * (MPI_Gatherv). `counts[i]` (significant at the root) is the length rank i sends.
+   */
+  gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0): Promise<A | null> {
+    return this.collective('gatherv', () => checkRoot(root, this.size),
+      (ch) => collectives.gatherv(ch, sendbuf, counts, root)) as Promise<A | null>;
+  }
+
+  /**
+   * Rank i gets the `counts[i]` elements of the root's typed array after
+   * those of ranks below it (MPI_Scatterv). `sendbuf` and `counts` are
+   * significant at the root; others may pass null.
+   */
+  scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0): Promise<A> {
+    return this.collective('scatterv', () => checkRoot(root, this.size),
+      (ch) => collectives.scatterv(ch, sendbuf, counts, root)) as Promise<A>;
+  }
+
+  /** Every rank's typed array (rank i's of length `counts[i]`) joined in rank order, everywhere (MPI_Allgatherv). */
+  allgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[]): Promise<A> {
+    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts)) as Promise<A>;
+  }
+
+  /**
+   * Reduces typed arrays of `sum(counts)` elements element by element; rank i
+   * gets the `counts[i]` elements after those of the ranks below it (MPI_Reduce_scatter).
+   */
+  reduceScatter<A extends TypedArray>(sendbuf: A, counts: readonly number[], op: Op = SUM): Promise<A> {
+    return this.collective('reduceScatter', () => checkOp(op),
+      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op)) as Promise<A>;
+  }
+
+  /** Checks arguments (rejecting at once, naming the call), then runs the call under its own tag. */
+  private async collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
+    this.checkUsable(call);
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof Error) err.message = `${call}: ${err.message}`;
+      throw err;
+    }
+    return runCollective(call, this, this.nextCollectiveTag(), algorithm);
+  }
+
+  // ---- [coll block ends] ----
+
   // ---- internals ----
 
   /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
@@ -149,6 +263,14 @@ export class Comm {
     checkSource(source, this.size, `${call}: source`);
     checkRecvTag(tag, `${call}: tag`);
     return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, buf);
+  }
+}
+
+/** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
+function checkOp(op: unknown): void {
+  if (!(op instanceof Op)) {
+    const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
+    throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
   }
 }
 
