@@ -91,6 +91,12 @@ clusterTest('p2p checks pass with ranks spread over hosts, --map-by node, over I
   assert.deepEqual(await c.leftovers(), []);
 });
 
+clusterTest('collective checks pass with 5 ranks over 4 hosts, two on the launcher host', async (c) => {
+  const r = await c.run(['--host', 'm4h1:2,m4h2,m4h3,m4h4', '--ssh', c.ssh], program('coll.ts')).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce']);
+});
+
 clusterTest('a rank killed by SIGKILL on a remote host ends the job, with nothing left on any host', async (c) => {
   const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'] });
   await job.lines(/^ready \d$/, 3);
