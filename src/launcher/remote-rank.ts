@@ -19,16 +19,18 @@ export function remoteRankMain(): Promise<number> {
   return new Promise((resolve) => {
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     let child: ChildProcess | null = null;
+    let requested = false;
     lines.on('line', (line) => {
-      if (child === null) {
+      if (!requested) {
+        requested = true;
         child = startRank(line, resolve);
         return;
       }
-      if (child.pid !== undefined) handleInput(child, line);
+      if (child?.pid !== undefined) handleInput(child, line);
     });
     lines.on('close', () => {
       if (child === null) {
-        report({ error: `no start request arrived on stdin on ${hostname()}` });
+        if (!requested) report({ error: `no start request arrived on stdin on ${hostname()}` });
         resolve(2);
         return;
       }
