@@ -19,7 +19,8 @@ need() {
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
     echo "cluster.sh: installing $2" >&2
     apt-get update >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "$2" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "$2" >/dev/null ||
+      { echo "cluster.sh: cannot install $2 (apt-get install failed)" >&2; exit 1; }
   fi
 }
 
