@@ -38,7 +38,7 @@ export interface JobOptions {
 }
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
-const CONTROL_LOST_GRACE_MS = 3000;
+const CONTROL_LOST_GRACE_MS = 5000;
 
 interface Failure {
   code: number;
