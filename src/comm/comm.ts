@@ -3,13 +3,27 @@
  * of their own. This class is the public face; each method checks its
  * arguments and hands off to the p2p engine or a collective algorithm.
  */
-import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from '../constants.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, UNDEFINED } from '../constants.js';
 import { MPIError } from '../errors.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
 import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
-import { collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
+import { BAND, collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
 import type { World } from './world.js';
+import { CartComm } from './cart.js';
+import { ContextPool, contextIdOf, pointToPointContext, SELF_CONTEXT_ID } from './context.js';
+
+/** One pool of context ids per process world. */
+const contextPools = new WeakMap<World, ContextPool>();
+
+function contextPoolOf(world: World): ContextPool {
+  let pool = contextPools.get(world);
+  if (pool === undefined) {
+    pool = new ContextPool();
+    contextPools.set(world, pool);
+  }
+  return pool;
+}
 
 export interface CommInit {
   world: World;
@@ -122,6 +136,74 @@ export class Comm {
     checkSource(source, this.size);
     checkRecvTag(tag);
     return this.world.engine.iprobe(this.context, source, tag, status);
+  }
+
+  // ---- communicators and topologies (MPI 4.0 chapters 7 and 8) ----
+  // Each is collective over this communicator. The tags of its collective
+  // steps are taken when it is called, like any collective's, so it keeps its
+  // place among the collectives started here even though it runs later.
+
+  /** A communicator with the same group and a matching space of its own (MPI_Comm_dup). */
+  dup(): Promise<Comm> {
+    this.checkUsable('dup');
+    const agreeTag = this.nextCollectiveTag();
+    return this.createComm(async (pool) => {
+      const id = await this.agreeContextId(pool, 'dup', agreeTag);
+      pool.take(id);
+      return new Comm({ world: this.world, group: this.group, context: pointToPointContext(id) });
+    });
+  }
+
+  /**
+   * Splits into one communicator per `color`, ranked by `key` then by rank
+   * here (MPI_Comm_split). Color UNDEFINED gives null.
+   */
+  split(color: number, key = 0): Promise<Comm | null> {
+    this.checkUsable('split');
+    return this.splitInto('split', color, key, (init) => new Comm(init));
+  }
+
+  /** The ranks of this communicator that share this host (MPI_Comm_split_type). */
+  splitType(type: number = COMM_TYPE_SHARED, key = 0): Promise<Comm | null> {
+    this.checkUsable('splitType');
+    if (type !== COMM_TYPE_SHARED && type !== UNDEFINED) {
+      return Promise.reject(new MPIError('ERR_ARG', `splitType: type ${String(type)} is not supported ` +
+        `(COMM_TYPE_SHARED = ${COMM_TYPE_SHARED}, or UNDEFINED)`));
+    }
+    const table = this.world.table;
+    const myHost = table[this.world.rank]!.hostId;
+    // Color: the lowest rank here on the same host, the same on all of them.
+    const color = type === UNDEFINED ? UNDEFINED : this.group.findIndex((w) => table[w]!.hostId === myHost);
+    return this.splitInto('splitType', color, key, (init) => new Comm(init));
+  }
+
+  /**
+   * A communicator whose ranks sit on a grid (MPI_Cart_create). Ranks beyond
+   * the grid's size get null. `reorder` is accepted and ignored, as MPI allows.
+   */
+  createCart(dims: readonly number[], periods?: readonly boolean[], reorder = false): Promise<CartComm | null> {
+    this.checkUsable('createCart');
+    void reorder;
+    let cells: number;
+    let wraps: boolean[];
+    try {
+      cells = checkCartDims(dims, this.size);
+      wraps = checkCartPeriods(periods, dims.length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const color = this.rank < cells ? 0 : UNDEFINED;
+    return this.splitInto('createCart', color, this.rank,
+      (init) => new CartComm({ ...init, dims, periods: wraps })) as Promise<CartComm | null>;
+  }
+
+  /** Releases this communicator (MPI_Comm_free); any further call on it throws. */
+  free(): void {
+    this.checkUsable('free');
+    const id = contextIdOf(this.context);
+    if (id <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
+    this.markFreed();
+    contextPoolOf(this.world).release(id);
   }
 
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
@@ -246,6 +328,42 @@ export class Comm {
 
   // ---- internals ----
 
+  /** One creation at a time per process, so concurrent ones never pick the same context id. */
+  private createComm<T>(create: (pool: ContextPool) => Promise<T>): Promise<T> {
+    const pool = contextPoolOf(this.world);
+    return pool.serialize(() => create(pool));
+  }
+
+  /** The lowest context id free on every rank here (MPICH's mask agreement). */
+  private async agreeContextId(pool: ContextPool, call: string, tag: number): Promise<number> {
+    const everywhereFree = await runCollective(call, this, tag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
+    return ContextPool.lowestFree(everywhereFree as Uint32Array);
+  }
+
+  /**
+   * split's engine. Bad arguments on one rank still take part in the exchange,
+   * so that every rank reports them instead of the others hanging.
+   */
+  private splitInto(call: string, color: number, key: number, make: (init: CommInit) => Comm): Promise<Comm | null> {
+    const problem = splitArgumentProblem(call, color, key);
+    const gatherTag = this.nextCollectiveTag();
+    const agreeTag = this.nextCollectiveTag();
+    return this.createComm(async (pool) => {
+      const entries = await runCollective(call, this, gatherTag,
+        (ch) => collectives.allgather(ch, problem ?? [color, key])) as ([number, number] | string)[];
+      const bad = entries.findIndex((entry) => typeof entry === 'string');
+      if (bad >= 0) throw new MPIError('ERR_ARG', bad === this.rank ? String(entries[bad]) : `${call}: rank ${bad} passed a bad argument: ${String(entries[bad])}`);
+      const id = await this.agreeContextId(pool, call, agreeTag);
+      if (color === UNDEFINED) return null;
+      pool.take(id);
+      const members = (entries as [number, number][])
+        .map(([c, k], rank) => ({ c, k, rank }))
+        .filter((entry) => entry.c === color)
+        .sort((a, b) => a.k - b.k || a.rank - b.rank);
+      return make({ world: this.world, group: members.map((m) => this.group[m.rank]!), context: pointToPointContext(id) });
+    });
+  }
+
   /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
   worldRankOf(rank: number): number {
     return rank >= 0 ? this.group[rank]! : rank === PROC_NULL ? PROC_NULL : -1;
@@ -281,4 +399,33 @@ function settle(start: () => Request<void>): Promise<void> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+function splitArgumentProblem(call: string, color: unknown, key: unknown): string | null {
+  if (!(Number.isInteger(color) && ((color as number) >= 0 || color === UNDEFINED))) {
+    return `${call}: color ${String(color)} must be a non-negative integer or UNDEFINED`;
+  }
+  if (!Number.isInteger(key)) return `${call}: key ${String(key)} must be an integer`;
+  return null;
+}
+
+/** The number of grid cells; the grid must fit in the communicator. */
+function checkCartDims(dims: unknown, size: number): number {
+  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} must be a non-empty array of positive integers ` +
+      '(MPI.computeDims(size, ndims) gives balanced ones)');
+  }
+  const cells = (dims as number[]).reduce((a, b) => a * b, 1);
+  if (cells > size) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} make ${cells} cells, more than the ${size} ranks of the communicator`);
+  }
+  return cells;
+}
+
+function checkCartPeriods(periods: unknown, ndims: number): boolean[] {
+  if (periods === undefined) return new Array<boolean>(ndims).fill(false);
+  if (!Array.isArray(periods) || periods.length !== ndims || periods.some((p) => typeof p !== 'boolean')) {
+    throw new MPIError('ERR_ARG', `createCart: periods ${JSON.stringify(periods)} must be an array of ${ndims} booleans (one per dimension)`);
+  }
+  return [...(periods as boolean[])];
 }
