@@ -86,7 +86,8 @@ export function secondsArg(value: string, option: string): number {
 export function helpText(usage: string, specs: OptionSpec[]): string {
   const rows = specs.map((s) => {
     const left = `${s.names.join(', ')}${s.value === 'none' ? '' : ` ${s.meta ?? 'VALUE'}`}`;
-    return `  ${left.padEnd(34)} ${s.help}`;
+    // A long list of spellings gets its help on the next line, still aligned.
+    return left.length > 34 ? `  ${left}\n  ${''.padEnd(34)} ${s.help}` : `  ${left.padEnd(34)} ${s.help}`;
   });
   return `${usage}\n\nOptions:\n${rows.join('\n')}\n`;
 }

@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
+import { remoteRankMain } from '../launcher/remote-rank.js';
+import { REMOTE_RANK_COMMAND } from '../launcher/remote-protocol.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
@@ -22,6 +24,9 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'info':
       return infoCommand(rest);
+    case REMOTE_RANK_COMMAND:
+      // Internal: the far end of an ssh-started rank (launcher/remote-rank.ts).
+      return remoteRankMain();
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);

@@ -15,7 +15,16 @@ export interface ControlEvents {
   onAbort(rank: number, code: number, message: string): void;
   /** Something was wrong with a connection (for the launcher's debug output). */
   onRejected(reason: string): void;
+  /** A proven rank's connection closed before the job told it to finish (its host or the link went down). */
+  onLost(rank: number): void;
 }
+
+/**
+ * Control connections idle most of the time, so a dead link or host shows only
+ * through TCP keep-alive: Node probes every second, ten times, after this much
+ * silence; a lost peer is noticed within about 15 s (README "Running on a cluster").
+ */
+export const KEEPALIVE_IDLE_MS = 5000;
 
 export class ControlServer {
   private server: Server | null = null;
@@ -23,6 +32,9 @@ export class ControlServer {
   private readonly sockets: (Socket | undefined)[];
   private readonly finalized = new Set<number>();
   private readonly exited = new Set<number>();
+  /** Ranks told to finish: their connection may close now. */
+  private readonly told = new Set<number>();
+  private closing = false;
   private arrived = 0;
   port = 0;
 
@@ -31,7 +43,20 @@ export class ControlServer {
     this.sockets = new Array<Socket | undefined>(size);
   }
 
-  listen(host: string, port = 0): Promise<number> {
+  /** Listens on `host`, at any port or at the first free one of `range`. */
+  async listen(host: string, range: [number, number] | null = null): Promise<number> {
+    if (range === null) return this.listenAt(host, 0);
+    for (let port = range[0]; port <= range[1]; port++) {
+      try {
+        return await this.listenAt(host, port);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+    throw new Error(`no free port for the control server on ${host} in --port-range ${range[0]}-${range[1]}`);
+  }
+
+  private listenAt(host: string, port: number): Promise<number> {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -51,12 +76,14 @@ export class ControlServer {
   }
 
   close(): void {
+    this.closing = true;
     this.server?.close();
     for (const socket of this.sockets) socket?.destroy();
   }
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     const nonce = randomBytes(16).toString('hex');
     let rank = -1;
     const timer = setTimeout(() => {
@@ -71,7 +98,16 @@ export class ControlServer {
       }
       this.fromRank(rank, message);
     });
-    socket.on('data', (chunk) => {
+    let firstByte = true;
+    socket.on('data', (chunk: Buffer) => {
+      // Control lines are JSON objects: anything else is a stranger, dropped at once.
+      if (firstByte && chunk.length > 0) {
+        firstByte = false;
+        if (chunk[0] !== 0x7b) {
+          this.reject(socket, 'a connection sent something other than a control message');
+          return;
+        }
+      }
       try {
         decoder.push(chunk);
       } catch (err) {
@@ -97,6 +133,9 @@ export class ControlServer {
       return -1;
     }
     this.sockets[rank] = socket;
+    socket.once('close', () => {
+      if (!this.told.has(rank) && !this.exited.has(rank) && !this.closing) this.events.onLost(rank);
+    });
     this.table[rank] = { ...message.address, rank };
     (socket as Socket & { rankNonce?: string }).rankNonce = message.nonce;
     if (++this.arrived === this.size) this.welcomeAll();
@@ -139,7 +178,10 @@ export class ControlServer {
     for (let rank = 0; rank < this.size; rank++) {
       if (!this.finalized.has(rank) && !this.exited.has(rank)) return;
     }
-    for (const rank of this.finalized) this.sockets[rank]?.write(encodeControl({ t: ControlKind.FINALIZED }));
+    for (const rank of this.finalized) {
+      this.told.add(rank);
+      this.sockets[rank]?.write(encodeControl({ t: ControlKind.FINALIZED }));
+    }
     this.finalized.clear();
   }
 

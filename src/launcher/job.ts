@@ -26,12 +26,19 @@ export interface JobOptions {
   timeoutSeconds: number | null;
   /** The starter for a host. */
   starterFor(host: string): Starter;
+  /** The command for a host, when it differs from `command` (--node for remote hosts). */
+  commandFor?(host: string): string[];
   /** Address the control server listens on, and the one ranks dial. */
   controlBind: string;
   controlAdvertise: string;
+  /** Ports the control server may listen on (--port-range), or any. */
+  controlPortRange?: [number, number] | null;
   /** Seconds between the polite stop signal and SIGKILL. */
   killGraceSeconds?: number;
 }
+
+/** How long a lost control connection waits for the rank's own exit, which explains more. */
+const CONTROL_LOST_GRACE_MS = 5000;
 
 interface Failure {
   code: number;
@@ -53,12 +60,13 @@ export class Job {
     const key = randomBytes(32);
     const control = new ControlServer(size, key, {
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`),
+      onLost: (rank) => this.controlLost(rank),
       onRejected: (reason) => {
         if (process.env.NODE_DEBUG?.includes('mpi4ts')) process.stderr.write(`mpi4ts: control: ${reason}\n`);
       },
     });
     this.control = control;
-    const port = await control.listen(this.opts.controlBind);
+    const port = await control.listen(this.opts.controlBind, this.opts.controlPortRange ?? null);
     const endOfSignals = this.trapSignals();
     const timer = this.armTimeout();
     const forwarding: Promise<void>[] = [];
@@ -87,7 +95,10 @@ export class Job {
       MPI4TS_JOB_KEY: key.toString('hex'),
     };
     const starter = this.opts.starterFor(placement.host);
-    const child = starter.start({ rank: placement.rank, host: placement.host, command: this.opts.command, env, cwd: this.opts.cwd },
+    const child = starter.start({
+      rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement.host) ?? this.opts.command,
+      env, cwd: this.opts.cwd,
+    },
       placement.rank === 0);
     this.ranks.push(child);
     this.alive.add(child.rank);
@@ -106,12 +117,27 @@ export class Job {
     }
     if (this.stopping) return;
     const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
-    if (exit.signal !== null) {
+    if (exit.message !== undefined) {
+      this.fail(exit.code ?? 1, `mpi4ts: ${exit.message}; stopping the job`);
+    } else if (exit.signal !== null) {
       const number = osConstants.signals[exit.signal] ?? 0;
       this.fail(128 + number, `mpi4ts: ${where} was killed by signal ${exit.signal}; stopping the job`);
     } else {
       this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`);
     }
+  }
+
+  /**
+   * A running rank's control connection died. Its process exit usually follows
+   * at once and says more; if it does not, the host or the link is gone.
+   */
+  private controlLost(rank: number): void {
+    setTimeout(() => {
+      if (!this.alive.has(rank) || this.stopping) return;
+      const child = this.ranks.find((r) => r.rank === rank);
+      this.fail(1, `mpi4ts: lost the control connection to rank ${rank} on host "${child?.host ?? '?'}" ` +
+        '(host down or network cut?); stopping the job');
+    }, CONTROL_LOST_GRACE_MS).unref();
   }
 
   /** Records the first failure and stops every rank still running. */

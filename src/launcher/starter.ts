@@ -18,6 +18,8 @@ export interface RankSpec {
 export interface RankExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Why the rank could not run or was lost, when the starter knows better than an exit code. */
+  message?: string;
 }
 
 export interface RankProcess {

@@ -12,6 +12,9 @@ import type { PeerAddress } from '../transport/transport.js';
 import type { Bootstrap } from './bootstrap.js';
 import { ControlKind, encodeControl, LineDecoder, type ControlMessage } from './control-protocol.js';
 
+/** Same bound as the launcher's side (control-server.ts): a lost launcher is noticed within about 15 s. */
+const CONTROL_KEEPALIVE_IDLE_MS = 5000;
+
 export interface LauncherEnvironment {
   control: { host: string; port: number };
   rank: number;
@@ -46,6 +49,8 @@ export class LauncherBootstrap implements Bootstrap {
       socket.once('error', (err) => reject(new JobError(`rank ${this.rank} cannot reach the launcher at ${host}:${port}: ${err.message}`)));
     });
     this.advertiseHost = socket.localAddress ?? '127.0.0.1';
+    // An idle connection notices a dead link or launcher host only by keep-alive probes.
+    socket.setKeepAlive(true, CONTROL_KEEPALIVE_IDLE_MS);
     const decoder = new LineDecoder((message) => this.receive(message));
     socket.on('data', (chunk) => {
       try {

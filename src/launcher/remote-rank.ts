@@ -1,0 +1,130 @@
+/**
+ * The remote side of an ssh-started rank (`mpi4ts _remote-rank`). It reads
+ * what to run from stdin (see remote-protocol.ts), starts the rank in its own
+ * process group, forwards its output, and ties the rank's life to the ssh
+ * session: when stdin closes (the launcher died or the session dropped), the
+ * whole group gets SIGTERM and, two seconds later, SIGKILL. Signals the
+ * launcher sends, and those sshd or a user sends to the wrapper, go to the
+ * group too; when the rank ends, so does anything it left behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
+import { constants as osConstants } from 'node:os';
+import { WRAPPER_MARK, type RemoteInput, type RemoteStart, type RemoteStatus } from './remote-protocol.js';
+
+const KILL_GRACE_MS = 2000;
+
+export function remoteRankMain(): Promise<number> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    let child: ChildProcess | null = null;
+    let requested = false;
+    lines.on('line', (line) => {
+      if (!requested) {
+        requested = true;
+        child = startRank(line, resolve);
+        return;
+      }
+      if (child?.pid !== undefined) handleInput(child, line);
+    });
+    lines.on('close', () => {
+      if (child === null) {
+        if (!requested) report({ error: `no start request arrived on stdin on ${hostname()}` });
+        resolve(2);
+        return;
+      }
+      // The ssh session is gone: nobody can stop or hear this rank any more.
+      stopGroup(child);
+    });
+  });
+}
+
+function startRank(line: string, done: (code: number) => void): ChildProcess | null {
+  let request: RemoteStart;
+  try {
+    request = JSON.parse(line) as RemoteStart;
+  } catch {
+    report({ error: `the start request on ${hostname()} is not JSON` });
+    done(2);
+    return null;
+  }
+  const [program, ...args] = request.command;
+  const child = spawn(program!, args, {
+    cwd: request.cwd,
+    env: { ...process.env, ...request.env },
+    stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.once('error', (err: NodeJS.ErrnoException) => {
+    const what = err.code === 'ENOENT' ? `"${program}" or the directory "${request.cwd}" does not exist` : err.message;
+    report({ error: `cannot start the rank on ${hostname()}: ${what}` });
+    done(127);
+  });
+  child.stdin?.on('error', () => {});
+  child.once('spawn', () => {
+    report({ started: child.pid!, host: hostname() });
+    forwardSignals(child);
+  });
+  const outputs = [pipeOut(child.stdout!, process.stdout), pipeOut(child.stderr!, process.stderr)];
+  child.once('exit', (code, signal) => {
+    // Let the output drain, but not for ever: a leftover grandchild may hold the pipes.
+    const drained = Promise.race([Promise.all(outputs), new Promise((r) => setTimeout(r, 1000))]);
+    void drained.then(() => {
+      killGroup(child, 'SIGKILL');
+      report({ exit: { code, signal } });
+      done(code ?? 128 + (osConstants.signals[signal!] ?? 0));
+    });
+  });
+  return child;
+}
+
+function handleInput(child: ChildProcess, line: string): void {
+  let input: RemoteInput;
+  try {
+    input = JSON.parse(line) as RemoteInput;
+  } catch {
+    return;
+  }
+  if ('in' in input) child.stdin?.write(Buffer.from(input.in, 'base64'));
+  else if ('eof' in input) child.stdin?.end();
+  else if ('signal' in input && input.signal in osConstants.signals) killGroup(child, input.signal);
+}
+
+function forwardSignals(child: ChildProcess): void {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => killGroup(child, signal));
+}
+
+function stopGroup(child: ChildProcess): void {
+  killGroup(child, 'SIGTERM');
+  setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is empty.
+  }
+}
+
+/** Copies output and remembers whether it ended mid-line, so a status line starts on its own line. */
+let stderrMidLine = false;
+function pipeOut(from: NodeJS.ReadableStream, to: NodeJS.WriteStream): Promise<void> {
+  to.on('error', () => {});
+  from.on('data', (chunk: Buffer) => {
+    if (to === process.stderr && chunk.length > 0) stderrMidLine = chunk[chunk.length - 1] !== 0x0a;
+    to.write(chunk);
+  });
+  return new Promise((resolve) => {
+    from.once('end', resolve);
+    from.once('error', () => resolve());
+  });
+}
+
+function report(status: RemoteStatus): void {
+  const line = `${stderrMidLine ? '\n' : ''}${WRAPPER_MARK}${JSON.stringify(status)}\n`;
+  stderrMidLine = false;
+  process.stderr.write(line);
+}

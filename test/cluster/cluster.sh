@@ -1,0 +1,129 @@
+#!/bin/sh
+# A cluster of N hosts on this machine, for the multi-host tests and by hand:
+#
+#   test/cluster/cluster.sh up N DIR    build hosts m4h1..m4hN (10.77.0.1..N), keys and configs in DIR
+#   test/cluster/cluster.sh down [DIR]  remove everything (DIR defaults to the last cluster built)
+#   test/cluster/cluster.sh run H CMD.. run CMD on host H, under H's host name
+#
+# Each host is a network namespace with one veth link to a bridge (m4hbr) that
+# lives in its own namespace (m4hsw), so no test traffic touches the machine's
+# own network, and an sshd in a UTS namespace with the host's name. Every name
+# starts with m4h so other users of this machine's namespaces never collide.
+# Root only. `up` first removes a stale cluster left by a killed run.
+set -eu
+
+NET=10.77.0
+LAST=/tmp/m4h-cluster.last
+
+need() {
+  if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+    echo "cluster.sh: installing $2" >&2
+    apt-get update >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "$2" >/dev/null ||
+      { echo "cluster.sh: cannot install $2 (apt-get install failed)" >&2; exit 1; }
+  fi
+}
+
+down() {
+  old=${1:-$(cat "$LAST" 2>/dev/null || true)}
+  if [ -n "$old" ] && [ -d "$old" ]; then
+    for pidfile in "$old"/sshd-*.pid; do
+      [ -f "$pidfile" ] || continue
+      pid=$(cat "$pidfile")
+      # Only an sshd started with this cluster's config: the pid may have been reused.
+      if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$old/sshd_config"; then kill "$pid" 2>/dev/null || true; fi
+    done
+  fi
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^m4h' || true); do
+    # Whatever still runs in a host (a rank, an sshd session) goes with it.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^m4h' || true); do
+    ip link delete "$link" 2>/dev/null || true
+  done
+  if [ -n "$old" ] && [ -d "$old" ]; then rm -rf "$old"; fi
+  rm -f "$LAST"
+}
+
+up() {
+  n=$1
+  dir=$2
+  need ip iproute2
+  need /usr/sbin/sshd openssh-server
+  need ssh openssh-client
+  need ssh-keygen openssh-client
+  down ""
+  mkdir -p "$dir" /run/sshd
+  echo "$dir" >"$LAST"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
+  cp "$dir/client_key.pub" "$dir/authorized_keys"
+  ip netns add m4hsw
+  ip -n m4hsw link add m4hbr type bridge
+  ip -n m4hsw link set m4hbr up
+  {
+    echo "Host *"
+    echo "  User root"
+    echo "  IdentityFile $dir/client_key"
+    echo "  IdentitiesOnly yes"
+    echo "  StrictHostKeyChecking no"
+    echo "  UserKnownHostsFile /dev/null"
+    echo "  GlobalKnownHostsFile /dev/null"
+    echo "  LogLevel ERROR"
+  } >"$dir/ssh_config"
+  i=1
+  while [ "$i" -le "$n" ]; do
+    host "$i" "$dir"
+    i=$((i + 1))
+  done
+}
+
+host() {
+  i=$1
+  dir=$2
+  name=m4h$i
+  ip netns add "$name"
+  ip link add "${name}e" type veth peer name "${name}s"
+  ip link set "${name}e" netns "$name"
+  ip link set "${name}s" netns m4hsw
+  ip -n "$name" link set "${name}e" name eth0
+  ip -n "$name" addr add "$NET.$i/24" dev eth0
+  ip -n "$name" addr add "fd77::$i/64" dev eth0 nodad
+  ip -n "$name" link set eth0 up
+  ip -n "$name" link set lo up
+  ip -n m4hsw link set "${name}s" master m4hbr
+  ip -n m4hsw link set "${name}s" up
+  cat >"$dir/sshd_config-$i" <<CFG
+ListenAddress $NET.$i
+ListenAddress fd77::$i
+HostKey $dir/host_key
+PidFile $dir/sshd-$i.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+ClientAliveInterval 2
+ClientAliveCountMax 3
+LogLevel ERROR
+CFG
+  printf 'Host %s\n  HostName %s\n' "$name" "$NET.$i" >>"$dir/ssh_config"
+  # sshd forks into the background; it and every session keep the host's name.
+  ip netns exec "$name" unshare --uts sh -c "hostname $name && exec /usr/sbin/sshd -f $dir/sshd_config-$i -E $dir/sshd-$i.log"
+}
+
+run() {
+  name=$1
+  shift
+  exec ip netns exec "$name" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$name" "$@"
+}
+
+case "${1:-}" in
+  up) up "$2" "$3" ;;
+  down) down "${2:-}" ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: $0 up N DIR | down [DIR] | run HOST CMD..." >&2; exit 2 ;;
+esac

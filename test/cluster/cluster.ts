@@ -1,0 +1,159 @@
+/**
+ * The multi-host tests' view of test/cluster/cluster.sh: builds the cluster
+ * (or says why it cannot), runs `mpi4ts run` inside host m4h1 under its own
+ * host name, and looks for processes left on any host.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, ROOT, type JobResult } from '../helpers.js';
+
+const SCRIPT = join(ROOT, 'test', 'cluster', 'cluster.sh');
+
+export interface ClusterJob {
+  /** Token passed to every rank as its last argument, to find its processes. */
+  marker: string;
+  result: Promise<JobResult>;
+  /** The launcher's pid. */
+  pid: number;
+  /** The launcher's stdin (rank 0's). */
+  write(text: string): void;
+  end(): void;
+  /** Resolves once `count` stdout lines matched `pattern`, with those lines. */
+  lines(pattern: RegExp, count: number): Promise<string[]>;
+}
+
+export interface RunOptions {
+  /** Arguments for the program. */
+  args?: string[];
+  /** Extra environment for the launcher. */
+  env?: Record<string, string>;
+  /** Host the launcher runs on. */
+  on?: string;
+  /** Kill the launcher after this long (a safety net, not a test of speed). */
+  killAfterMs?: number;
+}
+
+export class Cluster {
+  readonly hosts: string[];
+  readonly sshConfig: string;
+
+  constructor(readonly dir: string, size: number) {
+    this.hosts = Array.from({ length: size }, (_, i) => `m4h${i + 1}`);
+    this.sshConfig = join(dir, 'ssh_config');
+  }
+
+  /** `--ssh` value that reaches the cluster's hosts. */
+  get ssh(): string {
+    return `ssh -F ${this.sshConfig}`;
+  }
+
+  /** `mpi4ts run [launcher...] program [args...] <marker>` on host `on` (m4h1 unless told). */
+  run(launcher: string[], program: string, opts: RunOptions = {}): ClusterJob {
+    const { args = [], env = {}, on = 'm4h1', killAfterMs = 90_000 } = opts;
+    const marker = `mpi4ts-test-${randomUUID()}`;
+    const argv = [SCRIPT, 'run', on, process.execPath, CLI, 'run', ...launcher, program, ...args, marker];
+    const started = Date.now();
+    const child = spawn('sh', argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    const waiters: (() => void)[] = [];
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      for (const w of waiters) w();
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdin.on('error', () => {});
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const result = new Promise<JobResult>((resolve) => {
+      child.on('close', (code, signal) => {
+        clearTimeout(killer);
+        for (const w of waiters) w();
+        resolve({ code, signal, stdout, stderr, marker, ms: Date.now() - started });
+      });
+    });
+    return {
+      marker,
+      result,
+      // cluster.sh and what it runs exec one another: this is the launcher.
+      pid: child.pid!,
+      write: (text) => child.stdin.write(text),
+      end: () => child.stdin.end(),
+      lines: (pattern, count) => new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = stdout.split('\n').filter((l) => pattern.test(l));
+          if (found.length >= count) resolve(found);
+          else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`job ended first:\n${stdout}\n${stderr}`));
+        };
+        waiters.push(check);
+        check();
+      }),
+    };
+  }
+
+  /** Runs a command on a host (in its namespace, under its name) and resolves with its stdout. */
+  exec(host: string, argv: string[]): Promise<string> {
+    const child = spawn('sh', [SCRIPT, 'run', host, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    return new Promise((resolve, reject) => child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.join(' ')} on ${host} exited with ${code}`));
+    }));
+  }
+
+  /** Processes on `hosts` other than their sshd listener, after up to `waitMs` for them to end. */
+  async leftovers(waitMs = 15_000, hosts = this.hosts): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const left = hosts.flatMap((host) => this.pidsOn(host, this.hosts.indexOf(host) + 1));
+      if (left.length === 0 || Date.now() > deadline) return left;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  private pidsOn(host: string, index: number): string[] {
+    const listener = readFileSync(join(this.dir, `sshd-${index}.pid`), 'utf8').trim();
+    const out = spawnSync('ip', ['netns', 'pids', host], { encoding: 'utf8' }).stdout;
+    return out.split('\n').filter((pid) => pid !== '' && pid !== listener).map((pid) => {
+      try {
+        return `${host}: ${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+      } catch {
+        return '';
+      }
+    }).filter((line) => line !== '');
+  }
+
+  down(): void {
+    spawnSync('sh', [SCRIPT, 'down', this.dir], { stdio: 'inherit' });
+  }
+}
+
+/** Builds a cluster of `size` hosts, or returns why this machine cannot. */
+export async function buildCluster(size: number): Promise<Cluster | string> {
+  if (process.platform !== 'linux') return `multi-host tests need Linux network namespaces (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'multi-host tests need root to create network namespaces (run npm test as root to include them)';
+  const dir = mkdtempSync(join(tmpdir(), 'm4h-cluster-'));
+  const up = spawnSync('sh', [SCRIPT, 'up', String(size), dir], { encoding: 'utf8' });
+  if (up.status !== 0) {
+    spawnSync('sh', [SCRIPT, 'down', dir]);
+    return `cannot build the namespace cluster here (network namespaces not permitted?): ${up.stderr.trim() || `exit ${up.status}`}`;
+  }
+  const cluster = new Cluster(dir, size);
+  // sshd forked into the background; wait until every host answers.
+  for (const host of cluster.hosts) {
+    for (let attempt = 0; ; attempt++) {
+      const probe = spawnSync('sh', [SCRIPT, 'run', 'm4h1', 'ssh', '-F', cluster.sshConfig, '-o', 'BatchMode=yes', host, 'true'], { encoding: 'utf8' });
+      if (probe.status === 0) break;
+      if (attempt === 20) {
+        cluster.down();
+        return `the namespace cluster's sshd on ${host} does not answer: ${probe.stderr.trim()}`;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return cluster;
+}
+

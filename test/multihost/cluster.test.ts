@@ -1,0 +1,224 @@
+/**
+ * Multi-host jobs on a real cluster of namespace hosts (test/cluster/cluster.sh):
+ * real sshd, real ssh, one network per host, the launcher inside host m4h1.
+ * Needs root (network namespaces); elsewhere every test here is skipped and says why.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { example, program, ROOT, strays } from '../helpers.js';
+import { buildCluster, type Cluster } from '../cluster/cluster.js';
+
+const cluster = await buildCluster(4);
+after(() => {
+  if (typeof cluster !== 'string') cluster.down();
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (typeof cluster !== 'string') cluster.down();
+    process.exit(1);
+  });
+}
+
+function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
+  test(name, async (t) => {
+    if (typeof cluster === 'string') {
+      t.skip(cluster);
+      return;
+    }
+    await body(cluster);
+  });
+}
+
+type ClusterBody = (c: Cluster) => Promise<void>;
+
+/** Two sequences of tests that run side by side (each sequence in order). */
+function clusterGroup(name: string, ...sequences: [string, ClusterBody][][]): void {
+  test(name, { concurrency: sequences.length }, async (t) => {
+    if (typeof cluster === 'string') {
+      t.skip(cluster);
+      return;
+    }
+    const c = cluster;
+    await Promise.all(sequences.map(async (sequence) => {
+      for (const [title, body] of sequence) await t.test(title, () => body(c));
+    }));
+  });
+}
+
+const P2P_CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
+  'valueTypes', 'requests', 'specialRanks', 'recvIntoChecks', 'badInput'];
+
+function okLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
+}
+
+/** The pid of the rank of job `marker` running on `host`. */
+function rankPidOn(host: string, marker: string): number {
+  const pids = spawnSync('ip', ['netns', 'pids', host], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p !== '');
+  const ps = spawnSync('ps', ['-o', 'pid=,args=', '-p', pids.join(',')], { encoding: 'utf8' }).stdout;
+  const line = ps.split('\n').find((l) => l.includes(marker) && !l.includes(' run '));
+  assert.ok(line !== undefined, `no rank of the job on ${host}:\n${ps}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
+clusterTest('helloworld: 8 ranks from a machinefile over 4 hosts with 2 slots each, each on its own host name', async (c) => {
+  const machines = join(c.dir, 'machines');
+  writeFileSync(machines, '# the cluster, as the tutorial writes it\nm4h1:2\nm4h2 slots=2\n\n10.77.0.3:2\nm4h4 slots=2 max_slots=4\n');
+  const job = c.run(['-np', '8', '--machinefile', machines, '--ssh', c.ssh, '--iface', 'eth0'], example('helloworld.ts'));
+  const r = await job.result;
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => l !== '').sort();
+  const expected = Array.from({ length: 8 }, (_, rank) => `Hello, World! I am process ${rank} of 8 on m4h${Math.floor(rank / 2) + 1}.`);
+  assert.deepEqual(lines, expected.sort());
+  assert.deepEqual(await strays(r.marker), []);
+  assert.deepEqual(await c.leftovers(), []);
+});
+
+clusterTest('p2p checks pass with ranks spread over hosts, slot filling, no rank on the launcher host', async (c) => {
+  const r = await c.run(['-n', '4', '--host', 'm4h2:2,m4h3:2', '--ssh', c.ssh, '--net', '10.77.0.0/24'], program('p2p.ts')).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), P2P_CHECKS);
+});
+
+clusterTest('p2p checks pass with ranks spread over hosts, --map-by node, over IPv6', async (c) => {
+  const hosts = '[fd77::1]:2,[fd77::2]:2,[fd77::3]:2';
+  const r = await c.run(['-n', '4', '--map-by', 'node', '--host', hosts, '--net', 'fd77::/64', '--ssh', c.ssh], program('p2p.ts')).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), P2P_CHECKS);
+  assert.deepEqual(await c.leftovers(), []);
+});
+
+clusterTest('collective checks pass with 5 ranks over 4 hosts, two on the launcher host', async (c) => {
+  const r = await c.run(['--host', 'm4h1:2,m4h2,m4h3,m4h4', '--ssh', c.ssh], program('coll.ts')).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce']);
+});
+
+clusterTest('a rank killed by SIGKILL on a remote host ends the job, with nothing left on any host', async (c) => {
+  const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'] });
+  await job.lines(/^ready \d$/, 3);
+  const pid = rankPidOn('m4h3', job.marker);
+  process.kill(pid, 'SIGKILL');
+  const r = await job.result;
+  assert.equal(r.signal, null, 'the launcher ended by itself');
+  assert.equal(r.code, 137, r.stderr);
+  assert.match(r.stderr, new RegExp(`rank 2 \\(m4h3, pid ${pid}\\) was killed by signal SIGKILL; stopping the job`));
+  assert.deepEqual(await strays(r.marker), []);
+  assert.deepEqual(await c.leftovers(), []);
+});
+
+clusterTest('remote ranks: stdin reaches rank 0, -x/--env forwarded, output line by line, MPI4TS_SSH chooses ssh', async (c) => {
+  const job = c.run(['--host', 'm4h2,m4h3', '-x', 'MODE=fast'], program('echo.ts'), { env: { MPI4TS_SSH: c.ssh } });
+  job.write('first line\nsecond\n');
+  job.end();
+  const r = await job.result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l !== '').sort(),
+    ['partial line without newline', 'rank 0 of 2, env MODE=fast', 'rank 1 of 2, env MODE=fast', 'stdin: first line|second']);
+});
+
+clusterTest('remote ranks end by themselves when the launcher is killed outright', async (c) => {
+  const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'] });
+  await job.lines(/^ready \d$/, 3);
+  process.kill(job.pid, 'SIGKILL');
+  const r = await job.result;
+  assert.equal(r.signal, 'SIGKILL');
+  assert.deepEqual(await c.leftovers(20_000), []);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
+clusterGroup('failures (concurrently, on separate hosts)', [
+  ['a link cut mid-job (ip link set down) ends the job with an error, within the keep-alive bound', linkCut],
+], [
+  ['an unreachable host and a failed ssh login are reported as such', unreachable],
+  ['bad hostfile lines and too few slots are clear errors', badHostLists],
+  ['strangers with garbage, a wrong key proof or silence at the ranks\' ports do not harm the job', strangers],
+]);
+
+async function linkCut(c: Cluster): Promise<void> {
+  // Hosts of its own (launcher on m4h4), so the other failure tests run meanwhile.
+  const job = c.run(['--host', 'm4h4,m4h3', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'], on: 'm4h4' });
+  await job.lines(/^ready \d$/, 2);
+  const cut = Date.now();
+  spawnSync('ip', ['-n', 'm4hsw', 'link', 'set', 'm4h3s', 'down']);
+  try {
+    const r = await job.result;
+    assert.equal(r.signal, null, 'the launcher ended by itself');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /lost the control connection to rank 1 on host "m4h3" \(host down or network cut\?\); stopping the job|lost the ssh session to host "m4h3" running rank 1/);
+    // The bound is about 15 s of keep-alive plus 5 s of grace; allow for a loaded machine.
+    assert.ok(Date.now() - cut < 60_000, `the job took ${Date.now() - cut} ms to notice`);
+  } finally {
+    spawnSync('ip', ['-n', 'm4hsw', 'link', 'set', 'm4h3s', 'up']);
+  }
+  assert.deepEqual(await c.leftovers(30_000, ['m4h3', 'm4h4']), []);
+}
+
+async function unreachable(c: Cluster): Promise<void> {
+  const unreachable = await c.run(['--host', 'm4h1,10.77.0.99', '--ssh', c.ssh, '--ssh-timeout', '3'], example('helloworld.ts')).result;
+  assert.equal(unreachable.code, 255, unreachable.stderr);
+  assert.match(unreachable.stderr, /mpi4ts: cannot start rank 1 on host "10\.77\.0\.99" over ssh \(ssh exited with code 255\): ssh: connect to host 10\.77\.0\.99 port 22: (No route to host|Connection timed out); check that "ssh 10\.77\.0\.99 true" works without a password/);
+  assert.doesNotMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
+  const badConfig = join(c.dir, 'ssh_config-nokey');
+  writeFileSync(badConfig, `Host *\n  User root\n  IdentityFile ${join(c.dir, 'no-such-key')}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`);
+  const denied = await c.run(['--host', 'm4h1,10.77.0.2', '--ssh', `ssh -F ${badConfig}`], example('helloworld.ts')).result;
+  assert.equal(denied.code, 255, denied.stderr);
+  assert.match(denied.stderr, /cannot start rank 1 on host "10\.77\.0\.2" over ssh \(ssh exited with code 255\): root@10\.77\.0\.2: Permission denied \(publickey\)/);
+  assert.deepEqual(await c.leftovers(15_000, ['m4h1', 'm4h2']), []);
+}
+
+async function badHostLists(c: Cluster): Promise<void> {
+  const machines = join(c.dir, 'machines-bad');
+  writeFileSync(machines, 'm4h1:2\nm4h2 slots=two\n');
+  const bad = await c.run(['--machinefile', machines, '--ssh', c.ssh], example('helloworld.ts')).result;
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^mpi4ts: .*machines-bad:2: expected slots to be a whole number from 1 to 1000000, got "two"\n$/);
+  const full = await c.run(['-n', '9', '--host', 'm4h1:4,m4h2:4', '--ssh', c.ssh], example('helloworld.ts')).result;
+  assert.equal(full.code, 2);
+  assert.match(full.stderr, /-n 9 needs 9 slots but the hosts offer 8 \(m4h1:4, m4h2:4\); .* --oversubscribe/);
+}
+
+async function strangers(c: Cluster): Promise<void> {
+  const job = c.run(['--host', 'm4h1,m4h2:2', '--ssh', c.ssh, '--port-range', '41000-41099'], program('gate.ts'));
+  await job.lines(/^ready \d m4h\d$/, 3);
+  const targets = ['m4h1', 'm4h2'].flatMap((host) => listeningPorts(host, job.marker));
+  for (const t of targets) {
+    const port = Number(t.address.slice(t.address.lastIndexOf(':') + 1));
+    assert.ok(port >= 41000 && port <= 41099, `${t.address} is outside --port-range 41000-41099`);
+  }
+  assert.ok(targets.filter((t) => !t.launcher).length >= 2, `rank ports found: ${JSON.stringify(targets)}`);
+  const out = await c.exec('m4h1', [process.execPath, join(ROOT, 'test', 'cluster', 'stranger.mjs'),
+    ...targets.map((t) => `${t.launcher ? 'launcher' : 'rank'}:${t.address}`)]);
+  const pokes = JSON.parse(out) as { target: string; role: string; garbage: Poke; wrongKey: Poke; silent: Poke | null }[];
+  assert.equal(pokes.length, targets.length);
+  for (const poke of pokes) {
+    assert.ok(poke.garbage.closedByRank, `${poke.role} ${poke.target} kept a garbage connection`);
+    assert.ok(poke.wrongKey.closedByRank, `${poke.role} ${poke.target} kept a connection with a wrong key proof`);
+    if (poke.role === 'rank') assert.ok(poke.silent?.closedByRank, `${poke.target} kept a silent connection past the handshake timeout`);
+  }
+  job.write('go\n');
+  const r = await job.result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).sort(), ['ok 0', 'ok 1', 'ok 2']);
+}
+
+interface Poke {
+  closedByRank: boolean;
+  received: number;
+}
+
+/** TCP ports that processes of job `marker` listen on in `host`, as ADDRESS:PORT. */
+function listeningPorts(host: string, marker: string): { address: string; launcher: boolean }[] {
+  const ss = spawnSync('ip', ['netns', 'exec', host, 'ss', '-ltnpH'], { encoding: 'utf8' }).stdout;
+  return ss.split('\n').flatMap((line) => {
+    const pid = /pid=(\d+)/.exec(line)?.[1];
+    const address = line.trim().split(/\s+/)[3];
+    if (pid === undefined || address === undefined) return [];
+    const args = spawnSync('ps', ['-o', 'args=', '-p', pid], { encoding: 'utf8' }).stdout;
+    if (!args.includes(marker)) return [];
+    return [{ address, launcher: args.includes(' run ') }];
+  });
+}
