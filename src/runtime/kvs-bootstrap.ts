@@ -30,6 +30,13 @@ export interface KvsChannel {
   fence(): Promise<void>;
   get(key: string): Promise<string>;
   finalize(): Promise<void>;
+  /**
+   * Whether a rank that exits non-zero before finalize must ask for the abort
+   * itself: srun does not stop the other tasks of a step on its own (unless
+   * --kill-on-bad-exit), Hydra does, and loses the rank's last stderr when
+   * asked to abort as it exits.
+   */
+  readonly abortOnBadExit: boolean;
   /** The bytes that ask the launcher to end the job; sent synchronously. */
   abortMessage(code: number, message: string): string;
 }
@@ -56,11 +63,11 @@ export class KvsBootstrap implements Bootstrap {
     await this.channel.fence();
     this.key = Buffer.from(await this.getChunked(JOB_KEY, 0), 'hex');
     if (this.key.length !== 32) throw new JobError(`${this.name}: the job key read from the launcher's store has ${this.key.length} bytes, not 32`);
-    // A rank that dies before finalize takes the job down through the launcher (srun
-    // does not stop the other tasks of a step on its own unless told --kill-on-bad-exit).
-    process.on('exit', (code) => {
-      if (!this.done && code !== 0) this.sendAbort(code, '');
-    });
+    if (this.channel.abortOnBadExit) {
+      process.on('exit', (code) => {
+        if (!this.done && code !== 0) this.sendAbort(code, '');
+      });
+    }
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {

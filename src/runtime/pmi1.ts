@@ -10,11 +10,6 @@ import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap
 /** Values are cut to this size at most, well inside a 1024-byte command line. */
 const CHUNK_MAX = 512;
 
-/** True when the launcher set the PMI-1 wire variables (Hydra sets all three). */
-export function underPmi1(env: NodeJS.ProcessEnv): boolean {
-  return env.PMI_FD !== undefined && env.PMI_RANK !== undefined && env.PMI_SIZE !== undefined;
-}
-
 export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const fd = pmiFd(env, 'a PMI-1 launcher (MPICH\'s mpiexec.hydra)');
   const size = envInt(env, 'PMI_SIZE', 1);
@@ -27,6 +22,7 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
 }
 
 class Pmi1Channel implements KvsChannel {
+  readonly abortOnBadExit = false;
   private constructor(private readonly socket: PmiSocket, private readonly kvsname: string, readonly valueMax: number) {}
 
   static async connect(socket: PmiSocket): Promise<Pmi1Channel> {

@@ -11,11 +11,6 @@ import { envInt, parseWords } from './pmi1.js';
 const CHUNK_MAX = 512;
 const LENGTH_DIGITS = 6;
 
-/** True when srun --mpi=pmi2 started this process (it sets PMI_FD and PMI_JOBID, not PMI_SIZE). */
-export function underPmi2(env: NodeJS.ProcessEnv): boolean {
-  return env.PMI_FD !== undefined && env.PMI_JOBID !== undefined && env.PMI_SIZE === undefined;
-}
-
 export async function openPmi2(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const fd = pmiFd(env, 'a PMI-2 launcher (srun --mpi=pmi2)');
   const socket = new PmiSocket(fd, 'PMI-2');
@@ -38,6 +33,7 @@ export async function openPmi2(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
 
 class Pmi2Channel implements KvsChannel {
   readonly valueMax = CHUNK_MAX;
+  readonly abortOnBadExit = true;
 
   constructor(private readonly socket: PmiSocket) {}
 

@@ -91,7 +91,7 @@ export class RendezvousBootstrap implements Bootstrap {
   private socket: Socket | null = null;
   private readonly inbox: ControlMessage[] = [];
   private waiter: ((m: ControlMessage | null) => void) | null = null;
-  private ending = false;
+  ending = false;
 
   private constructor(private readonly env: RendezvousEnvironment) {
     this.name = env.name;
@@ -103,7 +103,11 @@ export class RendezvousBootstrap implements Bootstrap {
   static async open(env: RendezvousEnvironment): Promise<RendezvousBootstrap> {
     const boot = new RendezvousBootstrap(env);
     if (env.rank === 0) {
-      boot.server = new RendezvousServer(env.size, env.key);
+      boot.server = new RendezvousServer(env.size, env.key, (code) => {
+        // Rank 0 ended the job: its own connection closing is expected; leave with the code.
+        boot.ending = true;
+        process.exit(code);
+      });
       await boot.server.listen(env.host, env.port);
     }
     await boot.connect();
@@ -134,7 +138,7 @@ export class RendezvousBootstrap implements Bootstrap {
     if (message !== '') process.stderr.write(`mpi4ts: ${message}\n`);
     this.ending = true;
     if (this.server !== null) {
-      this.server.endJob(`rank 0 aborted with code ${code}`);
+      this.server.endJob(`rank 0 aborted with code ${code}`, code);
     } else {
       this.write({ t: ControlKind.ABORT, rank: this.rank, code, message });
     }
@@ -251,7 +255,7 @@ class RendezvousServer {
   private arrived = 0;
   private ended = false;
 
-  constructor(private readonly size: number, private readonly key: Buffer) {
+  constructor(private readonly size: number, private readonly key: Buffer, private readonly onEnded: (code: number) => void) {
     this.table = new Array<PeerAddress | undefined>(size);
     this.sockets = new Array<Socket | undefined>(size);
   }
@@ -274,13 +278,14 @@ class RendezvousServer {
     this.server?.close();
   }
 
-  /** Closes every connection: each rank sees it and exits. */
-  endJob(why: string): void {
+  /** Closes every connection: each rank sees it and exits; then rank 0 exits with `code`. */
+  endJob(why: string, code = 1): void {
     if (this.ended) return;
     this.ended = true;
     process.stderr.write(`mpi4ts: ${why}; ending the job\n`);
     this.server?.close();
     for (const socket of this.sockets) socket?.destroy();
+    this.onEnded(code);
   }
 
   private accept(socket: Socket): void {
@@ -334,9 +339,8 @@ class RendezvousServer {
 
   private fromRank(rank: number, message: ControlMessage): void {
     if (message.t === ControlKind.ABORT) {
-      this.endJob(`rank ${rank} aborted with code ${message.code}${message.message === '' ? '' : `: ${message.message}`}`);
       // Rank 0 carries the aborting rank's code out of the job.
-      process.exit(message.code);
+      this.endJob(`rank ${rank} aborted with code ${message.code}${message.message === '' ? '' : `: ${message.message}`}`, message.code);
     }
     if (message.t !== ControlKind.FINALIZE) return;
     this.finalized.add(rank);
