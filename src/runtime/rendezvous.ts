@@ -269,8 +269,10 @@ class RendezvousServer {
     });
   }
 
+  /** Rank 0's own finalize keeps the loop alive while it waits; idle, these must not. */
   unref(): void {
     this.server?.unref();
+    for (const socket of this.sockets) socket?.unref();
   }
 
   close(): void {
