@@ -137,7 +137,7 @@ export class PmiSocket {
   private readonly socket: Socket;
 
   constructor(readonly fd: number, private readonly what: string) {
-    this.socket = new Socket({ fd, readable: true, writable: true });
+    this.socket = openFd(fd, what);
     this.socket.on('data', (chunk) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       this.serve();
@@ -198,6 +198,15 @@ export class PmiSocket {
     this.want = null;
     this.rejectWaiter = null;
     reject?.(err);
+  }
+}
+
+function openFd(fd: number, what: string): Socket {
+  try {
+    return new Socket({ fd, readable: true, writable: true });
+  } catch (err) {
+    throw new JobError(`${what}: PMI_FD=${fd} is not an open socket (${(err as Error).message}); the launcher passes its ` +
+      'PMI socket there: unset PMI_FD if no launcher started this process', { cause: err });
   }
 }
 
