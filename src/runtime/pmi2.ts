@@ -83,9 +83,9 @@ export function frame(body: string): string {
 /** `cmd=x;a=1;` -> {cmd:'x', a:'1'}; a doubled ';;' is a literal ';'. */
 export function parsePairs(body: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const pair of body.replace(/;;/g, '\u0000').split(';')) {
+  for (const pair of body.replace(/;;/g, '\uE000').split(';')) {
     const eq = pair.indexOf('=');
-    if (eq > 0) fields[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/\u0000/g, ';');
+    if (eq > 0) fields[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/\uE000/g, ';');
   }
   return fields;
 }
