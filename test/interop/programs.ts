@@ -44,6 +44,11 @@ export const CASES: Case[] = [
     name: 'p2p', script: program('p2p.ts'), args: [],
     check: (r) => assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 11, r.stdout),
   },
+  {
+    name: 'collectives', script: program('coll.ts'), args: [],
+    check: (r) => assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)),
+      ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce'], r.stdout),
+  },
 ];
 
 /** A rank that throws: the job ends non-zero and its error is shown. */
