@@ -30,9 +30,10 @@ function mpiexec(np: number, args: string[]): ReturnType<typeof run> {
 }
 
 for (const c of [...CASES, THROWS]) {
-  test(`under mpiexec.hydra: ${c.name} with 4 ranks`, async (t) => {
+  const np = c === THROWS ? 3 : 4;
+  test(`under mpiexec.hydra: ${c.name} with ${np} ranks`, async (t) => {
     if (skip !== false) return t.skip(skip);
-    const r = await mpiexec(c === THROWS ? 3 : 4, nodeArgs(c.script, c.args));
+    const r = await mpiexec(np, nodeArgs(c.script, c.args));
     if (c !== THROWS) assert.equal(r.code, 0, r.stderr);
     c.check(r);
   });

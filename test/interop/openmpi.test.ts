@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { example, program, ROOT, sortedLines } from '../helpers.js';
+import { program, ROOT } from '../helpers.js';
+import { CASES } from './programs.js';
 
 const MPIRUN = 'mpirun.openmpi';
 const missing = spawnSync(MPIRUN, ['--version'], { encoding: 'utf8' }).error !== undefined;
@@ -22,18 +23,13 @@ function mpirun(np: number, script: string, args: string[] = []): Promise<{ code
   }));
 }
 
-test('under mpirun: ring with 4 ranks', { skip }, async () => {
-  const r = await mpirun(4, example('ring.ts'));
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(sortedLines(r.stdout), ['rank 0 received 30 from rank 3', 'rank 1 received 0 from rank 0',
-    'rank 2 received 10 from rank 1', 'rank 3 received 20 from rank 2']);
-});
-
-test('under mpirun: point-to-point checks with 4 ranks', { skip }, async () => {
-  const r = await mpirun(4, program('p2p.ts'));
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 11, r.stdout);
-});
+for (const c of CASES) {
+  test(`under mpirun: ${c.name} with 4 ranks`, { skip }, async () => {
+    const r = await mpirun(4, c.script, c.args);
+    assert.equal(r.code, 0, r.stderr);
+    c.check(r);
+  });
+}
 
 test('under mpirun: a rank that throws ends the job non-zero with its error', { skip }, async () => {
   const r = await mpirun(3, program('fail.ts'), ['throw', '1']);
