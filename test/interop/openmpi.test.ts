@@ -11,7 +11,8 @@ const skip = missing ? `${MPIRUN} is not installed (Debian: apt-get install open
 
 function mpirun(np: number, script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(MPIRUN, ['--allow-run-as-root', '--oversubscribe', '-n', String(np), process.execPath, '--import', 'tsx', script, ...args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // mpirun gives the ranks a pty for stdout, so Node would colour console.log(34): compare plain text.
+    { cwd: ROOT, env: { ...process.env, NODE_DISABLE_COLORS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
