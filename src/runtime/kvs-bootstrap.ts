@@ -1,0 +1,221 @@
+/**
+ * What the PMI-1 (MPICH Hydra) and PMI-2 (Slurm) bootstraps share: both give
+ * a flat key-value store with put, a collective fence, get, finalize and
+ * abort, over a socket the launcher passes in PMI_FD. On top of that this
+ * file builds the job key and the address exchange.
+ *
+ * Values are restricted (PMI-1: no spaces or '='; PMI-2: no ';') and short
+ * (vallen_max, 1024 in Hydra and Slurm), so every value is base64url and
+ * split into numbered chunks under keys `<name>-<rank>-<i>`, with the chunk
+ * count in `<name>-<rank>-n`.
+ *
+ * The job key is drawn by rank 0 and put in the store before the first
+ * fence: only processes the launcher started can read that store (the
+ * socket is handed to them and to nobody else), as with PMIx.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { JobError } from '../errors.js';
+import type { PeerAddress } from '../transport/transport.js';
+import type { Bootstrap } from './bootstrap.js';
+import { defaultAdvertiseHost } from './host.js';
+
+/** The wire operations a PMI flavour provides. */
+export interface KvsChannel {
+  /** Longest value the server accepts (after encoding). */
+  readonly valueMax: number;
+  put(key: string, value: string): Promise<void>;
+  /** Collective: every put before it is visible to every get after it. */
+  fence(): Promise<void>;
+  get(key: string): Promise<string>;
+  finalize(): Promise<void>;
+  /**
+   * Whether a rank that exits non-zero before finalize must ask for the abort
+   * itself: srun does not stop the other tasks of a step on its own (unless
+   * --kill-on-bad-exit), Hydra does, and loses the rank's last stderr when
+   * asked to abort as it exits.
+   */
+  readonly abortOnBadExit: boolean;
+  /** The bytes that ask the launcher to end the job; sent synchronously. */
+  abortMessage(code: number, message: string): string;
+}
+
+const JOB_KEY = 'mpi4ts-key';
+const ADDRESS = 'mpi4ts-addr';
+
+export class KvsBootstrap implements Bootstrap {
+  readonly advertiseHost = defaultAdvertiseHost();
+  key: Buffer = Buffer.alloc(0);
+  private done = false;
+
+  constructor(
+    readonly name: string,
+    readonly rank: number,
+    readonly size: number,
+    private readonly channel: KvsChannel,
+    private readonly fd: number,
+  ) {}
+
+  /** Agrees on the job key; call once, right after the channel is up. */
+  async start(): Promise<void> {
+    if (this.rank === 0) await this.putChunked(JOB_KEY, 0, randomBytes(32).toString('hex'));
+    await this.channel.fence();
+    this.key = Buffer.from(await this.getChunked(JOB_KEY, 0), 'hex');
+    if (this.key.length !== 32) throw new JobError(`${this.name}: the job key read from the launcher's store has ${this.key.length} bytes, not 32`);
+    if (this.channel.abortOnBadExit) {
+      process.on('exit', (code) => {
+        if (!this.done && code !== 0) this.sendAbort(code, '');
+      });
+    }
+  }
+
+  async exchange(me: PeerAddress): Promise<PeerAddress[]> {
+    await this.putChunked(ADDRESS, this.rank, JSON.stringify(me));
+    await this.channel.fence();
+    const table: PeerAddress[] = [];
+    for (let rank = 0; rank < this.size; rank++) table.push(JSON.parse(await this.getChunked(ADDRESS, rank)) as PeerAddress);
+    return table;
+  }
+
+  async finalize(): Promise<void> {
+    // The fence is the barrier inside MPI_Finalize: nobody closes while a peer may still read.
+    await this.channel.fence();
+    await this.channel.finalize();
+    this.done = true;
+  }
+
+  async abort(code: number, message: string): Promise<void> {
+    // Neither Hydra nor srun print the abort message themselves.
+    if (message !== '') process.stderr.write(`mpi4ts: ${message}\n`);
+    this.sendAbort(code, message);
+    process.exit(code);
+  }
+
+  close(): void {}
+
+  private sendAbort(code: number, message: string): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      writeSync(this.fd, this.channel.abortMessage(code, message));
+    } catch {
+      // The launcher is gone already; exiting is all that is left.
+    }
+  }
+
+  private async putChunked(name: string, rank: number, text: string): Promise<void> {
+    const encoded = Buffer.from(text).toString('base64url');
+    const chunks = splitEvery(encoded, this.channel.valueMax);
+    await this.channel.put(`${name}-${rank}-n`, String(chunks.length));
+    for (const [i, chunk] of chunks.entries()) await this.channel.put(`${name}-${rank}-${i}`, chunk);
+  }
+
+  private async getChunked(name: string, rank: number): Promise<string> {
+    const count = Number(await this.channel.get(`${name}-${rank}-n`));
+    if (!Number.isInteger(count) || count < 1) throw new JobError(`${this.name}: "${name}-${rank}-n" in the launcher's store is not a chunk count`);
+    let encoded = '';
+    for (let i = 0; i < count; i++) encoded += await this.channel.get(`${name}-${rank}-${i}`);
+    return Buffer.from(encoded, 'base64url').toString();
+  }
+}
+
+function splitEvery(text: string, size: number): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts.length === 0 ? [''] : parts;
+}
+
+/**
+ * The launcher's socket as an async reader of lines or fixed-size records,
+ * for the lock-step request/response protocols of PMI.
+ */
+export class PmiSocket {
+  private buffered = Buffer.alloc(0);
+  private want: { bytes: number; resolve: (b: Buffer) => void } | { line: true; resolve: (b: Buffer) => void } | null = null;
+  private failure: Error | null = null;
+  private readonly socket: Socket;
+
+  constructor(readonly fd: number, private readonly what: string) {
+    this.socket = openFd(fd, what);
+    this.socket.on('data', (chunk) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.serve();
+    });
+    this.socket.on('error', (err) => this.fail(new JobError(`${what}: the launcher's socket (fd ${fd}) failed: ${err.message}`)));
+    this.socket.on('close', () => this.fail(new JobError(`${what}: the launcher closed its socket (fd ${fd})`)));
+    this.socket.unref();
+  }
+
+  async request(text: string): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    this.socket.write(text);
+  }
+
+  readLine(): Promise<string> {
+    return this.wait({ line: true }).then((b) => b.toString());
+  }
+
+  readBytes(bytes: number): Promise<string> {
+    return this.wait({ bytes }).then((b) => b.toString());
+  }
+
+  private wait(want: { line: true } | { bytes: number }): Promise<Buffer> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    // Waiting for the launcher must keep the process alive; idle, the socket must not.
+    this.socket.ref();
+    return new Promise((resolve, reject) => {
+      this.want = { ...want, resolve: (b: Buffer) => { this.socket.unref(); resolve(b); } } as typeof this.want;
+      this.rejectWaiter = (err) => { this.socket.unref(); reject(err); };
+      this.serve();
+    });
+  }
+
+  private rejectWaiter: ((err: Error) => void) | null = null;
+
+  private serve(): void {
+    const want = this.want;
+    if (want === null) return;
+    let end = -1;
+    if ('line' in want) {
+      const nl = this.buffered.indexOf(10);
+      if (nl >= 0) end = nl + 1;
+    } else if (this.buffered.length >= want.bytes) {
+      end = want.bytes;
+    }
+    if (end < 0) return;
+    const record = this.buffered.subarray(0, end);
+    this.buffered = this.buffered.subarray(end);
+    this.want = null;
+    this.rejectWaiter = null;
+    want.resolve('line' in want ? record.subarray(0, record.length - 1) : record);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    const reject = this.rejectWaiter;
+    this.want = null;
+    this.rejectWaiter = null;
+    reject?.(err);
+  }
+}
+
+function openFd(fd: number, what: string): Socket {
+  try {
+    return new Socket({ fd, readable: true, writable: true });
+  } catch (err) {
+    throw new JobError(`${what}: PMI_FD=${fd} is not an open socket (${(err as Error).message}); the launcher passes its ` +
+      'PMI socket there: unset PMI_FD if no launcher started this process', { cause: err });
+  }
+}
+
+/** Parses `PMI_FD`, naming the variable and what was expected when it is wrong. */
+export function pmiFd(env: NodeJS.ProcessEnv, launcher: string): number {
+  const text = env.PMI_FD ?? '';
+  const fd = Number(text);
+  if (text === '' || !Number.isInteger(fd) || fd < 0) {
+    throw new JobError(`PMI_FD="${text}" must be the number of the socket ${launcher} passes (a non-negative integer)`);
+  }
+  return fd;
+}

@@ -1,0 +1,91 @@
+/**
+ * Bootstrap under MPICH's Hydra (`mpiexec.hydra`, `mpiexec.mpich`) and any
+ * other PMI-1 server: the PMI-1.1 wire protocol, newline-terminated
+ * `key=value` words, in lock step over the socket Hydra passes in PMI_FD,
+ * with the rank and size in PMI_RANK and PMI_SIZE.
+ */
+import { JobError } from '../errors.js';
+import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
+
+/** Values are cut to this size at most, well inside a 1024-byte command line. */
+const CHUNK_MAX = 512;
+
+export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
+  const fd = pmiFd(env, 'a PMI-1 launcher (MPICH\'s mpiexec.hydra)');
+  const size = envInt(env, 'PMI_SIZE', 1);
+  const rank = envInt(env, 'PMI_RANK', 0);
+  if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
+  const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
+  const boot = new KvsBootstrap('pmi1', rank, size, channel, fd);
+  await boot.start();
+  return boot;
+}
+
+class Pmi1Channel implements KvsChannel {
+  readonly abortOnBadExit = false;
+  private constructor(private readonly socket: PmiSocket, private readonly kvsname: string, readonly valueMax: number) {}
+
+  static async connect(socket: PmiSocket): Promise<Pmi1Channel> {
+    const init = await call(socket, 'cmd=init pmi_version=1 pmi_subversion=1', 'response_to_init');
+    if (init.pmi_version !== undefined && init.pmi_version !== '1') {
+      throw new JobError(`PMI-1: the launcher answered init with pmi_version=${init.pmi_version}, not 1`);
+    }
+    const maxes = await call(socket, 'cmd=get_maxes', 'maxes');
+    const vallen = Number(maxes.vallen_max ?? '1024');
+    const name = await call(socket, 'cmd=get_my_kvsname', 'my_kvsname');
+    if (name.kvsname === undefined || name.kvsname === '') throw new JobError('PMI-1: the launcher sent no kvsname');
+    // vallen_max counts the terminating NUL of the C API.
+    return new Pmi1Channel(socket, name.kvsname, Math.max(16, Math.min(vallen - 1, CHUNK_MAX)));
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await call(this.socket, `cmd=put kvsname=${this.kvsname} key=${key} value=${value}`, 'put_result');
+  }
+
+  async fence(): Promise<void> {
+    await call(this.socket, 'cmd=barrier_in', 'barrier_out');
+  }
+
+  async get(key: string): Promise<string> {
+    const got = await call(this.socket, `cmd=get kvsname=${this.kvsname} key=${key}`, 'get_result');
+    if (got.value === undefined) throw new JobError(`PMI-1: get of "${key}" returned no value`);
+    return got.value;
+  }
+
+  async finalize(): Promise<void> {
+    await call(this.socket, 'cmd=finalize', 'finalize_ack');
+  }
+
+  abortMessage(code: number): string {
+    return `cmd=abort exitcode=${code}\n`;
+  }
+}
+
+/** Sends one request and reads its response, checking the command and rc. */
+async function call(socket: PmiSocket, request: string, expect: string): Promise<Record<string, string>> {
+  await socket.request(`${request}\n`);
+  const line = await socket.readLine();
+  const fields = parseWords(line);
+  if (fields.cmd !== expect) throw new JobError(`PMI-1: sent "${request.split(' ')[0]}", expected cmd=${expect} back, got "${line}"`);
+  if (fields.rc !== undefined && fields.rc !== '0') {
+    throw new JobError(`PMI-1: "${request.split(' ')[0]}" failed with rc=${fields.rc}${fields.msg === undefined ? '' : ` (${fields.msg})`}`);
+  }
+  return fields;
+}
+
+/** `a=1 b=2` -> {a:'1', b:'2'}; exported for the tests. */
+export function parseWords(line: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const word of line.trim().split(/\s+/)) {
+    const eq = word.indexOf('=');
+    if (eq > 0) fields[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return fields;
+}
+
+export function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number {
+  const text = env[name] ?? '';
+  const value = Number(text);
+  if (text === '' || !Number.isInteger(value) || value < min) throw new JobError(`${name}="${text}" must be an integer >= ${min}`);
+  return value;
+}

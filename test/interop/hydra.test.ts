@@ -1,0 +1,58 @@
+// mpi4ts programs started unchanged by MPICH's mpiexec.hydra (PMI-1 wire protocol).
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../helpers.js';
+import { CASES, nodeArgs, run, THROWS } from './programs.js';
+
+const MPIEXEC = 'mpiexec.hydra';
+
+function installed(): boolean {
+  return spawnSync(MPIEXEC, ['--version'], { encoding: 'utf8' }).error === undefined;
+}
+
+/** Installs Debian's mpich when root and missing; the reason to skip otherwise. */
+function ensureMpich(): string | false {
+  if (installed()) return false;
+  if (process.getuid?.() !== 0) return `${MPIEXEC} is not installed and this is not root (Debian: apt-get install mpich)`;
+  const apt = spawnSync('sh', ['-c', 'apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 mpich >/dev/null'],
+    { encoding: 'utf8', timeout: 600_000 });
+  return installed() ? false : `${MPIEXEC} could not be installed: ${apt.stderr || apt.error?.message}`;
+}
+
+let skip: string | false = false;
+before(() => {
+  skip = ensureMpich();
+});
+
+function mpiexec(np: number, args: string[]): ReturnType<typeof run> {
+  return run(MPIEXEC, ['-n', String(np), process.execPath, ...args]);
+}
+
+for (const c of [...CASES, THROWS]) {
+  const np = c === THROWS ? 3 : 4;
+  test(`under mpiexec.hydra: ${c.name} with ${np} ranks`, async (t) => {
+    if (skip !== false) return t.skip(skip);
+    const r = await mpiexec(np, nodeArgs(c.script, c.args));
+    if (c !== THROWS) assert.equal(r.code, 0, r.stderr);
+    c.check(r);
+  });
+}
+
+test('under mpiexec.hydra: comm.abort(5) ends the job with code 5 through PMI abort', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const r = await mpiexec(3, nodeArgs(THROWS.script, ['abort', '2']));
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /mpi4ts: rank 2 called abort\(5\)/);
+});
+
+test('under mpiexec.hydra: mpi4ts info shows the pmi1 bootstrap, rank, size and transport per peer', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const r = await mpiexec(2, [CLI, 'info']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.ok(lines.some((l) => /^bootstrap pmi1: rank 0 of 2 on \S+$/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^bootstrap pmi1: rank 1 of 2 on \S+$/.test(l)), r.stdout);
+  assert.ok(lines.includes('transport per peer: 0:self 1:unix'), r.stdout);
+  assert.ok(lines.includes('transport per peer: 0:unix 1:self'), r.stdout);
+});

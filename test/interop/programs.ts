@@ -1,0 +1,80 @@
+/**
+ * The integration programs every launcher must run unchanged (issue 6), with
+ * what their output must be, and a process runner for launchers other than
+ * `mpi4ts run`. Shared by hydra, slurm and rendezvous tests.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { example, program, ROOT, sortedLines } from '../helpers.js';
+
+export interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Case {
+  name: string;
+  script: string;
+  args: string[];
+  check(r: Outcome): void;
+}
+
+/** All with 4 ranks. */
+export const CASES: Case[] = [
+  {
+    name: 'helloworld', script: example('helloworld.ts'), args: [],
+    check: (r) => {
+      const lines = sortedLines(r.stdout);
+      assert.equal(lines.length, 4, r.stdout);
+      lines.forEach((line, i) => assert.match(line, new RegExp(`^Hello, World! I am process ${i} of 4 on \\S+\\.$`)));
+    },
+  },
+  {
+    name: 'send-recv', script: example('send-recv.ts'), args: [],
+    check: (r) => assert.deepEqual(sortedLines(r.stdout), ['rank 0 sent 5 to rank 1', 'rank 1 received 5 from rank 0']),
+  },
+  {
+    name: 'ring', script: example('ring.ts'), args: [],
+    check: (r) => assert.deepEqual(sortedLines(r.stdout), ['rank 0 received 30 from rank 3', 'rank 1 received 0 from rank 0',
+      'rank 2 received 10 from rank 1', 'rank 3 received 20 from rank 2']),
+  },
+  { name: 'tags', script: example('tags.ts'), args: [], check: (r) => assert.equal(r.stdout, '34\n23\n') },
+  {
+    name: 'p2p', script: program('p2p.ts'), args: [],
+    check: (r) => assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 11, r.stdout),
+  },
+  {
+    name: 'collectives', script: program('coll.ts'), args: [],
+    check: (r) => assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)),
+      ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce'], r.stdout),
+  },
+];
+
+/** A rank that throws: the job ends non-zero and its error is shown. */
+export const THROWS: Case = {
+  name: 'a rank that throws', script: program('fail.ts'), args: ['throw', '1'],
+  check: (r) => {
+    assert.notEqual(r.code, 0, 'the job must end non-zero');
+    assert.match(r.stderr, /Error: boom from rank 1/);
+  },
+};
+
+/** How a TypeScript program is started under a foreign launcher (README). */
+export function nodeArgs(script: string, args: string[]): string[] {
+  return ['--import', 'tsx', script, ...args];
+}
+
+/** Runs a command to the end (killed after `killAfterMs`, a safety net) and collects its output. */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 90_000): Promise<Outcome> {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(killer);
+    resolve({ code, stdout, stderr });
+  }));
+}

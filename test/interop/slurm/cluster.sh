@@ -1,0 +1,94 @@
+#!/bin/sh
+# A throwaway one-node Slurm on this machine, for test/interop/slurm.test.ts.
+#   cluster.sh start        installs slurm-wlm and munge if missing (root), starts munged,
+#                           slurmctld and slurmd with a config in a fresh temp dir, waits
+#                           until the node is idle, prints the dir (export SLURM_CONF=<dir>/slurm.conf)
+#   cluster.sh stop <dir>   stops the daemons started from <dir> (by their pid files) and removes it
+# Everything is named mpi4ts-interop-*; nothing outside the temp dir is touched
+# (munged gets its own key and socket, the daemons their own ports).
+set -eu
+
+CTLD_PORT=${MPI4TS_SLURM_CTLD_PORT:-27817}
+SLURMD_PORT=${MPI4TS_SLURM_SLURMD_PORT:-27818}
+
+stop() {
+  dir=$1
+  case "$dir" in /tmp/mpi4ts-interop-slurm.*) ;; *) echo "cluster.sh: refusing to stop '$dir'" >&2; exit 2 ;; esac
+  for name in slurmd slurmctld munged; do
+    pidfile="$dir/$name.pid"
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$dir"
+}
+
+install_if_missing() {
+  if command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v srun >/dev/null; then return; fi
+  [ "$(id -u)" = 0 ] || { echo "cluster.sh: slurm-wlm/munge missing and not root" >&2; exit 3; }
+  apt-get update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 slurm-wlm munge >/dev/null
+}
+
+start() {
+  install_if_missing
+  dir=$(mktemp -d /tmp/mpi4ts-interop-slurm.XXXXXX)
+  # On any failure from here: stop what started, show the logs, fail.
+  trap 'echo "cluster.sh: start failed; logs:" >&2; tail -n 20 "$dir"/*.log >&2 2>/dev/null; stop "$dir"; exit 1' EXIT
+  node=$(hostname -s)
+  mkdir -p "$dir/state" "$dir/spool"
+  head -c 1024 /dev/urandom > "$dir/munge.key"
+  chmod 0400 "$dir/munge.key"
+  munged --force --socket="$dir/munge.sock" --key-file="$dir/munge.key" --pid-file="$dir/munged.pid" \
+    --log-file="$dir/munged.log" --seed-file="$dir/munged.seed"
+  cat > "$dir/slurm.conf" <<CONF
+ClusterName=mpi4tsinterop
+SlurmctldHost=$node(127.0.0.1)
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge.sock
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd.log
+ProctrackType=proctrack/pgid
+TaskPlugin=task/none
+MpiDefault=none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SlurmdParameters=config_overrides
+ReturnToService=2
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+NodeName=$node NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
+PartitionName=mpi4ts Nodes=ALL Default=YES MaxTime=10 State=UP OverSubscribe=YES
+CONF
+  export SLURM_CONF="$dir/slurm.conf"
+  slurmctld -i -f "$SLURM_CONF"
+  slurmd -f "$SLURM_CONF"
+  i=0
+  until [ "$(sinfo -h -o %t 2>/dev/null)" = idle ]; do
+    i=$((i + 1))
+    [ $i -lt 150 ] || { echo "cluster.sh: node not idle after 30 s: $(sinfo -h 2>&1)" >&2; exit 1; }
+    sleep 0.2
+  done
+  trap - EXIT
+  echo "$dir"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop "${2:?cluster.sh stop <dir>}" ;;
+  *) echo "usage: cluster.sh start | stop <dir>" >&2; exit 2 ;;
+esac
