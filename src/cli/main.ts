@@ -4,12 +4,15 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
+// bench: OSU micro-benchmarks (issue 5)
+import { benchCommand } from './bench.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
 Usage:
   mpi4ts run -n N [options] script.ts [args...]   start N ranks of a program
   mpi4ts info                                     versions, transports, environment
+  mpi4ts bench TEST [options]                     OSU micro-benchmarks (latency, bw, bibw, allreduce, ...)
   mpi4ts --version
 
 Run "mpi4ts run --help" for the options of run.
@@ -22,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'info':
       return infoCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);
@@ -33,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command "${command}"; commands are run, info (see mpi4ts --help)`);
+      throw new UsageError(`unknown command "${command}"; commands are run, info, bench (see mpi4ts --help)`);
   }
 }
 
