@@ -46,7 +46,7 @@ export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => strin
   if (!info.sized && flags.plot !== undefined) throw new UsageError(`--plot draws latency against message size; ${info.name} has no message size`);
   const [min, max] = flags.sizes === undefined ? [info.minSize, info.maxSize] : sizeRange(flags.sizes);
   // Reductions work on whole floats, as OSU's do: sizes below one element are skipped.
-  const sizes = info.sized ? messageSizes(Math.max(min, info.elementBytes), max) : [0];
+  const sizes = info.sized ? messageSizes(info.elementBytes > 1 ? Math.max(min, info.elementBytes) : min, max) : [0];
   if (sizes.length === 0) {
     throw new UsageError(`-m ${flags.sizes}: no message size of at least ${info.elementBytes} B for ${info.name}`);
   }
