@@ -13,6 +13,8 @@ export interface RuntimeOptions {
   forceTcp: boolean;
   /** Port range for peer listeners, or null for any. */
   portRange: [number, number] | null;
+  /** Sockets read large payloads straight into receive buffers (MPI4TS_DIRECT_READ=0: off). */
+  directRead: boolean;
 }
 
 export const DEFAULT_EAGER_LIMIT = 64 * 1024;
@@ -24,6 +26,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOption
     pollMicros: intOption(env, 'MPI4TS_POLL_US', DEFAULT_POLL_MICROS, 0, 60_000_000),
     forceTcp: transportOption(env),
     portRange: portRangeOption(env),
+    directRead: intOption(env, 'MPI4TS_DIRECT_READ', 1, 0, 1) === 1,
   };
 }
 
