@@ -8,33 +8,21 @@
  * of numbers with a user-defined element-wise sum, the generic route.
  */
 import type { Comm } from '../comm/index.js';
-import { MPIError } from '../errors.js';
+import type { Op } from '../coll/index.js';
 import type { BenchConfig } from './config.js';
 import { message, now, p2pBarrier, spreadAtRoot, type RowSink } from './common.js';
 import { loopCounts, type TestName } from './tests.js';
 
-/** The collective calls of API.md, as the benchmark uses them. */
-export interface CollectiveComm {
-  barrier(): Promise<void>;
-  bcast(value: unknown, root?: number): Promise<unknown>;
-  reduce(value: unknown, op?: unknown, root?: number): Promise<unknown>;
-  allreduce(value: unknown, op?: unknown): Promise<unknown>;
-  allgather(value: unknown): Promise<unknown[]>;
-  alltoall(values: unknown[]): Promise<unknown[]>;
-  gather(value: unknown, root?: number): Promise<unknown[] | null>;
-  scatter(values: unknown[] | null, root?: number): Promise<unknown>;
-}
-
-/** The reduction operators the benchmark needs, from the public API. */
+/** The reduction operators the benchmark uses. */
 export interface ReductionOps {
-  sum: unknown;
+  sum: Op;
   /** Element-wise sum of two arrays of numbers, as a user op. */
-  elementwiseSum: unknown;
+  elementwiseSum: Op;
 }
 
 type Call = () => Promise<unknown>;
 
-function operationFor(test: TestName, comm: Comm & CollectiveComm, size: number, typed: boolean, ops: ReductionOps): Call {
+function operationFor(test: TestName, comm: Comm, size: number, typed: boolean, ops: ReductionOps): Call {
   const root = 0;
   switch (test) {
     case 'barrier':
@@ -46,9 +34,12 @@ function operationFor(test: TestName, comm: Comm & CollectiveComm, size: number,
     case 'reduce':
     case 'allreduce': {
       const count = size / 4;
-      const value = typed ? new Float32Array(count).fill(1) : Array.from({ length: count }, () => 1);
-      const op = typed ? ops.sum : ops.elementwiseSum;
-      return test === 'reduce' ? () => comm.reduce(value, op, root) : () => comm.allreduce(value, op);
+      if (typed) {
+        const value = new Float32Array(count).fill(1);
+        return test === 'reduce' ? () => comm.reduce(value, ops.sum, root) : () => comm.allreduce(value, ops.sum);
+      }
+      const value = Array.from({ length: count }, () => 1);
+      return test === 'reduce' ? () => comm.reduce(value, ops.elementwiseSum, root) : () => comm.allreduce(value, ops.elementwiseSum);
     }
     case 'allgather': {
       const value = message(size, typed);
@@ -71,17 +62,7 @@ function operationFor(test: TestName, comm: Comm & CollectiveComm, size: number,
   }
 }
 
-/** Refuses early, on every rank alike, when this build lacks the collective. */
-function requireCollective(comm: Comm, test: TestName): asserts comm is Comm & CollectiveComm {
-  const needed = test === 'barrier' ? ['barrier'] : [test, 'barrier'];
-  const missing = needed.filter((name) => typeof (comm as unknown as Record<string, unknown>)[name] !== 'function');
-  if (missing.length > 0) {
-    throw new MPIError('ERR_OTHER', `this mpi4ts build has no comm.${missing.join('/comm.')}; the ${test} benchmark needs it`);
-  }
-}
-
 export async function runCollective(comm: Comm, config: BenchConfig, ops: ReductionOps, emit: RowSink): Promise<void> {
-  requireCollective(comm, config.test);
   for (const size of config.sizes) {
     const loops = loopCounts('collective', size, config.iterations, config.warmup);
     const call = operationFor(config.test, comm, size, config.typed, ops);

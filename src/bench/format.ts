@@ -31,13 +31,14 @@ export interface RunDescription {
   transport: string;
 }
 
-export function pathName(typed: boolean): string {
+export function pathName(typed: boolean, collective = false): string {
+  if (collective) return typed ? 'typed path, Uint8Array values (Float32Array for reductions)' : 'object path, plain object values';
   return typed ? 'typed path, send + recvInto of Uint8Array' : 'object path, send/recv of values';
 }
 
 /** The two header lines. */
 export function header(run: RunDescription): string {
-  const title = `# ${run.info.title}: mpi4ts ${run.version} (${pathName(run.config.typed)}, ${run.ranks} ranks, ${run.transport})`;
+  const title = `# ${run.info.title}: mpi4ts ${run.version} (${pathName(run.config.typed, run.info.family === 'collective')}, ${run.ranks} ranks, ${run.transport})`;
   const window = run.info.family === 'bandwidth' ? `\n# Window size: ${run.config.window}` : '';
   return `${title}${window}\n${columnHeader(run.info, run.config.full)}\n`;
 }

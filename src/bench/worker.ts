@@ -29,9 +29,8 @@ function transportName(): string {
 }
 
 function reductionOps(): ReductionOps {
-  const api = MPI as unknown as { SUM?: unknown; Op?: { create(fn: (a: number[], b: number[]) => number[], commute?: boolean): unknown } };
-  const elementwiseSum = api.Op?.create((a, b) => a.map((x, i) => x + b[i]!), true);
-  return { sum: api.SUM, elementwiseSum };
+  const elementwiseSum = MPI.Op.create((a: number[], b: number[]) => a.map((x, i) => x + b[i]!), true);
+  return { sum: MPI.SUM, elementwiseSum };
 }
 
 async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (row: Row) => void): Promise<void> {

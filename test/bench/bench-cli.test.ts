@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpi4ts } from '../helpers.js';
-import { Comm } from '../../src/comm/index.js';
 
 const ROW = /^(\d+) +(\d+\.\d\d)$/;
 
@@ -47,16 +46,8 @@ test('bench bw --typed --json --plot: a JSON document and an SVG file', async ()
   }
 });
 
-const hasCollectives = typeof (Comm.prototype as unknown as Record<string, unknown>).allreduce === 'function';
-
 test('bench allreduce -f on 3 ranks: Avg, Min, Max, Iterations columns', async () => {
   const r = await mpi4ts(['bench', '-n', '3', 'allreduce', '-m', '4:64', '-i', '3', '-x', '1', '-f']);
-  if (!hasCollectives) {
-    // Until the collectives land, the benchmark must say so clearly on every rank and stop.
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /this mpi4ts build has no comm\.allreduce\/comm\.barrier; the allreduce benchmark needs it/);
-    return;
-  }
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines[0]!, /^# OSU MPI Allreduce Latency Test: mpi4ts .*3 ranks/);

@@ -37,6 +37,11 @@ test('collectives: Avg column, and with -f min, max and iterations as OSU', () =
   assert.equal(formatRow(info, true, row), '4                         3.00                2.00                4.50        1000');
 });
 
+test('collectives name their values in the header', () => {
+  assert.match(header(describe('allreduce', { typed: true })), /\(typed path, Uint8Array values \(Float32Array for reductions\), 2 ranks, unix\)/);
+  assert.match(header(describe('bcast')), /\(object path, plain object values, 2 ranks, unix\)/);
+});
+
 test('barrier: no size column', () => {
   const info = testInfo('barrier')!;
   assert.equal(columnHeader(info, false), '# Avg Latency(us)');
