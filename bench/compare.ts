@@ -7,6 +7,7 @@
 //   npm run bench:compare [-- --quick] [--timeout S]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -168,7 +169,8 @@ function rows(python: string | null): { specs: RowSpec[]; missing: string[] } {
 
 function cell(value: number | undefined, reference: number | undefined, unit: 'us' | 'GB/s'): string {
   if (value === undefined) return 'failed';
-  const text = unit === 'us' ? `${value.toFixed(2)} us` : `${value.toFixed(2)} GB/s`;
+  // Three significant digits: a loaded machine's 0.004 GB/s must not print as 0.00.
+  const text = `${value.toPrecision(3)} ${unit}`;
   return reference === undefined ? text : `${text} (${(value / reference).toFixed(2)}x)`;
 }
 
@@ -185,6 +187,7 @@ function table(results: RowResult[]): string {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0]!;
   const { python } = findPython();
   const { specs, missing } = rows(python);
   const results: RowResult[] = [];
@@ -199,6 +202,8 @@ async function main(): Promise<void> {
     }
     results.push({ spec, figures, problems });
   }
+  process.stdout.write(`\n${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end` +
+    `${loadAtStart > cpus().length / 2 ? ' (a busy machine: these figures are noise, not a verdict)' : ''}.`);
   process.stdout.write(`\n2 ranks, one host; latency: half round trip; bw: window of 64 (OSU method)${QUICK ? '; --quick: short runs, rough figures' : ''}.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
