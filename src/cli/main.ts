@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-/** The `mpi4ts` command: run | info | --version | --help. */
+/** The `mpi4ts` command: run | info | bench | --version | --help. */
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
 import { remoteRankMain } from '../launcher/remote-rank.js';
 import { REMOTE_RANK_COMMAND } from '../launcher/remote-protocol.js';
+import { benchCommand } from './bench.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
 Usage:
   mpi4ts run -n N [options] script.ts [args...]   start N ranks of a program
   mpi4ts info                                     versions, transports, environment
+  mpi4ts bench TEST [options]                     OSU micro-benchmarks (latency, bw, bibw, allreduce, ...)
   mpi4ts --version
 
 Run "mpi4ts run --help" for the options of run.
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
     case REMOTE_RANK_COMMAND:
       // Internal: the far end of an ssh-started rank (launcher/remote-rank.ts).
       return remoteRankMain();
+    case 'bench':
+      return benchCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);
@@ -38,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command "${command}"; commands are run, info (see mpi4ts --help)`);
+      throw new UsageError(`unknown command "${command}"; commands are run, info, bench (see mpi4ts --help)`);
   }
 }
 

@@ -1,0 +1,219 @@
+// The comparison harness of issue 5: the same OSU measurements with mpi4py
+// (buffer and pickle paths, shared memory and TCP), with mpi4ts (typed and
+// object paths, automatic transport and forced TCP) and with a raw Node Unix
+// socket floor, in one go, printed as one table with each row's ratio to its
+// mpi4py counterpart. It installs nothing: rows it cannot run are listed
+// with the reason (for mpi4py: apt-get install python3-mpi4py).
+//   npm run bench:compare [-- --quick] [--timeout S]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
+
+/** -i/-x per measurement: OSU's defaults, or a short run with --quick. */
+const LOOPS = QUICK
+  ? { latency: ['-i', '1000', '-x', '50'], bw: ['-i', '5', '-x', '1'] }
+  : { latency: ['-i', '10000', '-x', '100'], bw: ['-i', '20', '-x', '2'] };
+
+interface Figures {
+  latency8?: number;
+  bw64k?: number;
+  bw4m?: number;
+}
+
+interface RowSpec {
+  name: string;
+  /** Row whose figures this one is divided by. */
+  reference?: string;
+  measure(): Promise<Figures>;
+}
+
+interface RowResult {
+  spec: RowSpec;
+  figures: Figures;
+  problems: string[];
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const timer = setTimeout(() => child.kill('SIGTERM'), TIMEOUT_S * 1000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${[command, ...args].join(' ')} ${signal !== null ? `killed by ${signal} (timeout ${TIMEOUT_S} s?)` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** The single figure of a one-size --json run. */
+function figure(output: string): number {
+  const line = output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+  if (line === undefined) throw new Error(`no JSON in output: ${output.slice(0, 200)}`);
+  const doc = JSON.parse(line) as { results: Array<{ value: number }> };
+  const value = doc.results[0]?.value;
+  if (value === undefined) throw new Error('a JSON report with no result');
+  return value;
+}
+
+/** Runs the three measurements of a row, keeping what worked and why the rest did not. */
+async function threeFigures(one: (test: 'latency' | 'bw', size: number) => Promise<number>, problems: string[]): Promise<Figures> {
+  const figures: Figures = {};
+  const attempt = async (key: keyof Figures, test: 'latency' | 'bw', size: number): Promise<void> => {
+    try {
+      figures[key] = await one(test, size);
+    } catch (err) {
+      problems.push(`${key}: ${(err as Error).message}`);
+    }
+  };
+  await attempt('latency8', 'latency', 8);
+  await attempt('bw64k', 'bw', 65536);
+  await attempt('bw4m', 'bw', 4194304);
+  return figures;
+}
+
+function findPython(): { python: string | null; why: string } {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import mpi4py'], { stdio: 'ignore' });
+      return { python, why: '' };
+    } catch {
+      // Try the next: a pyenv python3 may shadow Debian's, which has python3-mpi4py.
+    }
+  }
+  return { python: null, why: 'python3-mpi4py is not installed (apt-get install python3-mpi4py)' };
+}
+
+function findMpiexec(): string {
+  try {
+    execFileSync('mpiexec', ['--version'], { stdio: 'ignore' });
+    return '';
+  } catch {
+    return 'mpiexec not found (apt-get install openmpi-bin, which python3-mpi4py pulls in)';
+  }
+}
+
+const problemsByRow = new Map<string, string[]>();
+
+function mpi4pyRow(name: string, mode: 'buffer' | 'pickle', tcp: boolean, python: string, reference?: string): RowSpec {
+  const mca = tcp ? ['--mca', 'btl', 'tcp,self'] : [];
+  const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+  return {
+    name, reference,
+    measure: () => threeFigures((test, size) => run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
+      join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...LOOPS[test], '--json']).then(figure),
+    problemsByRow.get(name)!),
+  };
+}
+
+function mpi4tsRow(name: string, typed: boolean, tcp: boolean, reference: string): RowSpec {
+  const env: Record<string, string> = tcp ? { MPI4TS_TRANSPORT: 'tcp' } : {};
+  return {
+    name, reference,
+    measure: () => threeFigures((test, size) => run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
+      '-m', `${size}:${size}`, ...LOOPS[test], '--json'], env).then(figure), problemsByRow.get(name)!),
+  };
+}
+
+function rawRow(name: string, reference: string): RowSpec {
+  const loops = QUICK ? ['-i', '1000', '-x', '50', '-I', '5', '-X', '1'] : [];
+  return {
+    name, reference,
+    measure: async () => {
+      const out = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'raw-socket.ts'), ...loops]);
+      const doc = JSON.parse(out.trim().split('\n').at(-1)!) as { latency8: number; bandwidth: Record<string, number> };
+      return { latency8: doc.latency8, bw64k: doc.bandwidth['65536'], bw4m: doc.bandwidth['4194304'] };
+    },
+  };
+}
+
+const PY_BUF = 'mpi4py buffer (Send/Recv), shared memory';
+const PY_PICKLE = 'mpi4py pickle (send/recv), shared memory';
+const PY_TCP = 'mpi4py buffer over TCP loopback';
+const PY_PICKLE_TCP = 'mpi4py pickle over TCP loopback';
+
+function rows(python: string | null): { specs: RowSpec[]; missing: string[] } {
+  const missing: string[] = [];
+  const specs: RowSpec[] = [];
+  const pyProblem = python === null ? findPython().why : findMpiexec();
+  if (python !== null && pyProblem === '') {
+    specs.push(mpi4pyRow(PY_BUF, 'buffer', false, python), mpi4pyRow(PY_PICKLE, 'pickle', false, python),
+      mpi4pyRow(PY_TCP, 'buffer', true, python), mpi4pyRow(PY_PICKLE_TCP, 'pickle', true, python));
+  } else {
+    missing.push(`mpi4py rows (${[PY_BUF, PY_PICKLE, PY_TCP, PY_PICKLE_TCP].join('; ')}): ${pyProblem}; mpi4ts rows have no ratio`);
+  }
+  if (existsSync(CLI)) {
+    specs.push(mpi4tsRow('mpi4ts typed (send + recvInto)', true, false, PY_BUF),
+      mpi4tsRow('mpi4ts object (send/recv)', false, false, PY_PICKLE),
+      mpi4tsRow('mpi4ts typed, MPI4TS_TRANSPORT=tcp', true, true, PY_TCP),
+      mpi4tsRow('mpi4ts object, MPI4TS_TRANSPORT=tcp', false, true, PY_PICKLE_TCP));
+  } else {
+    missing.push(`mpi4ts rows: ${CLI} does not exist (run npm run build first)`);
+  }
+  specs.push(rawRow('raw Node Unix socket ping-pong, busy event loop', PY_BUF));
+  for (const spec of specs) problemsByRow.set(spec.name, []);
+  return { specs, missing };
+}
+
+function cell(value: number | undefined, reference: number | undefined, unit: 'us' | 'GB/s'): string {
+  if (value === undefined) return 'failed';
+  // Three significant digits: a loaded machine's 0.004 GB/s must not print as 0.00.
+  const text = `${value.toPrecision(3)} ${unit}`;
+  return reference === undefined ? text : `${text} (${(value / reference).toFixed(2)}x)`;
+}
+
+function table(results: RowResult[]): string {
+  const byName = new Map(results.map((r) => [r.spec.name, r.figures]));
+  const lines = ['| | 8 B latency | 64 KiB bw | 4 MiB bw |', '|---|---|---|---|'];
+  for (const { spec, figures } of results) {
+    const ref = spec.reference === undefined ? undefined : byName.get(spec.reference);
+    lines.push(`| ${spec.name} | ${cell(figures.latency8, ref?.latency8, 'us')} | ` +
+      `${cell(figures.bw64k && figures.bw64k / 1000, ref?.bw64k && ref.bw64k / 1000, 'GB/s')} | ` +
+      `${cell(figures.bw4m && figures.bw4m / 1000, ref?.bw4m && ref.bw4m / 1000, 'GB/s')} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0]!;
+  const { python } = findPython();
+  const { specs, missing } = rows(python);
+  const results: RowResult[] = [];
+  for (const spec of specs) {
+    process.stderr.write(`measuring: ${spec.name}\n`);
+    const problems = problemsByRow.get(spec.name)!;
+    let figures: Figures = {};
+    try {
+      figures = await spec.measure();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    results.push({ spec, figures, problems });
+  }
+  process.stdout.write(`\n${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end` +
+    `${loadAtStart > cpus().length / 2 ? ' (a busy machine: these figures are noise, not a verdict)' : ''}.`);
+  process.stdout.write(`\n2 ranks, one host; latency: half round trip; bw: window of 64 (OSU method)${QUICK ? '; --quick: short runs, rough figures' : ''}.\n`);
+  process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
+  process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
+  process.stdout.write(`${table(results)}\n`);
+  const failures = results.filter((r) => r.problems.length > 0);
+  if (missing.length > 0 || failures.length > 0) {
+    process.stdout.write('\nMissing:\n');
+    for (const m of missing) process.stdout.write(`- ${m}\n`);
+    for (const r of failures) for (const p of r.problems) process.stdout.write(`- ${r.spec.name}: ${p}\n`);
+  }
+}
+
+await main();

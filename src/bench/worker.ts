@@ -1,0 +1,83 @@
+/**
+ * The rank program of `mpi4ts bench`: every rank runs it, with the run's
+ * BenchConfig as JSON in argv[2]. Rank 0 prints the OSU header and a row per
+ * size as it is measured (or one JSON document with --json), and writes the
+ * plot. A run the ranks cannot do (wrong number of ranks, a collective this
+ * build lacks) is refused identically on every rank, so none waits for ever.
+ */
+import { writeFileSync } from 'node:fs';
+import * as MPI from '../index.js';
+import type { Comm } from '../comm/index.js';
+import type { BenchConfig } from './config.js';
+import { runLatency } from './latency.js';
+import { runBandwidth } from './bandwidth.js';
+import { runCollective, type ReductionOps } from './collectives.js';
+import { formatRow, header, jsonReport, type Row, type RunDescription } from './format.js';
+import { testInfo, type TestInfo } from './tests.js';
+import { chartSvg } from './svg.js';
+
+function ranksProblem(info: TestInfo, size: number): string | null {
+  if (info.ranks === 'two' && size !== 2) return `${info.name} runs on exactly 2 ranks, got ${size} (use -n 2, or multi-lat for pairs)`;
+  if (info.ranks === 'even' && size % 2 !== 0) return `${info.name} runs on an even number of ranks, got ${size}`;
+  return null;
+}
+
+/** The transports this rank uses to reach the others ("unix", "tcp", ...), for the header. */
+function transportName(): string {
+  const kinds = new Set(MPI.runtimeInfo().transports.filter((k) => k !== 'self'));
+  return kinds.size === 0 ? 'self' : [...kinds].join('+');
+}
+
+function reductionOps(): ReductionOps {
+  const elementwiseSum = MPI.Op.create((a: number[], b: number[]) => a.map((x, i) => x + b[i]!), true);
+  return { sum: MPI.SUM, elementwiseSum };
+}
+
+async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (row: Row) => void): Promise<void> {
+  if (info.family === 'latency') return runLatency(comm, config, emit);
+  if (info.family === 'bandwidth') return runBandwidth(comm, config, emit);
+  return runCollective(comm, config, reductionOps(), emit);
+}
+
+function plotTitle(run: RunDescription): string {
+  return `${run.info.title}: mpi4ts ${run.version}, ${run.config.typed ? 'typed' : 'object'} path, ${run.ranks} ranks, ${run.transport}`;
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '') as BenchConfig;
+  const info = testInfo(config.test)!;
+  const comm = MPI.COMM_WORLD;
+  const problem = ranksProblem(info, comm.size);
+  if (problem !== null) {
+    if (comm.rank === 0) process.stderr.write(`mpi4ts bench: ${problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const run: RunDescription = { info, config, version: MPI.VERSION, ranks: comm.size, transport: transportName() };
+  const lead = comm.rank === 0;
+  if (lead && !config.json) process.stdout.write(header(run));
+  const rows: Row[] = [];
+  await measure(comm, info, config, (row) => {
+    rows.push(row);
+    if (lead && !config.json) process.stdout.write(`${formatRow(info, config.full, row)}\n`);
+  });
+  if (!lead) return;
+  if (config.json) process.stdout.write(`${jsonReport(run, rows)}\n`);
+  if (config.plot !== null) {
+    const yLabel = info.unit === 'us' ? 'Latency (us)' : 'Bandwidth (MB/s)';
+    writeFileSync(config.plot, chartSvg({
+      title: plotTitle(run),
+      xLabel: 'Message size (bytes)',
+      yLabel: info.family === 'collective' ? 'Avg latency (us)' : yLabel,
+      series: [{ name: `mpi4ts ${config.typed ? 'typed' : 'object'}`, points: rows.map((r) => ({ x: r.size, y: r.value })) }],
+    }));
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  // Every rank meets the same refusal; rank 0 says why.
+  if (MPI.COMM_WORLD.rank === 0) process.stderr.write(`mpi4ts bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+}

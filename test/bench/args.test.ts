@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBenchArgs, passThroughOptions } from '../../src/cli/bench.js';
+import { benchConfig, sizeRange } from '../../src/bench/config.js';
+import { loopCounts, messageSizes } from '../../src/bench/tests.js';
+import type { BenchInvocation } from '../../src/cli/bench.js';
+
+function parse(argv: string[]): BenchInvocation {
+  const parsed = parseBenchArgs(argv, '/work/dir');
+  assert.notEqual(parsed, 'help');
+  return parsed as BenchInvocation;
+}
+
+test('OSU size sequence: doubling from MIN, 0 followed by 1', () => {
+  assert.deepEqual(messageSizes(0, 8), [0, 1, 2, 4, 8]);
+  assert.deepEqual(messageSizes(3, 20), [3, 6, 12]);
+  assert.deepEqual(messageSizes(4096, 4096), [4096]);
+});
+
+test('-m takes MIN:MAX, MAX and MIN: as OSU does', () => {
+  assert.deepEqual(sizeRange('1:1024'), [1, 1024]);
+  assert.deepEqual(sizeRange('1024'), [0, 1024]);
+  assert.deepEqual(sizeRange('16:'), [16, 4 * 1024 * 1024]);
+  assert.deepEqual(sizeRange(':64'), [0, 64]);
+});
+
+const badRanges: [string, RegExp][] = [
+  ['', /-m must be MIN:MAX, MAX or MIN: in bytes \(e.g. -m 1:4194304\), got ""/],
+  ['a:b', /-m must be MIN:MAX, MAX or MIN: in bytes .*got "a:b"/],
+  ['1:2:3', /got "1:2:3"/],
+  ['64:8', /-m "64:8": MIN 64 is larger than MAX 8/],
+  ['1:2147483648', /-m "1:2147483648": the largest size allowed is 1073741824 B/],
+];
+for (const [text, message] of badRanges) {
+  test(`-m "${text}" is refused with a message naming it`, () => assert.throws(() => sizeRange(text), message));
+}
+
+test('defaults: 2 ranks, OSU sizes, OSU loops per size', () => {
+  const { config, runArgs } = parse(['latency']);
+  assert.deepEqual(runArgs, ['-n', '2']);
+  assert.equal(config.test, 'latency');
+  assert.equal(config.typed, false);
+  assert.equal(config.sizes[0], 0);
+  assert.equal(config.sizes.at(-1), 4 * 1024 * 1024);
+  assert.equal(config.window, 64);
+  assert.deepEqual(loopCounts('latency', 8192, null, null), { iterations: 10_000, warmup: 100 });
+  assert.deepEqual(loopCounts('latency', 16384, null, null), { iterations: 1000, warmup: 10 });
+  assert.deepEqual(loopCounts('bandwidth', 16384, null, null), { iterations: 20, warmup: 2 });
+  assert.deepEqual(loopCounts('collective', 1, null, null), { iterations: 1000, warmup: 200 });
+  assert.deepEqual(loopCounts('collective', 1 << 20, 7, 3), { iterations: 7, warmup: 3 });
+  assert.equal(parse(['bw']).config.sizes[0], 1);
+  assert.equal(parse(['allreduce']).config.sizes.at(-1), 1024 * 1024);
+});
+
+test('options before and after the test name; OSU letters; run options pass through', () => {
+  const { config, runArgs } = parse(['-n', '4', 'multi-lat', '-m', '1:1024', '-i', '50', '-x', '5', '--typed', '--env', 'A=1', '--timeout', '30', '--plot', 'out/lat.svg']);
+  assert.equal(config.test, 'multi-lat');
+  assert.deepEqual(config.sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+  assert.equal(config.iterations, 50);
+  assert.equal(config.warmup, 5);
+  assert.equal(config.typed, true);
+  assert.equal(config.plot, '/work/dir/out/lat.svg');
+  assert.deepEqual(runArgs, ['-n', '4', '--timeout', '30', '--env', 'A=1']);
+  assert.equal(parse(['bw', '-W', '8', '--json', '-f']).config.window, 8);
+  assert.equal(parse(['--json', 'barrier']).config.json, true);
+});
+
+test('-x is the warm-up count under bench, not run\'s -x VAR; --help is bench\'s', () => {
+  const names = passThroughOptions().flatMap((s) => s.names);
+  assert.ok(names.includes('-n') && names.includes('--env'));
+  assert.ok(!names.includes('-x') && !names.includes('-h') && !names.includes('--help'));
+  assert.equal(parseBenchArgs(['latency', '--help'], '/'), 'help');
+});
+
+test('reductions start at one float; barrier has no sizes', () => {
+  assert.deepEqual(parse(['reduce', '-m', '1:16']).config.sizes, [4, 8, 16]);
+  assert.deepEqual(parse(['barrier']).config.sizes, [0]);
+});
+
+const badArgs: [string[], RegExp][] = [
+  [[], /which test\? one of latency, bw, bibw, multi-lat, bcast/],
+  [['latenzy'], /unknown test "latenzy"; tests are latency, bw, bibw/],
+  [['latency', 'bw'], /bench runs one test; unexpected "bw" after "latency"/],
+  [['latency', '-i', '0'], /-i must be a whole number from 1 to 100000000, got "0"/],
+  [['latency', '-x', '-1'], /-x must be a whole number from 0 to 100000000, got "-1"/],
+  [['bw', '-W', 'many'], /-W must be a whole number from 1 to 1000000, got "many"/],
+  [['latency', '--plot', 'lat.png'], /--plot writes an SVG file; name it \*.svg, got "lat.png"/],
+  [['barrier', '--plot', 'b.svg'], /--plot draws latency against message size; barrier has no message size/],
+  [['reduce', '-m', '1:2'], /-m 1:2: no message size of at least 4 B for reduce/],
+  [['latency', '--bogus'], /unknown option "--bogus" for "mpi4ts bench"/],
+];
+for (const [argv, message] of badArgs) {
+  test(`mpi4ts bench ${argv.join(' ')}: refused with a message`, () => {
+    assert.throws(() => parseBenchArgs(argv, '/'), message);
+  });
+}
+
+test('benchConfig resolves the plot path against the given directory', () => {
+  const config = benchConfig({ test: 'bw', plot: 'x.svg' }, (p) => `/base/${p}`);
+  assert.equal(config.plot, '/base/x.svg');
+});
