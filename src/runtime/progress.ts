@@ -6,6 +6,11 @@
  * arrived for `pollMicros`, or when the host runs more ranks than cores, it
  * stops spinning and the loop sleeps in epoll until data comes.
  *
+ * Shared-memory rings (a Poller) are polled inline while spinning, in slices
+ * of SPIN_SLICE_MS between turns of the event loop. When the engine stops
+ * spinning it tells the poller it sleeps (peers then ring a doorbell that
+ * wakes epoll), and polls once more for whatever came before they could see it.
+ *
  * Switch: MPI4TS_POLL_US (0 turns spinning off).
  */
 import { performance } from 'node:perf_hooks';
@@ -17,12 +22,28 @@ export interface ProgressOptions {
 
 const noop = (): void => {};
 
+/** Something to poll while spinning: the shared-memory rings. */
+export interface Poller {
+  /** Moves what can move now (frames in, queued frames out); true if anything did. */
+  poll(): boolean;
+  /** The engine stops (true) or starts (false) polling: peers must ring the doorbell while it sleeps. */
+  setAsleep(asleep: boolean): void;
+}
+
+/**
+ * How long one turn of the spin polls the rings before letting the event loop
+ * run (sockets, timers): short enough for sockets not to notice, long enough
+ * that a reply a microsecond away is caught without a loop turn.
+ */
+const SPIN_SLICE_MS = 0.05;
+
 export class Progress {
   private pending = 0;
   private keepAlive: NodeJS.Timeout | null = null;
   private spinning = false;
   private lastActivity = 0;
   private pollMs: number;
+  private poller: Poller | null = null;
 
   constructor(options: ProgressOptions) {
     this.pollMs = options.pollMicros / 1000;
@@ -31,6 +52,20 @@ export class Progress {
   /** Changes the spin window; 0 stops spinning (an oversubscribed host). */
   setPollMicros(micros: number): void {
     this.pollMs = micros / 1000;
+  }
+
+  /** Adds the rings to what is polled; the engine starts asleep. */
+  attachPoller(poller: Poller): void {
+    this.poller = poller;
+    poller.setAsleep(true);
+  }
+
+  /** A doorbell rang: something is in the rings, or room freed in one. */
+  kick(): void {
+    const poller = this.poller;
+    if (poller === null) return;
+    while (poller.poll()) { /* drain */ }
+    if (!this.spinning) this.sleep();
   }
 
   /** An operation started waiting on the network. */
@@ -60,15 +95,38 @@ export class Progress {
     this.lastActivity = performance.now();
     if (!this.spinning && this.pending > 0) {
       this.spinning = true;
+      this.poller?.setAsleep(false);
       setImmediate(this.spin);
     }
   }
 
   private readonly spin = (): void => {
+    const poller = this.poller;
+    if (poller !== null) {
+      const start = performance.now();
+      let now = start;
+      // Return to the event loop as soon as something moved: its promise callbacks run then.
+      while (now - start < SPIN_SLICE_MS) {
+        if (poller.poll()) {
+          this.lastActivity = performance.now();
+          break;
+        }
+        now = performance.now();
+      }
+    }
     if (this.pending > 0 && performance.now() - this.lastActivity < this.pollMs) {
       setImmediate(this.spin);
     } else {
       this.spinning = false;
+      this.sleep();
     }
   };
+
+  /** Stops polling the rings: announce it, then fetch what came before peers saw it. */
+  private sleep(): void {
+    const poller = this.poller;
+    if (poller === null) return;
+    poller.setAsleep(true);
+    while (!this.spinning && poller.poll()) { /* drain */ }
+  }
 }
