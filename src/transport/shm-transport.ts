@@ -79,6 +79,8 @@ export class ShmTransport implements Transport {
   private readonly writableWaiters: { peer: ShmPeer; resolve: () => void }[] = [];
   private asleep = true;
   private ringCount = 0;
+  /** For the debug log: how often the rings alone were not enough. */
+  private doorbellsRung = 0;
 
   /** What the socket transport delivers to: doorbells stop here, the rest goes up. */
   readonly socketSink: FrameSink = {
@@ -196,7 +198,7 @@ export class ShmTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    debug("doorbells rung %d", this.doorbells);
+    debug('rank %d rang %d doorbells', this.opts.rank, this.doorbellsRung);
     await this.sockets().close();
     this.opts.inbox.close();
   }
@@ -251,9 +253,8 @@ export class ShmTransport implements Transport {
     }
   }
 
-  doorbells = 0;
   private ringDoorbell(rank: number): void {
-    this.doorbells++;
+    this.doorbellsRung++;
     this.sockets().send(rank, DOORBELL, null);
   }
 
