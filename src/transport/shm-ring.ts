@@ -56,6 +56,11 @@ export class Ring {
     return (Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0;
   }
 
+  /** Consumer: nothing to read (the cheap check a spinning poll makes). */
+  isEmpty(): boolean {
+    return Atomics.load(this.control, HEAD) === Atomics.load(this.control, TAIL);
+  }
+
   /** Producer: copies up to one chunk of `src` in; returns how many bytes went. */
   write(src: Uint8Array): number {
     const head = Atomics.load(this.control, HEAD) >>> 0;
@@ -70,16 +75,16 @@ export class Ring {
     return n;
   }
 
-  /** Consumer: copies up to one chunk out into `dst`; returns how many bytes came. */
-  read(dst: Uint8Array): number {
+  /** Consumer: copies up to one chunk out into `dst` from `offset` on; returns how many bytes came. */
+  read(dst: Uint8Array, offset = 0): number {
     const tail = Atomics.load(this.control, TAIL) >>> 0;
     const used = ((Atomics.load(this.control, HEAD) >>> 0) - tail) >>> 0;
-    const n = Math.min(dst.length, used, CHUNK_BYTES);
-    if (n === 0) return 0;
+    const n = Math.min(dst.length - offset, used, CHUNK_BYTES);
+    if (n <= 0) return 0;
     const at = tail & this.mask;
     const first = Math.min(n, this.capacity - at);
-    dst.set(this.data.subarray(at, at + first));
-    if (first < n) dst.set(this.data.subarray(0, n - first), first);
+    dst.set(this.data.subarray(at, at + first), offset);
+    if (first < n) dst.set(this.data.subarray(0, n - first), offset + first);
     Atomics.store(this.control, TAIL, (tail + n) | 0);
     return n;
   }
@@ -206,9 +211,10 @@ export class RingReader {
   poll(maxFrames = 64): boolean {
     let moved = false;
     let frames = 0;
+    if (this.ring.isEmpty()) return false;
     while (frames < maxFrames) {
       if (this.payload === null) {
-        const n = this.ring.read(this.headerBytes.subarray(this.headerFill));
+        const n = this.ring.read(this.headerBytes, this.headerFill);
         if (n === 0) break;
         moved = true;
         this.headerFill += n;
@@ -216,7 +222,7 @@ export class RingReader {
         this.headerFill = 0;
         if (this.startFrame()) frames++;
       } else {
-        const n = this.ring.read(this.payload.subarray(this.payloadFill));
+        const n = this.ring.read(this.payload, this.payloadFill);
         if (n === 0) break;
         moved = true;
         this.payloadFill += n;
