@@ -56,6 +56,11 @@ export class Ring {
     return (Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0;
   }
 
+  /** Producer: bytes that can be written now. */
+  free(): number {
+    return this.capacity - ((Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0);
+  }
+
   /** Consumer: nothing to read (the cheap check a spinning poll makes). */
   isEmpty(): boolean {
     return Atomics.load(this.control, HEAD) === Atomics.load(this.control, TAIL);
@@ -117,6 +122,7 @@ export class RingWriter {
   private readonly queue: QueuedFrame[] = [];
   private queued = 0;
   private failed: Error | null = null;
+  private readonly scratch = Buffer.allocUnsafe(HEADER_BYTES);
 
   constructor(readonly ring: Ring) {}
 
@@ -130,7 +136,15 @@ export class RingWriter {
       onWritten?.(this.failed);
       return;
     }
-    const frame: QueuedFrame = { header: encodeHeader(header), payload: payload !== null && payload.length > 0 ? payload : null, done: 0, onWritten };
+    const body = payload !== null && payload.length > 0 ? payload : null;
+    // The common case: nothing queued and room for the whole frame; no allocation.
+    if (this.queue.length === 0 && this.ring.free() >= HEADER_BYTES + (body?.length ?? 0)) {
+      this.ring.write(encodeHeader(header, this.scratch));
+      if (body !== null) this.writeAll(body);
+      onWritten?.(null);
+      return;
+    }
+    const frame: QueuedFrame = { header: encodeHeader(header), payload: body, done: 0, onWritten };
     this.queue.push(frame);
     this.queued += frameBytes(frame);
     this.flush();
@@ -158,6 +172,11 @@ export class RingWriter {
     this.failed = err;
     for (const frame of this.queue.splice(0)) frame.onWritten?.(err);
     this.queued = 0;
+  }
+
+  /** Writes bytes known to fit (in chunks). */
+  private writeAll(bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) done += this.ring.write(done === 0 ? bytes : bytes.subarray(done));
   }
 
   /** Writes what fits of one frame; true when it is all in. */
