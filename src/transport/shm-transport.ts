@@ -116,7 +116,14 @@ export class ShmTransport implements Transport {
     if (!local.includes(this.opts.rank) || local.length < 2) return;
     const me = this.opts.rank;
     this.ringCount = local.length - 1;
-    const inbox = this.opts.inbox.open(me, inboxToken(this.opts.key, me, process.pid), this.ringCount, this.opts.ringCapacity);
+    let inbox: Inbox;
+    try {
+      inbox = this.opts.inbox.open(me, inboxToken(this.opts.key, me, process.pid), this.ringCount, this.opts.ringCapacity);
+    } catch (err) {
+      // Peers find the inbox unsized, give up on it after a while, and use sockets, as this rank does.
+      debug('cannot size the shared-memory inbox (%s); using sockets', (err as Error).message);
+      return;
+    }
     const ringIndex = (writer: number, owner: number): number => {
       const w = local.indexOf(writer);
       return w - (w > local.indexOf(owner) ? 1 : 0);
