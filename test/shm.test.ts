@@ -55,8 +55,8 @@ test('7 ranks on this host (oversubscribed: no spinning, doorbells only) with 64
   assert.deepEqual(await strays(r.marker), []);
 });
 
-test('point-to-point checks pass through 4 KiB rings (frames far larger than the ring), 3 ranks', async () => {
-  const r = await mpirun(3, program('p2p.ts'), { env: { MPI4TS_SHM_RING_KB: '4' } });
+test('point-to-point checks pass through 16 KiB rings (frames far larger than the ring), 3 ranks', async () => {
+  const r = await mpirun(3, program('p2p.ts'), { env: { MPI4TS_SHM_RING_KB: '16' } });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(okLines(r.stdout), CHECKS);
 });

@@ -28,6 +28,8 @@ export interface Poller {
   poll(): boolean;
   /** The engine stops (true) or starts (false) polling: peers must ring the doorbell while it sleeps. */
   setAsleep(asleep: boolean): void;
+  /** Polls have found nothing for a while: yield the core (cheap when nobody else wants it). */
+  idle(): void;
 }
 
 /**
@@ -36,6 +38,12 @@ export interface Poller {
  * that a reply a microsecond away is caught without a loop turn.
  */
 const SPIN_SLICE_MS = 0.05;
+/**
+ * Empty polls in a row after which the spin yields the core between polls: on
+ * a host busier than it has cores, the peer we wait for may be waiting for
+ * this core. Unloaded, sched_yield returns at once.
+ */
+const YIELD_AFTER_POLLS = 256;
 
 export class Progress {
   private pending = 0;
@@ -110,7 +118,10 @@ export class Progress {
           this.lastActivity = performance.now();
           break;
         }
-        if ((turn & 15) === 0 && performance.now() - start >= SPIN_SLICE_MS) break;
+        if ((turn & 15) === 0) {
+          if (performance.now() - start >= SPIN_SLICE_MS) break;
+          if (turn >= YIELD_AFTER_POLLS) poller.idle();
+        }
       }
     }
     if (this.pending > 0 && performance.now() - this.lastActivity < this.pollMs) {

@@ -50,6 +50,8 @@ export interface ShmLib {
   memfdCreate(name: string): number;
   truncate(fd: number, size: number): void;
   map(fd: number, size: number): ArrayBuffer;
+  /** sched_yield: lets another runnable process (the peer, on a loaded host) have this core. */
+  yieldCpu(): void;
 }
 
 let cached: ShmLib | Error | null = null;
@@ -78,6 +80,7 @@ function bindLibc(): ShmLib {
   const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
   const ftruncate = libc.func('int ftruncate(int fd, int64_t length)');
   const mmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const schedYield = libc.func('int sched_yield()');
   const failed = (call: string): never => {
     throw new Error(`${call} failed: errno ${koffi.errno()}`);
   };
@@ -95,6 +98,9 @@ function bindLibc(): ShmLib {
       if (address === 0n || address === BigInt.asUintN(64, -1n) || address === 0xffff_ffffn) failed(`mmap(${size} bytes)`);
       // Never unmapped: views into it may live as long as the process.
       return koffi.view(pointer, size);
+    },
+    yieldCpu: () => {
+      schedYield();
     },
   };
 }

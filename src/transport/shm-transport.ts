@@ -197,6 +197,11 @@ export class ShmTransport implements Transport {
     return moved;
   }
 
+  /** The progress engine has polled a while in vain: let the peer have the core if it waits for one. */
+  idle(): void {
+    this.opts.lib.yieldCpu();
+  }
+
   /** The progress engine stops (true) or starts (false) polling. */
   setAsleep(asleep: boolean): void {
     this.asleep = asleep;
