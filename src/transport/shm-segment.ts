@@ -74,7 +74,7 @@ function bindLibc(): ShmLib {
   try {
     koffi = createRequire(import.meta.url)('koffi') as Koffi;
   } catch (err) {
-    throw new Error(`the optional package koffi is not installed (npm install koffi): ${(err as Error).message}`);
+    throw new Error(`the optional package koffi is not installed (npm install koffi): ${(err as Error).message}`, { cause: err });
   }
   const libc = koffi.load('libc.so.6');
   const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
