@@ -124,7 +124,9 @@ export class Progress {
         }
       }
     }
-    if (this.pending > 0 && performance.now() - this.lastActivity < this.pollMs) {
+    // With rings, keep polling a while even when nothing is pending: the next message of a
+    // conversation then finds this rank awake, and the sender need not ring the doorbell.
+    if ((this.pending > 0 || poller !== null) && performance.now() - this.lastActivity < this.pollMs) {
       setImmediate(this.spin);
     } else {
       this.spinning = false;
