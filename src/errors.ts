@@ -16,6 +16,8 @@ export const ErrorClass = {
   ERR_REQUEST: 7,
   ERR_ROOT: 8,
   ERR_OP: 9,
+  ERR_TOPOLOGY: 10,
+  ERR_DIMS: 11,
   ERR_ARG: 12,
   ERR_TRUNCATE: 15,
   ERR_OTHER: 16,

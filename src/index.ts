@@ -11,7 +11,10 @@ export { MPIError, TruncationError, JobError, ErrorClass } from './errors.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, ElementSized } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
-export { Comm } from './comm/index.js';
+export { Comm, CartComm, computeDims } from './comm/index.js';
+// collectives: reduction ops (src/coll/op.ts)
+export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';
+export type { TypedArray } from './coll/index.js';
 export { VERSION } from './version.js';
 
 const world = await initWorld();

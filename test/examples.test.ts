@@ -34,3 +34,16 @@ test('tags: rank 3 gets tag 2 (34) before tag 1 (23)', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '34\n23\n');
 });
+
+for (const np of [1, 3, 4, 7]) {
+  test(`heat-1d with ${np} rank(s): halo exchange over a Cartesian grid gives the serial answer`, async () => {
+    const r = await mpirun(np, example('heat-1d.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    const steps = /converged in (\d+) steps \(serial: (\d+)\)/.exec(r.stdout);
+    assert.ok(steps !== null, r.stdout);
+    assert.equal(steps[1], steps[2]);
+    assert.match(r.stdout, /temperature at the middle: 0\.\d{4}/);
+    // The same arithmetic in the same order: not close, identical.
+    assert.match(r.stdout, /largest difference from the serial run: 0\n/);
+  });
+}

@@ -24,6 +24,12 @@ test('point-to-point checks pass over TCP (MPI4TS_TRANSPORT=tcp), 3 ranks', asyn
   assert.deepEqual(okLines(r.stdout), CHECKS);
 });
 
+test('point-to-point checks pass with Node\'s own socket reads (MPI4TS_DIRECT_READ=0), 2 ranks', async () => {
+  const r = await mpirun(2, program('p2p.ts'), { env: { MPI4TS_DIRECT_READ: '0' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), CHECKS);
+});
+
 test('point-to-point checks pass with polling off and everything by rendezvous', async () => {
   // tagSelection relies on buffering (blocking sends received in another order): with every
   // message by rendezvous it deadlocks, as MPI allows for such "unsafe" programs.

@@ -3,12 +3,27 @@
  * of their own. This class is the public face; each method checks its
  * arguments and hands off to the p2p engine or a collective algorithm.
  */
-import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, UNDEFINED } from '../constants.js';
 import { MPIError } from '../errors.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
-import { checkBuffer, checkDest, checkRecvTag, checkSendTag, checkSource } from './validate.js';
+import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
+import { BAND, collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
 import type { World } from './world.js';
+import { CartComm } from './cart.js';
+import { ContextPool, contextIdOf, pointToPointContext, SELF_CONTEXT_ID } from './context.js';
+
+/** One pool of context ids per process world. */
+const contextPools = new WeakMap<World, ContextPool>();
+
+function contextPoolOf(world: World): ContextPool {
+  let pool = contextPools.get(world);
+  if (pool === undefined) {
+    pool = new ContextPool();
+    contextPools.set(world, pool);
+  }
+  return pool;
+}
 
 export interface CommInit {
   world: World;
@@ -123,6 +138,74 @@ export class Comm {
     return this.world.engine.iprobe(this.context, source, tag, status);
   }
 
+  // ---- communicators and topologies (MPI 4.0 chapters 7 and 8) ----
+  // Each is collective over this communicator. The tags of its collective
+  // steps are taken when it is called, like any collective's, so it keeps its
+  // place among the collectives started here even though it runs later.
+
+  /** A communicator with the same group and a matching space of its own (MPI_Comm_dup). */
+  dup(): Promise<Comm> {
+    this.checkUsable('dup');
+    const agreeTag = this.nextCollectiveTag();
+    return this.createComm(async (pool) => {
+      const id = await this.agreeContextId(pool, 'dup', agreeTag);
+      pool.take(id);
+      return new Comm({ world: this.world, group: this.group, context: pointToPointContext(id) });
+    });
+  }
+
+  /**
+   * Splits into one communicator per `color`, ranked by `key` then by rank
+   * here (MPI_Comm_split). Color UNDEFINED gives null.
+   */
+  split(color: number, key = 0): Promise<Comm | null> {
+    this.checkUsable('split');
+    return this.splitInto('split', color, key, (init) => new Comm(init));
+  }
+
+  /** The ranks of this communicator that share this host (MPI_Comm_split_type). */
+  splitType(type: number = COMM_TYPE_SHARED, key = 0): Promise<Comm | null> {
+    this.checkUsable('splitType');
+    if (type !== COMM_TYPE_SHARED && type !== UNDEFINED) {
+      return Promise.reject(new MPIError('ERR_ARG', `splitType: type ${String(type)} is not supported ` +
+        `(COMM_TYPE_SHARED = ${COMM_TYPE_SHARED}, or UNDEFINED)`));
+    }
+    const table = this.world.table;
+    const myHost = table[this.world.rank]!.hostId;
+    // Color: the lowest rank here on the same host, the same on all of them.
+    const color = type === UNDEFINED ? UNDEFINED : this.group.findIndex((w) => table[w]!.hostId === myHost);
+    return this.splitInto('splitType', color, key, (init) => new Comm(init));
+  }
+
+  /**
+   * A communicator whose ranks sit on a grid (MPI_Cart_create). Ranks beyond
+   * the grid's size get null. `reorder` is accepted and ignored, as MPI allows.
+   */
+  createCart(dims: readonly number[], periods?: readonly boolean[], reorder = false): Promise<CartComm | null> {
+    this.checkUsable('createCart');
+    void reorder;
+    let cells: number;
+    let wraps: boolean[];
+    try {
+      cells = checkCartDims(dims, this.size);
+      wraps = checkCartPeriods(periods, dims.length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const color = this.rank < cells ? 0 : UNDEFINED;
+    return this.splitInto('createCart', color, this.rank,
+      (init) => new CartComm({ ...init, dims, periods: wraps })) as Promise<CartComm | null>;
+  }
+
+  /** Releases this communicator (MPI_Comm_free); any further call on it throws. */
+  free(): void {
+    this.checkUsable('free');
+    const id = contextIdOf(this.context);
+    if (id <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
+    this.markFreed();
+    contextPoolOf(this.world).release(id);
+  }
+
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
   abort(code = 1): Promise<never> {
     const exitCode = Number.isInteger(code) && code >= 0 && code <= 255 ? code : 1;
@@ -130,7 +213,156 @@ export class Comm {
     return this.world.bootstrap.abort(exitCode, message).then(() => process.exit(exitCode));
   }
 
+  // ---- collectives (MPI 4.0 chapter 6); algorithms in src/coll/ ---- [coll block begins]
+
+  private collectiveCalls = 0;
+
+  /**
+   * @internal The tag of every message of the next collective call: its
+   * sequence number. Ranks call collectives in the same order, so they agree
+   * on it, and calls started without awaiting never cross-match.
+   */
+  nextCollectiveTag(): number {
+    const tag = this.collectiveCalls;
+    this.collectiveCalls = tag >= TAG_UB ? 0 : tag + 1;
+    return tag;
+  }
+
+  /** Waits until every rank has called it (MPI_Barrier). */
+  barrier(): Promise<void> {
+    return this.collective('barrier', () => {}, (ch) => collectives.barrier(ch));
+  }
+
+  /** The root's value, on every rank (MPI_Bcast). */
+  bcast<T>(value: T, root = 0): Promise<T> {
+    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root)) as Promise<T>;
+  }
+
+  /** `values[rank]` of the root's array of `size` items (MPI_Scatter); others pass null. */
+  scatter<T>(values: readonly T[] | null, root = 0): Promise<T> {
+    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root)) as Promise<T>;
+  }
+
+  /** Every rank's value, in rank order, at the root; null elsewhere (MPI_Gather). */
+  gather<T>(value: T, root = 0): Promise<T[] | null> {
+    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root)) as Promise<T[] | null>;
+  }
+
+  /** Every rank's value, in rank order, on every rank (MPI_Allgather). */
+  allgather<T>(value: T): Promise<T[]> {
+    return this.collective('allgather', () => {}, (ch) => collectives.allgather(ch, value)) as Promise<T[]>;
+  }
+
+  /** Item i of the result is what rank i put at index `rank` (MPI_Alltoall). */
+  alltoall<T>(values: readonly T[]): Promise<T[]> {
+    return this.collective('alltoall', () => {}, (ch) => collectives.alltoall(ch, values)) as Promise<T[]>;
+  }
+
+  /** The reduction of every rank's value at the root; null elsewhere (MPI_Reduce). */
+  reduce<T>(value: T, op: Op = SUM, root = 0): Promise<T | null> {
+    return this.collective('reduce', () => { checkOp(op); checkRoot(root, this.size); },
+      (ch) => collectives.reduce(ch, value, op, root)) as Promise<T | null>;
+  }
+
+  /** The reduction of every rank's value, on every rank (MPI_Allreduce). */
+  allreduce<T>(value: T, op: Op = SUM): Promise<T> {
+    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op)) as Promise<T>;
+  }
+
+  /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
+  scan<T>(value: T, op: Op = SUM): Promise<T> {
+    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false)) as Promise<T>;
+  }
+
+  /** Exclusive prefix reduction over ranks 0..rank-1; null on rank 0 (MPI_Exscan). */
+  exscan<T>(value: T, op: Op = SUM): Promise<T | null> {
+    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true)) as Promise<T | null>;
+  }
+
+  /**
+   * Every rank's typed array joined in rank order at the root, null elsewhere
+   * (MPI_Gatherv). `counts[i]` (significant at the root) is the length rank i sends.
+   */
+  gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0): Promise<A | null> {
+    return this.collective('gatherv', () => checkRoot(root, this.size),
+      (ch) => collectives.gatherv(ch, sendbuf, counts, root)) as Promise<A | null>;
+  }
+
+  /**
+   * Rank i gets the `counts[i]` elements of the root's typed array after
+   * those of ranks below it (MPI_Scatterv). `sendbuf` and `counts` are
+   * significant at the root; others may pass null.
+   */
+  scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0): Promise<A> {
+    return this.collective('scatterv', () => checkRoot(root, this.size),
+      (ch) => collectives.scatterv(ch, sendbuf, counts, root)) as Promise<A>;
+  }
+
+  /** Every rank's typed array (rank i's of length `counts[i]`) joined in rank order, everywhere (MPI_Allgatherv). */
+  allgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[]): Promise<A> {
+    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts)) as Promise<A>;
+  }
+
+  /**
+   * Reduces typed arrays of `sum(counts)` elements element by element; rank i
+   * gets the `counts[i]` elements after those of the ranks below it (MPI_Reduce_scatter).
+   */
+  reduceScatter<A extends TypedArray>(sendbuf: A, counts: readonly number[], op: Op = SUM): Promise<A> {
+    return this.collective('reduceScatter', () => checkOp(op),
+      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op)) as Promise<A>;
+  }
+
+  /** Checks arguments (rejecting at once, naming the call), then runs the call under its own tag. */
+  private async collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
+    this.checkUsable(call);
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof Error) err.message = `${call}: ${err.message}`;
+      throw err;
+    }
+    return runCollective(call, this, this.nextCollectiveTag(), algorithm);
+  }
+
+  // ---- [coll block ends] ----
+
   // ---- internals ----
+
+  /** One creation at a time per process, so concurrent ones never pick the same context id. */
+  private createComm<T>(create: (pool: ContextPool) => Promise<T>): Promise<T> {
+    const pool = contextPoolOf(this.world);
+    return pool.serialize(() => create(pool));
+  }
+
+  /** The lowest context id free on every rank here (MPICH's mask agreement). */
+  private async agreeContextId(pool: ContextPool, call: string, tag: number): Promise<number> {
+    const everywhereFree = await runCollective(call, this, tag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
+    return ContextPool.lowestFree(everywhereFree as Uint32Array);
+  }
+
+  /**
+   * split's engine. Bad arguments on one rank still take part in the exchange,
+   * so that every rank reports them instead of the others hanging.
+   */
+  private splitInto(call: string, color: number, key: number, make: (init: CommInit) => Comm): Promise<Comm | null> {
+    const problem = splitArgumentProblem(call, color, key);
+    const gatherTag = this.nextCollectiveTag();
+    const agreeTag = this.nextCollectiveTag();
+    return this.createComm(async (pool) => {
+      const entries = await runCollective(call, this, gatherTag,
+        (ch) => collectives.allgather(ch, problem ?? [color, key])) as ([number, number] | string)[];
+      const bad = entries.findIndex((entry) => typeof entry === 'string');
+      if (bad >= 0) throw new MPIError('ERR_ARG', bad === this.rank ? String(entries[bad]) : `${call}: rank ${bad} passed a bad argument: ${String(entries[bad])}`);
+      const id = await this.agreeContextId(pool, call, agreeTag);
+      if (color === UNDEFINED) return null;
+      pool.take(id);
+      const members = (entries as [number, number][])
+        .map(([c, k], rank) => ({ c, k, rank }))
+        .filter((entry) => entry.c === color)
+        .sort((a, b) => a.k - b.k || a.rank - b.rank);
+      return make({ world: this.world, group: members.map((m) => this.group[m.rank]!), context: pointToPointContext(id) });
+    });
+  }
 
   /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
   worldRankOf(rank: number): number {
@@ -152,6 +384,14 @@ export class Comm {
   }
 }
 
+/** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
+function checkOp(op: unknown): void {
+  if (!(op instanceof Op)) {
+    const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
+    throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
+  }
+}
+
 /** A request as a promise, turning a synchronous throw into a rejection. */
 function settle(start: () => Request<void>): Promise<void> {
   try {
@@ -159,4 +399,33 @@ function settle(start: () => Request<void>): Promise<void> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+function splitArgumentProblem(call: string, color: unknown, key: unknown): string | null {
+  if (!(Number.isInteger(color) && ((color as number) >= 0 || color === UNDEFINED))) {
+    return `${call}: color ${String(color)} must be a non-negative integer or UNDEFINED`;
+  }
+  if (!Number.isInteger(key)) return `${call}: key ${String(key)} must be an integer`;
+  return null;
+}
+
+/** The number of grid cells; the grid must fit in the communicator. */
+function checkCartDims(dims: unknown, size: number): number {
+  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} must be a non-empty array of positive integers ` +
+      '(MPI.computeDims(size, ndims) gives balanced ones)');
+  }
+  const cells = (dims as number[]).reduce((a, b) => a * b, 1);
+  if (cells > size) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} make ${cells} cells, more than the ${size} ranks of the communicator`);
+  }
+  return cells;
+}
+
+function checkCartPeriods(periods: unknown, ndims: number): boolean[] {
+  if (periods === undefined) return new Array<boolean>(ndims).fill(false);
+  if (!Array.isArray(periods) || periods.length !== ndims || periods.some((p) => typeof p !== 'boolean')) {
+    throw new MPIError('ERR_ARG', `createCart: periods ${JSON.stringify(periods)} must be an array of ${ndims} booleans (one per dimension)`);
+  }
+  return [...(periods as boolean[])];
 }

@@ -46,6 +46,7 @@ export async function initWorld(): Promise<World> {
     forceTcp: options.forceTcp,
     bindHost: bootstrap.advertiseHost,
     portRange: options.portRange,
+    directRead: options.directRead,
     unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${bootstrap.key.subarray(0, 6).toString('hex')}-${rank}` : '',
   });
   shm?.attachSocket(sockets);

@@ -253,7 +253,7 @@ export class P2PEngine implements FrameSink {
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
     // The caller may change its buffer as soon as send resolves: give the socket a copy.
     transport.send(dest, header, aliasesCaller ? copyBytes(bytes) : bytes);
-    if (transport.queuedBytes(dest) === 0) {
+    if (transport.writable(dest)) {
       request._resolve(undefined);
       return;
     }
@@ -321,7 +321,11 @@ export class P2PEngine implements FrameSink {
       this.deliver(message, posted);
       return;
     }
-    // Unexpected. An eager payload may stay a view into the socket's chunk: the reader never reuses chunks.
+    // Unexpected: the payload may be a view into the transport's read buffer, reused after this call.
+    if (message.eager !== null && !message.owned) {
+      message.eager = copyBytes(message.eager);
+      message.owned = true;
+    }
     this.wakeProbes(context, message);
   }
 

@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   shmRingBytes: number;
   /** Port range for peer listeners, or null for any. */
   portRange: [number, number] | null;
+  /** Sockets read large payloads straight into receive buffers (MPI4TS_DIRECT_READ=0: off). */
+  directRead: boolean;
 }
 
 export const DEFAULT_EAGER_LIMIT = 64 * 1024;
@@ -31,6 +33,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOption
     useShm: transportOption(env) === 'auto',
     shmRingBytes: powerOfTwoOption(env, 'MPI4TS_SHM_RING_KB', DEFAULT_SHM_RING_KB, 4, 1024 * 1024) * 1024,
     portRange: portRangeOption(env),
+    directRead: intOption(env, 'MPI4TS_DIRECT_READ', 1, 0, 1) === 1,
   };
 }
 

@@ -8,9 +8,8 @@ import { decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, t
 
 export interface FrameHandler {
   /**
-   * A whole frame. For EAGER frames `payload` may be a view into a chunk the
-   * reader got from the socket (`owned` false): copy it to keep it past the
-   * call only if you must mutate it; the chunk itself is not reused.
+   * A whole frame. When `owned` is false, `payload` is a view into a read
+   * buffer that is reused after the call: copy what you keep past it.
    */
   onFrame(header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
   /**
@@ -26,6 +25,13 @@ export interface FrameReaderLimits {
   /** Largest RTS/DATA length accepted. */
   maxMessageBytes: number;
 }
+
+/**
+ * A payload read straight into its destination must be at least this long;
+ * shorter ones go through the read buffer, so that a stream of small frames
+ * costs one read per buffer-full, not one per frame.
+ */
+const DIRECT_READ_MIN_BYTES = 16 * 1024;
 
 export class FrameReader {
   private readonly header = newHeader();
@@ -44,6 +50,30 @@ export class FrameReader {
     while (offset < chunk.length) {
       offset = this.payload === null ? this.readHeader(chunk, offset) : this.readPayload(chunk, offset);
     }
+  }
+
+  /**
+   * Where the next socket read should land: the rest of the payload being
+   * assembled when it is large (the kernel then copies straight into the
+   * receive buffer: no copy in JavaScript), else `readBuffer`.
+   */
+  nextReadTarget(readBuffer: Uint8Array): Uint8Array {
+    const payload = this.payload;
+    if (payload !== null && payload.length - this.payloadFill >= DIRECT_READ_MIN_BYTES) {
+      return payload.subarray(this.payloadFill);
+    }
+    return readBuffer;
+  }
+
+  /** `count` bytes were read into `target`, a buffer that nextReadTarget gave. */
+  pushRead(target: Uint8Array, count: number): void {
+    const payload = this.payload;
+    if (payload !== null && target.buffer === payload.buffer && target.byteOffset === payload.byteOffset + this.payloadFill) {
+      this.payloadFill += count;
+      if (this.payloadFill === payload.length) this.finishPayload(0);
+      return;
+    }
+    this.push(target.subarray(0, count));
   }
 
   /** True when the stream ended cleanly between frames. */

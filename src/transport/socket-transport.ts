@@ -6,7 +6,7 @@
  * sender reach the receiver in the order they were written (MPI's
  * non-overtaking rule rests on this).
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, Socket, type Server } from 'node:net';
 import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
 import { clientHandshake, serverHandshake } from './auth.js';
@@ -15,6 +15,12 @@ import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
 
 const debug = debuglog('mpi4ts');
+
+/**
+ * Each incoming connection reads into one buffer of this size, reused for
+ * every read (frames handed up from it are copied by whoever keeps them).
+ */
+const READ_BUFFER_BYTES = 128 * 1024;
 
 /** Above this many queued bytes a sender waits for the socket to drain. */
 export const WRITE_HIGH_WATER = 8 * 1024 * 1024;
@@ -33,6 +39,12 @@ export interface SocketTransportOptions {
   portRange: [number, number] | null;
   /** Unix socket path to listen on, or '' for none. */
   unixPath: string;
+  /**
+   * Read large payloads straight into their receive buffers and everything
+   * else into one reused buffer per connection (MPI4TS_DIRECT_READ=0 turns it
+   * off: Node's own reads of 64 KiB chunks, each copied once more).
+   */
+  directRead: boolean;
 }
 
 interface PendingWrite {
@@ -49,6 +61,8 @@ class OutgoingChannel {
   /** Frames written before the key handshake finished. */
   readonly pending: PendingWrite[] = [];
   pendingBytes = 0;
+  /** Corked until the end of this tick (see corkForThisTick). */
+  corked = false;
   constructor(readonly kind: ChannelKind) {}
 }
 
@@ -102,6 +116,7 @@ export class SocketTransport implements Transport {
       channel.pendingBytes += head.length + (payload?.length ?? 0);
       return;
     }
+    corkForThisTick(channel, channel.socket!);
     writeFrame(channel.socket!, head, payload, onWritten);
   }
 
@@ -109,6 +124,10 @@ export class SocketTransport implements Transport {
     const channel = this.outgoing.get(dest);
     if (channel === undefined) return 0;
     return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
+  }
+
+  writable(dest: number): boolean {
+    return this.queuedBytes(dest) < WRITE_HIGH_WATER;
   }
 
   whenWritable(dest: number): Promise<void> {
@@ -170,6 +189,7 @@ export class SocketTransport implements Transport {
         if (leftover.length > 0) debug('rank %d sent %d unexpected bytes after the handshake', dest, leftover.length);
         channel.ready = true;
         channel.pendingBytes = 0;
+        corkForThisTick(channel, socket);
         for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
         // Nothing arrives on an outgoing channel after the handshake; keep reading only to see the close.
         socket.on('data', () => {});
@@ -234,19 +254,56 @@ export class SocketTransport implements Transport {
       onFrame: (header, payload, owned) => sink.onFrame(from, header, payload, owned),
       dataTarget: (header) => sink.dataTarget(from, header),
     }, this.opts.limits);
-    const push = (chunk: Buffer): void => {
+    let failed = false;
+    const guard = (read: () => void): void => {
+      if (failed) return;
       try {
-        reader.push(chunk);
+        read();
       } catch (err) {
+        failed = true;
         socket.destroy();
         sink.onPeerLost(from, err instanceof Error ? err : new Error(String(err)));
       }
     };
-    socket.on('data', push);
+    if (leftover.length > 0) guard(() => reader.push(leftover));
+    if (this.opts.directRead) socket = this.readDirectly(socket, reader, guard);
+    else socket.on('data', (chunk: Buffer) => guard(() => reader.push(chunk)));
     socket.once('close', () => {
-      if (!this.closing && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
+      if (!this.closing && !failed && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
     });
-    if (leftover.length > 0) push(leftover);
+  }
+
+  /**
+   * Moves an accepted connection to a socket that reads where the frame reader
+   * says (Node's `onread` option, which net.Server cannot give accepted
+   * sockets: so the OS handle is handed to a new Socket, reading paused
+   * meanwhile). Returns the socket that now owns the connection.
+   */
+  private readDirectly(accepted: Socket, reader: FrameReader, guard: (read: () => void) => void): Socket {
+    const handle = (accepted as unknown as { _handle: { readStop(): number; reading: boolean } | null })._handle;
+    if (handle === null) return accepted;
+    handle.readStop();
+    // Node's flag: left true, the new socket would think the handle is already reading.
+    handle.reading = false;
+    accepted.removeAllListeners();
+    this.incoming.delete(accepted);
+    (accepted as unknown as { _handle: unknown })._handle = null;
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const socket = new Socket({
+      handle,
+      onread: {
+        buffer: () => reader.nextReadTarget(readBuffer),
+        callback: (count: number, target: Uint8Array) => {
+          guard(() => reader.pushRead(target, count));
+          return true;
+        },
+      },
+    } as ConstructorParameters<typeof Socket>[0]);
+    socket.unref();
+    this.incoming.add(socket);
+    socket.once('close', () => this.incoming.delete(socket));
+    socket.on('error', (err) => debug('incoming connection error: %s', err.message));
+    return socket;
   }
 }
 
@@ -255,10 +312,25 @@ function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, 
     socket.write(header, onWritten);
     return;
   }
-  // Corked, the two writes leave as one writev.
-  socket.cork();
   socket.write(header);
   socket.write(payload, onWritten);
+}
+
+/**
+ * Frames written in one turn of the program (a window of isends, a header
+ * and its payload) leave in one writev: the socket stays corked until the
+ * current tick's callbacks and promise continuations have run. A program
+ * that then waits for anything lets it go at once, so latency is unchanged.
+ */
+function corkForThisTick(channel: OutgoingChannel, socket: Socket): void {
+  if (channel.corked) return;
+  channel.corked = true;
+  socket.cork();
+  process.nextTick(uncorkChannel, channel, socket);
+}
+
+function uncorkChannel(channel: OutgoingChannel, socket: Socket): void {
+  channel.corked = false;
   socket.uncork();
 }
 

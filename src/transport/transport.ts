@@ -36,6 +36,8 @@ export interface Transport {
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void;
   /** Bytes accepted for `dest` but not yet handed to the kernel. */
   queuedBytes(dest: number): number;
+  /** False while so much waits for `dest` that senders should wait for whenWritable. */
+  writable(dest: number): boolean;
   /** Resolves when the queue to `dest` has drained below the high-water mark. */
   whenWritable(dest: number): Promise<void>;
   kindTo(dest: number): ChannelKind;

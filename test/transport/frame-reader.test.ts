@@ -96,3 +96,44 @@ test('DATA lands in the target the receiver registered, and must fit it exactly'
   assert.equal(seen.length, 1);
   assert.throws(() => reader(undefined, () => new Uint8Array(2)).r.push(frame(FrameKind.DATA, 0, [1, 2, 3])), /DATA of 3 bytes for a receive of 2/);
 });
+
+/** Feeds `stream` as a socket with `onread` would: each read lands where nextReadTarget says. */
+function feedLikeSocket(r: FrameReader, stream: Buffer, readBuffer: Uint8Array, maxRead: number): { direct: number } {
+  let direct = 0;
+  for (let at = 0; at < stream.length;) {
+    const target = r.nextReadTarget(readBuffer);
+    if (target !== readBuffer) direct++;
+    const count = Math.min(target.length, maxRead, stream.length - at);
+    target.set(stream.subarray(at, at + count));
+    // The read buffer is reused: scribble over what the previous read left, as the next read would.
+    if (target === readBuffer) readBuffer.fill(0xee, count);
+    r.pushRead(target, count);
+    at += count;
+  }
+  return { direct };
+}
+
+test('socket-style reads: large payloads land straight in their target, small frames pass through the read buffer', () => {
+  const big = Array.from({ length: 100_000 }, (_, i) => i % 251);
+  const eagerBig = Array.from({ length: 40_000 }, (_, i) => (i * 7) % 256);
+  const targets: Uint8Array[] = [];
+  const { r, seen } = reader({ maxEagerBytes: 1 << 20, maxMessageBytes: 1 << 20 }, (h) => {
+    const target = new Uint8Array(h.length);
+    targets.push(target);
+    return target;
+  });
+  const stream = Buffer.concat([frame(FrameKind.EAGER, 1, [1, 2, 3]), frame(FrameKind.DATA, 2, big),
+    frame(FrameKind.EAGER, 3, [4]), frame(FrameKind.EAGER, 4, eagerBig), frame(FrameKind.CTS, 5)]);
+  for (const maxRead of [7, 1000, 16_384, 65_536, 1 << 20]) {
+    seen.length = 0;
+    const { direct } = feedLikeSocket(r, stream, new Uint8Array(4096), maxRead);
+    assert.deepEqual(seen.map((s) => s.tag), [1, 2, 3, 4, 5], `reads of ${maxRead}`);
+    assert.deepEqual(seen[0]!.payload, [1, 2, 3]);
+    assert.deepEqual(seen[1]!.payload, big);
+    assert.deepEqual(seen[2]!.payload, [4]);
+    assert.deepEqual(seen[3]!.payload, eagerBig);
+    assert.ok(direct > 0, `reads of ${maxRead}: some read went straight into a payload`);
+    assert.ok(r.atFrameBoundary);
+  }
+  assert.deepEqual([...targets[0]!], big);
+});

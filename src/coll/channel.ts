@@ -1,0 +1,115 @@
+/**
+ * What a collective algorithm sees of the world: its rank, the size, and
+ * ordered sends and receives to the other ranks of one collective call.
+ *
+ * Every message of one call carries the same tag, the communicator's
+ * collective sequence number, in the communicator's collective context: so
+ * user traffic never matches it, and two calls started without awaiting
+ * never cross-match. Messages between one pair of ranks stay in order, so an
+ * algorithm may send several messages to one peer under that tag.
+ *
+ * Errors travel with the data: a rank that cannot contribute (bad input, a
+ * value that cannot be sent, a failing op) sends a failure marker in place
+ * of its data, and the algorithm still runs its whole pattern, so no rank
+ * waits for a message that never comes and every rank whose result depends
+ * on the bad input learns why.
+ */
+import { isRawBuffer, type RawBuffer } from '../codec/index.js';
+import { MPIError, type ErrorClassName } from '../errors.js';
+
+/** A failure in place of a value; `origin` is the rank that detected it. */
+export class Failure {
+  constructor(
+    readonly kind: 'TypeError' | 'RangeError' | 'MPIError' | 'Error',
+    readonly message: string,
+    readonly errorClass: ErrorClassName | null,
+    readonly origin: number,
+  ) {}
+
+  static of(err: unknown, origin: number): Failure {
+    if (err instanceof MPIError) return new Failure('MPIError', err.message, err.errorClass, origin);
+    if (err instanceof TypeError) return new Failure('TypeError', err.message, null, origin);
+    if (err instanceof RangeError) return new Failure('RangeError', err.message, null, origin);
+    return new Failure('Error', err instanceof Error ? err.message : String(err), null, origin);
+  }
+
+  /** The error a rank throws; on other ranks than the origin it says where it happened. */
+  toError(call: string, rank: number): Error {
+    const text = this.origin === rank ? `${call}: ${this.message}` : `${call}: rank ${this.origin} failed: ${this.message}`;
+    switch (this.kind) {
+      case 'TypeError': return new TypeError(text);
+      case 'RangeError': return new RangeError(text);
+      case 'MPIError': return new MPIError(this.errorClass ?? 'ERR_OTHER', text);
+      default: return new Error(text);
+    }
+  }
+}
+
+export interface Channel {
+  readonly rank: number;
+  readonly size: number;
+  /** First failure this rank sent, received or made; the call throws it at the end. */
+  failure: Failure | null;
+  /** Sends a value or a failure; a value that cannot be encoded goes as a failure instead. */
+  send(dest: number, value: unknown): Promise<void>;
+  /** Receives a value, or a Failure (also recorded in `failure`). */
+  recv(source: number): Promise<unknown>;
+  /** Receives raw bytes into `target`, resolving with their count (no failure markers: use after the ranks agreed on shapes). */
+  recvInto(source: number, target: RawBuffer): Promise<number>;
+}
+
+/** Wire form: raw buffers travel bare (as bytes); other values inside a one-item array. */
+type Wire = RawBuffer | [unknown] | { failed: [Failure['kind'], string, ErrorClassName | null, number] };
+
+export function toWire(value: unknown): Wire {
+  if (value instanceof Failure) return { failed: [value.kind, value.message, value.errorClass, value.origin] };
+  return isRawBuffer(value) ? value : [value];
+}
+
+export function fromWire(wire: unknown): unknown {
+  if (isRawBuffer(wire)) return wire;
+  if (Array.isArray(wire)) return wire[0];
+  const failed = (wire as { failed: [Failure['kind'], string, ErrorClassName | null, number] }).failed;
+  return new Failure(failed[0], failed[1], failed[2], failed[3]);
+}
+
+/** Low-level message passing a channel is built on (the p2p engine, or a fake in unit tests). */
+export interface Link {
+  isend(dest: number, wire: unknown): PromiseLike<void>;
+  irecv(source: number): PromiseLike<unknown>;
+  /** Resolves with the number of bytes received. */
+  irecvInto(source: number, target: RawBuffer): PromiseLike<number>;
+}
+
+export class LinkChannel implements Channel {
+  failure: Failure | null = null;
+
+  constructor(readonly rank: number, readonly size: number, private readonly link: Link) {}
+
+  note(failure: Failure): Failure {
+    this.failure ??= failure;
+    return failure;
+  }
+
+  async send(dest: number, value: unknown): Promise<void> {
+    if (value instanceof Failure) this.note(value);
+    let sent: PromiseLike<void>;
+    try {
+      sent = this.link.isend(dest, toWire(value));
+    } catch (err) {
+      // The value cannot be encoded (a function, a symbol...): peers get the reason instead.
+      sent = this.link.isend(dest, toWire(this.note(Failure.of(err, this.rank))));
+    }
+    await sent;
+  }
+
+  async recv(source: number): Promise<unknown> {
+    const value = fromWire(await this.link.irecv(source));
+    if (value instanceof Failure) this.note(value);
+    return value;
+  }
+
+  async recvInto(source: number, target: RawBuffer): Promise<number> {
+    return this.link.irecvInto(source, target);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Collective operations as algorithms over point-to-point messages in the
+ * communicator's collective context (DESIGN.md "Collectives").
+ */
+import type { P2PEngine } from '../p2p/index.js';
+import { LinkChannel, type Channel, type Link } from './channel.js';
+
+export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, isTypedArray } from './op.js';
+export type { TypedArray } from './op.js';
+export * as collectives from './collectives.js';
+export { Failure, LinkChannel } from './channel.js';
+export type { Channel, Link } from './channel.js';
+
+/** What a collective needs of a communicator. */
+export interface CollectiveEndpoint {
+  readonly rank: number;
+  readonly size: number;
+  readonly collContext: number;
+  worldRankOf(rank: number): number;
+  readonly world: { readonly engine: P2PEngine };
+}
+
+/** Point-to-point under one tag in the collective context of `comm`. */
+export function engineLink(comm: CollectiveEndpoint, tag: number): Link {
+  const engine = comm.world.engine;
+  const context = comm.collContext;
+  return {
+    isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false),
+    irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null),
+    irecvInto: async (source, target) => {
+      const request = engine.irecv(context, source, comm.worldRankOf(source), tag, target);
+      await request;
+      return request.status.count;
+    },
+  };
+}
+
+/**
+ * Runs one collective call under `tag` and throws, on this rank, the first
+ * failure it sent, received or made (after the algorithm has run its whole
+ * pattern, so no peer is left waiting).
+ */
+export async function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
+  algorithm: (ch: Channel) => Promise<T>): Promise<T> {
+  const ch = new LinkChannel(comm.rank, comm.size, engineLink(comm, tag));
+  const result = await algorithm(ch);
+  if (ch.failure !== null) throw ch.failure.toError(call, comm.rank);
+  return result;
+}

@@ -1,0 +1,111 @@
+/** Pieces shared by the algorithms: reduction steps that carry failures, and the power-of-two fold. */
+import { isTypedArray, Op, type TypedArray } from './op.js';
+import { Failure, type Channel } from './channel.js';
+import { MPIError } from '../errors.js';
+
+/**
+ * This rank's operand, checked against the op and, for a typed array under a
+ * predefined op, copied once so later steps can reduce into it in place.
+ */
+export function ownOperand(ch: Channel, op: Op, value: unknown): unknown {
+  if (value instanceof Failure) return value;
+  const problem = op.problem(value);
+  if (problem !== null) return noteFailure(ch, new TypeError(problem));
+  return op.isPredefined && isTypedArray(value) ? value.slice() : value;
+}
+
+export function noteFailure(ch: Channel, err: unknown): Failure {
+  const failure = err instanceof Failure ? err : Failure.of(err, ch.rank);
+  ch.failure ??= failure;
+  return failure;
+}
+
+/** A typed array's shape, sent instead of its data when ranks first agree on shapes. */
+export interface Shape {
+  shapeOf: string;
+  length: number;
+  extra: string;
+}
+
+export function shapeOf(value: TypedArray, extra = ''): Shape {
+  return { shapeOf: value.constructor.name, length: value.length, extra };
+}
+
+function isShape(value: unknown): value is Shape {
+  return typeof value === 'object' && value !== null && typeof (value as Shape).shapeOf === 'string';
+}
+
+function lengthOf(value: unknown): string {
+  if (isShape(value)) return `${value.length} elements of ${value.shapeOf}`;
+  if (isTypedArray(value)) return `${value.length} elements of ${value.constructor.name}`;
+  return 'no typed array';
+}
+
+/** Ranks agree on shapes (type, length, counts); a difference fails on every rank. */
+export const AGREE_SHAPES = Op.create<unknown>((a, b) => {
+  if (isShape(a) && isShape(b) && a.shapeOf === b.shapeOf && a.length === b.length && a.extra === b.extra) return a;
+  if (isShape(a) && isShape(b) && a.extra !== b.extra) {
+    throw new MPIError('ERR_COUNT', `ranks disagree on the counts: [${a.extra}] and [${b.extra}]`);
+  }
+  throw new MPIError('ERR_COUNT', `typed arrays differ between ranks (${lengthOf(a)} and ${lengthOf(b)}); every rank must pass the same type and length`);
+});
+
+/**
+ * `acc` combined with `incoming` (from the lower ranks when `incomingIsLower`).
+ * A failure on either side wins; an op that throws becomes a failure. Under a
+ * predefined op a typed-array `acc` (this rank's own copy) is reduced in place.
+ */
+export function reduceStep(ch: Channel, op: Op, acc: unknown, incoming: unknown, incomingIsLower: boolean): unknown {
+  if (acc instanceof Failure) return acc;
+  if (incoming instanceof Failure) return noteFailure(ch, incoming);
+  try {
+    if (isShape(incoming) && op !== AGREE_SHAPES) {
+      // A rank whose array took the long-message path sent its shape: the lengths differ.
+      throw AGREE_SHAPES.combine(acc, incoming);
+    }
+    if (op.isPredefined && isTypedArray(acc)) {
+      op.accumulate(acc, incoming);
+      return acc;
+    }
+    return incomingIsLower ? op.combine(incoming, acc) : op.combine(acc, incoming);
+  } catch (err) {
+    return noteFailure(ch, err);
+  }
+}
+
+/**
+ * The non-power-of-two fix-up (as MPICH's recursive doubling): of the first
+ * 2*rem ranks each even one hands its data to the odd one above it and sits
+ * out, leaving a power of two of survivors, each holding a contiguous block of
+ * ranks, so rank order is kept.
+ */
+export class Fold {
+  readonly pof2: number;
+  readonly rem: number;
+  /** This rank's number among the survivors, or -1 if it sits out. */
+  readonly newRank: number;
+
+  constructor(readonly rank: number, readonly size: number) {
+    let pof2 = 1;
+    while (pof2 * 2 <= size) pof2 *= 2;
+    this.pof2 = pof2;
+    this.rem = size - pof2;
+    if (rank < 2 * this.rem) this.newRank = rank % 2 === 0 ? -1 : rank >> 1;
+    else this.newRank = rank - this.rem;
+  }
+
+  /** Did this rank take over the block of the even rank below it? */
+  get absorbsLower(): boolean {
+    return this.rank < 2 * this.rem && this.rank % 2 === 1;
+  }
+
+  realRank(newRank: number): number {
+    return newRank < this.rem ? newRank * 2 + 1 : newRank + this.rem;
+  }
+}
+
+/** Sends and receives at once with one peer. */
+export async function exchange(ch: Channel, peer: number, value: unknown): Promise<unknown> {
+  const [, incoming] = await Promise.all([ch.send(peer, value), ch.recv(peer)]);
+  return incoming;
+}

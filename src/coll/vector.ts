@@ -1,0 +1,141 @@
+/**
+ * The typed-array variants with counts (MPI 4.0 sections 6.5-6.7, 6.10):
+ * gatherv, scatterv, allgatherv and reduce-scatter. Rank i's part is the
+ * `counts[i]` elements after the parts of ranks 0..i-1 (no displacements).
+ */
+import { MPIError } from '../errors.js';
+import { Failure, type Channel } from './channel.js';
+import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
+import { allgatherRecursiveDoubling, scatterBinomial } from './scatter-gather.js';
+import { allreduceRecursiveDoubling, reduceBinomial, reduceScatterRing } from './allreduce.js';
+import { AGREE_SHAPES, noteFailure, shapeOf } from './step.js';
+
+/** Start of each rank's part and the total, or the reason the counts are bad. */
+export function offsetsOf(counts: unknown, size: number, what: string): { offsets: number[]; total: number } {
+  if (!Array.isArray(counts) || counts.length !== size) {
+    throw new MPIError('ERR_COUNT', `${what} must be an array of ${size} counts (one per rank), got ${describe(counts)}`);
+  }
+  const offsets: number[] = [];
+  let total = 0;
+  counts.forEach((count: unknown, i) => {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+      throw new MPIError('ERR_COUNT', `${what}[${i}] is ${String(count)}; counts must be integers >= 0`);
+    }
+    offsets.push(total);
+    total += count;
+  });
+  return { offsets, total };
+}
+
+export function checkTypedArray(value: unknown, what: string): asserts value is TypedArray {
+  if (!isTypedArray(value)) throw new TypeError(`${what} must be a typed array, got ${describe(value)}`);
+}
+
+function newLike(sample: TypedArray, length: number): TypedArray {
+  return new (sample.constructor as new (n: number) => TypedArray)(length);
+}
+
+/**
+ * Linear gatherv, as MPICH does for the v-variants: each rank sends its part
+ * straight to the root, which receives it in place in the result. The root
+ * checks each part's size against its count.
+ */
+export async function gathervLinear(ch: Channel, send: TypedArray, counts: readonly number[] | Failure | null, root: number): Promise<TypedArray | null> {
+  const { rank, size } = ch;
+  if (rank !== root) {
+    await ch.send(root, send);
+    return null;
+  }
+  if (counts instanceof Failure) {
+    // Drain every part so nothing of this call stays queued, then fail.
+    await Promise.all(Array.from({ length: size }, (_, r) => (r === root ? null : ch.recv(r))));
+    noteFailure(ch, counts);
+    return null;
+  }
+  const { offsets, total } = offsetsOf(counts, size, 'gatherv: counts');
+  const result = newLike(send, total);
+  const receives = Array.from({ length: size }, async (_, r) => {
+    const expected = counts![r]!;
+    const place = result.subarray(offsets[r], offsets[r]! + expected);
+    if (r === root) {
+      if (send.length !== expected) throw countMismatch(r, `${send.length} elements`, expected, send);
+      place.set(send as never);
+      return;
+    }
+    const bytes = await ch.recvInto(r, place).catch(() => -1);
+    if (bytes !== place.byteLength) {
+      throw countMismatch(r, bytes < 0 ? 'more elements, or another type,' : `${bytes / send.BYTES_PER_ELEMENT} elements`, expected, send);
+    }
+  });
+  const outcomes = await Promise.allSettled(receives);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') noteFailure(ch, outcome.reason);
+  return result;
+}
+
+function countMismatch(rank: number, got: string, expected: number, sample: TypedArray): MPIError {
+  return new MPIError('ERR_COUNT', `rank ${rank} sent ${got} but counts[${rank}] is ${expected} elements of ${sample.constructor.name}`);
+}
+
+/**
+ * Scatterv by binomial tree over the parts (each rank receives its subtree's
+ * parts from its parent); the root's bad input travels down as a failure, so
+ * every rank fails.
+ */
+export async function scattervBinomial(ch: Channel, send: TypedArray | Failure | null, counts: readonly number[] | null, root: number): Promise<unknown> {
+  let parts: unknown[] | Failure | null = null;
+  if (ch.rank === root) {
+    if (send instanceof Failure || send === null) parts = send;
+    else {
+      const { offsets } = offsetsOf(counts, ch.size, 'scatterv: counts');
+      parts = offsets.map((start, r) => send.slice(start, start + counts![r]!));
+    }
+  }
+  return scatterBinomial(ch, parts, root);
+}
+
+/**
+ * Allgatherv: recursive-doubling allgather of the parts, then every rank
+ * checks them against the counts (so all fail alike) and joins them.
+ */
+export async function allgathervRecursiveDoubling(ch: Channel, send: TypedArray | Failure, counts: readonly number[]): Promise<TypedArray | null> {
+  const parts = await allgatherRecursiveDoubling(ch, send);
+  if (parts === null || send instanceof Failure) return null;
+  const { offsets, total } = offsetsOf(counts, ch.size, 'allgatherv: counts');
+  const result = newLike(send, total);
+  for (let r = 0; r < ch.size; r++) {
+    const part = parts[r];
+    if (!isTypedArray(part) || part.constructor !== send.constructor || part.length !== counts[r]) {
+      noteFailure(ch, new MPIError('ERR_COUNT', `rank ${r} sent ${describe(part)} but counts[${r}] is ${counts[r]} elements of ${send.constructor.name}`));
+      return null;
+    }
+    result.set(part as never, offsets[r]);
+  }
+  return result;
+}
+
+/**
+ * Reduce-scatter with counts. Predefined ops: the ranks agree on type, length
+ * and counts, then a ring reduce-scatter in place (bandwidth-optimal). User
+ * ops combine whole arrays, in rank order: a binomial reduce to rank 0, then
+ * a scatterv of the parts.
+ */
+export async function reduceScatterCounts(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
+  const { offsets } = offsetsOf(counts, ch.size, 'reduceScatter: counts');
+  const bounds = (i: number): [number, number] => [offsets[i]!, offsets[i]! + counts[i]!];
+  if (op.isPredefined) {
+    const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
+    const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
+    if (agreed instanceof Failure || send instanceof Failure) return null;
+    const buf = send.slice();
+    if (ch.size > 1) await reduceScatterRing(ch, buf, op, bounds);
+    return buf.slice(...bounds(ch.rank));
+  }
+  const whole = await reduceBinomial(ch, send, op, 0);
+  let parts: unknown[] | Failure | null = null;
+  if (ch.rank === 0) {
+    parts = whole instanceof Failure ? whole : isTypedArray(whole) && whole.length === offsets.at(-1)! + counts.at(-1)!
+      ? counts.map((_, r) => whole.slice(...bounds(r)))
+      : noteFailure(ch, new MPIError('ERR_COUNT', `reduceScatter: the op gave ${describe(whole)}, not a typed array of the sum of counts`));
+  }
+  return scatterBinomial(ch, parts, 0);
+}
