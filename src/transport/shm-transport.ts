@@ -165,6 +165,12 @@ export class ShmTransport implements Transport {
     return peer.writer?.queuedBytes ?? 0;
   }
 
+  writable(dest: number): boolean {
+    const peer = this.peers.get(dest);
+    if (peer === undefined || peer.fellBack) return this.sockets().writable(dest);
+    return (peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER;
+  }
+
   whenWritable(dest: number): Promise<void> {
     const peer = this.peers.get(dest);
     if (peer === undefined || peer.fellBack) return this.sockets().whenWritable(dest);
