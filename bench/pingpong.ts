@@ -1,6 +1,6 @@
 // Quick ping-pong between ranks 0 and 1: half round-trip latency of small
 // messages and bandwidth of large typed arrays (both ways, one at a time).
-// mpi4ts run -n 2 bench/pingpong.ts   (MPI4TS_TRANSPORT=tcp for TCP)
+// mpi4ts run -n 2 bench/pingpong.ts   (MPI4TS_TRANSPORT=unix or tcp for sockets)
 import * as MPI from 'mpi4ts';
 
 const comm = MPI.COMM_WORLD;
@@ -43,7 +43,7 @@ if (comm.size === 2) {
   await pingpongInto(big, 300);
   const bigTime = await pingpongInto(big, 100);
   if (comm.rank === 0) {
-    const transport = process.env.MPI4TS_TRANSPORT === 'tcp' ? 'tcp' : 'unix socket';
+    const transport = MPI.runtimeInfo().transports[peer];
     console.log(`${transport}: 8 B latency typed ${(typed8 * 1e6).toFixed(1)} us, number ${(object8 * 1e6).toFixed(1)} us; ` +
       `4 MiB bandwidth ${(big.length / bigTime / 1e9).toFixed(2)} GB/s`);
   }

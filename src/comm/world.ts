@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { P2PEngine } from '../p2p/index.js';
 import { detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
-import { SocketTransport, type PeerAddress } from '../transport/index.js';
+import { loadShmLib, OwnInbox, ShmTransport, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -18,7 +18,7 @@ const MAX_MESSAGE_BYTES = 2 ** 32;
 export interface World {
   readonly bootstrap: Bootstrap;
   readonly engine: P2PEngine;
-  readonly transport: SocketTransport;
+  readonly transport: Transport;
   readonly progress: Progress;
   readonly options: RuntimeOptions;
   readonly rank: number;
@@ -37,23 +37,33 @@ export async function initWorld(): Promise<World> {
   const hostId = hostIdentity();
   const progress = new Progress({ pollMicros: options.pollMicros });
   const engine = new P2PEngine(rank, progress, { eagerThreshold: options.eagerLimit });
-  const transport = new SocketTransport({
-    rank, size, key: bootstrap.key, sink: engine,
-    limits: { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES },
+  const limits = { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES };
+  // ---- shared memory (DESIGN.md "Transports"): rings to ranks of this host, sockets underneath ----
+  const shm = size > 1 && options.useShm ? openShm(rank, bootstrap.key, engine, limits, options.shmRingBytes, progress) : null;
+  const sockets = new SocketTransport({
+    rank, size, key: bootstrap.key, sink: shm?.socketSink ?? engine,
+    limits,
     forceTcp: options.forceTcp,
     bindHost: bootstrap.advertiseHost,
     portRange: options.portRange,
     directRead: options.directRead,
     unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${bootstrap.key.subarray(0, 6).toString('hex')}-${rank}` : '',
   });
+  shm?.attachSocket(sockets);
+  const transport: Transport = shm ?? sockets;
   engine.attach(transport);
-  const listening = size > 1 ? await transport.listen() : { tcpPort: 0, unixPath: '' };
+  const listening = size > 1 ? await sockets.listen() : { tcpPort: 0, unixPath: '' };
   const me: PeerAddress = {
     rank, host: processorName(), hostId, tcpHost: bootstrap.advertiseHost,
     tcpPort: listening.tcpPort, unixPath: listening.unixPath, pid: process.pid,
   };
+  if (shm !== null && listening.unixPath !== '') me.shmFd = shm.inboxFd;
   const table = await bootstrap.exchange(me);
-  transport.setPeers(table, hostId);
+  sockets.setPeers(table, hostId);
+  if (shm !== null) {
+    shm.setPeers(table, hostId);
+    progress.attachPoller(shm);
+  }
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;
@@ -70,6 +80,23 @@ export async function initWorld(): Promise<World> {
     if (world.state === 'running') void world.finalize();
   });
   return world;
+}
+
+/** The shared-memory transport, or null (with the reason in the debug log) where it cannot work. */
+function openShm(rank: number, key: Buffer, engine: P2PEngine, limits: { maxEagerBytes: number; maxMessageBytes: number },
+  ringCapacity: number, progress: Progress): ShmTransport | null {
+  const lib = loadShmLib();
+  if (lib instanceof Error) {
+    debug('no shared memory: %s', lib.message);
+    return null;
+  }
+  try {
+    const inbox = OwnInbox.create(lib, rank);
+    return new ShmTransport({ rank, key, sink: engine, limits, lib, inbox, ringCapacity, onDoorbell: () => progress.kick() });
+  } catch (err) {
+    debug('no shared memory: %s', (err as Error).message);
+    return null;
+  }
 }
 
 let finalizing: Promise<void> | null = null;

@@ -1,7 +1,7 @@
 export { detectBootstrap } from './detect.js';
 export type { Bootstrap } from './bootstrap.js';
 export { Progress } from './progress.js';
-export type { ProgressOptions } from './progress.js';
+export type { ProgressOptions, Poller } from './progress.js';
 export { hostIdentity, processorName } from './host.js';
 export { ControlKind, LineDecoder, encodeControl, MAX_CONTROL_LINE } from './control-protocol.js';
 export type { ControlMessage } from './control-protocol.js';

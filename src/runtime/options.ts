@@ -11,6 +11,10 @@ export interface RuntimeOptions {
   pollMicros: number;
   /** Use TCP even between ranks of one host. */
   forceTcp: boolean;
+  /** Shared memory between ranks of one host where available (MPI4TS_TRANSPORT auto). */
+  useShm: boolean;
+  /** Data bytes of each shared-memory ring. */
+  shmRingBytes: number;
   /** Port range for peer listeners, or null for any. */
   portRange: [number, number] | null;
   /** Sockets read large payloads straight into receive buffers (MPI4TS_DIRECT_READ=0: off). */
@@ -19,12 +23,15 @@ export interface RuntimeOptions {
 
 export const DEFAULT_EAGER_LIMIT = 64 * 1024;
 export const DEFAULT_POLL_MICROS = 10_000;
+export const DEFAULT_SHM_RING_KB = 1024;
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
   return {
     eagerLimit: intOption(env, 'MPI4TS_EAGER_LIMIT', DEFAULT_EAGER_LIMIT, 0, 64 * 1024 * 1024),
     pollMicros: intOption(env, 'MPI4TS_POLL_US', DEFAULT_POLL_MICROS, 0, 60_000_000),
-    forceTcp: transportOption(env),
+    forceTcp: transportOption(env) === 'tcp',
+    useShm: transportOption(env) === 'auto',
+    shmRingBytes: powerOfTwoOption(env, 'MPI4TS_SHM_RING_KB', DEFAULT_SHM_RING_KB, 4, 1024 * 1024) * 1024,
     portRange: portRangeOption(env),
     directRead: intOption(env, 'MPI4TS_DIRECT_READ', 1, 0, 1) === 1,
   };
@@ -40,11 +47,18 @@ function intOption(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
   return value;
 }
 
-function transportOption(env: NodeJS.ProcessEnv): boolean {
+/** auto: shared memory, else Unix sockets, on one host; unix: sockets only; tcp: TCP only. */
+function transportOption(env: NodeJS.ProcessEnv): 'auto' | 'unix' | 'tcp' {
   const text = env.MPI4TS_TRANSPORT ?? 'auto';
-  if (text === 'auto' || text === '') return false;
-  if (text === 'tcp') return true;
-  throw new JobError(`MPI4TS_TRANSPORT="${text}" must be "auto" or "tcp"`);
+  if (text === 'auto' || text === '') return 'auto';
+  if (text === 'unix' || text === 'tcp') return text;
+  throw new JobError(`MPI4TS_TRANSPORT="${text}" must be "auto", "unix" (sockets, no shared memory) or "tcp"`);
+}
+
+function powerOfTwoOption(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = intOption(env, name, fallback, min, max);
+  if ((value & (value - 1)) !== 0) throw new JobError(`${name}="${env[name] ?? ''}" must be a power of two from ${min} to ${max}`);
+  return value;
 }
 
 /** Parses "LO-HI"; shared with the launcher's --port-range. */

@@ -6,6 +6,11 @@
  * arrived for `pollMicros`, or when the host runs more ranks than cores, it
  * stops spinning and the loop sleeps in epoll until data comes.
  *
+ * Shared-memory rings (a Poller) are polled inline while spinning, in slices
+ * of SPIN_SLICE_MS between turns of the event loop. When the engine stops
+ * spinning it tells the poller it sleeps (peers then ring a doorbell that
+ * wakes epoll), and polls once more for whatever came before they could see it.
+ *
  * Switch: MPI4TS_POLL_US (0 turns spinning off).
  */
 import { performance } from 'node:perf_hooks';
@@ -17,12 +22,36 @@ export interface ProgressOptions {
 
 const noop = (): void => {};
 
+/** Something to poll while spinning: the shared-memory rings. */
+export interface Poller {
+  /** Moves what can move now (frames in, queued frames out); true if anything did. */
+  poll(): boolean;
+  /** The engine stops (true) or starts (false) polling: peers must ring the doorbell while it sleeps. */
+  setAsleep(asleep: boolean): void;
+  /** Polls have found nothing for a while: yield the core (cheap when nobody else wants it). */
+  idle(): void;
+}
+
+/**
+ * How long one turn of the spin polls the rings before letting the event loop
+ * run (sockets, timers): short enough for sockets not to notice, long enough
+ * that a reply a microsecond away is caught without a loop turn.
+ */
+const SPIN_SLICE_MS = 0.05;
+/**
+ * Empty polls in a row after which the spin yields the core between polls: on
+ * a host busier than it has cores, the peer we wait for may be waiting for
+ * this core. Unloaded, sched_yield returns at once.
+ */
+const YIELD_AFTER_POLLS = 256;
+
 export class Progress {
   private pending = 0;
   private keepAlive: NodeJS.Timeout | null = null;
   private spinning = false;
   private lastActivity = 0;
   private pollMs: number;
+  private poller: Poller | null = null;
 
   constructor(options: ProgressOptions) {
     this.pollMs = options.pollMicros / 1000;
@@ -33,21 +62,34 @@ export class Progress {
     this.pollMs = micros / 1000;
   }
 
+  /** Adds the rings to what is polled; the engine starts asleep. */
+  attachPoller(poller: Poller): void {
+    this.poller = poller;
+    poller.setAsleep(true);
+  }
+
+  /** A doorbell rang: something is in the rings, or room freed in one. */
+  kick(): void {
+    const poller = this.poller;
+    if (poller === null) return;
+    while (poller.poll()) { /* drain */ }
+    if (!this.spinning) this.sleep();
+  }
+
   /** An operation started waiting on the network. */
   begin(): void {
     if (this.pending++ === 0) {
       // Sockets are unref'd: this timer is what keeps the process alive while work is pending.
-      this.keepAlive = setInterval(noop, 1 << 30);
+      // One timer, ref'd and unref'd, costs less than a new one per operation.
+      this.keepAlive ??= setInterval(noop, 1 << 30);
+      this.keepAlive.ref();
     }
     this.activity();
   }
 
   /** A pending operation completed. */
   end(): void {
-    if (--this.pending === 0 && this.keepAlive !== null) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = null;
-    }
+    if (--this.pending === 0) this.keepAlive?.unref();
   }
 
   get pendingOperations(): number {
@@ -60,15 +102,43 @@ export class Progress {
     this.lastActivity = performance.now();
     if (!this.spinning && this.pending > 0) {
       this.spinning = true;
+      this.poller?.setAsleep(false);
       setImmediate(this.spin);
     }
   }
 
   private readonly spin = (): void => {
-    if (this.pending > 0 && performance.now() - this.lastActivity < this.pollMs) {
+    const poller = this.poller;
+    if (poller !== null) {
+      const start = performance.now();
+      // Return to the event loop as soon as something moved: its promise callbacks run then.
+      // The clock is read every few polls only: it costs more than an empty poll.
+      for (let turn = 1; ; turn++) {
+        if (poller.poll()) {
+          this.lastActivity = performance.now();
+          break;
+        }
+        if ((turn & 15) === 0) {
+          if (performance.now() - start >= SPIN_SLICE_MS) break;
+          if (turn >= YIELD_AFTER_POLLS) poller.idle();
+        }
+      }
+    }
+    // With rings, keep polling a while even when nothing is pending: the next message of a
+    // conversation then finds this rank awake, and the sender need not ring the doorbell.
+    if ((this.pending > 0 || poller !== null) && performance.now() - this.lastActivity < this.pollMs) {
       setImmediate(this.spin);
     } else {
       this.spinning = false;
+      this.sleep();
     }
   };
+
+  /** Stops polling the rings: announce it, then fetch what came before peers saw it. */
+  private sleep(): void {
+    const poller = this.poller;
+    if (poller === null) return;
+    poller.setAsleep(true);
+    while (!this.spinning && poller.poll()) { /* drain */ }
+  }
 }

@@ -6,3 +6,7 @@ export { FrameReader } from './frame-reader.js';
 export type { FrameHandler, FrameReaderLimits } from './frame-reader.js';
 export { proofOf, proofMatches, clientHandshake, serverHandshake } from './auth.js';
 export type { Transport, FrameSink, PeerAddress, ChannelKind } from './transport.js';
+export { ShmTransport } from './shm-transport.js';
+export type { ShmTransportOptions } from './shm-transport.js';
+export { loadShmLib, OwnInbox } from './shm-segment.js';
+export type { ShmLib } from './shm-segment.js';

@@ -16,6 +16,8 @@ export interface PeerAddress {
   /** Unix socket path (a leading NUL marks Linux's abstract namespace), or '' for none. */
   unixPath: string;
   pid: number;
+  /** This rank's shared-memory inbox, a descriptor peers open as /proc/<pid>/fd/<shmFd>; absent or -1 for none. */
+  shmFd?: number;
 }
 
 /** What the transport delivers upward, by synchronous callback. */
@@ -27,7 +29,7 @@ export interface FrameSink {
   onPeerLost(rank: number, reason: Error): void;
 }
 
-export type ChannelKind = 'self' | 'unix' | 'tcp';
+export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
 
 export interface Transport {
   /** Writes one frame to `dest`; `onWritten` runs once the payload may be reused. */

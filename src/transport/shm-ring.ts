@@ -1,0 +1,286 @@
+/**
+ * A single-producer single-consumer byte ring in shared memory, and the frame
+ * writer and reader on its two ends (DESIGN.md "Transports").
+ *
+ * The ring is a byte stream, like a socket: frames (the 32-byte header of
+ * frame.ts, then the payload) are written into it in pieces as space frees,
+ * so a frame may be larger than the ring. Layout, from `offset` in a buffer:
+ *
+ *     0 i32 head           bytes ever written (mod 2^32), stored by the producer
+ *    64 i32 tail           bytes ever read (mod 2^32), stored by the consumer
+ *   128 i32 writerWaiting  1: the producer sleeps with frames queued; the
+ *                          consumer clears it and rings the producer's doorbell
+ *   256 data               `capacity` bytes, a power of two
+ *
+ * Index words sit on separate cache lines so the two sides do not bounce one
+ * line between cores. Atomics.load/store order the data copies against the
+ * index updates (sequentially consistent, also on ARM).
+ */
+import { ProtocolError } from '../errors.js';
+import { decodeHeader, encodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
+import type { FrameReaderLimits } from './frame-reader.js';
+
+export const RING_CONTROL_BYTES = 256;
+const HEAD = 0;
+const TAIL = 16;
+const WRITER_WAITING = 32;
+/** Bytes copied per step: the other side starts on a chunk while the next is copied. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** Bytes a ring of `capacity` data bytes takes in the segment. */
+export function ringBytes(capacity: number): number {
+  return RING_CONTROL_BYTES + capacity;
+}
+
+export function checkRingCapacity(capacity: number): void {
+  if (!Number.isInteger(capacity) || capacity < 64 || capacity > 2 ** 30 || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`ring capacity ${capacity} must be a power of two from 64 to 2^30 bytes`);
+  }
+}
+
+/** One end's view of a ring. */
+export class Ring {
+  readonly control: Int32Array;
+  readonly data: Uint8Array;
+  private readonly mask: number;
+
+  constructor(buffer: ArrayBufferLike, offset: number, readonly capacity: number) {
+    checkRingCapacity(capacity);
+    this.control = new Int32Array(buffer, offset, RING_CONTROL_BYTES / 4);
+    this.data = new Uint8Array(buffer, offset + RING_CONTROL_BYTES, capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Bytes written and not yet read. */
+  used(): number {
+    return (Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0;
+  }
+
+  /** Producer: bytes that can be written now. */
+  free(): number {
+    return this.capacity - ((Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0);
+  }
+
+  /** Consumer: nothing to read (the cheap check a spinning poll makes). */
+  isEmpty(): boolean {
+    return Atomics.load(this.control, HEAD) === Atomics.load(this.control, TAIL);
+  }
+
+  /** Producer: copies up to one chunk of `src` in; returns how many bytes went. */
+  write(src: Uint8Array): number {
+    const head = Atomics.load(this.control, HEAD) >>> 0;
+    const free = this.capacity - ((head - (Atomics.load(this.control, TAIL) >>> 0)) >>> 0);
+    const n = Math.min(src.length, free, CHUNK_BYTES);
+    if (n === 0) return 0;
+    const at = head & this.mask;
+    const first = Math.min(n, this.capacity - at);
+    this.data.set(first === src.length ? src : src.subarray(0, first), at);
+    if (first < n) this.data.set(src.subarray(first, n), 0);
+    Atomics.store(this.control, HEAD, (head + n) | 0);
+    return n;
+  }
+
+  /** Consumer: copies up to one chunk out into `dst` from `offset` on; returns how many bytes came. */
+  read(dst: Uint8Array, offset = 0): number {
+    const tail = Atomics.load(this.control, TAIL) >>> 0;
+    const used = ((Atomics.load(this.control, HEAD) >>> 0) - tail) >>> 0;
+    const n = Math.min(dst.length - offset, used, CHUNK_BYTES);
+    if (n <= 0) return 0;
+    const at = tail & this.mask;
+    const first = Math.min(n, this.capacity - at);
+    dst.set(this.data.subarray(at, at + first), offset);
+    if (first < n) dst.set(this.data.subarray(0, n - first), offset + first);
+    Atomics.store(this.control, TAIL, (tail + n) | 0);
+    return n;
+  }
+
+  /** Producer: announce (true) or withdraw that it sleeps with frames queued. */
+  setWriterWaiting(waiting: boolean): void {
+    Atomics.store(this.control, WRITER_WAITING, waiting ? 1 : 0);
+  }
+
+  /** Consumer: true once per announcement that the producer sleeps waiting for space. */
+  takeWriterWaiting(): boolean {
+    return Atomics.load(this.control, WRITER_WAITING) === 1 && Atomics.compareExchange(this.control, WRITER_WAITING, 1, 0) === 1;
+  }
+}
+
+interface QueuedFrame {
+  header: Buffer;
+  payload: Uint8Array | null;
+  /** Bytes of header + payload already in the ring. */
+  done: number;
+  onWritten: ((err?: Error | null) => void) | undefined;
+}
+
+/**
+ * The producer end: frames go straight into the ring when it has room, else
+ * queue in order (keeping the caller's payload, no copy) until the consumer
+ * frees space.
+ */
+export class RingWriter {
+  private readonly queue: QueuedFrame[] = [];
+  private queued = 0;
+  private failed: Error | null = null;
+  private readonly scratch = Buffer.allocUnsafe(HEADER_BYTES);
+
+  constructor(readonly ring: Ring) {}
+
+  /** Bytes accepted and not yet in the ring. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  send(header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
+    if (this.failed !== null) {
+      onWritten?.(this.failed);
+      return;
+    }
+    const body = payload !== null && payload.length > 0 ? payload : null;
+    // The common case: nothing queued and room for the whole frame; no allocation.
+    if (this.queue.length === 0 && this.ring.free() >= HEADER_BYTES + (body?.length ?? 0)) {
+      this.ring.write(encodeHeader(header, this.scratch));
+      if (body !== null) this.writeAll(body);
+      onWritten?.(null);
+      return;
+    }
+    const frame: QueuedFrame = { header: encodeHeader(header), payload: body, done: 0, onWritten };
+    this.queue.push(frame);
+    this.queued += frameBytes(frame);
+    this.flush();
+  }
+
+  /** Moves queued frames into the ring as far as it has room; true if any byte moved. */
+  flush(): boolean {
+    let moved = false;
+    while (this.queue.length > 0) {
+      const frame = this.queue[0]!;
+      const before = frame.done;
+      if (!this.advance(frame)) {
+        if (frame.done > before) moved = true;
+        break;
+      }
+      moved = true;
+      this.queue.shift();
+      frame.onWritten?.(null);
+    }
+    return moved;
+  }
+
+  /** The peer is gone: fail what is queued and every later send. */
+  fail(err: Error): void {
+    this.failed = err;
+    for (const frame of this.queue.splice(0)) frame.onWritten?.(err);
+    this.queued = 0;
+  }
+
+  /** Writes bytes known to fit (in chunks). */
+  private writeAll(bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) done += this.ring.write(done === 0 ? bytes : bytes.subarray(done));
+  }
+
+  /** Writes what fits of one frame; true when it is all in. */
+  private advance(frame: QueuedFrame): boolean {
+    const total = frameBytes(frame);
+    while (frame.done < total) {
+      const n = frame.done < HEADER_BYTES
+        ? this.ring.write(frame.header.subarray(frame.done))
+        : this.ring.write(frame.payload!.subarray(frame.done - HEADER_BYTES));
+      if (n === 0) return false;
+      frame.done += n;
+      this.queued -= n;
+    }
+    return true;
+  }
+}
+
+function frameBytes(frame: QueuedFrame): number {
+  return HEADER_BYTES + (frame.payload?.length ?? 0);
+}
+
+/** Where the consumer end delivers frames (the FrameSink, for one peer). */
+export interface RingFrameHandler {
+  onFrame(header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
+  dataTarget(header: FrameHeader): Uint8Array;
+}
+
+/**
+ * The consumer end: parses frames out of the ring. Eager payloads are copied
+ * into a fresh buffer the receiver owns; DATA payloads straight into the
+ * buffer the receive registered (recvInto's own buffer): one copy.
+ */
+export class RingReader {
+  private readonly header = newHeader();
+  private readonly headerBytes = Buffer.allocUnsafe(HEADER_BYTES);
+  private headerFill = 0;
+  private payload: Uint8Array | null = null;
+  private payloadFill = 0;
+
+  constructor(readonly ring: Ring, private readonly handler: RingFrameHandler, private readonly limits: FrameReaderLimits) {}
+
+  /** True when no frame is half read. */
+  get atFrameBoundary(): boolean {
+    return this.headerFill === 0 && this.payload === null;
+  }
+
+  /**
+   * Reads what the ring holds, delivering up to `maxFrames` frames; true if
+   * any byte was read. Throws ProtocolError on a malformed frame.
+   */
+  poll(maxFrames = 64): boolean {
+    let moved = false;
+    let frames = 0;
+    if (this.ring.isEmpty()) return false;
+    while (frames < maxFrames) {
+      if (this.payload === null) {
+        const n = this.ring.read(this.headerBytes, this.headerFill);
+        if (n === 0) break;
+        moved = true;
+        this.headerFill += n;
+        if (this.headerFill < HEADER_BYTES) break;
+        this.headerFill = 0;
+        if (this.startFrame()) frames++;
+      } else {
+        const n = this.ring.read(this.payload, this.payloadFill);
+        if (n === 0) break;
+        moved = true;
+        this.payloadFill += n;
+        if (this.payloadFill === this.payload.length) {
+          this.finishFrame();
+          frames++;
+        }
+      }
+    }
+    return moved;
+  }
+
+  /** After a header: deliver a payload-less frame (true), or set up its payload. */
+  private startFrame(): boolean {
+    const h = decodeHeader(this.headerBytes, 0, this.header, this.limits.maxMessageBytes);
+    if (h.kind === FrameKind.EAGER && h.length > this.limits.maxEagerBytes) {
+      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
+    }
+    if (!kindCarriesPayload(h.kind)) {
+      this.handler.onFrame(h, null, false);
+      return true;
+    }
+    if (h.kind === FrameKind.DATA) {
+      const target = this.handler.dataTarget(h);
+      if (target.length !== h.length) throw new ProtocolError(`bad frame: DATA of ${h.length} bytes for a receive of ${target.length}`);
+      this.payload = target;
+    } else {
+      this.payload = new Uint8Array(h.length);
+    }
+    this.payloadFill = 0;
+    if (h.length > 0) return false;
+    this.finishFrame();
+    return true;
+  }
+
+  private finishFrame(): void {
+    const payload = this.payload!;
+    this.payload = null;
+    this.payloadFill = 0;
+    this.handler.onFrame(this.header, payload, true);
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Shared memory between the ranks of one host (DESIGN.md "Transports").
+ *
+ * Each rank owns an inbox: an anonymous memory file (memfd_create) holding
+ * one ring per other local rank, which that rank writes and the owner reads.
+ * Peers open it through /proc/<owner pid>/fd/<fd> and map it. The file has no
+ * name anywhere (nothing in /dev/shm), so a rank killed at any moment leaves
+ * nothing behind: the kernel frees the memory with the last mapping. A
+ * POSIX shm_open segment would need a handshake to shm_unlink it after every
+ * rank mapped it, and would leak when a rank dies inside that window.
+ *
+ * Layout: a 4096-byte header, then `ringCount` rings of a fixed stride.
+ *
+ *     0 i32 magic "mpi4"     16 i32 ready (1 once sized and filled in)
+ *     4 i32 layout version   64 i32 asleep (1: the owner does not poll; ring its doorbell)
+ *     8 i32 owner rank      128 32 bytes token, HMAC(job key, rank and pid): proves the
+ *    12 i32 ring count              file is the owner's and not a reused pid's
+ *    20 i32 ring capacity
+ *
+ * koffi (an optional dependency) calls libc; without it, or where memfd or
+ * /proc is unavailable, ranks use Unix sockets.
+ */
+import { createHmac } from 'node:crypto';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ProtocolError } from '../errors.js';
+import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
+
+const MAGIC = 0x3469_706d; // "mpi4" little-endian
+const LAYOUT_VERSION = 1;
+const HEADER_BYTES = 4096;
+const I_MAGIC = 0;
+const I_VERSION = 1;
+const I_OWNER = 2;
+const I_RINGS = 3;
+const I_READY = 4;
+const I_CAPACITY = 5;
+const I_ASLEEP = 16;
+const TOKEN_OFFSET = 128;
+const TOKEN_BYTES = 32;
+
+const PROT_READ_WRITE = 0x3;
+const MAP_SHARED = 0x1;
+const MFD_CLOEXEC = 0x1;
+
+type Koffi = typeof import('koffi');
+
+/** The libc calls we need, bound once. */
+export interface ShmLib {
+  memfdCreate(name: string): number;
+  truncate(fd: number, size: number): void;
+  map(fd: number, size: number): ArrayBuffer;
+  /** sched_yield: lets another runnable process (the peer, on a loaded host) have this core. */
+  yieldCpu(): void;
+}
+
+let cached: ShmLib | Error | null = null;
+
+/** libc through koffi, or the reason shared memory is unavailable here. */
+export function loadShmLib(): ShmLib | Error {
+  if (cached === null) {
+    try {
+      cached = bindLibc();
+    } catch (err) {
+      cached = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  return cached;
+}
+
+function bindLibc(): ShmLib {
+  if (process.platform !== 'linux') throw new Error(`shared memory needs Linux (memfd_create, /proc); this is ${process.platform}`);
+  let koffi: Koffi;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (err) {
+    throw new Error(`the optional package koffi is not installed (npm install koffi): ${(err as Error).message}`, { cause: err });
+  }
+  const libc = koffi.load('libc.so.6');
+  const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
+  const ftruncate = libc.func('int ftruncate(int fd, int64_t length)');
+  const mmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const schedYield = libc.func('int sched_yield()');
+  const failed = (call: string): never => {
+    throw new Error(`${call} failed: errno ${koffi.errno()}`);
+  };
+  return {
+    memfdCreate: (name) => {
+      const fd = memfdCreate(name, MFD_CLOEXEC) as number;
+      return fd < 0 ? failed('memfd_create') : fd;
+    },
+    truncate: (fd, size) => {
+      if ((ftruncate(fd, size) as number) !== 0) failed(`ftruncate(${size})`);
+    },
+    map: (fd, size) => {
+      const pointer: unknown = mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
+      const address = pointer === null ? 0n : koffi.address(pointer);
+      if (address === 0n || address === BigInt.asUintN(64, -1n) || address === 0xffff_ffffn) failed(`mmap(${size} bytes)`);
+      // Never unmapped: views into it may live as long as the process.
+      return koffi.view(pointer, size);
+    },
+    yieldCpu: () => {
+      schedYield();
+    },
+  };
+}
+
+/** Bytes from one ring to the next: whole pages, so rings never share a cache line. */
+function ringStride(capacity: number): number {
+  return Math.ceil(ringBytes(capacity) / 4096) * 4096;
+}
+
+export function segmentBytes(ringCount: number, capacity: number): number {
+  return HEADER_BYTES + ringCount * ringStride(capacity);
+}
+
+export function inboxToken(key: Buffer, rank: number, pid: number): Buffer {
+  return createHmac('sha256', key).update(`mpi4ts-shm-inbox:${rank}:${pid}`).digest();
+}
+
+/** A mapped inbox, the owner's or a peer's. */
+export class Inbox {
+  private readonly header: Int32Array;
+
+  constructor(readonly buffer: ArrayBuffer, readonly ringCount: number, readonly capacity: number) {
+    this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  }
+
+  ring(index: number): Ring {
+    if (index < 0 || index >= this.ringCount) throw new RangeError(`ring ${index} of ${this.ringCount}`);
+    return new Ring(this.buffer, HEADER_BYTES + index * ringStride(this.capacity), this.capacity);
+  }
+
+  /** Owner: peers must (true) or need not (false) ring the doorbell after writing. */
+  setAsleep(asleep: boolean): void {
+    Atomics.store(this.header, I_ASLEEP, asleep ? 1 : 0);
+  }
+
+  /** Peer: true once per time the owner went to sleep; the caller then rings the doorbell. */
+  takeAsleep(): boolean {
+    return Atomics.load(this.header, I_ASLEEP) === 1 && Atomics.compareExchange(this.header, I_ASLEEP, 1, 0) === 1;
+  }
+
+  /** Owner: fills in the header of a freshly sized inbox; peers may attach from then on. */
+  initialise(owner: number, token: Buffer): void {
+    const h = this.header;
+    h[I_MAGIC] = MAGIC;
+    h[I_VERSION] = LAYOUT_VERSION;
+    h[I_OWNER] = owner;
+    h[I_RINGS] = this.ringCount;
+    h[I_CAPACITY] = this.capacity;
+    h[I_ASLEEP] = 1;
+    new Uint8Array(this.buffer, TOKEN_OFFSET, TOKEN_BYTES).set(token.subarray(0, TOKEN_BYTES));
+    Atomics.store(h, I_READY, 1);
+  }
+
+  /** Peer: throws unless this is the inbox described (right owner, job and shape). */
+  verify(owner: number, token: Buffer): void {
+    const h = this.header;
+    const what = `shared-memory inbox of rank ${owner}`;
+    if (h[I_MAGIC] !== MAGIC || h[I_VERSION] !== LAYOUT_VERSION) throw new ProtocolError(`${what}: not an mpi4ts inbox of layout ${LAYOUT_VERSION}`);
+    if (h[I_OWNER] !== owner || !Buffer.from(this.buffer, TOKEN_OFFSET, TOKEN_BYTES).equals(token.subarray(0, TOKEN_BYTES))) {
+      throw new ProtocolError(`${what}: owned by another rank or job (the pid was reused?)`);
+    }
+    if (h[I_RINGS] !== this.ringCount || h[I_CAPACITY] !== this.capacity) {
+      throw new ProtocolError(`${what}: ${h[I_RINGS]} rings of ${h[I_CAPACITY]} bytes, expected ${this.ringCount} of ${this.capacity}`);
+    }
+  }
+
+  get ready(): boolean {
+    return Atomics.load(this.header, I_READY) === 1;
+  }
+}
+
+/** This rank's inbox: the file exists from start-up, sized once the local ranks are known. */
+export class OwnInbox {
+  private inbox: Inbox | null = null;
+
+  private constructor(private readonly lib: ShmLib, readonly fd: number) {}
+
+  static create(lib: ShmLib, rank: number): OwnInbox {
+    return new OwnInbox(lib, lib.memfdCreate(`mpi4ts-inbox-${rank}`));
+  }
+
+  /** Sizes and maps the inbox for `ringCount` writers. */
+  open(owner: number, token: Buffer, ringCount: number, capacity: number): Inbox {
+    checkRingCapacity(capacity);
+    const size = segmentBytes(ringCount, capacity);
+    this.lib.truncate(this.fd, size);
+    const inbox = new Inbox(this.lib.map(this.fd, size), ringCount, capacity);
+    inbox.initialise(owner, token);
+    this.inbox = inbox;
+    return inbox;
+  }
+
+  /** Closes the file; the memory lives on while anyone maps it. */
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  get mapped(): Inbox | null {
+    return this.inbox;
+  }
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Maps a peer's inbox. The peer sizes it right after the address exchange, so
+ * a rank attaching at its first send may wait a moment for it.
+ */
+export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number, token: Buffer,
+  ringCount: number, capacity: number, timeoutMs = 10_000): Inbox {
+  const path = `/proc/${pid}/fd/${fd}`;
+  const expected = segmentBytes(ringCount, capacity);
+  const handle = openSync(path, 'r+');
+  try {
+    const deadline = Date.now() + timeoutMs;
+    // Blocks the event loop, but only until a peer that is already up finishes a call or two.
+    while (fstatSync(handle).size < expected) {
+      if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not sized within ${timeoutMs} ms`);
+      Atomics.wait(waitCell, 0, 0, 1);
+    }
+    const inbox = new Inbox(lib.map(handle, expected), ringCount, capacity);
+    while (!inbox.ready) {
+      if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not filled in within ${timeoutMs} ms`);
+      Atomics.wait(waitCell, 0, 0, 1);
+    }
+    inbox.verify(owner, token);
+    return inbox;
+  } finally {
+    closeSync(handle);
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Frames through shared-memory rings between ranks of one host, sockets to
+ * everyone else (DESIGN.md "Transports"). Every frame to a peer takes one
+ * path for the whole job, so frames stay in order (MPI's non-overtaking rule).
+ *
+ * Rings are polled, not waited on: the progress engine calls poll() while it
+ * spins. When it stops spinning it sets the "asleep" flag of this rank's
+ * inbox; a peer that then writes clears the flag and rings a doorbell: a
+ * payload-less frame over the Unix socket to the sleeper, which wakes its
+ * event loop from epoll. The same holds the other way for a writer that
+ * sleeps with frames queued behind a full ring. Each side sets its flag and
+ * then looks again (or writes and then looks at the flag), with sequentially
+ * consistent atomics, so a wake-up is never lost. The doorbell connection
+ * also reports a peer's death, as for socket peers.
+ */
+import { debuglog } from 'node:util';
+import { ProtocolError } from '../errors.js';
+import { FrameKind, newHeader, type FrameHeader } from './frame.js';
+import type { FrameReaderLimits } from './frame-reader.js';
+import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
+import { RingReader, RingWriter } from './shm-ring.js';
+import { WRITE_HIGH_WATER, type SocketTransport } from './socket-transport.js';
+import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
+
+const debug = debuglog('mpi4ts');
+
+/**
+ * The doorbell is a CTS frame for rendezvous id 0, an id the p2p engine never
+ * uses (its ids run from 1); it never reaches the engine.
+ */
+const DOORBELL = ((): FrameHeader => {
+  const h = newHeader();
+  h.kind = FrameKind.CTS;
+  h.rendezvousId = 0;
+  return h;
+})();
+
+function isDoorbell(h: FrameHeader): boolean {
+  return h.kind === FrameKind.CTS && h.rendezvousId === 0;
+}
+
+export interface ShmTransportOptions {
+  rank: number;
+  key: Buffer;
+  /** Where frames go up (the p2p engine). */
+  sink: FrameSink;
+  limits: FrameReaderLimits;
+  lib: ShmLib;
+  inbox: OwnInbox;
+  /** Data bytes per ring (a power of two). */
+  ringCapacity: number;
+  /** Called when a doorbell rings: the progress engine polls. */
+  onDoorbell: () => void;
+}
+
+interface ShmPeer {
+  rank: number;
+  pid: number;
+  fd: number;
+  /** Index of this rank's ring in the peer's inbox. */
+  ringThere: number;
+  /** Mapped at the first send; null before, or after attaching failed (then sockets carry it). */
+  writer: RingWriter | null;
+  inbox: Inbox | null;
+  fellBack: boolean;
+}
+
+interface ShmSource {
+  rank: number;
+  reader: RingReader;
+}
+
+export class ShmTransport implements Transport {
+  private socket: SocketTransport | null = null;
+  private readonly peers = new Map<number, ShmPeer>();
+  private readonly sources: ShmSource[] = [];
+  /** Peers with frames queued behind a full ring. */
+  private readonly backlog = new Set<ShmPeer>();
+  private readonly writableWaiters: { peer: ShmPeer; resolve: () => void }[] = [];
+  private asleep = true;
+  private ringCount = 0;
+  /** For the debug log: how often the rings alone were not enough. */
+  private doorbellsRung = 0;
+
+  /** What the socket transport delivers to: doorbells stop here, the rest goes up. */
+  readonly socketSink: FrameSink = {
+    onFrame: (from, header, payload, owned) => {
+      if (isDoorbell(header)) this.opts.onDoorbell();
+      else this.opts.sink.onFrame(from, header, payload, owned);
+    },
+    dataTarget: (from, header) => this.opts.sink.dataTarget(from, header),
+    onPeerLost: (rank, reason) => {
+      this.peers.get(rank)?.writer?.fail(reason);
+      this.opts.sink.onPeerLost(rank, reason);
+    },
+  };
+
+  constructor(private readonly opts: ShmTransportOptions) {}
+
+  /** The descriptor of this rank's inbox, to publish. */
+  get inboxFd(): number {
+    return this.opts.inbox.fd;
+  }
+
+  /** The socket transport for doorbells and for peers without shared memory. */
+  attachSocket(socket: SocketTransport): void {
+    this.socket = socket;
+  }
+
+  /**
+   * The address table is known: size this rank's inbox for the other local
+   * ranks that offer shared memory, and start reading their rings.
+   */
+  setPeers(table: readonly PeerAddress[], myHostId: string): void {
+    const local = table.filter((p) => p.hostId === myHostId && (p.shmFd ?? -1) >= 0).map((p) => p.rank);
+    if (!local.includes(this.opts.rank) || local.length < 2) return;
+    const me = this.opts.rank;
+    this.ringCount = local.length - 1;
+    let inbox: Inbox;
+    try {
+      inbox = this.opts.inbox.open(me, inboxToken(this.opts.key, me, process.pid), this.ringCount, this.opts.ringCapacity);
+    } catch (err) {
+      // Peers find the inbox unsized, give up on it after a while, and use sockets, as this rank does.
+      debug('cannot size the shared-memory inbox (%s); using sockets', (err as Error).message);
+      return;
+    }
+    const ringIndex = (writer: number, owner: number): number => {
+      const w = local.indexOf(writer);
+      return w - (w > local.indexOf(owner) ? 1 : 0);
+    };
+    for (const rank of local) {
+      if (rank === me) continue;
+      const address = table[rank]!;
+      this.peers.set(rank, { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false });
+      const reader = new RingReader(inbox.ring(ringIndex(rank, me)), {
+        onFrame: (header, payload, owned) => this.opts.sink.onFrame(rank, header, payload, owned),
+        dataTarget: (header) => this.opts.sink.dataTarget(rank, header),
+      }, this.opts.limits);
+      this.sources.push({ rank, reader });
+    }
+    // Open the doorbell connections now: their closing is how a dead peer shows.
+    for (const rank of this.peers.keys()) this.ringDoorbell(rank);
+  }
+
+  kindTo(dest: number): ChannelKind {
+    const peer = this.peers.get(dest);
+    if (peer !== undefined && !peer.fellBack) return 'shm';
+    return this.sockets().kindTo(dest);
+  }
+
+  send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
+    const peer = this.peers.get(dest);
+    const writer = peer === undefined ? null : this.writerOf(peer);
+    if (writer === null) {
+      this.sockets().send(dest, header, payload, onWritten);
+      return;
+    }
+    writer.send(header, payload, onWritten);
+    this.afterWrite(peer!);
+  }
+
+  queuedBytes(dest: number): number {
+    const peer = this.peers.get(dest);
+    if (peer === undefined || peer.fellBack) return this.sockets().queuedBytes(dest);
+    return peer.writer?.queuedBytes ?? 0;
+  }
+
+  writable(dest: number): boolean {
+    const peer = this.peers.get(dest);
+    if (peer === undefined || peer.fellBack) return this.sockets().writable(dest);
+    return (peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER;
+  }
+
+  whenWritable(dest: number): Promise<void> {
+    const peer = this.peers.get(dest);
+    if (peer === undefined || peer.fellBack) return this.sockets().whenWritable(dest);
+    if ((peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push({ peer, resolve }));
+  }
+
+  /**
+   * Reads every ring and pushes queued frames into rings with room; true if
+   * anything moved. Frames go up by synchronous callback.
+   */
+  poll(): boolean {
+    let moved = false;
+    for (let i = 0; i < this.sources.length; i++) {
+      const source = this.sources[i]!;
+      let read: boolean;
+      try {
+        read = source.reader.poll();
+      } catch (err) {
+        this.sources.splice(i--, 1);
+        this.opts.sink.onPeerLost(source.rank, err instanceof Error ? err : new ProtocolError(String(err)));
+        continue;
+      }
+      if (!read) continue;
+      moved = true;
+      // Room freed: a writer sleeping on a full ring needs its doorbell.
+      if (source.reader.ring.takeWriterWaiting()) this.ringDoorbell(source.rank);
+    }
+    if (this.backlog.size > 0 && this.flushBacklog()) moved = true;
+    return moved;
+  }
+
+  /** The progress engine has polled a while in vain: let the peer have the core if it waits for one. */
+  idle(): void {
+    this.opts.lib.yieldCpu();
+  }
+
+  /** The progress engine stops (true) or starts (false) polling. */
+  setAsleep(asleep: boolean): void {
+    this.asleep = asleep;
+    this.opts.inbox.mapped?.setAsleep(asleep);
+    if (asleep) for (const peer of this.backlog) peer.writer!.ring.setWriterWaiting(true);
+  }
+
+  async close(): Promise<void> {
+    debug('rank %d rang %d doorbells', this.opts.rank, this.doorbellsRung);
+    await this.sockets().close();
+    this.opts.inbox.close();
+  }
+
+  private flushBacklog(): boolean {
+    let moved = false;
+    for (const peer of this.backlog) {
+      if (!peer.writer!.flush()) continue;
+      moved = true;
+      this.afterWrite(peer);
+    }
+    if (this.writableWaiters.length > 0) {
+      for (let i = 0; i < this.writableWaiters.length; i++) {
+        const waiter = this.writableWaiters[i]!;
+        if ((waiter.peer.writer?.queuedBytes ?? 0) >= WRITE_HIGH_WATER) continue;
+        this.writableWaiters.splice(i--, 1);
+        waiter.resolve();
+      }
+    }
+    return moved;
+  }
+
+  /** After bytes went into a peer's ring: wake it if it sleeps; track a backlog. */
+  private afterWrite(peer: ShmPeer): void {
+    const writer = peer.writer!;
+    if (writer.queuedBytes === 0) {
+      this.backlog.delete(peer);
+    } else if (!this.backlog.has(peer)) {
+      this.backlog.add(peer);
+      if (this.asleep) {
+        writer.ring.setWriterWaiting(true);
+        // Room may have freed before the flag was seen.
+        writer.flush();
+      }
+    }
+    if (peer.inbox!.takeAsleep()) this.ringDoorbell(peer.rank);
+  }
+
+  private writerOf(peer: ShmPeer): RingWriter | null {
+    if (peer.writer !== null) return peer.writer;
+    if (peer.fellBack) return null;
+    try {
+      const token = inboxToken(this.opts.key, peer.rank, peer.pid);
+      peer.inbox = attachInbox(this.opts.lib, peer.pid, peer.fd, peer.rank, token, this.ringCount, this.opts.ringCapacity);
+      peer.writer = new RingWriter(peer.inbox.ring(peer.ringThere));
+      return peer.writer;
+    } catch (err) {
+      // Nothing went to this peer yet: sockets can carry everything from here on, in order.
+      debug('shared memory to rank %d unavailable (%s); using sockets', peer.rank, (err as Error).message);
+      peer.fellBack = true;
+      return null;
+    }
+  }
+
+  private ringDoorbell(rank: number): void {
+    this.doorbellsRung++;
+    this.sockets().send(rank, DOORBELL, null);
+  }
+
+  private sockets(): SocketTransport {
+    if (this.socket === null) throw new ProtocolError('shared-memory transport used before its socket transport was attached');
+    return this.socket;
+  }
+}
