@@ -77,6 +77,12 @@ export async function strays(marker: string, settleMs = 300): Promise<string[]> 
 }
 
 /** Path of a test program. */
+/**
+ * The collective checks of test/programs/coll.ts that other launchers and the
+ * multi-host cluster run: the main algorithms, without coll.test.ts's long op matrix.
+ */
+export const CORE_COLL_CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'scatterGather', 'alltoall', 'isolation'];
+
 export function program(name: string): string {
   return join(ROOT, 'test', 'programs', name);
 }

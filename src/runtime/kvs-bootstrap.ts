@@ -21,6 +21,9 @@ import type { PeerAddress } from '../transport/transport.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
 
+/** How long a failing rank lets the launcher forward its last stderr lines before asking for the abort. */
+const STDERR_DRAIN_MS = 300;
+
 /** The wire operations a PMI flavour provides. */
 export interface KvsChannel {
   /** Longest value the server accepts (after encoding). */
@@ -65,7 +68,12 @@ export class KvsBootstrap implements Bootstrap {
     if (this.key.length !== 32) throw new JobError(`${this.name}: the job key read from the launcher's store has ${this.key.length} bytes, not 32`);
     if (this.channel.abortOnBadExit) {
       process.on('exit', (code) => {
-        if (!this.done && code !== 0) this.sendAbort(code, '');
+        if (this.done || code === 0) return;
+        // The abort makes the launcher kill the step at once, and slurmstepd may
+        // act on it before it has forwarded the error this rank just wrote to
+        // stderr: give it a moment first (seen: srun printing only "Killed").
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STDERR_DRAIN_MS);
+        this.sendAbort(code, '');
       });
     }
   }

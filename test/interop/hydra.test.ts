@@ -53,6 +53,6 @@ test('under mpiexec.hydra: mpi4ts info shows the pmi1 bootstrap, rank, size and 
   const lines = r.stdout.split('\n');
   assert.ok(lines.some((l) => /^bootstrap pmi1: rank 0 of 2 on \S+$/.test(l)), r.stdout);
   assert.ok(lines.some((l) => /^bootstrap pmi1: rank 1 of 2 on \S+$/.test(l)), r.stdout);
-  assert.ok(lines.includes('transport per peer: 0:self 1:unix'), r.stdout);
-  assert.ok(lines.includes('transport per peer: 0:unix 1:self'), r.stdout);
+  assert.ok(lines.includes('transport per peer: 0:self 1:shm'), r.stdout);
+  assert.ok(lines.includes('transport per peer: 0:shm 1:self'), r.stdout);
 });

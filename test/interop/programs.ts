@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { example, program, ROOT, sortedLines } from '../helpers.js';
+import { CORE_COLL_CHECKS, example, program, ROOT, sortedLines } from '../helpers.js';
 
 export interface Outcome {
   code: number | null;
@@ -45,9 +45,9 @@ export const CASES: Case[] = [
     check: (r) => assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, 11, r.stdout),
   },
   {
-    name: 'collectives', script: program('coll.ts'), args: [],
+    name: 'collectives', script: program('coll.ts'), args: CORE_COLL_CHECKS,
     check: (r) => assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)),
-      ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce'], r.stdout),
+      CORE_COLL_CHECKS, r.stdout),
   },
 ];
 

@@ -67,7 +67,7 @@ test('under the rendezvous: mpi4ts info shows the rendezvous bootstrap and trans
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^bootstrap rendezvous: rank 0 of 2 on \S+$/m);
   assert.match(r.stdout, /^bootstrap rendezvous: rank 1 of 2 on \S+$/m);
-  assert.match(r.stdout, /^transport per peer: 0:unix 1:self$/m);
+  assert.match(r.stdout, /^transport per peer: 0:shm 1:self$/m);
 });
 
 test('the rendezvous refuses to start without MPI4TS_KEY, and says what to set', async () => {

@@ -63,7 +63,7 @@ test('under srun --mpi=pmi2: mpi4ts info shows pmi2, rank, size and transport pe
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^bootstrap pmi2: rank 0 of 2 on \S+$/m);
   assert.match(r.stdout, /^bootstrap pmi2: rank 1 of 2 on \S+$/m);
-  assert.match(r.stdout, /^transport per peer: 0:self 1:unix$/m);
+  assert.match(r.stdout, /^transport per peer: 0:self 1:shm$/m);
 });
 
 for (const c of CASES.filter((x) => x.name === 'ring' || x.name === 'p2p')) {
