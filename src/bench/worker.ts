@@ -39,6 +39,20 @@ async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (r
   return runCollective(comm, config, reductionOps(), emit);
 }
 
+/**
+ * V8 compiles a hot loop only after it has run a while, so OSU's few warm-up
+ * iterations (-x) would time the interpreter at the first sizes. One untimed
+ * pass at a small size first, long enough for the JIT, measures mpi4ts as a
+ * program that has been running a moment is.
+ */
+async function warmUpJit(comm: Comm, info: TestInfo, config: BenchConfig): Promise<void> {
+  const size = Math.min(config.sizes[0] ?? 0, JIT_WARMUP.maxSize);
+  const iterations = JIT_WARMUP[info.family];
+  await measure(comm, info, { ...config, sizes: [size], iterations, warmup: 0 }, () => {});
+}
+
+const JIT_WARMUP = { maxSize: 4096, latency: 5000, bandwidth: 50, collective: 500 } as const;
+
 function plotTitle(run: RunDescription): string {
   return `${run.info.title}: mpi4ts ${run.version}, ${run.config.typed ? 'typed' : 'object'} path, ${run.ranks} ranks, ${run.transport}`;
 }
@@ -57,6 +71,7 @@ async function main(): Promise<void> {
   const lead = comm.rank === 0;
   if (lead && !config.json) process.stdout.write(header(run));
   const rows: Row[] = [];
+  await warmUpJit(comm, info, config);
   await measure(comm, info, config, (row) => {
     rows.push(row);
     if (lead && !config.json) process.stdout.write(`${formatRow(info, config.full, row)}\n`);

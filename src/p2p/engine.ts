@@ -10,7 +10,7 @@
  */
 import { PROC_NULL } from '../constants.js';
 import { JobError, MPIError, TruncationError } from '../errors.js';
-import { copyBytes, decode, encode, isRawBuffer, bytesOf, payloadTypeName, PayloadType, type RawBuffer } from '../codec/index.js';
+import { copyBytes, decode, encode, isRawBuffer, bytesOf, payloadTypeName, isStructured, type RawBuffer } from '../codec/index.js';
 import { FrameKind, newHeader, type FrameHeader, type FrameSink, type Transport } from '../transport/index.js';
 import type { Progress } from '../runtime/progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
@@ -251,8 +251,9 @@ export class P2PEngine implements FrameSink {
     bytes: Uint8Array, aliasesCaller: boolean, request: Request<void>): void {
     const transport = this.transport!;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
-    // The caller may change its buffer as soon as send resolves: give the socket a copy.
-    transport.send(dest, header, aliasesCaller ? copyBytes(bytes) : bytes);
+    // The caller may change its buffer as soon as send resolves: the transport copies it if it must.
+    if (aliasesCaller) transport.sendCopy(dest, header, bytes);
+    else transport.send(dest, header, bytes);
     if (transport.writable(dest)) {
       request._resolve(undefined);
       return;
@@ -368,7 +369,7 @@ export class P2PEngine implements FrameSink {
   private checkTarget(message: IncomingMessage, posted: PostedReceive): MPIError | null {
     const target = posted.target;
     if (target === null) return null;
-    if (message.payloadType === PayloadType.CLONE) {
+    if (isStructured(message.payloadType)) {
       return new MPIError('ERR_TYPE', `recvInto: the message from rank ${message.source} (tag ${message.tag}) is a structured value, ` +
         'not raw bytes; receive it with recv(), or send a typed array');
     }

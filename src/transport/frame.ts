@@ -85,25 +85,28 @@ export function encodeHeader(h: FrameHeader, out: Buffer = Buffer.allocUnsafe(HE
  * well-behaved peer never sends, before anything is allocated for it.
  */
 export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader, maxLength: number): FrameHeader {
-  const view = Buffer.from(buf.buffer, buf.byteOffset + offset, HEADER_BYTES);
-  const version = view[0]!;
+  // Byte arithmetic, not a Buffer view: this runs for every frame, and a view is an allocation.
+  const version = buf[offset]!;
   if (version !== FRAME_VERSION) {
     throw new ProtocolError(`bad frame: protocol version ${version}, expected ${FRAME_VERSION} (a different mpi4ts version, or not an mpi4ts peer)`);
   }
-  const kind = view[1]!;
+  const kind = buf[offset + 1]!;
   if (!isFrameKind(kind)) throw new ProtocolError(`bad frame: unknown kind ${kind}`);
-  const high = view.readUInt32LE(28);
-  const length = high * TWO_32 + view.readUInt32LE(24);
+  const length = uint32At(buf, offset + 28) * TWO_32 + uint32At(buf, offset + 24);
   if (length > maxLength) {
     throw new ProtocolError(`bad frame: length ${length} exceeds the limit of ${maxLength} bytes`);
   }
   into.kind = kind;
-  into.payloadType = view[2]!;
-  into.flags = view[3]!;
-  into.context = view.readUInt32LE(4);
-  into.source = view.readInt32LE(8);
-  into.tag = view.readInt32LE(12);
-  into.rendezvousId = view.readUInt32LE(16);
+  into.payloadType = buf[offset + 2]!;
+  into.flags = buf[offset + 3]!;
+  into.context = uint32At(buf, offset + 4);
+  into.source = uint32At(buf, offset + 8) | 0;
+  into.tag = uint32At(buf, offset + 12) | 0;
+  into.rendezvousId = uint32At(buf, offset + 16);
   into.length = length;
   return into;
+}
+
+function uint32At(buf: Uint8Array, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
 }

@@ -94,6 +94,25 @@ export class Ring {
     return n;
   }
 
+  /**
+   * Consumer: a view of `n` unread bytes from `skip` bytes past the tail,
+   * when they are all there and do not wrap; null otherwise. The bytes stay
+   * the consumer's until consume() moves the tail past them.
+   */
+  peek(skip: number, n: number): Uint8Array | null {
+    const tail = Atomics.load(this.control, TAIL) >>> 0;
+    const used = ((Atomics.load(this.control, HEAD) >>> 0) - tail) >>> 0;
+    if (used < skip + n) return null;
+    const at = (tail + skip) & this.mask;
+    if (at + n > this.capacity) return null;
+    return this.data.subarray(at, at + n);
+  }
+
+  /** Consumer: gives `n` bytes read through peek() back to the producer. */
+  consume(n: number): void {
+    Atomics.store(this.control, TAIL, ((Atomics.load(this.control, TAIL) >>> 0) + n) | 0);
+  }
+
   /** Producer: announce (true) or withdraw that it sleeps with frames queued. */
   setWriterWaiting(waiting: boolean): void {
     Atomics.store(this.control, WRITER_WAITING, waiting ? 1 : 0);
@@ -137,10 +156,7 @@ export class RingWriter {
       return;
     }
     const body = payload !== null && payload.length > 0 ? payload : null;
-    // The common case: nothing queued and room for the whole frame; no allocation.
-    if (this.queue.length === 0 && this.ring.free() >= HEADER_BYTES + (body?.length ?? 0)) {
-      this.ring.write(encodeHeader(header, this.scratch));
-      if (body !== null) this.writeAll(body);
+    if (this.sendNow(header, body)) {
       onWritten?.(null);
       return;
     }
@@ -148,6 +164,18 @@ export class RingWriter {
     this.queue.push(frame);
     this.queued += frameBytes(frame);
     this.flush();
+  }
+
+  /**
+   * The common case: nothing queued and room for the whole frame, written at
+   * once without allocating; false (nothing written) otherwise.
+   */
+  sendNow(header: FrameHeader, payload: Uint8Array | null): boolean {
+    const bodyBytes = payload?.length ?? 0;
+    if (this.failed !== null || this.queue.length > 0 || this.ring.free() < HEADER_BYTES + bodyBytes) return false;
+    this.ring.write(encodeHeader(header, this.scratch));
+    if (bodyBytes > 0) this.writeAll(payload!);
+    return true;
   }
 
   /** Moves queued frames into the ring as far as it has room; true if any byte moved. */
@@ -205,9 +233,12 @@ export interface RingFrameHandler {
 }
 
 /**
- * The consumer end: parses frames out of the ring. Eager payloads are copied
- * into a fresh buffer the receiver owns; DATA payloads straight into the
- * buffer the receive registered (recvInto's own buffer): one copy.
+ * The consumer end: parses frames out of the ring. An eager frame that lies
+ * whole and unwrapped in the ring goes up as a view of the ring, valid during
+ * onFrame only (the engine copies it into the receive's buffer, or keeps a
+ * copy); one that does not is copied out piecewise into a fresh buffer the
+ * receiver owns. DATA payloads go straight into the buffer the receive
+ * registered (recvInto's own buffer). Either way, one copy.
  */
 export class RingReader {
   private readonly header = newHeader();
@@ -232,6 +263,14 @@ export class RingReader {
     let frames = 0;
     if (this.ring.isEmpty()) return false;
     while (frames < maxFrames) {
+      if (this.atFrameBoundary) {
+        const taken = this.takeWholeFrame();
+        if (taken) {
+          moved = true;
+          frames++;
+          continue;
+        }
+      }
       if (this.payload === null) {
         const n = this.ring.read(this.headerBytes, this.headerFill);
         if (n === 0) break;
@@ -252,6 +291,32 @@ export class RingReader {
       }
     }
     return moved;
+  }
+
+  /**
+   * The fast path: a payload-less or eager frame wholly in the ring and not
+   * wrapped is delivered as a view of the ring (not owned: the receiver copies
+   * what it keeps), then released; no allocation, one copy. False leaves the
+   * frame to the piecewise path.
+   */
+  private takeWholeFrame(): boolean {
+    const headerView = this.ring.peek(0, HEADER_BYTES);
+    if (headerView === null) return false;
+    const h = decodeHeader(headerView, 0, this.header, this.limits.maxMessageBytes);
+    if (h.kind === FrameKind.DATA) return false;
+    if (!kindCarriesPayload(h.kind)) {
+      this.ring.consume(HEADER_BYTES);
+      this.handler.onFrame(h, null, false);
+      return true;
+    }
+    if (h.length > this.limits.maxEagerBytes) {
+      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
+    }
+    const payload = this.ring.peek(HEADER_BYTES, h.length);
+    if (payload === null) return false;
+    this.handler.onFrame(h, payload, false);
+    this.ring.consume(HEADER_BYTES + h.length);
+    return true;
   }
 
   /** After a header: deliver a payload-less frame (true), or set up its payload. */

@@ -15,6 +15,7 @@
  */
 import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
+import { copyBytes } from '../codec/index.js';
 import { FrameKind, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
@@ -156,6 +157,18 @@ export class ShmTransport implements Transport {
       return;
     }
     writer.send(header, payload, onWritten);
+    this.afterWrite(peer!);
+  }
+
+  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array): void {
+    const peer = this.peers.get(dest);
+    const writer = peer === undefined ? null : this.writerOf(peer);
+    if (writer === null) {
+      this.sockets().sendCopy(dest, header, payload);
+      return;
+    }
+    // Straight into the ring when it has room: the copy into shared memory is the only one.
+    if (!writer.sendNow(header, payload)) writer.send(header, copyBytes(payload));
     this.afterWrite(peer!);
   }
 

@@ -34,6 +34,12 @@ export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
 export interface Transport {
   /** Writes one frame to `dest`; `onWritten` runs once the payload may be reused. */
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void;
+  /**
+   * Writes one frame whose payload the caller may change as soon as this
+   * returns (an eager send of the caller's typed array): the transport copies
+   * it, unless it moves the bytes out at once.
+   */
+  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array): void;
   /** Bytes accepted for `dest` but not yet handed to the kernel. */
   queuedBytes(dest: number): number;
   /** False while so much waits for `dest` that senders should wait for whenWritable. */

@@ -68,3 +68,27 @@ test('class instances are refused, since they would arrive without their class',
   // Errors, null-prototype objects, boxed primitives and RegExps are fine.
   assert.doesNotThrow(() => encode([new Error('e'), Object.create(null), new RegExp('x'), new Number(1)]));
 });
+
+test('numbers, strings, booleans, null and undefined have codes of their own and come back exactly', () => {
+  const values: unknown[] = [0, -0, 1.5, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN,
+    '', 'hello', 'π ≈ 3.14159, 日本語, 🙂', 'x'.repeat(100_000), true, false, null, undefined];
+  for (const value of values) {
+    const { type, bytes } = encode(value);
+    assert.notEqual(type, PayloadType.CLONE, `${String(value).slice(0, 20)} takes its own code`);
+    assert.ok(Object.is(decode(type, bytes, false), value), `${String(value).slice(0, 20)} comes back`);
+  }
+  assert.equal(encode(3).bytes.length, 8);
+  assert.equal(encode(null).bytes.length, 0);
+});
+
+test('a string with a lone surrogate goes through structured clone, which keeps it', () => {
+  const lone = 'a\ud800b';
+  const { type, bytes } = encode(lone);
+  assert.equal(type, PayloadType.CLONE);
+  assert.equal(decode(type, bytes, false), lone);
+});
+
+test('a number payload of the wrong size and an unknown type code are clean errors', () => {
+  assert.throws(() => decode(PayloadType.NUMBER, new Uint8Array(3), false), /a number payload has 3 bytes, not 8/);
+  assert.throws(() => decode(99, new Uint8Array(0), false), /unknown payload type code 99/);
+});

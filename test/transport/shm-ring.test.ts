@@ -155,3 +155,30 @@ test('an inbox maps through /proc/<pid>/fd, checks its owner, and its rings work
     own.close();
   }
 });
+
+test('a whole unwrapped eager frame goes up as a view of the ring, held until onFrame returns; a wrapped one is copied out', () => {
+  const capacity = 256;
+  const memory = new ArrayBuffer(ringBytes(capacity) + 64);
+  const writerRing = new Ring(memory, 64, capacity);
+  const writer = new RingWriter(writerRing);
+  const seen: { owned: boolean; inRing: boolean; freeDuring: number; bytes: Buffer }[] = [];
+  const reader = new RingReader(new Ring(memory, 64, capacity), {
+    onFrame: (_h, payload, owned) => seen.push({
+      owned, inRing: payload!.buffer === memory, freeDuring: writerRing.free(), bytes: Buffer.from(payload!),
+    }),
+    dataTarget: () => assert.fail('no DATA frames here'),
+  }, LIMITS);
+  const first = randomBytes(100);
+  writer.send(header(FrameKind.EAGER, 1, first.length), first);
+  reader.poll();
+  // 132 bytes in the ring: the frame is not released while the receiver looks at it.
+  assert.deepEqual(seen.map(({ owned, inRing, freeDuring }) => ({ owned, inRing, freeDuring })), [{ owned: false, inRing: true, freeDuring: capacity - 132 }]);
+  assert.equal(writerRing.free(), capacity);
+  // The next frame starts at 132 and its payload crosses the end of the ring.
+  const second = randomBytes(150);
+  writer.send(header(FrameKind.EAGER, 2, second.length), second);
+  reader.poll();
+  assert.equal(seen[1]!.owned, true);
+  assert.equal(seen[1]!.inRing, false);
+  assert.ok(seen[0]!.bytes.equals(first) && seen[1]!.bytes.equals(second));
+});
