@@ -52,12 +52,16 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   /** Waits for completion; copies the status into `status` when given. */
-  async wait(status?: Status): Promise<T> {
-    try {
-      return await this.promise();
-    } finally {
-      status?.assign(this.status);
-    }
+  wait(status?: Status): Promise<T> {
+    // Not async: every promise hop is a microtask on the path of each message.
+    if (status === undefined) return this.promise();
+    return this.promise().then((value) => {
+      status.assign(this.status);
+      return value;
+    }, (err: unknown) => {
+      status.assign(this.status);
+      throw err;
+    });
   }
 
   /** Completion without waiting: `{ done: false }`, or the value; throws if the operation failed. */
@@ -79,6 +83,8 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   private promise(): Promise<T> {
+    const s = this.settled;
+    if (s !== null) return s.ok ? Promise.resolve(s.value) : Promise.reject(s.error);
     return new Promise<T>((resolve, reject) => {
       const settle = (): void => {
         const s = this.settled!;
