@@ -4,7 +4,10 @@
 // socket floor, in one go, printed as one table with each row's ratio to its
 // mpi4py counterpart. It installs nothing: rows it cannot run are listed
 // with the reason (for mpi4py: apt-get install python3-mpi4py).
-//   npm run bench:compare [-- --quick] [--timeout S]
+// A second table compares collectives at 2 and 4 ranks: allreduce of 1M
+// doubles (buffer / typed path) and bcast of a small object (pickle /
+// structured clone), with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
+//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +18,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
+const ONLY_P2P = argv.includes('--p2p');
+const ONLY_COLL = argv.includes('--coll');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
 
 /** -i/-x per measurement: OSU's defaults, or a short run with --quick. */
@@ -186,10 +191,58 @@ function table(results: RowResult[]): string {
   return lines.join('\n');
 }
 
+const COLL_RANKS = [2, 4];
+const COLL_TESTS = [
+  { test: 'allreduce', title: 'allreduce 1M doubles' },
+  { test: 'bcast', title: 'bcast small object' },
+] as const;
+const COLL_LOOPS = QUICK ? { allreduce: ['-i', '10', '-x', '5'], bcast: ['-i', '1000', '-x', '200'] } : { allreduce: [], bcast: [] };
+
+/** Average microseconds per call of one collective run (the JSON line rank 0 prints). */
+function collFigure(output: string): number {
+  const line = output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+  if (line === undefined) throw new Error(`no JSON in output: ${output.slice(0, 200)}`);
+  return (JSON.parse(line) as { value: number }).value;
+}
+
+/** The collective comparison: one row per implementation, a column per test and size. */
+async function collectiveTable(python: string | null): Promise<string> {
+  const columns = COLL_TESTS.flatMap(({ test, title }) => COLL_RANKS.map((np) => ({ test, np, title: `${title}, ${np} ranks` })));
+  const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+  const measure = async (which: 'mpi4py' | 'mpi4ts', test: 'allreduce' | 'bcast', np: number): Promise<number | string> => {
+    process.stderr.write(`measuring: ${which} ${test}, ${np} ranks\n`);
+    try {
+      if (which === 'mpi4py') {
+        if (python === null) return 'no mpi4py';
+        return collFigure(await run('mpiexec', ['-n', String(np), '--oversubscribe', ...root, python,
+          join(ROOT, 'bench', 'coll_mpi4py.py'), test, ...COLL_LOOPS[test]]));
+      }
+      return collFigure(await run(process.execPath, [CLI, 'run', '-n', String(np), join(ROOT, 'bench', 'coll-mpi4ts.ts'), test, ...COLL_LOOPS[test]]));
+    } catch (err) {
+      return `failed: ${(err as Error).message.slice(0, 120)}`;
+    }
+  };
+  const py: (number | string)[] = [];
+  const ts: (number | string)[] = [];
+  for (const { test, np } of columns) {
+    py.push(await measure('mpi4py', test, np));
+    ts.push(await measure('mpi4ts', test, np));
+  }
+  const show = (value: number | string, reference?: number | string): string => {
+    if (typeof value === 'string') return value;
+    const text = `${value.toPrecision(3)} us`;
+    return typeof reference === 'number' ? `${text} (${(value / reference).toFixed(2)}x)` : text;
+  };
+  return [`| | ${columns.map((c) => c.title).join(' | ')} |`, `|---${'|---'.repeat(columns.length)}|`,
+    `| mpi4py (Allreduce of array('d'); bcast, pickled) | ${py.map((v) => show(v)).join(' | ')} |`,
+    `| mpi4ts (allreduce of Float64Array; bcast, cloned) | ${ts.map((v, i) => show(v, py[i])).join(' | ')} |`].join('\n');
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const { python } = findPython();
   const { specs, missing } = rows(python);
+  if (ONLY_COLL) specs.length = 0;
   const results: RowResult[] = [];
   for (const spec of specs) {
     process.stderr.write(`measuring: ${spec.name}\n`);
@@ -207,7 +260,12 @@ async function main(): Promise<void> {
   process.stdout.write(`\n2 ranks, one host; latency: half round trip; bw: window of 64 (OSU method)${QUICK ? '; --quick: short runs, rough figures' : ''}.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
-  process.stdout.write(`${table(results)}\n`);
+  if (!ONLY_COLL) process.stdout.write(`${table(results)}\n`);
+  if (!ONLY_P2P) {
+    process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); (ratio) = mpi4ts / mpi4py, lower is better.\n\n');
+    process.stdout.write(`${await collectiveTable(python)}\n`);
+    process.stdout.write(`load average ${loadavg()[0]!.toFixed(1)} after the collectives.\n`);
+  }
   const failures = results.filter((r) => r.problems.length > 0);
   if (missing.length > 0 || failures.length > 0) {
     process.stdout.write('\nMissing:\n');
