@@ -27,10 +27,15 @@ const LOCATION = new Set<string>(['MAXLOC', 'MINLOC']);
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (isTypedArray(value)) return `a ${value.constructor.name} of ${value.length} elements`;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `a ${value.constructor.name}`;
+  if (isTypedArray(value)) return `${article(value.constructor.name)} of ${value.length} elements`;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return article(value.constructor.name);
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `a ${typeof value}`;
+  return article(typeof value);
+}
+
+/** "an Int32Array", "an undefined", but "a Uint8Array" (said "you-int"). */
+function article(word: string): string {
+  return /^([aeio]|un)/i.test(word) ? `an ${word}` : `a ${word}`;
 }
 
 type UserFn = (a: never, b: never) => unknown;
@@ -123,7 +128,7 @@ export class Op {
     }
     const kindA = LOCATION.has(this.name) ? typeof (a as [unknown])[0] : typeof a;
     const kindB = LOCATION.has(this.name) ? typeof (b as [unknown])[0] : typeof b;
-    if (kindA !== kindB) throw new TypeError(`${this.name}: every rank must pass the same kind of value, got a ${kindA} and a ${kindB}`);
+    if (kindA !== kindB) throw new TypeError(`${this.name}: every rank must pass the same kind of value, got ${article(kindA)} and ${article(kindB)}`);
   }
 
   toString(): string {
