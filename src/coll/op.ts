@@ -164,8 +164,9 @@ function combineScalars(name: Predefined, a: unknown, b: unknown): unknown {
   switch (name) {
     case 'SUM': return (a as number) + (b as number);
     case 'PROD': return (a as number) * (b as number);
-    case 'MAX': return (a as number) >= (b as number) ? a : b;
-    case 'MIN': return (a as number) <= (b as number) ? a : b;
+    // A NaN on either side wins, as in the typed-array loops, so the result does not depend on the order.
+    case 'MAX': return Number.isNaN(b) || (a as number) < (b as number) ? b : a;
+    case 'MIN': return Number.isNaN(b) || (a as number) > (b as number) ? b : a;
     case 'LAND': return logical(a, truth(a) && truth(b));
     case 'LOR': return logical(a, truth(a) || truth(b));
     case 'LXOR': return logical(a, truth(a) !== truth(b));

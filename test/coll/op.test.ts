@@ -114,7 +114,11 @@ test('typed-array results wrap, clamp and multiply as C does', () => {
   assert.deepEqual(BOR.combine(new Uint32Array([0x8000_0000]), new Uint32Array([1])), new Uint32Array([0x8000_0001]));
 });
 
-test('MAX and MIN on float arrays keep a NaN from either side', () => {
+test('MAX and MIN keep a NaN from either side, on numbers and on float arrays', () => {
+  for (const op of [MAX, MIN]) {
+    assert.ok(Number.isNaN(op.combine(NaN, 2)), `${op.name}(NaN, 2)`);
+    assert.ok(Number.isNaN(op.combine(2, NaN)), `${op.name}(2, NaN)`);
+  }
   const max = MAX.combine(new Float64Array([1, NaN, 3]), new Float64Array([NaN, 2, 1])) as Float64Array;
   assert.ok(Number.isNaN(max[0]) && Number.isNaN(max[1]));
   assert.equal(max[2], 3);
