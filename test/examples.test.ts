@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { example, mpirun, sortedLines, strays } from './helpers.js';
+import { example, mpi4ts, mpirun, sortedLines, strays } from './helpers.js';
 
 test('helloworld: every rank reports rank, size and host', async () => {
   const r = await mpirun(4, example('helloworld.ts'));
@@ -45,5 +45,85 @@ for (const np of [1, 3, 4, 7]) {
     assert.match(r.stdout, /temperature at the middle: 0\.\d{4}/);
     // The same arithmetic in the same order: not close, identical.
     assert.match(r.stdout, /largest difference from the serial run: 0\n/);
+  });
+}
+
+// ---- pi, scatter-gather, bcast (collectives) ----
+
+/** cpi's sum with one rank: the reference the parallel runs must match up to reassociation. */
+function serialPi(n: number): number {
+  const h = 1 / n;
+  let sum = 0;
+  for (let i = 1; i <= n; i++) {
+    const x = h * (i - 0.5);
+    sum += 4 / (1 + x * x);
+  }
+  return h * sum;
+}
+
+/** Checks pi.ts's output for n intervals on np ranks; the wall-time line is only checked for its form. */
+function checkPiOutput(stdout: string, n: number, np: number): void {
+  const lines = stdout.split('\n');
+  assert.equal(lines.length, 4, stdout);
+  const got = /^pi is approximately (3\.\d{16}), Error is (\d\.\de-\d+)$/.exec(lines[0]!);
+  assert.ok(got !== null, lines[0]);
+  const pi = Number(got[1]);
+  assert.ok(Math.abs(pi - serialPi(n)) <= 1e-12, `${pi} against the serial ${serialPi(n)}`);
+  assert.equal(got[2], Math.abs(pi - Math.PI).toExponential(1));
+  assert.equal(lines[1], `${n} intervals on ${np} rank(s)`);
+  assert.match(lines[2]!, /^wall clock time = \d+\.\d{6} s$/);
+  assert.equal(lines[3], '');
+}
+
+for (const np of [1, 3, 4, 7]) {
+  test(`pi with ${np} rank(s): bcast n, reduce the midpoint sums, the serial sum to 1e-12`, async () => {
+    const r = await mpirun(np, example('pi.ts'), { args: ['1000000'] });
+    assert.equal(r.code, 0, r.stderr);
+    checkPiOutput(r.stdout, 1_000_000, np);
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}
+
+test('pi without an argument integrates 1000000 intervals', async () => {
+  const r = await mpi4ts(['run', '-n', '2', example('pi.ts')]);
+  assert.equal(r.code, 0, r.stderr);
+  checkPiOutput(r.stdout, 1_000_000, 2);
+});
+
+for (const bad of ['abc', '0']) {
+  test(`pi with n = "${bad}" stops every rank with a message naming n and what it may be`, async () => {
+    const r = await mpirun(3, example('pi.ts'), { args: [bad] });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^pi: n = "${bad}" is not allowed: n, the number of intervals, ` +
+      'must be a whole number from 1 to 9007199254740991 \\(default 1000000\\)', 'm'));
+    assert.equal(r.stderr.match(/is not allowed/g)?.length, 1, 'rank 0 alone reports it');
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}
+
+for (const np of [1, 3, 4, 7]) {
+  test(`scatter-gather with ${np} rank(s): chunks of 0..${4 * np - 1} scattered, squared, gathered`, async () => {
+    const r = await mpirun(np, example('scatter-gather.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    const numbers = Array.from({ length: 4 * np }, (_, i) => i);
+    const expected = Array.from({ length: np }, (_, rank) => {
+      const chunk = numbers.slice(4 * rank, 4 * rank + 4);
+      return `rank ${rank} got [${chunk.join(', ')}] and sends back [${chunk.map((x) => x * x).join(', ')}]`;
+    });
+    expected.push(`root gathered [${numbers.map((x) => x * x).join(', ')}]`);
+    assert.deepEqual(sortedLines(r.stdout), expected.sort());
+    // The root prints its gathered list after its own chunk.
+    assert.ok(r.stdout.indexOf('rank 0 got') < r.stdout.indexOf('root gathered'), r.stdout);
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}
+
+for (const np of [1, 4]) {
+  test(`bcast with ${np} rank(s): every rank gets the root's dictionary`, async () => {
+    const r = await mpirun(np, example('bcast.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    const data = '{"key1":[7,2.72,{"re":2,"im":3}],"key2":["abc","xyz"]}';
+    assert.deepEqual(sortedLines(r.stdout), Array.from({ length: np }, (_, rank) => `rank ${rank} got ${data}`).sort());
   });
 }

@@ -27,10 +27,15 @@ const LOCATION = new Set<string>(['MAXLOC', 'MINLOC']);
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (isTypedArray(value)) return `a ${value.constructor.name} of ${value.length} elements`;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `a ${value.constructor.name}`;
+  if (isTypedArray(value)) return `${article(value.constructor.name)} of ${value.length} elements`;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return article(value.constructor.name);
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `a ${typeof value}`;
+  return article(typeof value);
+}
+
+/** "an Int32Array", "an undefined", but "a Uint8Array" (said "you-int"). */
+function article(word: string): string {
+  return /^([aeio]|un)/i.test(word) ? `an ${word}` : `a ${word}`;
 }
 
 type UserFn = (a: never, b: never) => unknown;
@@ -123,7 +128,7 @@ export class Op {
     }
     const kindA = LOCATION.has(this.name) ? typeof (a as [unknown])[0] : typeof a;
     const kindB = LOCATION.has(this.name) ? typeof (b as [unknown])[0] : typeof b;
-    if (kindA !== kindB) throw new TypeError(`${this.name}: every rank must pass the same kind of value, got a ${kindA} and a ${kindB}`);
+    if (kindA !== kindB) throw new TypeError(`${this.name}: every rank must pass the same kind of value, got ${article(kindA)} and ${article(kindB)}`);
   }
 
   toString(): string {
@@ -159,8 +164,9 @@ function combineScalars(name: Predefined, a: unknown, b: unknown): unknown {
   switch (name) {
     case 'SUM': return (a as number) + (b as number);
     case 'PROD': return (a as number) * (b as number);
-    case 'MAX': return (a as number) >= (b as number) ? a : b;
-    case 'MIN': return (a as number) <= (b as number) ? a : b;
+    // A NaN on either side wins, as in the typed-array loops, so the result does not depend on the order.
+    case 'MAX': return Number.isNaN(b) || (a as number) < (b as number) ? b : a;
+    case 'MIN': return Number.isNaN(b) || (a as number) > (b as number) ? b : a;
     case 'LAND': return logical(a, truth(a) && truth(b));
     case 'LOR': return logical(a, truth(a) || truth(b));
     case 'LXOR': return logical(a, truth(a) !== truth(b));
