@@ -118,7 +118,7 @@ export class RendezvousBootstrap implements Bootstrap {
     const challenge = await this.next(ControlKind.CHALLENGE);
     const nonce = randomBytes(16).toString('hex');
     this.write({ t: ControlKind.HELLO, rank: this.rank, nonce, address: me, proof: proofOf(this.key, 'rdv-C', challenge.nonce, this.rank).toString('hex') });
-    const welcome = await this.next(ControlKind.WELCOME);
+    const welcome = await this.withinTimeout(this.next(ControlKind.WELCOME));
     if (!proofMatches(proofOf(this.key, 'rdv-S', nonce, this.rank), Buffer.from(welcome.proof, 'hex'))) {
       throw new JobError(`rank 0 at ${this.env.host}:${this.env.port} failed the job key proof: is MPI4TS_KEY the same on every rank?`);
     }
@@ -197,6 +197,24 @@ export class RendezvousBootstrap implements Bootstrap {
     waiter(message);
   }
 
+  /**
+   * Rank 0 hears of the whole table only once every rank has joined: a rank
+   * that never comes (a wrong MPI4TS_KEY, a wrong size) must not keep it
+   * waiting for ever. Other ranks wait for rank 0, which gives up first.
+   */
+  private withinTimeout<T>(welcome: Promise<T>): Promise<T> {
+    const server = this.server;
+    if (server === null) return welcome;
+    const seconds = this.env.timeoutMs / 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new JobError(`rank 0 waited ${seconds} s (MPI4TS_RENDEZVOUS_TIMEOUT) at ` +
+        `${this.env.host}:${this.env.port} and ${server.missingRanks().join(', ')} never joined with the job key: ` +
+        'are they started, with the same MPI4TS_SIZE, MPI4TS_RENDEZVOUS and MPI4TS_KEY?')), this.env.timeoutMs);
+    });
+    return Promise.race([welcome, timeout]).finally(() => clearTimeout(timer));
+  }
+
   private next<K extends ControlMessage['t']>(kind: K): Promise<Extract<ControlMessage, { t: K }>> {
     const take = (m: ControlMessage): Extract<ControlMessage, { t: K }> => {
       if (m.t !== kind) throw new JobError(`rank 0 sent "${m.t}" where "${kind}" was expected`);
@@ -254,6 +272,13 @@ class RendezvousServer {
   private readonly finalized = new Set<number>();
   private arrived = 0;
   private ended = false;
+
+  /** The ranks that have not joined yet, as "rank N" words. */
+  missingRanks(): string[] {
+    const missing: string[] = [];
+    for (let rank = 0; rank < this.size; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
+    return missing;
+  }
 
   constructor(private readonly size: number, private readonly key: Buffer, private readonly onEnded: (code: number) => void) {
     this.table = new Array<PeerAddress | undefined>(size);

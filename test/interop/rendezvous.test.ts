@@ -87,6 +87,8 @@ test('ranks with different MPI4TS_KEY never form a job', async () => {
   assert.notEqual(a.code, 0);
   assert.notEqual(b.code, 0);
   assert.doesNotMatch(a.stdout + b.stdout, /bootstrap rendezvous/);
+  // Rank 0 gives up by itself after MPI4TS_RENDEZVOUS_TIMEOUT, naming who never came.
+  assert.match(a.stderr, /rank 0 waited 5 s \(MPI4TS_RENDEZVOUS_TIMEOUT\) at 127\.0\.0\.1:\d+ and rank 1 never joined with the job key/);
 });
 
 test('a stray PMI_RANK/PMI_SIZE without PMI_FD is ignored: the program runs as a singleton', async () => {
