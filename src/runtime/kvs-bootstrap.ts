@@ -48,7 +48,6 @@ const JOB_KEY = 'mpi4ts-key';
 const ADDRESS = 'mpi4ts-addr';
 
 export class KvsBootstrap implements Bootstrap {
-  readonly advertiseHost = defaultAdvertiseHost();
   key: Buffer = Buffer.alloc(0);
   private done = false;
 
@@ -58,6 +57,8 @@ export class KvsBootstrap implements Bootstrap {
     readonly size: number,
     private readonly channel: KvsChannel,
     private readonly fd: number,
+    /** Where peers on other hosts reach this rank; the launcher may know better than the default. */
+    readonly advertiseHost = defaultAdvertiseHost(),
   ) {}
 
   /** Agrees on the job key; call once, right after the channel is up. */
