@@ -64,7 +64,7 @@ async function resolveWithin(name: string, ms: number): Promise<string[]> {
 }
 
 class Pmi1Channel implements KvsChannel {
-  readonly abortOnBadExit = false;
+  readonly abortOnBadExit = true;
   private constructor(private readonly socket: PmiSocket, private readonly kvsname: string, readonly valueMax: number) {}
 
   static async connect(socket: PmiSocket): Promise<Pmi1Channel> {
