@@ -2,6 +2,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { createHash } from 'node:crypto';
+import { JobError } from '../errors.js';
 
 function readOr(read: () => string, fallback: string): string {
   try {
@@ -38,4 +39,25 @@ export function defaultAdvertiseHost(env: NodeJS.ProcessEnv = process.env): stri
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * The address other hosts reach this one at over interface `name`: its IPv4
+ * address, else a global IPv6 one (link-local ones need a scope to be dialled).
+ * `what` says where the name came from, for the error when it names no interface.
+ */
+export function interfaceAddress(name: string, what: string, interfaces = networkInterfaces()): string {
+  const addresses = interfaces[name];
+  if (addresses === undefined) {
+    throw new JobError(`${what}="${name}" names no network interface of host ${hostname()}; it has: ${Object.keys(interfaces).join(', ')}`);
+  }
+  const usable = addresses.find((a) => a.family === 'IPv4') ?? addresses.find((a) => a.family === 'IPv6' && !a.address.startsWith('fe80:'));
+  if (usable === undefined) throw new JobError(`${what}="${name}": interface ${name} of host ${hostname()} has no IPv4 or global IPv6 address`);
+  return usable.address;
+}
+
+/** The first of `candidates` that is an address of one of this host's non-loopback interfaces, else null. */
+export function firstLocalAddress(candidates: string[], interfaces = networkInterfaces()): string | null {
+  const local = new Set(Object.values(interfaces).flatMap((list) => (list ?? []).filter((a) => !a.internal).map((a) => a.address)));
+  return candidates.find((c) => local.has(c)) ?? null;
 }

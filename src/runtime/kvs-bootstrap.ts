@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { inspect } from 'node:util';
 import { JobError } from '../errors.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { Bootstrap } from './bootstrap.js';
@@ -36,8 +37,8 @@ export interface KvsChannel {
   /**
    * Whether a rank that exits non-zero before finalize must ask for the abort
    * itself: srun does not stop the other tasks of a step on its own (unless
-   * --kill-on-bad-exit), Hydra does, and loses the rank's last stderr when
-   * asked to abort as it exits.
+   * --kill-on-bad-exit), and Hydra stops only the ranks of the failed rank's
+   * own host (its proxy's), so the others wait forever on a multi-host job.
    */
   readonly abortOnBadExit: boolean;
   /** The bytes that ask the launcher to end the job; sent synchronously. */
@@ -48,7 +49,6 @@ const JOB_KEY = 'mpi4ts-key';
 const ADDRESS = 'mpi4ts-addr';
 
 export class KvsBootstrap implements Bootstrap {
-  readonly advertiseHost = defaultAdvertiseHost();
   key: Buffer = Buffer.alloc(0);
   private done = false;
 
@@ -58,6 +58,8 @@ export class KvsBootstrap implements Bootstrap {
     readonly size: number,
     private readonly channel: KvsChannel,
     private readonly fd: number,
+    /** Where peers on other hosts reach this rank; the launcher may know better than the default. */
+    readonly advertiseHost = defaultAdvertiseHost(),
   ) {}
 
   /** Agrees on the job key; call once, right after the channel is up. */
@@ -66,16 +68,28 @@ export class KvsBootstrap implements Bootstrap {
     await this.channel.fence();
     this.key = Buffer.from(await this.getChunked(JOB_KEY, 0), 'hex');
     if (this.key.length !== 32) throw new JobError(`${this.name}: the job key read from the launcher's store has ${this.key.length} bytes, not 32`);
-    if (this.channel.abortOnBadExit) {
-      process.on('exit', (code) => {
-        if (this.done || code === 0) return;
-        // The abort makes the launcher kill the step at once, and slurmstepd may
-        // act on it before it has forwarded the error this rank just wrote to
-        // stderr: give it a moment first (seen: srun printing only "Killed").
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STDERR_DRAIN_MS);
-        this.sendAbort(code, '');
-      });
-    }
+    if (this.channel.abortOnBadExit) this.abortOnBadExit();
+  }
+
+  private abortOnBadExit(): void {
+    let fatal: { error: unknown } | null = null;
+    process.on('uncaughtExceptionMonitor', (error) => {
+      // Only an error nobody handles ends the process.
+      if (process.listenerCount('uncaughtException') === 0) fatal = { error };
+    });
+    process.on('exit', (code) => {
+      if (this.done || code === 0) return;
+      // Node prints an uncaught error only after the 'exit' listeners, too late:
+      // the abort ends this process first. Print it here, and exit before Node
+      // prints it again.
+      if (fatal !== null) writeStderr(describeFatal(fatal.error));
+      // The abort makes the launcher kill the job at once, and it may act on it
+      // before it has forwarded what this rank just wrote to stderr (seen with
+      // srun printing only "Killed"): give it a moment first.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STDERR_DRAIN_MS);
+      this.sendAbort(code, '');
+      if (fatal !== null) process.exit(code);
+    });
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {
@@ -125,6 +139,19 @@ export class KvsBootstrap implements Bootstrap {
     let encoded = '';
     for (let i = 0; i < count; i++) encoded += await this.channel.get(`${name}-${rank}-${i}`);
     return Buffer.from(encoded, 'base64url').toString();
+  }
+}
+
+/** As Node reports an uncaught error: the stack (with cause and own properties) of an Error, else the value. */
+function describeFatal(error: unknown): string {
+  return `${error instanceof Error ? '' : 'Uncaught '}${inspect(error)}\n\nNode.js ${process.version}\n`;
+}
+
+function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // No stderr left to tell.
   }
 }
 

@@ -4,11 +4,21 @@
  * `key=value` words, in lock step over the socket Hydra passes in PMI_FD,
  * with the rank and size in PMI_RANK and PMI_SIZE.
  */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { JobError } from '../errors.js';
+import { defaultAdvertiseHost, firstLocalAddress, interfaceAddress } from './host.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
 
 /** Values are cut to this size at most, well inside a 1024-byte command line. */
 const CHUNK_MAX = 512;
+
+/** Set by Hydra for `mpiexec -iface NAME`: the interface MPICH's processes use. */
+export const HYDRA_IFACE = 'MPIR_CVAR_NEMESIS_TCP_NETWORK_IFACE';
+/** Set by Hydra otherwise: this host's name as the host list (-hosts, -f) spells it. */
+export const HYDRA_HOSTNAME = 'MPIR_CVAR_CH3_INTERFACE_HOSTNAME';
+/** A resolver that does not answer by then is not waited for: the default address is used. */
+const LOOKUP_MS = 2000;
 
 export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const fd = pmiFd(env, 'a PMI-1 launcher (MPICH\'s mpiexec.hydra)');
@@ -16,13 +26,45 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const rank = envInt(env, 'PMI_RANK', 0);
   if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
   const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
-  const boot = new KvsBootstrap('pmi1', rank, size, channel, fd);
+  const boot = new KvsBootstrap('pmi1', rank, size, channel, fd, await hydraAdvertiseHost(env));
   await boot.start();
   return boot;
 }
 
+/**
+ * The address peers on other hosts dial, chosen as MPICH's own processes
+ * choose it under Hydra, so that `-iface` and the host list mean the same for
+ * both: MPI4TS_HOST_ADDRESS if set; else the address of the interface named by
+ * -iface; else the address the host list's name for this host resolves to, if
+ * it is one of this host's (Debian maps its own name to 127.0.1.1, which is
+ * not); else the default (first non-loopback IPv4 address).
+ */
+export async function hydraAdvertiseHost(env: NodeJS.ProcessEnv): Promise<string> {
+  if ((env.MPI4TS_HOST_ADDRESS ?? '') !== '') return defaultAdvertiseHost(env);
+  const iface = env[HYDRA_IFACE] ?? '';
+  if (iface !== '') return interfaceAddress(iface, `${HYDRA_IFACE} (mpiexec -iface)`);
+  const name = env[HYDRA_HOSTNAME] ?? '';
+  if (name !== '') {
+    const resolved = isIP(name) !== 0 ? [name] : await resolveWithin(name, LOOKUP_MS);
+    const local = firstLocalAddress(resolved);
+    if (local !== null) return local;
+  }
+  return defaultAdvertiseHost(env);
+}
+
+async function resolveWithin(name: string, ms: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string[]>((resolve) => { timer = setTimeout(() => resolve([]), ms); });
+  const found = lookup(name, { all: true }).then((list) => list.map((a) => a.address), () => []);
+  try {
+    return await Promise.race([found, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 class Pmi1Channel implements KvsChannel {
-  readonly abortOnBadExit = false;
+  readonly abortOnBadExit = true;
   private constructor(private readonly socket: PmiSocket, private readonly kvsname: string, readonly valueMax: number) {}
 
   static async connect(socket: PmiSocket): Promise<Pmi1Channel> {

@@ -10,10 +10,22 @@
 # own network, and an sshd in a UTS namespace with the host's name. Every name
 # starts with m4h so other users of this machine's namespaces never collide.
 # Root only. `up` first removes a stale cluster left by a killed run.
+#
+# CLUSTER_PREFIX=xyz (letters and digits, default m4h) names everything xyz instead
+# (hosts xyz1..xyzN, xyzsw, xyzbr), so two clusters can live side by side; each
+# has its own bridge namespace, so both may use the same addresses. `down` only
+# touches names of its own prefix. Besides ssh_config, DIR gets `ssh`, an ssh
+# that uses it (for launchers that take an ssh program, e.g. Hydra's -launcher-exec),
+# and `hosts`, the cluster's names, which each host sees as its /etc/hosts.
 set -eu
 
+P=${CLUSTER_PREFIX:-m4h}
+case "$P" in
+  # A trailing digit would run into the host numbers (x1 + 1 = x11 = x + 11).
+  '' | *[!a-z0-9]* | [!a-z]* | *[!a-z]) echo "cluster.sh: CLUSTER_PREFIX=\"$P\" must be lower-case letters and digits, first and last a letter" >&2; exit 2 ;;
+esac
 NET=10.77.0
-LAST=/tmp/m4h-cluster.last
+LAST=/tmp/$P-cluster.last
 
 need() {
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
@@ -34,13 +46,16 @@ down() {
       if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$old/sshd_config"; then kill "$pid" 2>/dev/null || true; fi
     done
   fi
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^m4h' || true); do
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$P(sw|[0-9]+)\$" || true); do
     # Whatever still runs in a host (a rank, an sshd session) goes with it.
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns delete "$ns" 2>/dev/null || true
   done
-  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^m4h' || true); do
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^$P[0-9]+[es]\$" || true); do
     ip link delete "$link" 2>/dev/null || true
+  done
+  for etc in /etc/netns/*; do
+    if echo "${etc##*/}" | grep -Eq "^$P[0-9]+\$"; then rm -rf "$etc"; fi
   done
   if [ -n "$old" ] && [ -d "$old" ]; then rm -rf "$old"; fi
   rm -f "$LAST"
@@ -59,9 +74,9 @@ up() {
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
   ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
   cp "$dir/client_key.pub" "$dir/authorized_keys"
-  ip netns add m4hsw
-  ip -n m4hsw link add m4hbr type bridge
-  ip -n m4hsw link set m4hbr up
+  ip netns add "${P}sw"
+  ip -n "${P}sw" link add "${P}br" type bridge
+  ip -n "${P}sw" link set "${P}br" up
   {
     echo "Host *"
     echo "  User root"
@@ -72,6 +87,16 @@ up() {
     echo "  GlobalKnownHostsFile /dev/null"
     echo "  LogLevel ERROR"
   } >"$dir/ssh_config"
+  printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/ssh"
+  chmod +x "$dir/ssh"
+  # Host names resolve inside the cluster, as on a real one (Hydra's proxies
+  # dial mpiexec's host by name): `ip netns exec` mounts /etc/netns/H/hosts on /etc/hosts.
+  {
+    echo "127.0.0.1 localhost"
+    echo "::1 localhost"
+    i=1
+    while [ "$i" -le "$n" ]; do echo "$NET.$i $P$i"; i=$((i + 1)); done
+  } >"$dir/hosts"
   i=1
   while [ "$i" -le "$n" ]; do
     host "$i" "$dir"
@@ -82,18 +107,20 @@ up() {
 host() {
   i=$1
   dir=$2
-  name=m4h$i
+  name=$P$i
   ip netns add "$name"
+  mkdir -p "/etc/netns/$name"
+  cp "$dir/hosts" "/etc/netns/$name/hosts"
   ip link add "${name}e" type veth peer name "${name}s"
   ip link set "${name}e" netns "$name"
-  ip link set "${name}s" netns m4hsw
+  ip link set "${name}s" netns "${P}sw"
   ip -n "$name" link set "${name}e" name eth0
   ip -n "$name" addr add "$NET.$i/24" dev eth0
   ip -n "$name" addr add "fd77::$i/64" dev eth0 nodad
   ip -n "$name" link set eth0 up
   ip -n "$name" link set lo up
-  ip -n m4hsw link set "${name}s" master m4hbr
-  ip -n m4hsw link set "${name}s" up
+  ip -n "${P}sw" link set "${name}s" master "${P}br"
+  ip -n "${P}sw" link set "${name}s" up
   cat >"$dir/sshd_config-$i" <<CFG
 ListenAddress $NET.$i
 ListenAddress fd77::$i

@@ -1,6 +1,6 @@
 /**
  * The multi-host tests' view of test/cluster/cluster.sh: builds the cluster
- * (or says why it cannot), runs `mpi4ts run` inside host m4h1 under its own
+ * (or says why it cannot), runs `mpi4ts run` (or another launcher) inside its first host under its own
  * host name, and looks for processes left on any host.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,9 +40,14 @@ export class Cluster {
   readonly hosts: string[];
   readonly sshConfig: string;
 
-  constructor(readonly dir: string, size: number) {
-    this.hosts = Array.from({ length: size }, (_, i) => `m4h${i + 1}`);
+  /** An ssh program that uses sshConfig (for launchers that take a program, not a command line). */
+  readonly sshProgram: string;
+
+  /** `prefix` is cluster.sh's CLUSTER_PREFIX: hosts are prefix1..prefixN. */
+  constructor(readonly dir: string, size: number, readonly prefix = 'm4h') {
+    this.hosts = Array.from({ length: size }, (_, i) => `${prefix}${i + 1}`);
     this.sshConfig = join(dir, 'ssh_config');
+    this.sshProgram = join(dir, 'ssh');
   }
 
   /** `--ssh` value that reaches the cluster's hosts. */
@@ -50,11 +55,16 @@ export class Cluster {
     return `ssh -F ${this.sshConfig}`;
   }
 
-  /** `mpi4ts run [launcher...] program [args...] <marker>` on host `on` (m4h1 unless told). */
+  /** `mpi4ts run [launcher...] program [args...] <marker>` on host `on` (the first host unless told). */
   run(launcher: string[], program: string, opts: RunOptions = {}): ClusterJob {
-    const { args = [], env = {}, on = 'm4h1', killAfterMs = 90_000 } = opts;
+    return this.start([process.execPath, CLI, 'run', ...launcher, program], opts);
+  }
+
+  /** `command [args...] <marker>` on host `on` (the first host unless told), e.g. another MPI's launcher. */
+  start(command: string[], opts: RunOptions = {}): ClusterJob {
+    const { args = [], env = {}, on = this.hosts[0], killAfterMs = 90_000 } = opts;
     const marker = `mpi4ts-test-${randomUUID()}`;
-    const argv = [SCRIPT, 'run', on, process.execPath, CLI, 'run', ...launcher, program, ...args, marker];
+    const argv = [SCRIPT, 'run', on, ...command, ...args, marker];
     const started = Date.now();
     const child = spawn('sh', argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
@@ -127,25 +137,29 @@ export class Cluster {
   }
 
   down(): void {
-    spawnSync('sh', [SCRIPT, 'down', this.dir], { stdio: 'inherit' });
+    spawnSync('sh', [SCRIPT, 'down', this.dir], { stdio: 'inherit', env: { ...process.env, CLUSTER_PREFIX: this.prefix } });
   }
 }
 
-/** Builds a cluster of `size` hosts, or returns why this machine cannot. */
-export async function buildCluster(size: number): Promise<Cluster | string> {
+/**
+ * Builds a cluster of `size` hosts named prefix1..prefixN, or returns why this
+ * machine cannot. Test files that may run side by side use different prefixes.
+ */
+export async function buildCluster(size: number, prefix = 'm4h'): Promise<Cluster | string> {
   if (process.platform !== 'linux') return `multi-host tests need Linux network namespaces (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'multi-host tests need root to create network namespaces (run npm test as root to include them)';
-  const dir = mkdtempSync(join(tmpdir(), 'm4h-cluster-'));
-  const up = spawnSync('sh', [SCRIPT, 'up', String(size), dir], { encoding: 'utf8' });
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-cluster-`));
+  const env = { ...process.env, CLUSTER_PREFIX: prefix };
+  const up = spawnSync('sh', [SCRIPT, 'up', String(size), dir], { encoding: 'utf8', env });
   if (up.status !== 0) {
-    spawnSync('sh', [SCRIPT, 'down', dir]);
+    spawnSync('sh', [SCRIPT, 'down', dir], { env });
     return `cannot build the namespace cluster here (network namespaces not permitted?): ${up.stderr.trim() || `exit ${up.status}`}`;
   }
-  const cluster = new Cluster(dir, size);
+  const cluster = new Cluster(dir, size, prefix);
   // sshd forked into the background; wait until every host answers.
   for (const host of cluster.hosts) {
     for (let attempt = 0; ; attempt++) {
-      const probe = spawnSync('sh', [SCRIPT, 'run', 'm4h1', 'ssh', '-F', cluster.sshConfig, '-o', 'BatchMode=yes', host, 'true'], { encoding: 'utf8' });
+      const probe = spawnSync('sh', [SCRIPT, 'run', cluster.hosts[0], 'ssh', '-F', cluster.sshConfig, '-o', 'BatchMode=yes', host, 'true'], { encoding: 'utf8' });
       if (probe.status === 0) break;
       if (attempt === 20) {
         cluster.down();

@@ -1,24 +1,8 @@
 // mpi4ts programs started unchanged by MPICH's mpiexec.hydra (PMI-1 wire protocol).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers.js';
-import { CASES, nodeArgs, run, THROWS } from './programs.js';
-
-const MPIEXEC = 'mpiexec.hydra';
-
-function installed(): boolean {
-  return spawnSync(MPIEXEC, ['--version'], { encoding: 'utf8' }).error === undefined;
-}
-
-/** Installs Debian's mpich when root and missing; the reason to skip otherwise. */
-function ensureMpich(): string | false {
-  if (installed()) return false;
-  if (process.getuid?.() !== 0) return `${MPIEXEC} is not installed and this is not root (Debian: apt-get install mpich)`;
-  const apt = spawnSync('sh', ['-c', 'apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 mpich >/dev/null'],
-    { encoding: 'utf8', timeout: 600_000 });
-  return installed() ? false : `${MPIEXEC} could not be installed: ${apt.stderr || apt.error?.message}`;
-}
+import { CASES, ensureMpich, MPIEXEC, nodeArgs, run, THROWS } from './programs.js';
 
 let skip: string | false = false;
 before(() => {

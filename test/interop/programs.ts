@@ -4,7 +4,7 @@
  * `mpi4ts run`. Shared by hydra, slurm and rendezvous tests.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, program, ROOT, sortedLines } from '../helpers.js';
 
 export interface Outcome {
@@ -77,4 +77,20 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = pr
     clearTimeout(killer);
     resolve({ code, stdout, stderr });
   }));
+}
+
+/** MPICH's process manager, as Debian's mpich installs it. */
+export const MPIEXEC = 'mpiexec.hydra';
+
+function mpichInstalled(): boolean {
+  return spawnSync(MPIEXEC, ['--version'], { encoding: 'utf8' }).error === undefined;
+}
+
+/** Installs Debian's mpich when root and missing; the reason to skip otherwise. */
+export function ensureMpich(): string | false {
+  if (mpichInstalled()) return false;
+  if (process.getuid?.() !== 0) return `${MPIEXEC} is not installed and this is not root (Debian: apt-get install mpich)`;
+  const apt = spawnSync('sh', ['-c', 'apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 mpich >/dev/null'],
+    { encoding: 'utf8', timeout: 600_000 });
+  return mpichInstalled() ? false : `${MPIEXEC} could not be installed: ${apt.stderr || apt.error?.message}`;
 }
