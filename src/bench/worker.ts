@@ -51,7 +51,7 @@ async function warmUpJit(comm: Comm, info: TestInfo, config: BenchConfig): Promi
   await measure(comm, info, { ...config, sizes: [size], iterations, warmup: 0 }, () => {});
 }
 
-const JIT_WARMUP = { maxSize: 4096, latency: 5000, bandwidth: 50, collective: 500 } as const;
+const JIT_WARMUP = { maxSize: 4096, latency: 50_000, bandwidth: 300, collective: 3000 } as const;
 
 function plotTitle(run: RunDescription): string {
   return `${run.info.title}: mpi4ts ${run.version}, ${run.config.typed ? 'typed' : 'object'} path, ${run.ranks} ranks, ${run.transport}`;

@@ -251,9 +251,20 @@ export class P2PEngine implements FrameSink {
     bytes: Uint8Array, aliasesCaller: boolean, request: Request<void>): void {
     const transport = this.transport!;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
-    // The caller may change its buffer as soon as send resolves: the transport copies it if it must.
-    if (aliasesCaller) transport.sendCopy(dest, header, bytes);
-    else transport.send(dest, header, bytes);
+    if (aliasesCaller) {
+      // The caller may change its buffer once send resolves: now if the transport wrote or
+      // copied it, else when the transport has written it (a full shared-memory ring).
+      this.progress.begin();
+      const reusable = transport.sendCopy(dest, header, bytes, (err) => {
+        this.progress.end();
+        if (err === undefined || err === null) request._resolve(undefined);
+        else request._reject(err);
+      });
+      if (!reusable) return;
+      this.progress.end();
+    } else {
+      transport.send(dest, header, bytes);
+    }
     if (transport.writable(dest)) {
       request._resolve(undefined);
       return;

@@ -108,6 +108,14 @@ export class Ring {
     return this.data.subarray(at, at + n);
   }
 
+  /** Consumer: copies `dst.length` unread bytes from `skip` bytes past the tail, wrapping as needed; the tail stays. */
+  copyOut(skip: number, dst: Uint8Array): void {
+    const at = ((Atomics.load(this.control, TAIL) >>> 0) + skip) & this.mask;
+    const first = Math.min(dst.length, this.capacity - at);
+    dst.set(this.data.subarray(at, at + first));
+    if (first < dst.length) dst.set(this.data.subarray(0, dst.length - first), first);
+  }
+
   /** Consumer: gives `n` bytes read through peek() back to the producer. */
   consume(n: number): void {
     Atomics.store(this.control, TAIL, ((Atomics.load(this.control, TAIL) >>> 0) + n) | 0);
@@ -226,6 +234,10 @@ function frameBytes(frame: QueuedFrame): number {
   return HEADER_BYTES + (frame.payload?.length ?? 0);
 }
 
+/** What the reader's fast path did with the frame at the tail. */
+const WHOLE = { TAKEN: 0, NOT_YET: 1, PIECEWISE: 2 } as const;
+type WholeFrame = (typeof WHOLE)[keyof typeof WHOLE];
+
 /** Where the consumer end delivers frames (the FrameSink, for one peer). */
 export interface RingFrameHandler {
   onFrame(header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
@@ -233,12 +245,13 @@ export interface RingFrameHandler {
 }
 
 /**
- * The consumer end: parses frames out of the ring. An eager frame that lies
- * whole and unwrapped in the ring goes up as a view of the ring, valid during
- * onFrame only (the engine copies it into the receive's buffer, or keeps a
- * copy); one that does not is copied out piecewise into a fresh buffer the
- * receiver owns. DATA payloads go straight into the buffer the receive
- * registered (recvInto's own buffer). Either way, one copy.
+ * The consumer end: parses frames out of the ring. An eager frame that fits
+ * the ring goes up whole as a view of the ring (or of a scratch buffer when
+ * it wraps round the end), valid during onFrame only: the engine copies it
+ * into the receive's buffer, or keeps a copy. A frame larger than the ring is
+ * copied out piecewise into a fresh buffer the receiver owns. DATA payloads
+ * go straight into the buffer the receive registered (recvInto's own buffer).
+ * Either way, one copy.
  */
 export class RingReader {
   private readonly header = newHeader();
@@ -246,6 +259,8 @@ export class RingReader {
   private headerFill = 0;
   private payload: Uint8Array | null = null;
   private payloadFill = 0;
+  /** Where a whole eager frame that wraps round the ring's end is put together. */
+  private scratch = new Uint8Array(4096);
 
   constructor(readonly ring: Ring, private readonly handler: RingFrameHandler, private readonly limits: FrameReaderLimits) {}
 
@@ -265,11 +280,12 @@ export class RingReader {
     while (frames < maxFrames) {
       if (this.atFrameBoundary) {
         const taken = this.takeWholeFrame();
-        if (taken) {
+        if (taken === WHOLE.TAKEN) {
           moved = true;
           frames++;
           continue;
         }
+        if (taken === WHOLE.NOT_YET) break;
       }
       if (this.payload === null) {
         const n = this.ring.read(this.headerBytes, this.headerFill);
@@ -294,29 +310,47 @@ export class RingReader {
   }
 
   /**
-   * The fast path: a payload-less or eager frame wholly in the ring and not
-   * wrapped is delivered as a view of the ring (not owned: the receiver copies
-   * what it keeps), then released; no allocation, one copy. False leaves the
-   * frame to the piecewise path.
+   * The fast path: a payload-less or eager frame that fits the ring is
+   * delivered once it is all there, as a view of the ring (or, when it wraps
+   * round the end, of a reused scratch buffer), not owned: the receiver
+   * copies what it keeps. Its bytes go back to the writer after onFrame. No
+   * allocation, one copy. Waiting for the whole frame (NOT_YET) cannot stall
+   * the writer: the frame fits, so everything before it has been read.
+   * PIECEWISE leaves DATA frames and frames larger than the ring to the
+   * piecewise path.
    */
-  private takeWholeFrame(): boolean {
-    const headerView = this.ring.peek(0, HEADER_BYTES);
-    if (headerView === null) return false;
+  private takeWholeFrame(): WholeFrame {
+    if (this.ring.used() < HEADER_BYTES) return WHOLE.NOT_YET;
+    let headerView = this.ring.peek(0, HEADER_BYTES);
+    if (headerView === null) {
+      // The header wraps round the end of the ring.
+      this.ring.copyOut(0, this.headerBytes);
+      headerView = this.headerBytes;
+    }
     const h = decodeHeader(headerView, 0, this.header, this.limits.maxMessageBytes);
-    if (h.kind === FrameKind.DATA) return false;
+    if (h.kind === FrameKind.DATA) return WHOLE.PIECEWISE;
     if (!kindCarriesPayload(h.kind)) {
       this.ring.consume(HEADER_BYTES);
       this.handler.onFrame(h, null, false);
-      return true;
+      return WHOLE.TAKEN;
     }
     if (h.length > this.limits.maxEagerBytes) {
       throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
     }
-    const payload = this.ring.peek(HEADER_BYTES, h.length);
-    if (payload === null) return false;
+    if (HEADER_BYTES + h.length > this.ring.capacity) return WHOLE.PIECEWISE;
+    if (this.ring.used() < HEADER_BYTES + h.length) return WHOLE.NOT_YET;
+    const payload = this.ring.peek(HEADER_BYTES, h.length) ?? this.wrappedPayload(h.length);
     this.handler.onFrame(h, payload, false);
     this.ring.consume(HEADER_BYTES + h.length);
-    return true;
+    return WHOLE.TAKEN;
+  }
+
+  /** A payload that wraps round the end of the ring, copied whole into the scratch buffer. */
+  private wrappedPayload(length: number): Uint8Array {
+    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, this.scratch.length * 2));
+    const payload = this.scratch.subarray(0, length);
+    this.ring.copyOut(HEADER_BYTES, payload);
+    return payload;
   }
 
   /** After a header: deliver a payload-less frame (true), or set up its payload. */

@@ -15,7 +15,6 @@
  */
 import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
-import { copyBytes } from '../codec/index.js';
 import { FrameKind, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
@@ -160,16 +159,17 @@ export class ShmTransport implements Transport {
     this.afterWrite(peer!);
   }
 
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array): void {
+  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, onWritten: (err?: Error | null) => void): boolean {
     const peer = this.peers.get(dest);
     const writer = peer === undefined ? null : this.writerOf(peer);
-    if (writer === null) {
-      this.sockets().sendCopy(dest, header, payload);
-      return;
-    }
+    if (writer === null) return this.sockets().sendCopy(dest, header, payload, onWritten);
     // Straight into the ring when it has room: the copy into shared memory is the only one.
-    if (!writer.sendNow(header, payload)) writer.send(header, copyBytes(payload));
+    // Otherwise the frame waits for room with the caller's bytes, and the send completes when
+    // they are in: copying them first would cost an allocation and a copy per queued frame.
+    const now = writer.sendNow(header, payload);
+    if (!now) writer.send(header, payload, onWritten);
     this.afterWrite(peer!);
+    return now;
   }
 
   queuedBytes(dest: number): number {

@@ -105,9 +105,10 @@ export class SocketTransport implements Transport {
     return 'tcp';
   }
 
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array): void {
+  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, _onWritten?: (err?: Error | null) => void): boolean {
     // Frames wait in user space for the writev at the end of the tick: they need bytes of their own.
     this.send(dest, header, copyBytes(payload));
+    return true;
   }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {

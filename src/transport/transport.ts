@@ -35,11 +35,13 @@ export interface Transport {
   /** Writes one frame to `dest`; `onWritten` runs once the payload may be reused. */
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void;
   /**
-   * Writes one frame whose payload the caller may change as soon as this
-   * returns (an eager send of the caller's typed array): the transport copies
-   * it, unless it moves the bytes out at once.
+   * Writes one frame whose payload is the caller's (an eager send of the
+   * caller's typed array). Returns true when the caller may change it at
+   * once (the bytes went out, or the transport copied them); false when the
+   * transport keeps the caller's bytes until `onWritten`, as a send to a full
+   * shared-memory ring does rather than copy them once more.
    */
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array): void;
+  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, onWritten: (err?: Error | null) => void): boolean;
   /** Bytes accepted for `dest` but not yet handed to the kernel. */
   queuedBytes(dest: number): number;
   /** False while so much waits for `dest` that senders should wait for whenWritable. */
