@@ -23,14 +23,15 @@ const ONLY_COLL = argv.includes('--coll');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
 
 /**
- * -i/-x per measurement, ten times OSU's defaults for latency and five times
- * for bandwidth, for every row alike: V8 compiles hot code on a background
- * thread, which two ranks polling on two cores starve, so a Node rank needs
- * tens of thousands of round trips to reach its steady state. --quick: short runs.
+ * -i/-x per measurement, for every row alike: ten times OSU's latency loops,
+ * since V8 compiles hot code on a background thread, which two ranks polling
+ * on two cores starve, so a Node rank needs tens of thousands of round trips
+ * to reach its steady state; OSU's large-message bandwidth loops (the pickle
+ * rows move 0.1 GB/s). --quick: short runs.
  */
 const LOOPS = QUICK
   ? { latency: ['-i', '1000', '-x', '50'], bw: ['-i', '5', '-x', '1'] }
-  : { latency: ['-i', '100000', '-x', '1000'], bw: ['-i', '100', '-x', '10'] };
+  : { latency: ['-i', '100000', '-x', '1000'], bw: ['-i', '20', '-x', '2'] };
 
 interface Figures {
   latency8?: number;
