@@ -132,6 +132,7 @@ clusterTest('remote ranks end by themselves when the launcher is killed outright
 
 clusterGroup('failures (concurrently, on separate hosts)', [
   ['a link cut mid-job (ip link set down) ends the job with an error, within the keep-alive bound', linkCut],
+  ['Ctrl-C (SIGINT to the launcher) stops the ranks on every host, exit code 130', ctrlC],
 ], [
   ['an unreachable host and a failed ssh login are reported as such', unreachable],
   ['bad hostfile lines and too few slots are clear errors', badHostLists],
@@ -155,6 +156,18 @@ async function linkCut(c: Cluster): Promise<void> {
     spawnSync('ip', ['-n', 'm4hsw', 'link', 'set', 'm4h3s', 'up']);
   }
   assert.deepEqual(await c.leftovers(30_000, ['m4h3', 'm4h4']), []);
+}
+
+async function ctrlC(c: Cluster): Promise<void> {
+  // Launcher on m4h4 with one rank, two ranks on m4h3: the hosts linkCut has just left clean.
+  const job = c.run(['--host', 'm4h4,m4h3:2', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'], on: 'm4h4' });
+  await job.lines(/^ready \d$/, 3);
+  process.kill(job.pid, 'SIGINT');
+  const r = await job.result;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /interrupted by SIGINT; stopping 3 rank\(s\)/);
+  assert.deepEqual(await c.leftovers(15_000, ['m4h3', 'm4h4']), []);
+  assert.deepEqual(await strays(r.marker), []);
 }
 
 async function unreachable(c: Cluster): Promise<void> {
