@@ -1,6 +1,7 @@
 // The collective half of the comparison (issues 3 and 5), mpi4ts side; the
 // same measurement as bench/coll_mpi4py.py.
-//   allreduce: allreduce of 1M doubles (Float64Array, MPI.SUM), the typed path.
+//   allreduce: allreduceInto of 1M doubles (Float64Array, MPI.SUM) into a buffer
+//     allocated once, the typed path, as mpi4py's Allreduce(sendbuf, recvbuf).
 //   bcast: bcast of a small object from rank 0, the structured-clone path.
 // As OSU's collective tests: untimed warm-up calls (more than OSU's: V8's JIT
 // needs them), a barrier after every call, each rank averages its own calls,
@@ -17,9 +18,10 @@ const test = positionals[0];
 if (test !== 'allreduce' && test !== 'bcast') throw new Error(`test "${String(test)}" must be allreduce or bcast`);
 const comm = MPI.COMM_WORLD;
 const send = new Float64Array(DOUBLES).fill(1);
+const recv = new Float64Array(DOUBLES);
 let result: unknown = null;
 const call = test === 'allreduce'
-  ? async () => { result = await comm.allreduce(send, MPI.SUM); }
+  ? async () => { result = await comm.allreduceInto(send, recv, MPI.SUM); }
   : async () => { result = await comm.bcast(comm.rank === 0 ? SMALL_OBJECT : null, 0); };
 const iterations = Number(values.i ?? (test === 'allreduce' ? 50 : 10_000));
 const warmup = Number(values.x ?? (test === 'allreduce' ? 20 : 2000));

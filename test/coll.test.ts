@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mpirun, program, strays } from './helpers.js';
 
-const CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'scatterGather', 'alltoall', 'opsOnScalars',
+const CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'allreduceInto', 'scatterGather', 'alltoall', 'opsOnScalars',
   'smallTypedOps', 'largeTypedOps', 'userOps', 'vectorVariants', 'isolation', 'concurrent', 'badInput'];
 
 function okLines(stdout: string): string[] {
@@ -21,7 +21,7 @@ for (const np of [1, 2, 3, 4, 5, 7]) {
 }
 
 test('with MPI4TS_RING_MIN_BYTES=0 every typed-array reduction takes the ring, 5 ranks', async () => {
-  const checks = ['allreduce', 'smallTypedOps', 'vectorVariants', 'isolation', 'concurrent', 'badInput'];
+  const checks = ['allreduce', 'allreduceInto', 'smallTypedOps', 'vectorVariants', 'isolation', 'concurrent', 'badInput'];
   const r = await mpirun(5, program('coll.ts'), { args: checks, env: { MPI4TS_RING_MIN_BYTES: '0' } });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(okLines(r.stdout), checks);

@@ -65,6 +65,37 @@ export function allreduce(ch: Channel, value: unknown, op: Op): Promise<unknown>
 }
 
 /**
+ * Allreduce into the caller's typed array (as mpi4py's Allreduce(sendbuf,
+ * recvbuf)): no allocation on the ring path, where the result is received
+ * straight into `recv`. `recv === send` reduces in place. A `recv` of another
+ * type or length fails on every rank, since the others could not go on alone.
+ */
+export async function allreduceInto(ch: Channel, send: unknown, recv: unknown, op: Op): Promise<unknown> {
+  const checked = guard(ch, () => {
+    checkTypedArray(send, 'sendbuf');
+    checkRecvbuf(send, recv);
+    return send;
+  });
+  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, RING_MIN_BYTES)) {
+    return allreduceRing(ch, checked, op, recv as TypedArray);
+  }
+  const result = await allreduce(ch, checked, op);
+  if (isTypedArray(result) && result !== recv) (recv as TypedArray).set(result as never);
+  return result instanceof Failure ? result : recv;
+}
+
+function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArray {
+  checkTypedArray(recv, 'recvbuf');
+  if (recv.constructor !== send.constructor || recv.length !== send.length) {
+    throw new MPIError('ERR_COUNT', `recvbuf must have the type and length of sendbuf (${send.length} elements of ${send.constructor.name}), got ${recv.length} elements of ${recv.constructor.name}`);
+  }
+  if (recv !== send && recv.buffer === send.buffer
+    && recv.byteOffset < send.byteOffset + send.byteLength && send.byteOffset < recv.byteOffset + recv.byteLength) {
+    throw new MPIError('ERR_BUFFER', 'recvbuf overlaps sendbuf; pass the same array as both to reduce in place');
+  }
+}
+
+/**
  * Reduce. Predefined ops are cheap, so they run as the allreduce, whose
  * recursive doubling takes no more rounds than a binomial tree and spreads a
  * bad operand's error to every rank; the root keeps the result. User ops,

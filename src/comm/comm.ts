@@ -269,6 +269,15 @@ export class Comm {
     return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op)) as Promise<T>;
   }
 
+  /**
+   * The reduction of typed arrays everywhere, into `recvbuf` (MPI_Allreduce
+   * with a receive buffer): `recvbuf` has the type and length of `sendbuf`,
+   * or is `sendbuf` itself to reduce in place. Large arrays allocate nothing.
+   */
+  allreduceInto<A extends TypedArray>(sendbuf: A, recvbuf: A, op: Op = SUM): Promise<A> {
+    return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op)) as Promise<A>;
+  }
+
   /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
   scan<T>(value: T, op: Op = SUM): Promise<T> {
     return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false)) as Promise<T>;

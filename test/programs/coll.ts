@@ -72,6 +72,27 @@ async function bigAllreduce(): Promise<void> {
   for (let i = 0; i < n; i++) if (sum[i] !== rankSum + size * (i % 1000)) assert.fail(`element ${i}: ${sum[i]}`);
 }
 
+/** allreduceInto: into another array and in place, on the ring (large) and the doubling (small) paths. */
+async function allreduceInto(): Promise<void> {
+  const rankSum = (size * (size - 1)) / 2;
+  for (const n of [1_000_000, 7]) {
+    const mine = new Float64Array(n);
+    for (let i = 0; i < n; i++) mine[i] = rank + (i % 1000);
+    const into = new Float64Array(n).fill(-1);
+    assert.equal(await comm.allreduceInto(mine, into, MPI.SUM), into, 'resolves with recvbuf');
+    assert.equal(mine[5 % n], rank + (5 % n), 'sendbuf is left alone');
+    for (let i = 0; i < n; i++) if (into[i] !== rankSum + size * (i % 1000)) assert.fail(`${n}: element ${i}: ${into[i]}`);
+    assert.equal(await comm.allreduceInto(mine, mine, MPI.MAX), mine, 'in place');
+    for (let i = 0; i < n; i++) if (mine[i] !== size - 1 + (i % 1000)) assert.fail(`${n} in place: element ${i}: ${mine[i]}`);
+  }
+  const shared = new Int32Array(200_000).fill(1);
+  await assert.rejects(comm.allreduceInto(shared.subarray(0, 100_000), shared.subarray(50_000, 150_000)),
+    /allreduceInto: recvbuf overlaps sendbuf; pass the same array as both to reduce in place/);
+  const last = size - 1;
+  await failsEverywhere('allreduceInto-recvbuf', () => comm.allreduceInto(new Int32Array(100_000), new Int32Array(rank === last ? 99_999 : 100_000)),
+    /allreduceInto: (rank \d+ failed: )?recvbuf must have the type and length of sendbuf \(100000 elements of Int32Array\), got 99999 elements of Int32Array/, MPI.MPIError);
+  assert.equal(await comm.allreduce(1), size, 'collectives still agree');
+}
 
 async function scatterGather(): Promise<void> {
   for (const root of ranks) {
@@ -312,7 +333,7 @@ async function badInput(): Promise<void> {
 }
 
 const checks: Record<string, () => Promise<void>> = {
-  barrier, bcast, allgather, allreduce, bigAllreduce, scatterGather, alltoall, opsOnScalars, smallTypedOps, largeTypedOps,
+  barrier, bcast, allgather, allreduce, bigAllreduce, allreduceInto, scatterGather, alltoall, opsOnScalars, smallTypedOps, largeTypedOps,
   userOps, vectorVariants, isolation, concurrent, badInput,
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('mpi4ts-test-'));
