@@ -26,12 +26,14 @@ const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeo
  * -i/-x per measurement, for every row alike: ten times OSU's latency loops,
  * since V8 compiles hot code on a background thread, which two ranks polling
  * on two cores starve, so a Node rank needs tens of thousands of round trips
- * to reach its steady state; OSU's large-message bandwidth loops (the pickle
+ * to reach its steady state; ten times OSU's large-message bandwidth loops at
+ * 64 KiB, whose OSU run (20 windows) lasts about 10 ms here, so one pause of
+ * the scheduler or the collector decides it; OSU's loops at 4 MiB (the pickle
  * rows move 0.1 GB/s). --quick: short runs.
  */
-const LOOPS = QUICK
-  ? { latency: ['-i', '1000', '-x', '50'], bw: ['-i', '5', '-x', '1'] }
-  : { latency: ['-i', '100000', '-x', '1000'], bw: ['-i', '20', '-x', '2'] };
+const LOOPS: Record<keyof Figures, string[]> = QUICK
+  ? { latency8: ['-i', '1000', '-x', '50'], bw64k: ['-i', '5', '-x', '1'], bw4m: ['-i', '5', '-x', '1'] }
+  : { latency8: ['-i', '100000', '-x', '1000'], bw64k: ['-i', '200', '-x', '20'], bw4m: ['-i', '20', '-x', '2'] };
 
 interface Figures {
   latency8?: number;
@@ -80,11 +82,11 @@ function figure(output: string): number {
 }
 
 /** Runs the three measurements of a row, keeping what worked and why the rest did not. */
-async function threeFigures(one: (test: 'latency' | 'bw', size: number) => Promise<number>, problems: string[]): Promise<Figures> {
+async function threeFigures(one: (test: 'latency' | 'bw', size: number, loops: string[]) => Promise<number>, problems: string[]): Promise<Figures> {
   const figures: Figures = {};
   const attempt = async (key: keyof Figures, test: 'latency' | 'bw', size: number): Promise<void> => {
     try {
-      figures[key] = await one(test, size);
+      figures[key] = await one(test, size, LOOPS[key]);
     } catch (err) {
       problems.push(`${key}: ${(err as Error).message}`);
     }
@@ -123,8 +125,8 @@ function mpi4pyRow(name: string, mode: 'buffer' | 'pickle', tcp: boolean, python
   const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
   return {
     name, reference,
-    measure: () => threeFigures((test, size) => run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
-      join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...LOOPS[test], '--json']).then(figure),
+    measure: () => threeFigures((test, size, loops) => run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
+      join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...loops, '--json']).then(figure),
     problemsByRow.get(name)!),
   };
 }
@@ -133,8 +135,8 @@ function mpi4tsRow(name: string, typed: boolean, tcp: boolean, reference: string
   const env: Record<string, string> = tcp ? { MPI4TS_TRANSPORT: 'tcp' } : {};
   return {
     name, reference,
-    measure: () => threeFigures((test, size) => run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
-      '-m', `${size}:${size}`, ...LOOPS[test], '--json'], env).then(figure), problemsByRow.get(name)!),
+    measure: () => threeFigures((test, size, loops) => run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
+      '-m', `${size}:${size}`, ...loops, '--json'], env).then(figure), problemsByRow.get(name)!),
   };
 }
 
