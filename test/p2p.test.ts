@@ -55,3 +55,14 @@ test('finalisation waits for messages in flight: nothing a finished rank sent is
     ['rank 0 done without waiting', 'rank 1 received all', 'rank 2 finalized explicitly: true']);
   assert.deepEqual(await strays(r.marker), []);
 });
+
+for (const transport of ['shm', 'tcp']) {
+  test(`a rank blocked in recv for 3 s uses less than 5% of a core once the engine backs off (${transport})`, async () => {
+    const r = await mpirun(2, program('idle.ts'), { args: ['3000'], env: transport === 'tcp' ? { MPI4TS_TRANSPORT: 'tcp' } : {} });
+    assert.equal(r.code, 0, r.stderr);
+    const { got, cpuMs, wallMs } = JSON.parse(r.stdout.trim()) as { got: string; cpuMs: number; wallMs: number };
+    assert.equal(got, 'wake up');
+    assert.ok(wallMs >= 2900, `the wait lasted ${wallMs} ms`);
+    assert.ok(cpuMs < 0.05 * wallMs, `${cpuMs.toFixed(1)} ms of CPU over ${wallMs.toFixed(0)} ms of waiting`);
+  });
+}
