@@ -58,16 +58,25 @@ export interface Channel {
   recvInto(source: number, target: RawBuffer): Promise<number>;
 }
 
-/** Wire form: raw buffers travel bare (as bytes); other values inside a one-item array. */
-type Wire = RawBuffer | [unknown] | { failed: [Failure['kind'], string, ErrorClassName | null, number] };
+/**
+ * Wire form: raw buffers and primitives travel bare (raw bytes, or the
+ * codec's codes of their own: no structured clone, which costs microseconds
+ * per message), other values inside a one-item array, failures as an object.
+ */
+type Wire = RawBuffer | Primitive | [unknown] | { failed: [Failure['kind'], string, ErrorClassName | null, number] };
+type Primitive = number | string | boolean | bigint | null | undefined;
+
+function isPrimitive(value: unknown): value is Primitive {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol');
+}
 
 export function toWire(value: unknown): Wire {
   if (value instanceof Failure) return { failed: [value.kind, value.message, value.errorClass, value.origin] };
-  return isRawBuffer(value) ? value : [value];
+  return isRawBuffer(value) || isPrimitive(value) ? value : [value];
 }
 
 export function fromWire(wire: unknown): unknown {
-  if (isRawBuffer(wire)) return wire;
+  if (isRawBuffer(wire) || isPrimitive(wire)) return wire;
   if (Array.isArray(wire)) return wire[0];
   const failed = (wire as { failed: [Failure['kind'], string, ErrorClassName | null, number] }).failed;
   return new Failure(failed[0], failed[1], failed[2], failed[3]);
