@@ -1,0 +1,191 @@
+/**
+ * Writes a value in the plain format (plain-format.ts), or gives up with
+ * `null` the moment the value holds anything structured clone would carry
+ * differently from a plain walk: the caller then uses `v8.serialize`.
+ */
+import { codeByTypedArray } from './payload-type.js';
+import { MAX_PLAIN_ARRAY, MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
+
+/** Thrown inside the walk to abandon it; never escapes this module. */
+const NOT_PLAIN = Symbol('not plain');
+
+const SCRATCH_BYTES = 16 * 1024;
+const MAX_ASCII_PROBE = 64;
+
+class PlainWriter {
+  private scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  private bytes = this.scratch;
+  private view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  private length = 0;
+  /** Objects and buffers already written: a second sight is a shared reference. */
+  private readonly seen = new Set<object>();
+
+  /** True while a value is being written: a getter that sends a message must not reuse this writer. */
+  private busy = false;
+
+  /** The encoded bytes in fresh memory, or null when the value is not plain. */
+  encode(value: unknown): Uint8Array | null {
+    if (this.busy) return null;
+    this.busy = true;
+    this.length = 0;
+    this.bytes = this.scratch;
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    try {
+      this.writeValue(value, 0);
+    } catch (err) {
+      if (err === NOT_PLAIN) return null;
+      throw err;
+    } finally {
+      this.seen.clear();
+      this.busy = false;
+    }
+    // The scratch is reused by the next call; a grown buffer is the caller's.
+    if (this.bytes === this.scratch) return new Uint8Array(this.bytes.subarray(0, this.length));
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, this.length);
+  }
+
+  private writeValue(value: unknown, depth: number): void {
+    switch (typeof value) {
+      case 'number':
+        return this.writeNumber(value);
+      case 'string':
+        this.writeTag(PlainTag.STRING);
+        return this.writeString(value);
+      case 'boolean':
+        return this.writeTag(value ? PlainTag.TRUE : PlainTag.FALSE);
+      case 'undefined':
+        return this.writeTag(PlainTag.UNDEFINED);
+      case 'object':
+        if (value === null) return this.writeTag(PlainTag.NULL);
+        return this.writeObject(value, depth + 1);
+      default:
+        // bigint, function, symbol
+        throw NOT_PLAIN;
+    }
+  }
+
+  private writeObject(value: object, depth: number): void {
+    if (depth > MAX_PLAIN_DEPTH || this.seen.has(value)) throw NOT_PLAIN;
+    this.seen.add(value);
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === Object.prototype) return this.writePlainObject(value as Record<string, unknown>, depth);
+    if (proto === Array.prototype) return this.writeArray(value as unknown[], depth);
+    if (ArrayBuffer.isView(value)) return this.writeTypedArray(value);
+    throw NOT_PLAIN;
+  }
+
+  private writePlainObject(value: Record<string, unknown>, depth: number): void {
+    const keys = Object.keys(value);
+    this.ensure(5);
+    this.bytes[this.length++] = PlainTag.OBJECT;
+    this.writeU32(keys.length);
+    for (const key of keys) {
+      this.writeString(key);
+      this.writeValue(value[key], depth);
+    }
+  }
+
+  private writeArray(value: unknown[], depth: number): void {
+    const count = value.length;
+    // Holes and named properties survive structured clone but not this form.
+    if (count > MAX_PLAIN_ARRAY || Object.keys(value).length !== count) throw NOT_PLAIN;
+    this.ensure(5);
+    this.bytes[this.length++] = PlainTag.ARRAY;
+    this.writeU32(count);
+    for (let i = 0; i < count; i++) {
+      const item = value[i];
+      // Arrays of numbers are common and long: skip the dispatch for them.
+      if (typeof item === 'number') this.writeNumber(item);
+      else this.writeValue(item, depth);
+    }
+  }
+
+  /** Only a view of a whole, plain ArrayBuffer: structured clone keeps the rest of a buffer and its sharing. */
+  private writeTypedArray(view: ArrayBufferView): void {
+    const code = codeByTypedArray.get(view.constructor);
+    const buffer = view.buffer;
+    if (code === undefined || view.byteOffset !== 0 || view.byteLength !== buffer.byteLength ||
+        !(buffer instanceof ArrayBuffer) || isResizable(buffer) || this.seen.has(buffer)) {
+      throw NOT_PLAIN;
+    }
+    this.seen.add(buffer);
+    this.ensure(6 + view.byteLength);
+    this.bytes[this.length++] = PlainTag.TYPED;
+    this.bytes[this.length++] = code;
+    this.writeU32(view.byteLength);
+    this.bytes.set(new Uint8Array(buffer), this.length);
+    this.length += view.byteLength;
+  }
+
+  private writeNumber(value: number): void {
+    this.ensure(9);
+    // -0 is not an int32: it must come back as -0.
+    if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
+      this.bytes[this.length++] = PlainTag.INT32;
+      this.view.setInt32(this.length, value, true);
+      this.length += 4;
+    } else {
+      this.bytes[this.length++] = PlainTag.FLOAT64;
+      this.view.setFloat64(this.length, value, true);
+      this.length += 8;
+    }
+  }
+
+  /** u32 byte length + UTF-8; a lone surrogate would not survive UTF-8, so it is not plain. */
+  private writeString(value: string): void {
+    const chars = value.length;
+    this.ensure(4 + chars * 3);
+    const start = this.length + 4;
+    let written = chars <= MAX_ASCII_PROBE ? this.writeAscii(value, start) : -1;
+    if (written < 0) {
+      if (!value.isWellFormed()) throw NOT_PLAIN;
+      written = this.bytes.write(value, start, 'utf8');
+    }
+    this.view.setUint32(this.length, written, true);
+    this.length = start + written;
+  }
+
+  /** Short ASCII strings (most keys) are cheaper copied by hand than through the UTF-8 encoder. */
+  private writeAscii(value: string, at: number): number {
+    const bytes = this.bytes;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return -1;
+      bytes[at + i] = c;
+    }
+    return value.length;
+  }
+
+  private writeTag(tag: number): void {
+    this.ensure(1);
+    this.bytes[this.length++] = tag;
+  }
+
+  private writeU32(value: number): void {
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.bytes.length) return;
+    // Room for what is needed now and as much again as is written so far:
+    // amortised growth without doubling a large typed array's allocation.
+    const grown = Buffer.allocUnsafeSlow(needed + Math.max(1024, this.length));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+  }
+}
+
+const writer = new PlainWriter();
+
+/** The plain-format bytes of `value` (fresh memory), or null when it must go through structured clone. */
+export function encodePlain(value: unknown): Uint8Array | null {
+  return writer.encode(value);
+}
+
+/** Node 20 has resizable ArrayBuffers; structured clone keeps their maximum size, this form would not. */
+function isResizable(buffer: ArrayBuffer): boolean {
+  return (buffer as { resizable?: boolean }).resizable === true;
+}
