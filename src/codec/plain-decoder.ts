@@ -77,9 +77,11 @@ class PlainReader {
       this.fail(`a ${ctor.name} of ${byteLength} bytes, not a multiple of ${ctor.BYTES_PER_ELEMENT}`);
     }
     const start = this.take(byteLength);
-    // A copy of its own: aligned, and not keeping the whole message alive.
-    const own = this.bytes.slice(start, start + byteLength);
-    return new ctor(own.buffer, 0, byteLength / ctor.BYTES_PER_ELEMENT);
+    // A copy of its own: aligned, and not keeping the whole message alive. (Not
+    // bytes.slice: the bytes may be a Buffer, whose slice is a view of the read buffer.)
+    const own = new ArrayBuffer(byteLength);
+    new Uint8Array(own).set(this.bytes.subarray(start, start + byteLength));
+    return new ctor(own);
   }
 
   private readString(): string {

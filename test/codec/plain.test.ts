@@ -57,6 +57,13 @@ test('a decoded typed array owns an aligned buffer of its own size', () => {
   assert.ok(back.f instanceof Float64Array);
   assert.deepEqual([...back.f], [1.25, 2.5]);
   assert.equal(back.f.buffer.byteLength, 16);
+  // Socket frames come up as Buffer views of a read buffer that is reused afterwards.
+  const readBuffer = Buffer.alloc(bytes.length + 32, 0xee);
+  readBuffer.set(bytes, 32);
+  const fromSocket = decode(PayloadType.PLAIN, readBuffer.subarray(32), false) as { f: Float64Array };
+  readBuffer.fill(0);
+  assert.deepEqual([...fromSocket.f], [1.25, 2.5]);
+  assert.equal(fromSocket.f.buffer.byteLength, 16);
 });
 
 test('a "__proto__" key stays an own property and does not change the prototype', () => {
