@@ -13,9 +13,10 @@ const SCRATCH_BYTES = 16 * 1024;
 const MAX_ASCII_PROBE = 64;
 
 class PlainWriter {
-  private scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  private readonly scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
   private bytes = this.scratch;
-  private view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  private view = this.scratchView;
   private length = 0;
   /** Objects and buffers already written: a second sight is a shared reference. */
   private readonly seen = new Set<object>();
@@ -29,7 +30,7 @@ class PlainWriter {
     this.busy = true;
     this.length = 0;
     this.bytes = this.scratch;
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.view = this.scratchView;
     try {
       this.writeValue(value, 0);
     } catch (err) {
