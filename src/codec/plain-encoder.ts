@@ -12,14 +12,35 @@ const NOT_PLAIN = Symbol('not plain');
 const SCRATCH_BYTES = 16 * 1024;
 const MAX_ASCII_PROBE = 64;
 
+/** Objects a value may hold before shared references are looked up in a Set, not a list. */
+const SEEN_LIST_MAX = 32;
+
+/** One growable output: bytes, a Buffer over them for UTF-8, a DataView for numbers. */
+interface Output {
+  bytes: Uint8Array;
+  text: Buffer;
+  view: DataView;
+}
+
+function outputOf(size: number): Output {
+  const bytes = new Uint8Array(size);
+  return { bytes, text: Buffer.from(bytes.buffer), view: new DataView(bytes.buffer) };
+}
+
 class PlainWriter {
-  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
-  private readonly scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
-  private bytes = this.scratch;
-  private view = this.scratchView;
+  private readonly scratch = outputOf(SCRATCH_BYTES);
+  private bytes = this.scratch.bytes;
+  private text = this.scratch.text;
+  private view = this.scratch.view;
   private length = 0;
-  /** Objects and buffers already written: a second sight is a shared reference. */
-  private readonly seen = new Set<object>();
+  /**
+   * Objects and buffers already written: a second sight is a shared reference.
+   * A short list first (a Set's clear() reallocates its table: most of the cost of
+   * encoding a small object), a Set once a value holds many objects.
+   */
+  private readonly seenList: (object | null)[] = [];
+  private seenCount = 0;
+  private seenSet: Set<object> | null = null;
 
   /** True while a value is being written: a getter that sends a message must not reuse this writer. */
   private busy = false;
@@ -29,20 +50,48 @@ class PlainWriter {
     if (this.busy) return null;
     this.busy = true;
     this.length = 0;
-    this.bytes = this.scratch;
-    this.view = this.scratchView;
+    this.use(this.scratch);
     try {
       this.writeValue(value, 0);
     } catch (err) {
       if (err === NOT_PLAIN) return null;
       throw err;
     } finally {
-      this.seen.clear();
+      this.forgetSeen();
       this.busy = false;
     }
     // The scratch is reused by the next call; a grown buffer is the caller's.
-    if (this.bytes === this.scratch) return new Uint8Array(this.bytes.subarray(0, this.length));
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, this.length);
+    if (this.bytes === this.scratch.bytes) return this.bytes.slice(0, this.length);
+    return this.bytes.subarray(0, this.length);
+  }
+
+  private use(output: Output): void {
+    this.bytes = output.bytes;
+    this.text = output.text;
+    this.view = output.view;
+  }
+
+  /** Throws NOT_PLAIN on a second sight of `item` (a shared reference or a cycle). */
+  private visit(item: object): void {
+    const set = this.seenSet;
+    if (set !== null) {
+      if (set.has(item)) throw NOT_PLAIN;
+      set.add(item);
+      return;
+    }
+    const list = this.seenList;
+    const count = this.seenCount;
+    for (let i = 0; i < count; i++) if (list[i] === item) throw NOT_PLAIN;
+    list[count] = item;
+    this.seenCount = count + 1;
+    if (count + 1 === SEEN_LIST_MAX) this.seenSet = new Set(list as object[]);
+  }
+
+  /** Drops the references, so the writer keeps no user object alive. */
+  private forgetSeen(): void {
+    this.seenList.fill(null, 0, this.seenCount);
+    this.seenCount = 0;
+    this.seenSet = null;
   }
 
   private writeValue(value: unknown, depth: number): void {
@@ -66,8 +115,8 @@ class PlainWriter {
   }
 
   private writeObject(value: object, depth: number): void {
-    if (depth > MAX_PLAIN_DEPTH || this.seen.has(value)) throw NOT_PLAIN;
-    this.seen.add(value);
+    if (depth > MAX_PLAIN_DEPTH) throw NOT_PLAIN;
+    this.visit(value);
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Object.prototype) return this.writePlainObject(value as Record<string, unknown>, depth);
     if (proto === Array.prototype) return this.writeArray(value as unknown[], depth);
@@ -106,10 +155,10 @@ class PlainWriter {
     const code = codeByTypedArray.get(view.constructor);
     const buffer = view.buffer;
     if (code === undefined || view.byteOffset !== 0 || view.byteLength !== buffer.byteLength ||
-        !(buffer instanceof ArrayBuffer) || isResizable(buffer) || this.seen.has(buffer)) {
+        !(buffer instanceof ArrayBuffer) || isResizable(buffer)) {
       throw NOT_PLAIN;
     }
-    this.seen.add(buffer);
+    this.visit(buffer);
     this.ensure(6 + view.byteLength);
     this.bytes[this.length++] = PlainTag.TYPED;
     this.bytes[this.length++] = code;
@@ -140,7 +189,7 @@ class PlainWriter {
     let written = chars <= MAX_ASCII_PROBE ? this.writeAscii(value, start) : -1;
     if (written < 0) {
       if (!value.isWellFormed()) throw NOT_PLAIN;
-      written = this.bytes.write(value, start, 'utf8');
+      written = this.text.write(value, start, 'utf8');
     }
     this.view.setUint32(this.length, written, true);
     this.length = start + written;
@@ -172,10 +221,9 @@ class PlainWriter {
     if (needed <= this.bytes.length) return;
     // Room for what is needed now and as much again as is written so far:
     // amortised growth without doubling a large typed array's allocation.
-    const grown = Buffer.allocUnsafeSlow(needed + Math.max(1024, this.length));
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+    const grown = outputOf(needed + Math.max(1024, this.length));
+    grown.bytes.set(this.bytes.subarray(0, this.length));
+    this.use(grown);
   }
 }
 
