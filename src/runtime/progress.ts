@@ -22,6 +22,13 @@ export interface ProgressOptions {
 
 const noop = (): void => {};
 
+/**
+ * Chase hops are queued as reactions of this promise, not with queueMicrotask:
+ * Node wraps every queueMicrotask callback in a bound function of its own (an
+ * allocation and an async-hooks check), about 85 ns a hop against 28 ns.
+ */
+const settled = Promise.resolve();
+
 /** Something to poll while spinning: the shared-memory rings. */
 export interface Poller {
   /** Moves what can move now (frames in, queued frames out); true if anything did. */
@@ -129,7 +136,7 @@ export class Progress {
   private startChase(): void {
     this.chaseHops = 0;
     this.postsAtDelivery = this.posts;
-    queueMicrotask(this.chase);
+    void settled.then(this.chase);
   }
 
   /**
@@ -143,7 +150,7 @@ export class Progress {
    */
   private readonly chase = (): void => {
     if (this.posts === this.postsAtDelivery || this.pending === 0) {
-      if (++this.chaseHops < CHASE_HOPS) queueMicrotask(this.chase);
+      if (++this.chaseHops < CHASE_HOPS) void settled.then(this.chase);
       else this.spinOrSleep();
       return;
     }
