@@ -24,6 +24,14 @@ test('point-to-point checks pass over TCP (MPI4TS_TRANSPORT=tcp), 3 ranks', asyn
   assert.deepEqual(okLines(r.stdout), CHECKS);
 });
 
+test('point-to-point checks pass over Unix sockets read by the spin, 4 ranks, and with that off (MPI4TS_SOCKET_POLL=0)', async () => {
+  for (const poll of ['1', '0']) {
+    const r = await mpirun(poll === '1' ? 4 : 2, program('p2p.ts'), { env: { MPI4TS_TRANSPORT: 'unix', MPI4TS_SOCKET_POLL: poll } });
+    assert.equal(r.code, 0, `MPI4TS_SOCKET_POLL=${poll}: ${r.stderr}`);
+    assert.deepEqual(okLines(r.stdout), CHECKS);
+  }
+});
+
 test('point-to-point checks pass with Node\'s own socket reads (MPI4TS_DIRECT_READ=0), 2 ranks', async () => {
   const r = await mpirun(2, program('p2p.ts'), { env: { MPI4TS_DIRECT_READ: '0' } });
   assert.equal(r.code, 0, r.stderr);

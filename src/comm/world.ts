@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { P2PEngine } from '../p2p/index.js';
 import { detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
-import { loadShmLib, OwnInbox, ShmTransport, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
+import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -40,6 +40,7 @@ export async function initWorld(): Promise<World> {
   const limits = { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES };
   // ---- shared memory (DESIGN.md "Transports"): rings to ranks of this host, sockets underneath ----
   const shm = size > 1 && options.useShm ? openShm(rank, bootstrap.key, engine, limits, options.shmRingBytes, progress) : null;
+  const socketPoller = size > 1 ? openSocketPoller(options) : null;
   const sockets = new SocketTransport({
     rank, size, key: bootstrap.key, sink: shm?.socketSink ?? engine,
     limits,
@@ -47,6 +48,7 @@ export async function initWorld(): Promise<World> {
     bindHost: bootstrap.advertiseHost,
     portRange: options.portRange,
     directRead: options.directRead,
+    poller: socketPoller,
     unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${bootstrap.key.subarray(0, 6).toString('hex')}-${rank}` : '',
   });
   shm?.attachSocket(sockets);
@@ -64,10 +66,12 @@ export async function initWorld(): Promise<World> {
     shm.setPeers(table, hostId);
     progress.attachPoller(shm);
   }
+  if (socketPoller !== null) progress.attachPoller(socketPoller);
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;
   progress.setPollMicros(spin);
+  if (socketPoller !== null) socketPoller.enabled = spin > 0;
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, ranksHere, spin);
 
   const world: World = {
@@ -97,6 +101,17 @@ function openShm(rank: number, key: Buffer, engine: P2PEngine, limits: { maxEage
     debug('no shared memory: %s', (err as Error).message);
     return null;
   }
+}
+
+/** The poller that reads sockets from the spin, or null (reason in the debug log) where it is off or cannot work. */
+function openSocketPoller(options: RuntimeOptions): SocketPoller | null {
+  if (!options.socketPoll || !options.directRead) return null;
+  const lib = loadSocketLib();
+  if (lib instanceof Error) {
+    debug('sockets read by libuv only: %s', lib.message);
+    return null;
+  }
+  return new SocketPoller(lib);
 }
 
 let finalizing: Promise<void> | null = null;

@@ -19,6 +19,8 @@ export interface RuntimeOptions {
   portRange: [number, number] | null;
   /** Sockets read large payloads straight into receive buffers (MPI4TS_DIRECT_READ=0: off). */
   directRead: boolean;
+  /** The progress engine's spin reads sockets itself (MPI4TS_SOCKET_POLL=0: off, libuv reads them). */
+  socketPoll: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOption
     shmRingBytes: powerOfTwoOption(env, 'MPI4TS_SHM_RING_KB', DEFAULT_SHM_RING_KB, 4, 1024 * 1024) * 1024,
     portRange: portRangeOption(env),
     directRead: intOption(env, 'MPI4TS_DIRECT_READ', 1, 0, 1) === 1,
+    socketPoll: intOption(env, 'MPI4TS_SOCKET_POLL', 1, 0, 1) === 1,
   };
 }
 

@@ -37,6 +37,12 @@ export interface Poller {
   setAsleep(asleep: boolean): void;
   /** Polls have found nothing for a while: yield the core (cheap when nobody else wants it). */
   idle(): void;
+  /**
+   * Writes out now what waits for the end of the tick (corked sockets): the
+   * spin holds the thread, so a write left to process.nextTick would wait
+   * for the whole slice.
+   */
+  flush?(): void;
 }
 
 /**
@@ -78,10 +84,13 @@ export class Progress {
     this.pollMs = micros / 1000;
   }
 
-  /** Adds the rings to what is polled; the engine starts asleep. */
+  /** Adds a poller (the rings, the sockets) to what is polled; the engine starts asleep. */
   attachPoller(poller: Poller): void {
-    this.poller = poller;
     poller.setAsleep(true);
+    const current = this.poller;
+    if (current === null) this.poller = poller;
+    else if (current instanceof PollerGroup) current.add(poller);
+    else this.poller = new PollerGroup([current, poller]);
   }
 
   /** A doorbell rang: something is in the rings, or room freed in one. */
@@ -165,6 +174,7 @@ export class Progress {
   private pollSlice(): boolean {
     const poller = this.poller;
     if (poller === null) return false;
+    poller.flush?.();
     const start = performance.now();
     // The clock is read every few polls only: it costs more than an empty poll.
     for (let turn = 1; ; turn++) {
@@ -197,5 +207,33 @@ export class Progress {
     if (poller === null) return;
     poller.setAsleep(true);
     while (!this.spinning && poller.poll()) { /* drain */ }
+  }
+}
+
+/** Several pollers polled as one: the rings first, then the sockets. */
+class PollerGroup implements Poller {
+  constructor(private readonly pollers: Poller[]) {}
+
+  add(poller: Poller): void {
+    this.pollers.push(poller);
+  }
+
+  poll(): boolean {
+    let moved = false;
+    for (const poller of this.pollers) moved = poller.poll() || moved;
+    return moved;
+  }
+
+  setAsleep(asleep: boolean): void {
+    for (const poller of this.pollers) poller.setAsleep(asleep);
+  }
+
+  idle(): void {
+    // One yield is enough: each poller's is sched_yield.
+    this.pollers[0]?.idle();
+  }
+
+  flush(): void {
+    for (const poller of this.pollers) poller.flush?.();
   }
 }

@@ -13,6 +13,7 @@ import { copyBytes } from '../codec/index.js';
 import { clientHandshake, serverHandshake } from './auth.js';
 import { encodeHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
+import type { SocketPoller } from './socket-poller.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
 
 const debug = debuglog('mpi4ts');
@@ -46,6 +47,11 @@ export interface SocketTransportOptions {
    * off: Node's own reads of 64 KiB chunks, each copied once more).
    */
   directRead: boolean;
+  /**
+   * Reads authenticated peer connections from the progress engine's spin too
+   * (socket-poller.ts); null leaves all reading to libuv. Needs directRead.
+   */
+  poller: SocketPoller | null;
 }
 
 interface PendingWrite {
@@ -75,7 +81,16 @@ export class SocketTransport implements Transport {
   private myHostId = '';
   private closing = false;
 
-  constructor(private readonly opts: SocketTransportOptions) {}
+  constructor(private readonly opts: SocketTransportOptions) {
+    opts.poller?.onFlush(() => this.flushCorked());
+  }
+
+  /** Uncorks every channel corked for this tick: the progress engine is about to spin. */
+  private flushCorked(): void {
+    for (const channel of this.outgoing.values()) {
+      if (channel.corked && channel.socket !== null) uncorkChannel(channel, channel.socket);
+    }
+  }
 
   /** Opens the listeners; returns what to publish as this rank's address. */
   async listen(): Promise<{ tcpPort: number; unixPath: string }> {
@@ -123,8 +138,25 @@ export class SocketTransport implements Transport {
       channel.pendingBytes += head.length + (payload?.length ?? 0);
       return;
     }
-    corkForThisTick(channel, channel.socket!);
-    writeFrame(channel.socket!, head, payload, onWritten);
+    const socket = channel.socket!;
+    // The first frame of a tick goes at once, by itself; any others of the tick (a window of
+    // isends) wait, corked, to leave together in one writev.
+    const direct = onWritten === undefined && !channel.corked && this.sentDirectly(socket, head, payload);
+    corkForThisTick(channel, socket);
+    if (direct) return;
+    writeFrame(socket, head, payload, onWritten);
+  }
+
+  /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
+  private sentDirectly(socket: Socket, head: Buffer, payload: Uint8Array | null): boolean {
+    const poller = this.opts.poller;
+    if (poller === null) return false;
+    const sent = poller.sendDirect(socket, head, payload);
+    if (sent === 0) return false;
+    const total = head.length + (payload?.length ?? 0);
+    // The socket buffer took part of it: the rest goes through Node, first in its (empty) queue.
+    if (sent < total) socket.write(Buffer.from(poller.sendScratch.subarray(sent, total)));
+    return true;
   }
 
   queuedBytes(dest: number): number {
@@ -296,10 +328,14 @@ export class SocketTransport implements Transport {
     this.incoming.delete(accepted);
     (accepted as unknown as { _handle: unknown })._handle = null;
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const polled = this.opts.poller?.enabled === true;
     const socket = new Socket({
       handle,
       onread: {
-        buffer: () => reader.nextReadTarget(readBuffer),
+        // Node asks for the next read's buffer right after a read, not when it reads. With the
+        // spin reading too, the frame reader may have moved on by then (into a payload that is
+        // complete and handed to the program): libuv then reads into its own buffer, copied from.
+        buffer: polled ? () => readBuffer : () => reader.nextReadTarget(readBuffer),
         callback: (count: number, target: Uint8Array) => {
           guard(() => reader.pushRead(target, count));
           return true;
@@ -310,6 +346,12 @@ export class SocketTransport implements Transport {
     this.incoming.add(socket);
     socket.once('close', () => this.incoming.delete(socket));
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
+    const pollBuffer = polled ? Buffer.allocUnsafe(READ_BUFFER_BYTES) : readBuffer;
+    if (polled) this.opts.poller!.add({
+      socket,
+      target: () => reader.nextReadTarget(pollBuffer),
+      delivered: (target, count) => guard(() => reader.pushRead(target, count)),
+    });
     return socket;
   }
 }
@@ -337,6 +379,8 @@ function corkForThisTick(channel: OutgoingChannel, socket: Socket): void {
 }
 
 function uncorkChannel(channel: OutgoingChannel, socket: Socket): void {
+  // Already uncorked by a flush before a spin: one cork, one uncork.
+  if (!channel.corked) return;
   channel.corked = false;
   socket.uncork();
 }
