@@ -8,6 +8,7 @@
  * first, so a non-commutative op is applied in rank order when the
  * algorithm keeps blocks of ranks contiguous.
  */
+import { kernelFor } from './kernels.js';
 import { MPIError } from '../errors.js';
 
 export type TypedArray =
@@ -182,52 +183,20 @@ function location(name: 'MAXLOC' | 'MINLOC', a: [number | bigint, number], b: [n
   return aWins ? [a[0], a[1]] : [b[0], b[1]];
 }
 
-/** One loop per op, the switch outside it, so the loop body stays monomorphic. */
-function accumulateInto(name: Predefined, t: TypedArray, s: TypedArray): void {
-  const n = t.length;
-  if (t instanceof BigInt64Array || t instanceof BigUint64Array) {
-    accumulateBigInts(name, t, s as BigInt64Array);
-    return;
-  }
-  const x = t as Float64Array;
-  const y = s as Float64Array;
-  const wide32 = t instanceof Int32Array || t instanceof Uint32Array;
-  switch (name) {
-    case 'SUM': for (let i = 0; i < n; i++) x[i] = x[i]! + y[i]!; return;
-    // A 32-bit product can pass 2^53 and lose its low bits: Math.imul keeps C's wrap-around.
-    case 'PROD':
-      if (wide32) for (let i = 0; i < n; i++) x[i] = Math.imul(x[i]!, y[i]!);
-      else for (let i = 0; i < n; i++) x[i] = x[i]! * y[i]!;
-      return;
-    case 'MAX': for (let i = 0; i < n; i++) { if (y[i]! > x[i]! || Number.isNaN(y[i]!)) x[i] = y[i]!; } return;
-    case 'MIN': for (let i = 0; i < n; i++) { if (y[i]! < x[i]! || Number.isNaN(y[i]!)) x[i] = y[i]!; } return;
-    case 'LAND': for (let i = 0; i < n; i++) x[i] = x[i]! !== 0 && y[i]! !== 0 ? 1 : 0; return;
-    case 'LOR': for (let i = 0; i < n; i++) x[i] = x[i]! !== 0 || y[i]! !== 0 ? 1 : 0; return;
-    case 'LXOR': for (let i = 0; i < n; i++) x[i] = (x[i]! !== 0) !== (y[i]! !== 0) ? 1 : 0; return;
-    case 'BAND': for (let i = 0; i < n; i++) x[i] = x[i]! & y[i]!; return;
-    case 'BOR': for (let i = 0; i < n; i++) x[i] = x[i]! | y[i]!; return;
-    case 'BXOR': for (let i = 0; i < n; i++) x[i] = x[i]! ^ y[i]!; return;
-    case 'MAXLOC': case 'MINLOC':
-      throw new TypeError(`${name} needs [value, index] pairs, not a typed array`);
-  }
+/** The typed-array constructors, for finding the element type of a subclass's instance. */
+const TYPED_ARRAY_TYPES = [Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array,
+  Uint8Array, Uint8ClampedArray, BigInt64Array, BigUint64Array];
+
+function elementType(t: TypedArray): { name: string } {
+  const ctor = t.constructor as { name: string };
+  if (TYPED_ARRAY_TYPES.includes(ctor as never)) return ctor;
+  return TYPED_ARRAY_TYPES.find((base) => t instanceof base) ?? ctor;
 }
 
-function accumulateBigInts(name: Predefined, x: BigInt64Array | BigUint64Array, y: BigInt64Array): void {
-  const n = x.length;
-  switch (name) {
-    case 'SUM': for (let i = 0; i < n; i++) x[i] = x[i]! + y[i]!; return;
-    case 'PROD': for (let i = 0; i < n; i++) x[i] = x[i]! * y[i]!; return;
-    case 'MAX': for (let i = 0; i < n; i++) { if (y[i]! > x[i]!) x[i] = y[i]!; } return;
-    case 'MIN': for (let i = 0; i < n; i++) { if (y[i]! < x[i]!) x[i] = y[i]!; } return;
-    case 'LAND': for (let i = 0; i < n; i++) x[i] = x[i]! !== 0n && y[i]! !== 0n ? 1n : 0n; return;
-    case 'LOR': for (let i = 0; i < n; i++) x[i] = x[i]! !== 0n || y[i]! !== 0n ? 1n : 0n; return;
-    case 'LXOR': for (let i = 0; i < n; i++) x[i] = (x[i]! !== 0n) !== (y[i]! !== 0n) ? 1n : 0n; return;
-    case 'BAND': for (let i = 0; i < n; i++) x[i] = x[i]! & y[i]!; return;
-    case 'BOR': for (let i = 0; i < n; i++) x[i] = x[i]! | y[i]!; return;
-    case 'BXOR': for (let i = 0; i < n; i++) x[i] = x[i]! ^ y[i]!; return;
-    case 'MAXLOC': case 'MINLOC':
-      throw new TypeError(`${name} needs [value, index] pairs, not a typed array`);
-  }
+/** Element by element, with a loop compiled for this op and element type (kernels.ts). */
+function accumulateInto(name: Predefined, t: TypedArray, s: TypedArray): void {
+  if (name === 'MAXLOC' || name === 'MINLOC') throw new TypeError(`${name} needs [value, index] pairs, not a typed array`);
+  kernelFor(name, elementType(t))(t, s);
 }
 
 export const SUM = Op.predefined('SUM');
