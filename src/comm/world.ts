@@ -71,7 +71,10 @@ export async function initWorld(): Promise<World> {
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;
   progress.setPollMicros(spin);
-  if (socketPoller !== null) socketPoller.enabled = spin > 0;
+  if (socketPoller !== null && spin > 0) {
+    // Peers of this host reached through shared memory: their socket only carries doorbells.
+    socketPoller.polls = (peer) => shm === null || table[peer]?.hostId !== hostId;
+  }
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, ranksHere, spin);
 
   const world: World = {

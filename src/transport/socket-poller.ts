@@ -103,12 +103,14 @@ export class SocketPoller implements Poller {
   private pollShorts = new Int16Array(0);
 
   /**
-   * Whether connections accepted from now on are polled. Off where the
-   * progress engine never spins (a host with more ranks than cores): there
-   * the spin would not read, and libuv reads large payloads straight into
-   * their buffers only on connections the spin leaves alone.
+   * Whether a connection from this peer, accepted from now on, is polled.
+   * Not where the progress engine never spins (a host with more ranks than
+   * cores): there the spin would not read, and libuv reads large payloads
+   * straight into their buffers only on connections the spin leaves alone.
+   * Not from a peer reached through shared memory either: that connection
+   * only carries doorbells, and a recv per poll would slow the rings' spin.
    */
-  enabled = true;
+  polls: (peerRank: number) => boolean = () => false;
 
   /** What the transport writes out before a spin (its corked sockets). */
   private flushWrites: () => void = () => {};

@@ -305,7 +305,7 @@ export class SocketTransport implements Transport {
       }
     };
     if (leftover.length > 0) guard(() => reader.push(leftover));
-    if (this.opts.directRead) socket = this.readDirectly(socket, reader, guard);
+    if (this.opts.directRead) socket = this.readDirectly(socket, from, reader, guard);
     else socket.on('data', (chunk: Buffer) => guard(() => reader.push(chunk)));
     socket.once('close', () => {
       if (!this.closing && !failed && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
@@ -318,7 +318,7 @@ export class SocketTransport implements Transport {
    * sockets: so the OS handle is handed to a new Socket, reading paused
    * meanwhile). Returns the socket that now owns the connection.
    */
-  private readDirectly(accepted: Socket, reader: FrameReader, guard: (read: () => void) => void): Socket {
+  private readDirectly(accepted: Socket, from: number, reader: FrameReader, guard: (read: () => void) => void): Socket {
     const handle = (accepted as unknown as { _handle: { readStop(): number; reading: boolean } | null })._handle;
     if (handle === null) return accepted;
     handle.readStop();
@@ -328,7 +328,7 @@ export class SocketTransport implements Transport {
     this.incoming.delete(accepted);
     (accepted as unknown as { _handle: unknown })._handle = null;
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    const polled = this.opts.poller?.enabled === true;
+    const polled = this.opts.poller?.polls(from) === true;
     const socket = new Socket({
       handle,
       onread: {
