@@ -66,7 +66,7 @@ export async function initWorld(): Promise<World> {
     shm.setPeers(table, hostId);
     progress.attachPoller(shm);
   }
-  if (socketPoller !== null) progress.attachPoller(socketPoller);
+  socketPoller?.onFirstConnection(() => progress.attachPoller(socketPoller));
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;

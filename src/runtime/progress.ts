@@ -219,8 +219,9 @@ class PollerGroup implements Poller {
   }
 
   poll(): boolean {
+    const pollers = this.pollers;
     let moved = false;
-    for (const poller of this.pollers) moved = poller.poll() || moved;
+    for (let i = 0; i < pollers.length; i++) moved = pollers[i]!.poll() || moved;
     return moved;
   }
 

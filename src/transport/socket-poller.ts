@@ -126,12 +126,27 @@ export class SocketPoller implements Poller {
     this.flushWrites();
   }
 
+  /** Called once, at the first connection: the progress engine starts polling this poller then. */
+  private activate: (() => void) | null = null;
+
+  /**
+   * `activate` runs when the first connection is added. A job whose peers are
+   * all reached through shared memory never polls sockets, and its spin then
+   * pays nothing for this poller.
+   */
+  onFirstConnection(activate: () => void): void {
+    this.activate = activate;
+  }
+
   /** Reads `connection` from now on, for as long as its socket owns its descriptor. */
   add(connection: PolledConnection): void {
     const fd = descriptorOf(connection.socket);
     if (fd < 0) return;
     this.entries.push({ connection, fd });
     this.rebuild();
+    const activate = this.activate;
+    this.activate = null;
+    activate?.();
   }
 
   get size(): number {
