@@ -1,6 +1,9 @@
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { example, mpi4ts, mpirun, program, ROOT } from './helpers.js';
+import { CLI, example, mpi4ts, mpirun, program, ROOT, strays } from './helpers.js';
 
 const badRuns: [string[], RegExp][] = [
   [['run', '-n', '0', 'examples/helloworld.ts'], /mpi4ts: -n must be a whole number from 1 to 100000, got "0"/],
@@ -62,4 +65,18 @@ test('mpi4ts info reports versions and the bootstrap', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^mpi4ts \d+\.\d+\.\d+\nnode v\d+/);
   assert.match(r.stdout, /bootstrap singleton: rank 0 of 1/);
+});
+
+test('a reader that goes away (mpi4ts run ... | head -1) drops the output; the job runs to its end, no crash, nothing left', async () => {
+  const marker = `mpi4ts-test-${randomUUID()}`;
+  const child = spawn(process.execPath, [CLI, 'run', '-n', '2', program('chatty.ts'), marker], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  // As head -1: read the first line, then close the pipe while the ranks still print.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const [code] = await once(child, 'exit') as [number | null];
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|internal error|\n\s+at /);
+  assert.deepEqual(await strays(marker), []);
 });

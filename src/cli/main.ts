@@ -46,6 +46,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that goes away (`mpi4ts run ... | head`) must not crash the
+ * launcher with a stack trace and orphan the job: what would have gone to it
+ * is dropped, and the job runs on and exits with its own code.
+ */
+function dropOutputWhenReaderCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
+dropOutputWhenReaderCloses(process.stdout);
+dropOutputWhenReaderCloses(process.stderr);
+
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   if (err instanceof UsageError || (err instanceof Error && (err as { code?: string }).code?.startsWith('MPI4TS'))) {
     process.stderr.write(`mpi4ts: ${err.message}\n`);
