@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { mpirun, program, strays } from './helpers.js';
 
 const CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
@@ -31,6 +32,18 @@ test('point-to-point checks pass over Unix sockets read by the spin, 4 ranks, an
     assert.deepEqual(okLines(r.stdout), CHECKS);
   }
 });
+
+const cores = availableParallelism();
+test('on a host with more ranks than cores the engine never spins, unless MPI4TS_OVERSUB_POLL_US says how long; the checks pass both ways',
+  { skip: cores + 1 > 7 ? `${cores} cores: oversubscribing them takes more than 7 ranks` : false }, async () => {
+    for (const micros of ['0', '500']) {
+      const r = await mpirun(cores + 1, program('p2p.ts'), { env: { MPI4TS_OVERSUB_POLL_US: micros, NODE_DEBUG: 'mpi4ts' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(okLines(r.stdout), CHECKS);
+      const polls = [...r.stderr.matchAll(/ranks on this host, poll (\d+) us/g)].map((m) => m[1]);
+      assert.deepEqual(polls, new Array<string>(cores + 1).fill(micros));
+    }
+  });
 
 test('point-to-point checks pass with Node\'s own socket reads (MPI4TS_DIRECT_READ=0), 2 ranks', async () => {
   const r = await mpirun(2, program('p2p.ts'), { env: { MPI4TS_DIRECT_READ: '0' } });

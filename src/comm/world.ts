@@ -69,8 +69,10 @@ export async function initWorld(): Promise<World> {
   socketPoller?.onFirstConnection(() => progress.attachPoller(socketPoller));
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
-  const spin = ranksHere <= availableParallelism() ? options.pollMicros : 0;
-  progress.setPollMicros(spin);
+  const oversubscribed = ranksHere > availableParallelism();
+  const spin = oversubscribed ? options.oversubscribedPollMicros : options.pollMicros;
+  if (oversubscribed) progress.setPollMicros(spin, 0);
+  else progress.setPollMicros(spin);
   if (socketPoller !== null && spin > 0) {
     // Peers of this host reached through shared memory: their socket only carries doorbells.
     socketPoller.polls = (peer) => shm === null || table[peer]?.hostId !== hostId;

@@ -9,6 +9,12 @@ export interface RuntimeOptions {
   eagerLimit: number;
   /** Spin this long after the last activity before sleeping; 0 never spins. */
   pollMicros: number;
+  /**
+   * The same on a host with more ranks than cores (MPI4TS_OVERSUB_POLL_US),
+   * where the spin yields the core at every empty poll. Default 0: such a
+   * host never spins, so no rank takes a core another one needs.
+   */
+  oversubscribedPollMicros: number;
   /** Use TCP even between ranks of one host. */
   forceTcp: boolean;
   /** Shared memory between ranks of one host where available (MPI4TS_TRANSPORT auto). */
@@ -37,6 +43,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOption
   return {
     eagerLimit: intOption(env, 'MPI4TS_EAGER_LIMIT', DEFAULT_EAGER_LIMIT, 0, 64 * 1024 * 1024),
     pollMicros: intOption(env, 'MPI4TS_POLL_US', DEFAULT_POLL_MICROS, 0, 60_000_000),
+    oversubscribedPollMicros: intOption(env, 'MPI4TS_OVERSUB_POLL_US', 0, 0, 60_000_000),
     forceTcp: transportOption(env) === 'tcp',
     useShm: transportOption(env) === 'auto',
     shmRingBytes: powerOfTwoOption(env, 'MPI4TS_SHM_RING_KB', DEFAULT_SHM_RING_KB, 4, 1024 * 1024) * 1024,

@@ -68,6 +68,7 @@ export class Progress {
   private spinning = false;
   private lastActivity = 0;
   private pollMs: number;
+  private yieldAfterPolls = YIELD_AFTER_POLLS;
   private poller: Poller | null = null;
   private chainStart = 0;
   private chaseHops = 0;
@@ -79,9 +80,15 @@ export class Progress {
     this.pollMs = options.pollMicros / 1000;
   }
 
-  /** Changes the spin window; 0 stops spinning (an oversubscribed host). */
-  setPollMicros(micros: number): void {
+  /**
+   * Changes the spin window; 0 stops spinning (an oversubscribed host).
+   * `yieldAfterPolls`: empty polls in a row before the spin starts yielding
+   * the core every 16 polls (0 on an oversubscribed host that spins anyway:
+   * the rank being waited for may need this very core).
+   */
+  setPollMicros(micros: number, yieldAfterPolls = YIELD_AFTER_POLLS): void {
     this.pollMs = micros / 1000;
+    this.yieldAfterPolls = yieldAfterPolls;
   }
 
   /** Adds a poller (the rings, the sockets) to what is polled; the engine starts asleep. */
@@ -184,7 +191,7 @@ export class Progress {
       }
       if ((turn & 15) === 0) {
         if (performance.now() - start >= SPIN_SLICE_MS) return false;
-        if (turn >= YIELD_AFTER_POLLS) poller.idle();
+        if (turn >= this.yieldAfterPolls) poller.idle();
       }
     }
   }
