@@ -25,6 +25,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ProtocolError } from '../errors.js';
 import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
+import { loadOnce } from './native.js';
 
 const MAGIC = 0x3469_706d; // "mpi4" little-endian
 const LAYOUT_VERSION = 1;
@@ -54,19 +55,8 @@ export interface ShmLib {
   yieldCpu(): void;
 }
 
-let cached: ShmLib | Error | null = null;
-
 /** libc through koffi, or the reason shared memory is unavailable here. */
-export function loadShmLib(): ShmLib | Error {
-  if (cached === null) {
-    try {
-      cached = bindLibc();
-    } catch (err) {
-      cached = err instanceof Error ? err : new Error(String(err));
-    }
-  }
-  return cached;
-}
+export const loadShmLib = loadOnce(bindLibc);
 
 function bindLibc(): ShmLib {
   if (process.platform !== 'linux') throw new Error(`shared memory needs Linux (memfd_create, /proc); this is ${process.platform}`);

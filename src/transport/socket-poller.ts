@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Poller } from '../runtime/progress.js';
+import { loadOnce } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
 /** No SIGPIPE on a peer that has gone: the call fails with EPIPE, and libuv reports the loss. */
@@ -55,19 +56,8 @@ interface Entry {
   fd: number;
 }
 
-let cached: SocketLib | Error | null = null;
-
 /** libc's recv and poll through koffi, or why they are not available here. */
-export function loadSocketLib(): SocketLib | Error {
-  if (cached === null) {
-    try {
-      cached = bindSocketLib();
-    } catch (err) {
-      cached = err instanceof Error ? err : new Error(String(err));
-    }
-  }
-  return cached;
-}
+export const loadSocketLib = loadOnce(bindSocketLib);
 
 function bindSocketLib(): SocketLib {
   if (process.platform !== 'linux') throw new Error(`polling sockets directly needs Linux; this is ${process.platform}`);
