@@ -42,10 +42,17 @@ export function engineLink(comm: CollectiveEndpoint, tag: number): Link {
  * failure it sent, received or made (after the algorithm has run its whole
  * pattern, so no peer is left waiting).
  */
-export async function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
+export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
   algorithm: (ch: Channel) => Promise<T>): Promise<T> {
   const ch = new LinkChannel(comm.rank, comm.size, engineLink(comm, tag));
-  const result = await algorithm(ch);
-  if (ch.failure !== null) throw ch.failure.toError(call, comm.rank);
-  return result;
+  let running: Promise<T>;
+  try {
+    running = algorithm(ch);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return running.then((result) => {
+    if (ch.failure !== null) throw ch.failure.toError(call, comm.rank);
+    return result;
+  });
 }
