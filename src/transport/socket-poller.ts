@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Poller } from '../runtime/progress.js';
+import { encodeHeader, HEADER_BYTES, type FrameHeader } from './frame.js';
 import { loadOnce } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
@@ -163,19 +164,20 @@ export class SocketPoller implements Poller {
    * and the end-of-tick writev. Returns how many bytes went: all, some (the
    * caller writes the rest through Node), or 0 (the caller writes it all).
    */
-  sendDirect(socket: Socket, header: Uint8Array, payload: Uint8Array | null): number {
-    const total = header.length + (payload?.length ?? 0);
+  sendDirect(socket: Socket, header: FrameHeader, payload: Uint8Array | null): number {
+    const total = HEADER_BYTES + (payload?.length ?? 0);
     if (total > DIRECT_SEND_MAX_BYTES || socket.writableLength !== 0) return 0;
     const fd = descriptorOf(socket);
     if (fd < 0) return 0;
-    const frame = this.sendScratch.subarray(0, total);
-    frame.set(header);
-    if (payload !== null) frame.set(payload, header.length);
-    return Math.max(0, this.lib.send(fd, frame));
+    // The header is encoded straight into the frame: no Buffer of its own per message.
+    encodeHeader(header, this.sendScratchHeader);
+    if (payload !== null) this.sendScratch.set(payload, HEADER_BYTES);
+    return Math.max(0, this.lib.send(fd, this.sendScratch.subarray(0, total)));
   }
 
   /** The frame being sent by sendDirect (a copy: one syscall for header and payload). */
   readonly sendScratch = new Uint8Array(DIRECT_SEND_MAX_BYTES);
+  private readonly sendScratchHeader = Buffer.from(this.sendScratch.buffer, 0, HEADER_BYTES);
 
   /** Sockets wake the event loop themselves: nothing to announce. */
   setAsleep(): void {}

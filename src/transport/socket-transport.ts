@@ -11,7 +11,7 @@ import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
 import { copyBytes } from '../codec/index.js';
 import { clientHandshake, serverHandshake } from './auth.js';
-import { encodeHeader, type FrameHeader } from './frame.js';
+import { encodeHeader, HEADER_BYTES, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPoller } from './socket-poller.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
@@ -128,12 +128,12 @@ export class SocketTransport implements Transport {
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
     const channel = this.channelTo(dest);
-    const head = encodeHeader(header);
     if (channel.failed !== null) {
       onWritten?.(channel.failed);
       return;
     }
     if (!channel.ready) {
+      const head = encodeHeader(header);
       channel.pending.push({ header: head, payload, onWritten });
       channel.pendingBytes += head.length + (payload?.length ?? 0);
       return;
@@ -141,19 +141,19 @@ export class SocketTransport implements Transport {
     const socket = channel.socket!;
     // The first frame of a tick goes at once, by itself; any others of the tick (a window of
     // isends) wait, corked, to leave together in one writev.
-    const direct = onWritten === undefined && !channel.corked && this.sentDirectly(socket, head, payload);
+    const direct = onWritten === undefined && !channel.corked && this.sentDirectly(socket, header, payload);
     corkForThisTick(channel, socket);
     if (direct) return;
-    writeFrame(socket, head, payload, onWritten);
+    writeFrame(socket, encodeHeader(header), payload, onWritten);
   }
 
   /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
-  private sentDirectly(socket: Socket, head: Buffer, payload: Uint8Array | null): boolean {
+  private sentDirectly(socket: Socket, header: FrameHeader, payload: Uint8Array | null): boolean {
     const poller = this.opts.poller;
     if (poller === null) return false;
-    const sent = poller.sendDirect(socket, head, payload);
+    const sent = poller.sendDirect(socket, header, payload);
     if (sent === 0) return false;
-    const total = head.length + (payload?.length ?? 0);
+    const total = HEADER_BYTES + (payload?.length ?? 0);
     // The socket buffer took part of it: the rest goes through Node, first in its (empty) queue.
     if (sent < total) socket.write(Buffer.from(poller.sendScratch.subarray(sent, total)));
     return true;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { loadSocketLib, SocketPoller, type PolledConnection } from '../../src/transport/index.js';
+import { encodeHeader, FrameKind, HEADER_BYTES, loadSocketLib, newHeader, SocketPoller, type FrameHeader, type PolledConnection } from '../../src/transport/index.js';
 
 const lib = loadSocketLib();
 const skip = lib instanceof Error ? `recv/send through koffi unavailable here: ${lib.message}` : false;
@@ -68,24 +68,27 @@ test('the spin reads polled sockets in order, one or several, and drops one Node
   for (const s of [servedB, clientA, clientB]) s.destroy();
 });
 
-test('sendDirect sends a small frame in one syscall only while Node has nothing queued on the socket', { skip }, async () => {
+test('sendDirect sends a small frame (header encoded in place, then payload) in one syscall only while Node has nothing queued', { skip }, async () => {
   const poller = new SocketPoller(lib as Exclude<typeof lib, Error>);
   const [served, client] = await socketPair();
   const got: number[] = [];
   served.on('data', (chunk: Buffer) => got.push(...chunk));
-  assert.equal(poller.sendDirect(client, Uint8Array.from([1, 2]), Uint8Array.from([3])), 3);
-  assert.equal(poller.sendDirect(client, Uint8Array.from([4]), null), 1);
+  const header = (tag: number, length: number): FrameHeader => ({ ...newHeader(), kind: FrameKind.EAGER, tag, length });
+  const first = header(7, 1);
+  const second = header(8, 0);
+  assert.equal(poller.sendDirect(client, first, Uint8Array.from([3])), HEADER_BYTES + 1);
+  assert.equal(poller.sendDirect(client, second, null), HEADER_BYTES);
   // Too large for one copy: Node's stream writes it.
-  assert.equal(poller.sendDirect(client, new Uint8Array(20_000), null), 0);
+  assert.equal(poller.sendDirect(client, header(9, 20_000), new Uint8Array(20_000)), 0);
   client.cork();
   client.write(Buffer.from([5]));
   // Node holds a byte: a direct send would overtake it.
   assert.equal(client.writableLength, 1);
-  assert.equal(poller.sendDirect(client, Uint8Array.from([6]), null), 0);
+  assert.equal(poller.sendDirect(client, second, null), 0);
   client.uncork();
   await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(got, [1, 2, 3, 4, 5]);
+  assert.deepEqual(got, [...encodeHeader(first), 3, ...encodeHeader(second), 5]);
   client.destroy();
-  assert.equal(poller.sendDirect(client, Uint8Array.from([7]), null), 0);
+  assert.equal(poller.sendDirect(client, second, null), 0);
   served.destroy();
 });
