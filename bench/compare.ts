@@ -7,7 +7,10 @@
 // A second table compares collectives at 2 and 4 ranks: allreduce of 1M
 // doubles (buffer / typed path) and bcast of a small object (pickle /
 // structured clone), with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
-//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll]
+//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll] [--repeat N]
+// --repeat N measures the whole set N times over, interleaved, and prints each
+// figure's median: on a VM whose speed changes from minute to minute, a single
+// pass may catch one row in a slow spell and the next in a fast one.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +24,23 @@ const QUICK = argv.includes('--quick');
 const ONLY_P2P = argv.includes('--p2p');
 const ONLY_COLL = argv.includes('--coll');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
+const REPEAT = repeatOption();
+
+function repeatOption(): number {
+  if (!argv.includes('--repeat')) return 1;
+  const text = argv[argv.indexOf('--repeat') + 1];
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 9) {
+    throw new Error(`--repeat ${String(text)}: give a whole number of passes from 1 to 9`);
+  }
+  return value;
+}
+
+/** The middle value (the lower middle of an even count); undefined when there is none. */
+function median(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  return known.length === 0 ? undefined : known[Math.floor((known.length - 1) / 2)];
+}
 
 /**
  * -i/-x per measurement, for every row alike: ten times OSU's latency loops,
@@ -230,12 +250,19 @@ async function collectiveTable(python: string | null): Promise<string> {
       return `failed: ${(err as Error).message.slice(0, 120)}`;
     }
   };
-  const py: (number | string)[] = [];
-  const ts: (number | string)[] = [];
-  for (const { test, np } of columns) {
-    py.push(await measure('mpi4py', test, np));
-    ts.push(await measure('mpi4ts', test, np));
+  const pyRuns: (number | string)[][] = columns.map(() => []);
+  const tsRuns: (number | string)[][] = columns.map(() => []);
+  for (let pass = 0; pass < REPEAT; pass++) {
+    for (const [i, { test, np }] of columns.entries()) {
+      pyRuns[i]!.push(await measure('mpi4py', test, np));
+      tsRuns[i]!.push(await measure('mpi4ts', test, np));
+    }
   }
+  // A failure in any pass is shown as such; otherwise the median of the passes.
+  const summary = (runs: (number | string)[]): number | string =>
+    runs.find((r) => typeof r === 'string') ?? median(runs as number[])!;
+  const py = pyRuns.map(summary);
+  const ts = tsRuns.map(summary);
   const show = (value: number | string, reference?: number | string): string => {
     if (typeof value === 'string') return value;
     const text = `${value.toPrecision(3)} us`;
@@ -251,21 +278,30 @@ async function main(): Promise<void> {
   const { python } = findPython();
   const { specs, missing } = rows(python);
   if (ONLY_COLL) specs.length = 0;
-  const results: RowResult[] = [];
-  for (const spec of specs) {
-    process.stderr.write(`measuring: ${spec.name}\n`);
-    const problems = problemsByRow.get(spec.name)!;
-    let figures: Figures = {};
-    try {
-      figures = await spec.measure();
-    } catch (err) {
-      problems.push((err as Error).message);
+  const passes: Figures[][] = specs.map(() => []);
+  for (let pass = 0; pass < REPEAT; pass++) {
+    for (const [i, spec] of specs.entries()) {
+      process.stderr.write(`measuring: ${spec.name}${REPEAT > 1 ? ` (pass ${pass + 1} of ${REPEAT})` : ''}\n`);
+      try {
+        passes[i]!.push(await spec.measure());
+      } catch (err) {
+        problemsByRow.get(spec.name)!.push((err as Error).message);
+      }
     }
-    results.push({ spec, figures, problems });
   }
+  const results: RowResult[] = specs.map((spec, i) => ({
+    spec,
+    figures: {
+      latency8: median(passes[i]!.map((f) => f.latency8)),
+      bw64k: median(passes[i]!.map((f) => f.bw64k)),
+      bw4m: median(passes[i]!.map((f) => f.bw4m)),
+    },
+    problems: problemsByRow.get(spec.name)!,
+  }));
   process.stdout.write(`\n${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end` +
     `${loadAtStart > cpus().length / 2 ? ' (a busy machine: these figures are noise, not a verdict)' : ''}.`);
   process.stdout.write(`\n2 ranks, one host; latency: half round trip; bw: window of 64 (OSU method)${QUICK ? '; --quick: short runs, rough figures' : ''}.\n`);
+  if (REPEAT > 1) process.stdout.write(`Each figure is the median of ${REPEAT} passes over every row, interleaved, mpi4py and mpi4ts alike.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
   if (!ONLY_COLL) process.stdout.write(`${table(results)}\n`);
