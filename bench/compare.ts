@@ -31,7 +31,8 @@ function repeatOption(): number {
   const text = argv[argv.indexOf('--repeat') + 1];
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > 9) {
-    throw new Error(`--repeat ${String(text)}: give a whole number of passes from 1 to 9`);
+    process.stderr.write(`bench:compare: --repeat ${String(text)}: give a whole number of passes from 1 to 9\n`);
+    process.exit(2);
   }
   return value;
 }

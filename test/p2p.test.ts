@@ -27,9 +27,14 @@ test('point-to-point checks pass over TCP (MPI4TS_TRANSPORT=tcp), 3 ranks', asyn
 
 test('point-to-point checks pass over Unix sockets read by the spin, 4 ranks, and with that off (MPI4TS_SOCKET_POLL=0)', async () => {
   for (const poll of ['1', '0']) {
-    const r = await mpirun(poll === '1' ? 4 : 2, program('p2p.ts'), { env: { MPI4TS_TRANSPORT: 'unix', MPI4TS_SOCKET_POLL: poll } });
+    const np = poll === '1' ? 4 : 2;
+    // 4 ranks oversubscribe a small host, where the engine would not spin (nor poll sockets) by default.
+    const env = { MPI4TS_TRANSPORT: 'unix', MPI4TS_SOCKET_POLL: poll, MPI4TS_OVERSUB_POLL_US: '1000', NODE_DEBUG: 'mpi4ts' };
+    const r = await mpirun(np, program('p2p.ts'), { env });
     assert.equal(r.code, 0, `MPI4TS_SOCKET_POLL=${poll}: ${r.stderr}`);
     assert.deepEqual(okLines(r.stdout), CHECKS);
+    const polling = r.stderr.match(/reads its peer sockets from the spin/g) ?? [];
+    assert.equal(polling.length, poll === '1' ? np : 0, 'every rank polls its sockets, or none does');
   }
 });
 

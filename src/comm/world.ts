@@ -66,13 +66,15 @@ export async function initWorld(): Promise<World> {
     shm.setPeers(table, hostId);
     progress.attachPoller(shm);
   }
-  socketPoller?.onFirstConnection(() => progress.attachPoller(socketPoller));
+  socketPoller?.onFirstConnection(() => {
+    debug('rank %d reads its peer sockets from the spin', rank);
+    progress.attachPoller(socketPoller);
+  });
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const oversubscribed = ranksHere > availableParallelism();
   const spin = oversubscribed ? options.oversubscribedPollMicros : options.pollMicros;
-  if (oversubscribed) progress.setPollMicros(spin, 0);
-  else progress.setPollMicros(spin);
+  progress.setPollMicros(spin, oversubscribed ? 0 : undefined);
   if (socketPoller !== null && spin > 0) {
     // Peers of this host reached through shared memory: their socket only carries doorbells.
     socketPoller.polls = (peer) => shm === null || table[peer]?.hostId !== hostId;

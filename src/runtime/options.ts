@@ -11,8 +11,8 @@ export interface RuntimeOptions {
   pollMicros: number;
   /**
    * The same on a host with more ranks than cores (MPI4TS_OVERSUB_POLL_US),
-   * where the spin yields the core at every empty poll. Default 0: such a
-   * host never spins, so no rank takes a core another one needs.
+   * where the spin yields the core every 16 empty polls from the first.
+   * Default 0: such a host never spins, so no rank takes a core another needs.
    */
   oversubscribedPollMicros: number;
   /** Use TCP even between ranks of one host. */

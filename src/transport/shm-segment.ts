@@ -22,10 +22,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { ProtocolError } from '../errors.js';
 import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
-import { loadOnce } from './native.js';
+import { loadOnce, openLibc } from './native.js';
 
 const MAGIC = 0x3469_706d; // "mpi4" little-endian
 const LAYOUT_VERSION = 1;
@@ -44,8 +43,6 @@ const PROT_READ_WRITE = 0x3;
 const MAP_SHARED = 0x1;
 const MFD_CLOEXEC = 0x1;
 
-type Koffi = typeof import('koffi');
-
 /** The libc calls we need, bound once. */
 export interface ShmLib {
   memfdCreate(name: string): number;
@@ -59,18 +56,10 @@ export interface ShmLib {
 export const loadShmLib = loadOnce(bindLibc);
 
 function bindLibc(): ShmLib {
-  if (process.platform !== 'linux') throw new Error(`shared memory needs Linux (memfd_create, /proc); this is ${process.platform}`);
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch (err) {
-    throw new Error(`the optional package koffi is not installed (npm install koffi): ${(err as Error).message}`, { cause: err });
-  }
-  const libc = koffi.load('libc.so.6');
+  const { koffi, libc, yieldCpu } = openLibc('shared memory (memfd_create, /proc)');
   const memfdCreate = libc.func('int memfd_create(const char *name, unsigned int flags)');
   const ftruncate = libc.func('int ftruncate(int fd, int64_t length)');
   const mmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
-  const schedYield = libc.func('int sched_yield()');
   const failed = (call: string): never => {
     throw new Error(`${call} failed: errno ${koffi.errno()}`);
   };
@@ -89,9 +78,7 @@ function bindLibc(): ShmLib {
       // Never unmapped: views into it may live as long as the process.
       return koffi.view(pointer, size);
     },
-    yieldCpu: () => {
-      schedYield();
-    },
+    yieldCpu,
   };
 }
 

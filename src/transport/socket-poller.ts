@@ -15,11 +15,10 @@
  *
  * Switch: MPI4TS_SOCKET_POLL=0 leaves all reading to libuv.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Poller } from '../runtime/progress.js';
 import { encodeHeader, HEADER_BYTES, type FrameHeader } from './frame.js';
-import { loadOnce } from './native.js';
+import { loadOnce, openLibc } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
 /** No SIGPIPE on a peer that has gone: the call fails with EPIPE, and libuv reports the loss. */
@@ -61,20 +60,15 @@ interface Entry {
 export const loadSocketLib = loadOnce(bindSocketLib);
 
 function bindSocketLib(): SocketLib {
-  if (process.platform !== 'linux') throw new Error(`polling sockets directly needs Linux; this is ${process.platform}`);
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  const libc = koffi.load('libc.so.6');
+  const { libc, yieldCpu } = openLibc('polling sockets directly');
   const recv = libc.func('intptr_t recv(int fd, void *buf, size_t n, int flags)');
   const send = libc.func('intptr_t send(int fd, void *buf, size_t n, int flags)');
   const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
-  const schedYield = libc.func('int sched_yield()');
   return {
     recv: (fd, into) => Number(recv(fd, into, into.length, MSG_DONTWAIT)),
     send: (fd, bytes) => Number(send(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL)),
     poll: (pollfds, count) => poll(pollfds, count, 0) as number,
-    yieldCpu: () => {
-      schedYield();
-    },
+    yieldCpu,
   };
 }
 

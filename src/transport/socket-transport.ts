@@ -68,7 +68,7 @@ class OutgoingChannel {
   /** Frames written before the key handshake finished. */
   readonly pending: PendingWrite[] = [];
   pendingBytes = 0;
-  /** Corked until the end of this tick (see corkForThisTick). */
+  /** Corked until the end of this tick (see SocketTransport.cork). */
   corked = false;
   constructor(readonly kind: ChannelKind) {}
 }
@@ -81,15 +81,40 @@ export class SocketTransport implements Transport {
   private myHostId = '';
   private closing = false;
 
+  /** Channels corked for this tick (see cork): what a flush before a spin uncorks, not every peer's. */
+  private readonly corkedChannels = new Set<OutgoingChannel>();
+
   constructor(private readonly opts: SocketTransportOptions) {
     opts.poller?.onFlush(() => this.flushCorked());
   }
 
   /** Uncorks every channel corked for this tick: the progress engine is about to spin. */
   private flushCorked(): void {
-    for (const channel of this.outgoing.values()) {
-      if (channel.corked && channel.socket !== null) uncorkChannel(channel, channel.socket);
-    }
+    for (const channel of this.corkedChannels) this.uncork(channel);
+  }
+
+  /**
+   * Frames written in one turn of the program (a window of isends, a header
+   * and its payload) leave in one writev: the socket stays corked until the
+   * current tick's callbacks and promise continuations have run. A program
+   * that then waits for anything lets it go at once, so latency is unchanged.
+   */
+  private cork(channel: OutgoingChannel): void {
+    if (channel.corked) return;
+    channel.corked = true;
+    channel.socket!.cork();
+    this.corkedChannels.add(channel);
+    process.nextTick(this.uncorkAtTickEnd, channel);
+  }
+
+  private readonly uncorkAtTickEnd = (channel: OutgoingChannel): void => this.uncork(channel);
+
+  private uncork(channel: OutgoingChannel): void {
+    // Already uncorked by a flush before a spin: one cork, one uncork.
+    if (!channel.corked) return;
+    channel.corked = false;
+    this.corkedChannels.delete(channel);
+    channel.socket!.uncork();
   }
 
   /** Opens the listeners; returns what to publish as this rank's address. */
@@ -142,7 +167,7 @@ export class SocketTransport implements Transport {
     // The first frame of a tick goes at once, by itself; any others of the tick (a window of
     // isends) wait, corked, to leave together in one writev.
     const direct = onWritten === undefined && !channel.corked && this.sentDirectly(socket, header, payload);
-    corkForThisTick(channel, socket);
+    this.cork(channel);
     if (direct) return;
     writeFrame(socket, encodeHeader(header), payload, onWritten);
   }
@@ -228,7 +253,7 @@ export class SocketTransport implements Transport {
         if (leftover.length > 0) debug('rank %d sent %d unexpected bytes after the handshake', dest, leftover.length);
         channel.ready = true;
         channel.pendingBytes = 0;
-        corkForThisTick(channel, socket);
+        this.cork(channel);
         for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
         // Nothing arrives on an outgoing channel after the handshake; keep reading only to see the close.
         socket.on('data', () => {});
@@ -346,12 +371,14 @@ export class SocketTransport implements Transport {
     this.incoming.add(socket);
     socket.once('close', () => this.incoming.delete(socket));
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
-    const pollBuffer = polled ? Buffer.allocUnsafe(READ_BUFFER_BYTES) : readBuffer;
-    if (polled) this.opts.poller!.add({
-      socket,
-      target: () => reader.nextReadTarget(pollBuffer),
-      delivered: (target, count) => guard(() => reader.pushRead(target, count)),
-    });
+    if (polled) {
+      const pollBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      this.opts.poller!.add({
+        socket,
+        target: () => reader.nextReadTarget(pollBuffer),
+        delivered: (target, count) => guard(() => reader.pushRead(target, count)),
+      });
+    }
     return socket;
   }
 }
@@ -363,26 +390,6 @@ function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, 
   }
   socket.write(header);
   socket.write(payload, onWritten);
-}
-
-/**
- * Frames written in one turn of the program (a window of isends, a header
- * and its payload) leave in one writev: the socket stays corked until the
- * current tick's callbacks and promise continuations have run. A program
- * that then waits for anything lets it go at once, so latency is unchanged.
- */
-function corkForThisTick(channel: OutgoingChannel, socket: Socket): void {
-  if (channel.corked) return;
-  channel.corked = true;
-  socket.cork();
-  process.nextTick(uncorkChannel, channel, socket);
-}
-
-function uncorkChannel(channel: OutgoingChannel, socket: Socket): void {
-  // Already uncorked by a flush before a spin: one cork, one uncork.
-  if (!channel.corked) return;
-  channel.corked = false;
-  socket.uncork();
 }
 
 function describe(peer: PeerAddress, kind: ChannelKind): string {
