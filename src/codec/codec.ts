@@ -15,16 +15,29 @@ import { JobError } from '../errors.js';
 import { cloneProblem } from './cloneable.js';
 import { encodePlain } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
+import { copyInto } from './copy.js';
 import { PayloadType, typedArrayByCode, codeByTypedArray, type PayloadTypeCode } from './payload-type.js';
 
-export { PayloadType, type PayloadTypeCode };
+export { PayloadType, type PayloadTypeCode, copyInto };
 
 export type RawBuffer = ArrayBufferView | ArrayBuffer;
 
+/** Whose memory an encoded payload's bytes are: what a sender may do with them. */
+export const BytesOwner = {
+  /** Fresh memory: it may be kept as is. */
+  FRESH: 0,
+  /** The caller's own buffer (a typed array goes as is): the caller may change it once the send completes. */
+  CALLER: 1,
+  /** The encoder's scratch memory, valid until the next encode: copy it to keep it. */
+  SCRATCH: 2,
+} as const;
+export type BytesOwnerCode = (typeof BytesOwner)[keyof typeof BytesOwner];
+
 export interface EncodedPayload {
   type: PayloadTypeCode;
-  /** The bytes to send. For raw buffers this aliases the caller's memory. */
+  /** The bytes to send. */
   bytes: Uint8Array;
+  owner: BytesOwnerCode;
 }
 
 /**
@@ -43,6 +56,7 @@ export function isRawBuffer(value: unknown): value is RawBuffer {
 
 /** Bytes of a raw buffer as a Uint8Array view (no copy). */
 export function bytesOf(value: RawBuffer): Uint8Array {
+  if (value.constructor === Uint8Array) return value as Uint8Array;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
@@ -66,25 +80,25 @@ export function isStructured(type: number): boolean {
 const EMPTY = new Uint8Array(0);
 const float64Scratch = new Float64Array(1);
 const float64ScratchBytes = new Uint8Array(float64Scratch.buffer);
+/** Where a number is encoded: its own, so a decode between encode and send cannot touch it. */
+const numberScratch = new Float64Array(1);
+const numberScratchBytes = new Uint8Array(numberScratch.buffer);
 
 /** The payload of a primitive with a code of its own, or null for anything else. */
 function encodePrimitive(value: unknown): EncodedPayload | null {
   switch (typeof value) {
-    case 'number': {
-      const bytes = new Uint8Array(8);
-      float64Scratch[0] = value;
-      bytes.set(float64ScratchBytes);
-      return { type: PayloadType.NUMBER, bytes };
-    }
+    case 'number':
+      numberScratch[0] = value;
+      return { type: PayloadType.NUMBER, bytes: numberScratchBytes, owner: BytesOwner.SCRATCH };
     case 'string':
       // A lone surrogate does not survive UTF-8; structured clone keeps it.
-      return value.isWellFormed() ? { type: PayloadType.STRING, bytes: Buffer.from(value, 'utf8') } : null;
+      return value.isWellFormed() ? { type: PayloadType.STRING, bytes: Buffer.from(value, 'utf8'), owner: BytesOwner.FRESH } : null;
     case 'boolean':
-      return { type: value ? PayloadType.TRUE : PayloadType.FALSE, bytes: EMPTY };
+      return { type: value ? PayloadType.TRUE : PayloadType.FALSE, bytes: EMPTY, owner: BytesOwner.FRESH };
     case 'undefined':
-      return { type: PayloadType.UNDEFINED, bytes: EMPTY };
+      return { type: PayloadType.UNDEFINED, bytes: EMPTY, owner: BytesOwner.FRESH };
     default:
-      return value === null ? { type: PayloadType.NULL, bytes: EMPTY } : null;
+      return value === null ? { type: PayloadType.NULL, bytes: EMPTY, owner: BytesOwner.FRESH } : null;
   }
 }
 
@@ -130,19 +144,20 @@ function encodePlainOrExplain(value: unknown): Uint8Array | null {
 }
 
 /**
- * Encodes any sendable value. Throws a TypeError naming the problem for values
+ * Encodes any sendable value; `owner` says whether the bytes may be kept as
+ * they are (see BytesOwner). Throws a TypeError naming the problem for values
  * structured clone cannot carry (functions, symbols, ...); nothing is sent then.
  */
 export function encode(value: unknown): EncodedPayload {
-  if (isRawBuffer(value)) return { type: rawTypeOf(value), bytes: bytesOf(value) };
+  if (isRawBuffer(value)) return { type: rawTypeOf(value), bytes: bytesOf(value), owner: BytesOwner.CALLER };
   const primitive = encodePrimitive(value);
   if (primitive !== null) return primitive;
   const plain = plainCodec ? encodePlainOrExplain(value) : null;
-  if (plain !== null) return { type: PayloadType.PLAIN, bytes: plain };
+  if (plain !== null) return { type: PayloadType.PLAIN, bytes: plain, owner: BytesOwner.SCRATCH };
   const problem = cloneProblem(value);
   if (problem !== null) throw new TypeError(`cannot send this value: ${problem}`);
   try {
-    return { type: PayloadType.CLONE, bytes: serialize(value) };
+    return { type: PayloadType.CLONE, bytes: serialize(value), owner: BytesOwner.FRESH };
   } catch (err) {
     throw new TypeError(`cannot send this value: ${err instanceof Error ? err.message : String(err)}; ` +
       'send structured-clonable data (numbers, strings, plain objects, arrays, Map, Set, Date, BigInt, typed arrays)',

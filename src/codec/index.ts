@@ -1,2 +1,2 @@
-export { PayloadType, copyBytes, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured } from './codec.js';
-export type { EncodedPayload, PayloadTypeCode, RawBuffer } from './codec.js';
+export { PayloadType, BytesOwner, copyBytes, copyInto, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured } from './codec.js';
+export type { BytesOwnerCode, EncodedPayload, PayloadTypeCode, RawBuffer } from './codec.js';

@@ -5,6 +5,7 @@
  * property (as structured clone makes it), never the object's prototype.
  */
 import { typedArrayByCode } from './payload-type.js';
+import { copyInto } from './copy.js';
 import { MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
 
 /** Float64 decoding without a DataView per payload (an allocation on every message). */
@@ -86,7 +87,7 @@ class PlainReader {
       // Byte arrays copy element-wise without touching `.buffer`, which V8 would have to
       // move off its heap for a small array: half the cost of an 8-byte array.
       const array = new (ctor as Uint8ArrayConstructor)(byteLength);
-      array.set(source);
+      copyInto(array, source);
       return array;
     }
     const own = new ArrayBuffer(byteLength);
@@ -98,16 +99,7 @@ class PlainReader {
     const byteLength = this.readU32();
     const start = this.take(byteLength);
     const bytes = this.bytes;
-    if (byteLength <= 32) {
-      // Short ASCII (most keys): by hand, cheaper than the UTF-8 decoder's call.
-      let text = '';
-      for (let i = start; i < start + byteLength; i++) {
-        const c = bytes[i]!;
-        if (c >= 0x80) return decodeUtf8(bytes, start, byteLength);
-        text += String.fromCharCode(c);
-      }
-      return text;
-    }
+    if (byteLength <= SHORT_STRING_BYTES) return shortString(bytes, start, byteLength);
     return decodeUtf8(bytes, start, byteLength);
   }
 
@@ -153,6 +145,38 @@ class PlainReader {
   private fail(why: string): never {
     throw new TypeError(`malformed plain payload (${this.bytes.length} bytes): ${why}`);
   }
+}
+
+/** Strings up to this many bytes (most keys) are looked up in, and built for, the cache below. */
+const SHORT_STRING_BYTES = 32;
+const STRING_CACHE_SLOTS = 256;
+/**
+ * Short strings seen lately, by a hash of their bytes. The same keys come in
+ * message after message; a hit costs a compare, where building the string
+ * costs a concatenation per character and V8's lookup when it is used as a key.
+ */
+const stringCache: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
+
+function shortString(bytes: Uint8Array, start: number, byteLength: number): string {
+  if (byteLength === 0) return '';
+  const last = start + byteLength - 1;
+  const slot = (byteLength * 31 + bytes[start]! * 7 + bytes[last]! * 13 + bytes[start + (byteLength >> 1)]!) & (STRING_CACHE_SLOTS - 1);
+  const cached = stringCache[slot]!;
+  if (cached.length === byteLength && sameAscii(cached, bytes, start)) return cached;
+  let text = '';
+  for (let i = start; i <= last; i++) {
+    const c = bytes[i]!;
+    // Not ASCII: the UTF-8 decoder, and nothing cached (its length in chars differs from its bytes').
+    if (c >= 0x80) return decodeUtf8(bytes, start, byteLength);
+    text += String.fromCharCode(c);
+  }
+  stringCache[slot] = text;
+  return text;
+}
+
+function sameAscii(text: string, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
 }
 
 function decodeUtf8(bytes: Uint8Array, start: number, byteLength: number): string {

@@ -4,6 +4,7 @@
  * differently from a plain walk: the caller then uses `v8.serialize`.
  */
 import { codeByTypedArray } from './payload-type.js';
+import { copyInto } from './copy.js';
 import { MAX_PLAIN_ARRAY, MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
 
 /** Thrown inside the walk to abandon it; never escapes this module. */
@@ -45,7 +46,10 @@ class PlainWriter {
   /** True while a value is being written: a getter that sends a message must not reuse this writer. */
   private busy = false;
 
-  /** The encoded bytes in fresh memory, or null when the value is not plain. */
+  /**
+   * The encoded bytes, or null when the value is not plain. They may be this
+   * writer's scratch memory, valid until the next call: copy what you keep.
+   */
   encode(value: unknown): Uint8Array | null {
     if (this.busy) return null;
     this.busy = true;
@@ -60,8 +64,6 @@ class PlainWriter {
       this.forgetSeen();
       this.busy = false;
     }
-    // The scratch is reused by the next call; a grown buffer is the caller's.
-    if (this.bytes === this.scratch.bytes) return this.bytes.slice(0, this.length);
     return this.bytes.subarray(0, this.length);
   }
 
@@ -89,7 +91,9 @@ class PlainWriter {
 
   /** Drops the references, so the writer keeps no user object alive. */
   private forgetSeen(): void {
-    this.seenList.fill(null, 0, this.seenCount);
+    // A loop: Array#fill is a call into C++, dearer than a few stores.
+    const list = this.seenList;
+    for (let i = 0; i < this.seenCount; i++) list[i] = null;
     this.seenCount = 0;
     this.seenSet = null;
   }
@@ -117,10 +121,11 @@ class PlainWriter {
   private writeObject(value: object, depth: number): void {
     if (depth > MAX_PLAIN_DEPTH) throw NOT_PLAIN;
     this.visit(value);
+    // Typed arrays first: Object.getPrototypeOf takes V8's slow path for them.
+    if (ArrayBuffer.isView(value)) return this.writeTypedArray(value);
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Object.prototype) return this.writePlainObject(value as Record<string, unknown>, depth);
     if (proto === Array.prototype) return this.writeArray(value as unknown[], depth);
-    if (ArrayBuffer.isView(value)) return this.writeTypedArray(value);
     throw NOT_PLAIN;
   }
 
@@ -163,7 +168,8 @@ class PlainWriter {
     this.bytes[this.length++] = PlainTag.TYPED;
     this.bytes[this.length++] = code;
     this.writeU32(view.byteLength);
-    this.bytes.set(new Uint8Array(buffer), this.length);
+    const source = view.constructor === Uint8Array ? view as Uint8Array : new Uint8Array(buffer);
+    copyInto(this.bytes, source, this.length);
     this.length += view.byteLength;
   }
 
@@ -229,7 +235,11 @@ class PlainWriter {
 
 const writer = new PlainWriter();
 
-/** The plain-format bytes of `value` (fresh memory), or null when it must go through structured clone. */
+/**
+ * The plain-format bytes of `value`, or null when it must go through
+ * structured clone. Valid until the next call (the writer's scratch memory,
+ * for most values): the caller copies what it keeps.
+ */
 export function encodePlain(value: unknown): Uint8Array | null {
   return writer.encode(value);
 }

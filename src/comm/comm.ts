@@ -69,12 +69,22 @@ export class Comm {
 
   /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
   send(value: unknown, dest: number, tag = 0): Promise<void> {
-    return settle(() => this.isend(value, dest, tag));
+    // A synchronous throw becomes a rejection. try/catch in place, not a helper taking a
+    // closure: that would be an allocation per message.
+    try {
+      return this.isend(value, dest, tag).wait();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Synchronous send (MPI_Ssend): resolves once the receiver has matched it. */
   ssend(value: unknown, dest: number, tag = 0): Promise<void> {
-    return settle(() => this.issend(value, dest, tag));
+    try {
+      return this.issend(value, dest, tag).wait();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Nonblocking standard send (MPI_Isend). */
@@ -89,12 +99,20 @@ export class Comm {
 
   /** Receives a value (MPI_Recv); fills `status` when given. */
   recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
-    return settle(() => this.irecv<T>(source, tag), status);
+    try {
+      return this.irecv<T>(source, tag).wait(status);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Receives raw bytes into `buf` (MPI_Recv on a buffer); too small a buffer is MPI_ERR_TRUNCATE. */
   recvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<B> {
-    return settle(() => this.irecvInto(buf, source, tag), status);
+    try {
+      return this.irecvInto(buf, source, tag).wait(status);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Nonblocking receive (MPI_Irecv). Receives match in the order they are posted. */
@@ -385,15 +403,15 @@ export class Comm {
 
   private startSend(call: string, value: unknown, dest: number, tag: number, sync: boolean): Request<void> {
     this.checkUsable(call);
-    checkDest(dest, this.size, `${call}: dest`);
-    checkSendTag(tag, `${call}: tag`);
+    checkDest(dest, this.size, 'dest', call);
+    checkSendTag(tag, 'tag', call);
     return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync);
   }
 
   private startRecv(call: string, buf: RawBuffer | null, source: number, tag: number): Request<unknown> {
     this.checkUsable(call);
-    checkSource(source, this.size, `${call}: source`);
-    checkRecvTag(tag, `${call}: tag`);
+    checkSource(source, this.size, 'source', call);
+    checkRecvTag(tag, 'tag', call);
     return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, buf);
   }
 }
@@ -403,15 +421,6 @@ function checkOp(op: unknown): void {
   if (!(op instanceof Op)) {
     const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
     throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
-  }
-}
-
-/** A request as a promise, turning a synchronous throw into a rejection (not async: fewer hops per message). */
-function settle<T>(start: () => Request<T>, status?: Status): Promise<T> {
-  try {
-    return start().wait(status);
-  } catch (err) {
-    return Promise.reject(err);
   }
 }
 

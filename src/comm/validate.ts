@@ -8,32 +8,37 @@ function show(value: unknown): string {
   return String(value);
 }
 
+/** The argument's name, after the call's when given: composed only for an error, not per message. */
+function argName(what: string, call: string | undefined): string {
+  return call === undefined ? what : `${call}: ${what}`;
+}
+
 function isInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
 
 /** dest of a send: 0..size-1 or PROC_NULL. */
-export function checkDest(dest: unknown, size: number, what = 'dest'): number {
+export function checkDest(dest: unknown, size: number, what = 'dest', call?: string): number {
   if (isInt(dest) && ((dest >= 0 && dest < size) || dest === PROC_NULL)) return dest;
-  throw new MPIError('ERR_RANK', `${what} ${show(dest)} is out of range for a communicator of size ${size} (0..${size - 1}, or PROC_NULL)`);
+  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(dest)} is out of range for a communicator of size ${size} (0..${size - 1}, or PROC_NULL)`);
 }
 
 /** source of a receive: 0..size-1, ANY_SOURCE or PROC_NULL. */
-export function checkSource(source: unknown, size: number, what = 'source'): number {
+export function checkSource(source: unknown, size: number, what = 'source', call?: string): number {
   if (isInt(source) && ((source >= 0 && source < size) || source === PROC_NULL || source === ANY_SOURCE)) return source;
-  throw new MPIError('ERR_RANK', `${what} ${show(source)} is out of range for a communicator of size ${size} (0..${size - 1}, ANY_SOURCE or PROC_NULL)`);
+  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(source)} is out of range for a communicator of size ${size} (0..${size - 1}, ANY_SOURCE or PROC_NULL)`);
 }
 
 /** tag of a send: 0..TAG_UB. */
-export function checkSendTag(tag: unknown, what = 'tag'): number {
+export function checkSendTag(tag: unknown, what = 'tag', call?: string): number {
   if (isInt(tag) && tag >= 0 && tag <= TAG_UB) return tag;
-  throw new MPIError('ERR_TAG', `${what} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB})`);
+  throw new MPIError('ERR_TAG', `${argName(what, call)} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB})`);
 }
 
 /** tag of a receive or probe: 0..TAG_UB or ANY_TAG. */
-export function checkRecvTag(tag: unknown, what = 'tag'): number {
+export function checkRecvTag(tag: unknown, what = 'tag', call?: string): number {
   if (isInt(tag) && ((tag >= 0 && tag <= TAG_UB) || tag === ANY_TAG)) return tag;
-  throw new MPIError('ERR_TAG', `${what} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB}, or ANY_TAG)`);
+  throw new MPIError('ERR_TAG', `${argName(what, call)} ${show(tag)} is not a valid tag (an integer from 0 to TAG_UB = ${TAG_UB}, or ANY_TAG)`);
 }
 
 /** root of a collective: 0..size-1. */

@@ -10,11 +10,11 @@
  */
 import { PROC_NULL } from '../constants.js';
 import { JobError, MPIError, TruncationError } from '../errors.js';
-import { copyBytes, decode, encode, isRawBuffer, bytesOf, payloadTypeName, isStructured, type RawBuffer } from '../codec/index.js';
+import { BytesOwner, copyBytes, copyInto, decode, encode, bytesOf, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
 import { FrameKind, newHeader, type FrameHeader, type FrameSink, type Transport } from '../transport/index.js';
 import type { Progress } from '../runtime/progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
-import { Request } from './request.js';
+import { Request, type Cancellable } from './request.js';
 import { Status } from './status.js';
 
 /** Where a message came from, for replies (CTS) and failure handling. */
@@ -33,13 +33,29 @@ interface IncomingMessage {
   local: { bytes: Uint8Array; onMatched: () => void } | null;
 }
 
-interface PostedReceive {
-  source: number;
-  tag: number;
-  /** World rank of the expected sender, or -1 for ANY_SOURCE. */
-  sourceWorld: number;
-  target: RawBuffer | null;
-  request: Request<unknown>;
+/** A receive waiting for its message; it can take itself back (MPI_Cancel) until one matches. */
+class PostedReceive implements Cancellable {
+  constructor(
+    readonly source: number,
+    readonly tag: number,
+    /** World rank of the expected sender, or -1 for ANY_SOURCE. */
+    readonly sourceWorld: number,
+    readonly target: RawBuffer | null,
+    readonly request: Request<unknown>,
+    private readonly queues: MatchQueues<PostedReceive, IncomingMessage>,
+    private readonly progress: Progress,
+  ) {}
+
+  cancel(): boolean {
+    if (!this.queues.withdraw(this)) return false;
+    this.progress.end();
+    const status = this.request.status;
+    status.cancelled = true;
+    status.source = this.source;
+    status.tag = this.tag;
+    this.request._resolve(null);
+    return true;
+  }
 }
 
 interface PendingRendezvousSend {
@@ -75,6 +91,8 @@ export class P2PEngine implements FrameSink {
   private readonly pendingSends = new Map<number, PendingRendezvousSend>();
   private readonly pendingData = new Map<number, PendingData>();
   private nextRendezvousId = 1;
+  private lastContext = -1;
+  private lastQueues: MatchQueues<PostedReceive, IncomingMessage> | null = null;
   private transport: Transport | null = null;
 
   constructor(
@@ -102,9 +120,11 @@ export class P2PEngine implements FrameSink {
     if (destWorld === this.worldRank) {
       this.sendToSelf(context, source, tag, payload.type, payload.bytes, sync, request);
     } else if (!sync && payload.bytes.length <= this.options.eagerThreshold) {
-      this.sendEager(context, source, destWorld, tag, payload.type, payload.bytes, isRawBuffer(value), request);
+      this.sendEager(context, source, destWorld, tag, payload.type, payload.bytes, payload.owner, request);
     } else {
-      this.sendRendezvous(context, source, destWorld, tag, payload.type, payload.bytes, request);
+      // The bytes wait for the receiver's clear-to-send: the encoder's scratch would be reused by then.
+      const bytes = payload.owner === BytesOwner.SCRATCH ? copyBytes(payload.bytes) : payload.bytes;
+      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, request);
     }
     return request;
   }
@@ -117,23 +137,15 @@ export class P2PEngine implements FrameSink {
       request._resolve(target ?? null);
       return request;
     }
-    const posted: PostedReceive = { source, tag, sourceWorld, target, request };
     const queues = this.queuesOf(context);
+    const posted = new PostedReceive(source, tag, sourceWorld, target, request, queues, this.progress);
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
       return request;
     }
     this.progress.begin();
-    request._onCancel(() => {
-      if (!queues.withdraw(posted)) return false;
-      this.progress.end();
-      request.status.cancelled = true;
-      request.status.source = source;
-      request.status.tag = tag;
-      request._resolve(null);
-      return true;
-    });
+    request._onCancel(posted);
     return request;
   }
 
@@ -248,22 +260,20 @@ export class P2PEngine implements FrameSink {
   // ---- sending ----
 
   private sendEager(context: number, source: number, dest: number, tag: number, type: number,
-    bytes: Uint8Array, aliasesCaller: boolean, request: Request<void>): void {
+    bytes: Uint8Array, owner: BytesOwnerCode, request: Request<void>): void {
     const transport = this.transport!;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
-    if (aliasesCaller) {
-      // The caller may change its buffer once send resolves: now if the transport wrote or
-      // copied it, else when the transport has written it (a full shared-memory ring).
-      this.progress.begin();
-      const reusable = transport.sendCopy(dest, header, bytes, (err) => {
-        this.progress.end();
-        if (err === undefined || err === null) request._resolve(undefined);
-        else request._reject(err);
-      });
-      if (!reusable) return;
-      this.progress.end();
-    } else {
+    if (owner === BytesOwner.FRESH) {
       transport.send(dest, header, bytes);
+    } else if (!transport.trySend(dest, header, bytes)) {
+      // Not written at once (a full shared-memory ring): the frame waits for room.
+      if (owner === BytesOwner.SCRATCH) {
+        // With bytes of its own: the encoder reuses its scratch.
+        transport.send(dest, header, copyBytes(bytes));
+      } else {
+        this.sendCallerBytesLater(dest, header, bytes, request);
+        return;
+      }
     }
     if (transport.writable(dest)) {
       request._resolve(undefined);
@@ -274,6 +284,20 @@ export class P2PEngine implements FrameSink {
     transport.whenWritable(dest).then(() => {
       this.progress.end();
       request._resolve(undefined);
+    });
+  }
+
+  /**
+   * The caller's buffer waits for room in the ring, uncopied; the send
+   * completes once it is in and the caller may change it: an operation
+   * pending on the network, for the progress engine.
+   */
+  private sendCallerBytesLater(dest: number, header: FrameHeader, bytes: Uint8Array, request: Request<void>): void {
+    this.progress.begin();
+    this.transport!.send(dest, header, bytes, (err) => {
+      this.progress.end();
+      if (err === undefined || err === null) request._resolve(undefined);
+      else request._reject(err);
     });
   }
 
@@ -347,7 +371,7 @@ export class P2PEngine implements FrameSink {
     const problem = this.checkTarget(message, posted);
     if (message.eager !== null) {
       if (problem !== null) request._reject(problem);
-      else this.complete(request, message.payloadType, message.eager, message.owned, posted.target);
+      else this.complete(request, message.payloadType, message.eager, message.owned, posted.target, false);
       return;
     }
     // Rendezvous: choose where the payload lands, then ask for it.
@@ -357,7 +381,7 @@ export class P2PEngine implements FrameSink {
     const finish = (bytes: Uint8Array): void => {
       this.progress.end();
       if (problem !== null) request._reject(problem);
-      else this.complete(request, message.payloadType, bytes, true, posted.target);
+      else this.complete(request, message.payloadType, bytes, true, posted.target, true);
     };
     this.progress.begin();
     if (message.local !== null) {
@@ -391,10 +415,14 @@ export class P2PEngine implements FrameSink {
     return null;
   }
 
-  private complete(request: Request<unknown>, type: number, bytes: Uint8Array, owned: boolean, target: RawBuffer | null): void {
+  /**
+   * Completes a receive with its payload. `landed`: the bytes already are in
+   * the receive's buffer (a rendezvous payload is written straight there).
+   */
+  private complete(request: Request<unknown>, type: number, bytes: Uint8Array, owned: boolean,
+    target: RawBuffer | null, landed: boolean): void {
     if (target !== null) {
-      const dest = bytesOf(target);
-      if (bytes.buffer !== dest.buffer || bytes.byteOffset !== dest.byteOffset) dest.set(bytes);
+      if (!landed) copyInto(bytesOf(target), bytes);
       request._resolve(target);
       return;
     }
@@ -420,18 +448,28 @@ export class P2PEngine implements FrameSink {
   }
 
   private queuesOf(context: number): MatchQueues<PostedReceive, IncomingMessage> {
+    // Most programs talk in one communicator at a time: skip the map for a run of them.
+    if (context === this.lastContext) return this.lastQueues!;
     let queues = this.contexts.get(context);
     if (queues === undefined) {
       queues = new MatchQueues();
       this.contexts.set(context, queues);
     }
+    this.lastContext = context;
+    this.lastQueues = queues;
     return queues;
   }
 }
 
+/**
+ * The header of the frame being sent. One object for every send: transports
+ * encode the header during send() and never keep it.
+ */
+const outgoingHeader = newHeader();
+
 function frameHeader(kind: FrameHeader['kind'], context: number, source: number, tag: number,
   payloadType: number, length: number, rendezvousId: number): FrameHeader {
-  const h = newHeader();
+  const h = outgoingHeader;
   h.kind = kind;
   h.context = context;
   h.source = source;

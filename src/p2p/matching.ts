@@ -22,12 +22,12 @@ export class MatchQueues<Posted extends Envelope, Message extends Envelope> {
 
   /** A message arrived: take the first posted receive it matches, or queue it as unexpected. */
   arrive(message: Message): Posted | undefined {
-    const i = this.postedReceives.findIndex((r) => envelopeMatches(r.source, r.tag, message.source, message.tag));
+    const i = findMatch(this.postedReceives, message.source, message.tag, true);
     if (i < 0) {
       this.unexpectedMessages.push(message);
       return undefined;
     }
-    return this.postedReceives.splice(i, 1)[0];
+    return takeAt(this.postedReceives, i);
   }
 
   /** A receive was posted: take the first unexpected message it matches, or queue it. */
@@ -37,7 +37,7 @@ export class MatchQueues<Posted extends Envelope, Message extends Envelope> {
       this.postedReceives.push(receive);
       return undefined;
     }
-    return this.unexpectedMessages.splice(i, 1)[0];
+    return takeAt(this.unexpectedMessages, i);
   }
 
   /** The first unexpected message a probe for (source, tag) would see, left in place. */
@@ -59,6 +59,24 @@ export class MatchQueues<Posted extends Envelope, Message extends Envelope> {
   }
 
   private findUnexpected(source: number, tag: number): number {
-    return this.unexpectedMessages.findIndex((m) => envelopeMatches(source, tag, m.source, m.tag));
+    return findMatch(this.unexpectedMessages, source, tag, false);
   }
+}
+
+/**
+ * Index of the first entry that matches: entries are receives (`entriesWant`,
+ * their envelope may hold wildcards) or messages. A loop, not findIndex: a
+ * closure per call is an allocation on the path of every message.
+ */
+function findMatch(entries: readonly Envelope[], source: number, tag: number, entriesWant: boolean): number {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (entriesWant ? envelopeMatches(e.source, e.tag, source, tag) : envelopeMatches(source, tag, e.source, e.tag)) return i;
+  }
+  return -1;
+}
+
+/** Removes and returns entry i; the front (the usual match) without splice's array. */
+function takeAt<T>(entries: T[], i: number): T | undefined {
+  return i === 0 ? entries.shift() : entries.splice(i, 1)[0];
 }

@@ -6,42 +6,67 @@
 import { ErrorClass, MPIError } from '../errors.js';
 import { Status } from './status.js';
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
 export interface TestResult<T> {
   done: boolean;
   value?: T;
 }
 
+/** What a receive that has not matched yet knows to take itself back. */
+export interface Cancellable {
+  cancel(): boolean;
+}
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
+/** Shared by every completed request without a value (sends): one promise, not one per send. */
+const RESOLVED_VOID = Promise.resolve(undefined);
+
 export class Request<T = unknown> implements PromiseLike<T> {
   /** Filled in when the request completes. */
   readonly status = new Status();
-  private settled: Settled<T> | null = null;
-  private waiters: (() => void)[] = [];
-  private cancelHook: (() => boolean) | null = null;
+  /*
+   * Plain fields rather than a settled-state object, a waiter list and a
+   * cancel closure: a request is made per message, and each allocation is on
+   * the path of every message.
+   */
+  private state: number = PENDING;
+  private outcome: unknown = undefined;
+  private resolvePromise: ((value: unknown) => void) | null = null;
+  private rejectPromise: ((reason: unknown) => void) | null = null;
+  private pending: Promise<T> | null = null;
+  private waiters: (() => void)[] | null = null;
+  private canceller: Cancellable | null = null;
 
   /** Internal: completes the request. */
   _resolve(value: T): void {
-    if (this.settled !== null) return;
-    this.settled = { ok: true, value };
+    if (this.state !== PENDING) return;
+    this.state = FULFILLED;
+    this.outcome = value;
+    this.canceller = null;
+    this.resolvePromise?.(value);
     this.wake();
   }
 
   /** Internal: fails the request. */
   _reject(error: unknown): void {
-    if (this.settled !== null) return;
-    this.settled = { ok: false, error };
+    if (this.state !== PENDING) return;
+    this.state = REJECTED;
+    this.outcome = error;
+    this.canceller = null;
     this.status.error = error instanceof MPIError ? ErrorClass[error.errorClass] : ErrorClass.ERR_OTHER;
+    this.rejectPromise?.(error);
     this.wake();
   }
 
   /** Internal: how to take back a receive that has not matched yet. */
-  _onCancel(hook: (() => boolean) | null): void {
-    this.cancelHook = hook;
+  _onCancel(canceller: Cancellable | null): void {
+    this.canceller = canceller;
   }
 
   get done(): boolean {
-    return this.settled !== null;
+    return this.state !== PENDING;
   }
 
   then<R1 = T, R2 = never>(
@@ -66,11 +91,10 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** Completion without waiting: `{ done: false }`, or the value; throws if the operation failed. */
   test(status?: Status): TestResult<T> {
-    const s = this.settled;
-    if (s === null) return { done: false };
+    if (this.state === PENDING) return { done: false };
     status?.assign(this.status);
-    if (!s.ok) throw s.error;
-    return { done: true, value: s.value };
+    if (this.state === REJECTED) throw this.outcome;
+    return { done: true, value: this.outcome as T };
   }
 
   /**
@@ -78,28 +102,33 @@ export class Request<T = unknown> implements PromiseLike<T> {
    * with `null` and `status.cancelled` true. Returns false if it was too late.
    */
   cancel(): boolean {
-    if (this.settled !== null || this.cancelHook === null) return false;
-    return this.cancelHook();
+    if (this.state !== PENDING || this.canceller === null) return false;
+    return this.canceller.cancel();
   }
 
   private promise(): Promise<T> {
-    const s = this.settled;
-    if (s !== null) return s.ok ? Promise.resolve(s.value) : Promise.reject(s.error);
-    return new Promise<T>((resolve, reject) => {
-      const settle = (): void => {
-        const s = this.settled!;
-        if (s.ok) resolve(s.value);
-        else reject(s.error);
-      };
-      if (this.settled !== null) settle();
-      else this.waiters.push(settle);
+    if (this.state === FULFILLED) {
+      return this.outcome === undefined ? RESOLVED_VOID as Promise<T> : Promise.resolve(this.outcome as T);
+    }
+    if (this.state === REJECTED) return Promise.reject(this.outcome);
+    this.pending ??= new Promise<T>((resolve, reject) => {
+      this.resolvePromise = resolve as (value: unknown) => void;
+      this.rejectPromise = reject;
     });
+    return this.pending;
   }
 
   private wake(): void {
     const waiters = this.waiters;
-    this.waiters = [];
+    if (waiters === null) return;
+    this.waiters = null;
     for (const w of waiters) w();
+  }
+
+  /** Calls `waiter` once when the request completes (at once if it has). */
+  private onDone(waiter: () => void): void {
+    if (this.state !== PENDING) waiter();
+    else (this.waiters ??= []).push(waiter);
   }
 
   /** Waits for all; rejects with the first failure (MPI_Waitall). */
@@ -112,7 +141,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
     if (requests.length === 0) return { index: -1, value: undefined };
     const first = requests.findIndex((r) => r.done);
     const index = first >= 0 ? first : await new Promise<number>((resolve) => {
-      requests.forEach((r, i) => r.waiters.push(() => resolve(i)));
+      requests.forEach((r, i) => r.onDone(() => resolve(i)));
     });
     return { index, value: requests[index]!.test().value };
   }

@@ -61,12 +61,22 @@ const YIELD_AFTER_POLLS = 256;
 const CHASE_HOPS = 64;
 /** How long deliveries may chain as microtasks before the event loop gets a turn. */
 const CHAIN_MS = 0.5;
+/** Chained deliveries between two looks at the clock (reading it costs more than a delivery's poll). */
+const CHAIN_CLOCK_EVERY = 16;
 
 export class Progress {
   private pending = 0;
   private keepAlive: NodeJS.Timeout | null = null;
+  /** Whether keepAlive is ref'd: toggling it is a call into C++, so it is done only when it changes. */
+  private keepingAlive = false;
   private spinning = false;
   private lastActivity = 0;
+  /**
+   * Something moved or was posted since lastActivity was last set: the clock
+   * is read when the spin decides whether to go on, not per message.
+   */
+  private activeSinceClock = false;
+  private chainDeliveries = 0;
   private pollMs: number;
   private yieldAfterPolls = YIELD_AFTER_POLLS;
   private poller: Poller | null = null;
@@ -111,18 +121,29 @@ export class Progress {
   /** An operation started waiting on the network. */
   begin(): void {
     this.posts++;
-    if (this.pending++ === 0) {
+    if (this.pending++ === 0 && !this.keepingAlive) {
       // Sockets are unref'd: this timer is what keeps the process alive while work is pending.
       // One timer, ref'd and unref'd, costs less than a new one per operation.
       this.keepAlive ??= setInterval(noop, 1 << 30);
       this.keepAlive.ref();
+      this.keepingAlive = true;
     }
     this.activity();
   }
 
-  /** A pending operation completed. */
+  /**
+   * A pending operation completed. While the engine spins the timer stays
+   * ref'd (the spin keeps the loop alive anyway) and is let go when it stops:
+   * a ping-pong would otherwise toggle it twice per message.
+   */
   end(): void {
-    if (--this.pending === 0) this.keepAlive?.unref();
+    if (--this.pending === 0 && !this.spinning) this.letGo();
+  }
+
+  private letGo(): void {
+    if (!this.keepingAlive) return;
+    this.keepAlive!.unref();
+    this.keepingAlive = false;
   }
 
   get pendingOperations(): number {
@@ -131,9 +152,13 @@ export class Progress {
 
   /** Something arrived or was posted: poll hard for a while. */
   activity(): void {
+    if (this.spinning) {
+      this.activeSinceClock = true;
+      return;
+    }
     if (this.pollMs <= 0) return;
     this.lastActivity = performance.now();
-    if (!this.spinning && this.pending > 0) {
+    if (this.pending > 0) {
       this.spinning = true;
       this.poller?.setAsleep(false);
       setImmediate(this.spin);
@@ -142,7 +167,8 @@ export class Progress {
 
   private readonly spin = (): void => {
     if (this.pollSlice()) {
-      this.chainStart = this.lastActivity;
+      this.chainStart = performance.now();
+      this.chainDeliveries = 0;
       this.startChase();
       return;
     }
@@ -170,27 +196,36 @@ export class Progress {
       else this.spinOrSleep();
       return;
     }
-    if (this.pollSlice() && this.lastActivity - this.chainStart < CHAIN_MS) {
+    if (this.pollSlice() && this.chainMayGoOn()) {
       this.startChase();
       return;
     }
     this.spinOrSleep();
   };
 
+  /** Has the chain of deliveries left the event loop waiting less than CHAIN_MS? */
+  private chainMayGoOn(): boolean {
+    if (++this.chainDeliveries % CHAIN_CLOCK_EVERY !== 0) return true;
+    return performance.now() - this.chainStart < CHAIN_MS;
+  }
+
   /** Polls the rings for up to SPIN_SLICE_MS; true as soon as something moved. */
   private pollSlice(): boolean {
     const poller = this.poller;
     if (poller === null) return false;
     poller.flush?.();
-    const start = performance.now();
-    // The clock is read every few polls only: it costs more than an empty poll.
+    // The clock is read every few polls only, from the 16th on: it costs more than an empty
+    // poll, and most replies come within a few polls.
+    let start = -1;
     for (let turn = 1; ; turn++) {
       if (poller.poll()) {
-        this.lastActivity = performance.now();
+        this.activeSinceClock = true;
         return true;
       }
       if ((turn & 15) === 0) {
-        if (performance.now() - start >= SPIN_SLICE_MS) return false;
+        const now = performance.now();
+        if (start < 0) start = now;
+        else if (now - start >= SPIN_SLICE_MS) return false;
         if (turn >= this.yieldAfterPolls) poller.idle();
       }
     }
@@ -200,10 +235,16 @@ export class Progress {
   private spinOrSleep(): void {
     // With rings, keep polling a while even when nothing is pending: the next message of a
     // conversation then finds this rank awake, and the sender need not ring the doorbell.
-    if ((this.pending > 0 || this.poller !== null) && performance.now() - this.lastActivity < this.pollMs) {
+    const now = performance.now();
+    if (this.activeSinceClock) {
+      this.lastActivity = now;
+      this.activeSinceClock = false;
+    }
+    if ((this.pending > 0 || this.poller !== null) && now - this.lastActivity < this.pollMs) {
       setImmediate(this.spin);
     } else {
       this.spinning = false;
+      if (this.pending === 0) this.letGo();
       this.sleep();
     }
   }

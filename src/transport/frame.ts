@@ -66,18 +66,34 @@ export function newHeader(): FrameHeader {
 const TWO_32 = 0x1_0000_0000;
 
 export function encodeHeader(h: FrameHeader, out: Buffer = Buffer.allocUnsafe(HEADER_BYTES)): Buffer {
-  out[0] = FRAME_VERSION;
-  out[1] = h.kind;
-  out[2] = h.payloadType;
-  out[3] = h.flags;
-  out.writeUInt32LE(h.context, 4);
-  out.writeInt32LE(h.source, 8);
-  out.writeInt32LE(h.tag, 12);
-  out.writeUInt32LE(h.rendezvousId >>> 0, 16);
-  out.writeUInt32LE(0, 20);
-  out.writeUInt32LE(h.length % TWO_32, 24);
-  out.writeUInt32LE(Math.floor(h.length / TWO_32), 28);
+  encodeHeaderInto(h, out, 0);
   return out;
+}
+
+/**
+ * Writes a header at `offset` of any byte array (a ring in shared memory, a
+ * send buffer), byte by byte: no Buffer view per frame.
+ */
+export function encodeHeaderInto(h: FrameHeader, out: Uint8Array, offset: number): void {
+  out[offset] = FRAME_VERSION;
+  out[offset + 1] = h.kind;
+  out[offset + 2] = h.payloadType;
+  out[offset + 3] = h.flags;
+  uint32Into(out, offset + 4, h.context);
+  uint32Into(out, offset + 8, h.source);
+  uint32Into(out, offset + 12, h.tag);
+  uint32Into(out, offset + 16, h.rendezvousId);
+  uint32Into(out, offset + 20, 0);
+  uint32Into(out, offset + 24, h.length % TWO_32);
+  uint32Into(out, offset + 28, Math.floor(h.length / TWO_32));
+}
+
+/** Little-endian low 32 bits of `value` (negative source and tag values as two's complement). */
+function uint32Into(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
 }
 
 /**

@@ -17,7 +17,8 @@
  * index updates (sequentially consistent, also on ARM).
  */
 import { ProtocolError } from '../errors.js';
-import { decodeHeader, encodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
+import { copyInto } from '../codec/index.js';
+import { decodeHeader, encodeHeader, encodeHeaderInto, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 
 export const RING_CONTROL_BYTES = 256;
@@ -26,6 +27,8 @@ const TAIL = 16;
 const WRITER_WAITING = 32;
 /** Bytes copied per step: the other side starts on a chunk while the next is copied. */
 const CHUNK_BYTES = 256 * 1024;
+/** Where a header that wraps round the ring's end is put together. */
+const headerScratch = new Uint8Array(HEADER_BYTES);
 
 /** Bytes a ring of `capacity` data bytes takes in the segment. */
 export function ringBytes(capacity: number): number {
@@ -43,55 +46,82 @@ export class Ring {
   readonly control: Int32Array;
   readonly data: Uint8Array;
   private readonly mask: number;
+  /**
+   * Each end keeps its own index in a field: only the producer stores head
+   * and only the consumer tail, so neither needs an atomic load of its own
+   * index, and a poll of an empty ring is one atomic load.
+   */
+  private head: number;
+  private tail: number;
 
   constructor(buffer: ArrayBufferLike, offset: number, readonly capacity: number) {
     checkRingCapacity(capacity);
     this.control = new Int32Array(buffer, offset, RING_CONTROL_BYTES / 4);
     this.data = new Uint8Array(buffer, offset + RING_CONTROL_BYTES, capacity);
     this.mask = capacity - 1;
+    this.head = Atomics.load(this.control, HEAD) >>> 0;
+    this.tail = Atomics.load(this.control, TAIL) >>> 0;
   }
 
-  /** Bytes written and not yet read. */
+  /** Consumer: bytes written and not yet read. */
   used(): number {
-    return (Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0;
+    return ((Atomics.load(this.control, HEAD) >>> 0) - this.tail) >>> 0;
   }
 
   /** Producer: bytes that can be written now. */
   free(): number {
-    return this.capacity - ((Atomics.load(this.control, HEAD) - Atomics.load(this.control, TAIL)) >>> 0);
+    return this.capacity - ((this.head - (Atomics.load(this.control, TAIL) >>> 0)) >>> 0);
   }
 
   /** Consumer: nothing to read (the cheap check a spinning poll makes). */
   isEmpty(): boolean {
-    return Atomics.load(this.control, HEAD) === Atomics.load(this.control, TAIL);
+    return (Atomics.load(this.control, HEAD) >>> 0) === this.tail;
   }
 
   /** Producer: copies up to one chunk of `src` in; returns how many bytes went. */
   write(src: Uint8Array): number {
-    const head = Atomics.load(this.control, HEAD) >>> 0;
-    const free = this.capacity - ((head - (Atomics.load(this.control, TAIL) >>> 0)) >>> 0);
-    const n = Math.min(src.length, free, CHUNK_BYTES);
+    const n = Math.min(src.length, this.free(), CHUNK_BYTES);
     if (n === 0) return 0;
-    const at = head & this.mask;
-    const first = Math.min(n, this.capacity - at);
-    this.data.set(first === src.length ? src : src.subarray(0, first), at);
-    if (first < n) this.data.set(src.subarray(first, n), 0);
-    Atomics.store(this.control, HEAD, (head + n) | 0);
+    this.copyIn(src, n, this.head & this.mask);
+    this.publishHead(n);
     return n;
+  }
+
+  /**
+   * Producer: a whole frame, header and payload, made visible to the
+   * consumer at once (one index store, and the reader never finds half a
+   * frame); false, writing nothing, when it does not fit now.
+   */
+  writeFrame(header: FrameHeader, payload: Uint8Array | null): boolean {
+    const bodyBytes = payload === null ? 0 : payload.length;
+    if (this.free() < HEADER_BYTES + bodyBytes || bodyBytes > CHUNK_BYTES) return false;
+    const at = this.head & this.mask;
+    if (at + HEADER_BYTES <= this.capacity) {
+      encodeHeaderInto(header, this.data, at);
+    } else {
+      encodeHeaderInto(header, headerScratch, 0);
+      this.copyIn(headerScratch, HEADER_BYTES, at);
+    }
+    if (bodyBytes > 0) this.copyIn(payload!, bodyBytes, (at + HEADER_BYTES) & this.mask);
+    this.publishHead(HEADER_BYTES + bodyBytes);
+    return true;
   }
 
   /** Consumer: copies up to one chunk out into `dst` from `offset` on; returns how many bytes came. */
   read(dst: Uint8Array, offset = 0): number {
-    const tail = Atomics.load(this.control, TAIL) >>> 0;
-    const used = ((Atomics.load(this.control, HEAD) >>> 0) - tail) >>> 0;
-    const n = Math.min(dst.length - offset, used, CHUNK_BYTES);
+    const n = Math.min(dst.length - offset, this.used(), CHUNK_BYTES);
     if (n <= 0) return 0;
-    const at = tail & this.mask;
+    const at = this.tail & this.mask;
     const first = Math.min(n, this.capacity - at);
     dst.set(this.data.subarray(at, at + first), offset);
     if (first < n) dst.set(this.data.subarray(0, n - first), offset + first);
-    Atomics.store(this.control, TAIL, (tail + n) | 0);
+    this.consume(n);
     return n;
+  }
+
+  /** Consumer: where in `data` the byte `skip` bytes past the tail is. */
+  offsetAt(skip: number): number {
+    return (this.tail + skip) & this.mask;
   }
 
   /**
@@ -100,17 +130,15 @@ export class Ring {
    * the consumer's until consume() moves the tail past them.
    */
   peek(skip: number, n: number): Uint8Array | null {
-    const tail = Atomics.load(this.control, TAIL) >>> 0;
-    const used = ((Atomics.load(this.control, HEAD) >>> 0) - tail) >>> 0;
-    if (used < skip + n) return null;
-    const at = (tail + skip) & this.mask;
+    if (this.used() < skip + n) return null;
+    const at = (this.tail + skip) & this.mask;
     if (at + n > this.capacity) return null;
     return this.data.subarray(at, at + n);
   }
 
   /** Consumer: copies `dst.length` unread bytes from `skip` bytes past the tail, wrapping as needed; the tail stays. */
   copyOut(skip: number, dst: Uint8Array): void {
-    const at = ((Atomics.load(this.control, TAIL) >>> 0) + skip) & this.mask;
+    const at = (this.tail + skip) & this.mask;
     const first = Math.min(dst.length, this.capacity - at);
     dst.set(this.data.subarray(at, at + first));
     if (first < dst.length) dst.set(this.data.subarray(0, dst.length - first), first);
@@ -118,7 +146,8 @@ export class Ring {
 
   /** Consumer: gives `n` bytes read through peek() back to the producer. */
   consume(n: number): void {
-    Atomics.store(this.control, TAIL, ((Atomics.load(this.control, TAIL) >>> 0) + n) | 0);
+    this.tail = (this.tail + n) >>> 0;
+    Atomics.store(this.control, TAIL, this.tail | 0);
   }
 
   /** Producer: announce (true) or withdraw that it sleeps with frames queued. */
@@ -129,6 +158,23 @@ export class Ring {
   /** Consumer: true once per announcement that the producer sleeps waiting for space. */
   takeWriterWaiting(): boolean {
     return Atomics.load(this.control, WRITER_WAITING) === 1 && Atomics.compareExchange(this.control, WRITER_WAITING, 1, 0) === 1;
+  }
+
+  /** Producer: the first `n` bytes of `src` in at data offset `at`, wrapping round the end. */
+  private copyIn(src: Uint8Array, n: number, at: number): void {
+    const first = Math.min(n, this.capacity - at);
+    if (first === src.length) {
+      copyInto(this.data, src, at);
+      return;
+    }
+    this.data.set(src.subarray(0, first), at);
+    if (first < n) this.data.set(src.subarray(first, n), 0);
+  }
+
+  /** Producer: the bytes written become the consumer's. */
+  private publishHead(n: number): void {
+    this.head = (this.head + n) >>> 0;
+    Atomics.store(this.control, HEAD, this.head | 0);
   }
 }
 
@@ -179,10 +225,13 @@ export class RingWriter {
    * once without allocating; false (nothing written) otherwise.
    */
   sendNow(header: FrameHeader, payload: Uint8Array | null): boolean {
+    if (this.failed !== null || this.queue.length > 0) return false;
+    if (this.ring.writeFrame(header, payload)) return true;
     const bodyBytes = payload?.length ?? 0;
-    if (this.failed !== null || this.queue.length > 0 || this.ring.free() < HEADER_BYTES + bodyBytes) return false;
+    if (bodyBytes <= CHUNK_BYTES || this.ring.free() < HEADER_BYTES + bodyBytes) return false;
+    // Larger than a chunk, and it fits: chunk by chunk, so the reader starts on one while the next is copied.
     this.ring.write(encodeHeader(header, this.scratch));
-    if (bodyBytes > 0) this.writeAll(payload!);
+    this.writeAll(payload!);
     return true;
   }
 
@@ -320,28 +369,35 @@ export class RingReader {
    * piecewise path.
    */
   private takeWholeFrame(): WholeFrame {
-    if (this.ring.used() < HEADER_BYTES) return WHOLE.NOT_YET;
-    let headerView = this.ring.peek(0, HEADER_BYTES);
-    if (headerView === null) {
+    const ring = this.ring;
+    const available = ring.used();
+    if (available < HEADER_BYTES) return WHOLE.NOT_YET;
+    const at = ring.offsetAt(0);
+    let h: FrameHeader;
+    if (at + HEADER_BYTES <= ring.capacity) {
+      h = decodeHeader(ring.data, at, this.header, this.limits.maxMessageBytes);
+    } else {
       // The header wraps round the end of the ring.
-      this.ring.copyOut(0, this.headerBytes);
-      headerView = this.headerBytes;
+      ring.copyOut(0, this.headerBytes);
+      h = decodeHeader(this.headerBytes, 0, this.header, this.limits.maxMessageBytes);
     }
-    const h = decodeHeader(headerView, 0, this.header, this.limits.maxMessageBytes);
     if (h.kind === FrameKind.DATA) return WHOLE.PIECEWISE;
     if (!kindCarriesPayload(h.kind)) {
-      this.ring.consume(HEADER_BYTES);
+      ring.consume(HEADER_BYTES);
       this.handler.onFrame(h, null, false);
       return WHOLE.TAKEN;
     }
     if (h.length > this.limits.maxEagerBytes) {
       throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
     }
-    if (HEADER_BYTES + h.length > this.ring.capacity) return WHOLE.PIECEWISE;
-    if (this.ring.used() < HEADER_BYTES + h.length) return WHOLE.NOT_YET;
-    const payload = this.ring.peek(HEADER_BYTES, h.length) ?? this.wrappedPayload(h.length);
+    if (HEADER_BYTES + h.length > ring.capacity) return WHOLE.PIECEWISE;
+    if (available < HEADER_BYTES + h.length) return WHOLE.NOT_YET;
+    const payloadAt = (at + HEADER_BYTES) & (ring.capacity - 1);
+    const payload = payloadAt + h.length <= ring.capacity
+      ? ring.data.subarray(payloadAt, payloadAt + h.length)
+      : this.wrappedPayload(h.length);
     this.handler.onFrame(h, payload, false);
-    this.ring.consume(HEADER_BYTES + h.length);
+    ring.consume(HEADER_BYTES + h.length);
     return WHOLE.TAKEN;
   }
 

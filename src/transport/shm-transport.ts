@@ -72,7 +72,8 @@ interface ShmSource {
 
 export class ShmTransport implements Transport {
   private socket: SocketTransport | null = null;
-  private readonly peers = new Map<number, ShmPeer>();
+  /** By rank: an array, not a Map, as it is looked up for every frame sent. */
+  private peers: (ShmPeer | undefined)[] = [];
   private readonly sources: ShmSource[] = [];
   /** Peers with frames queued behind a full ring. */
   private readonly backlog = new Set<ShmPeer>();
@@ -90,7 +91,7 @@ export class ShmTransport implements Transport {
     },
     dataTarget: (from, header) => this.opts.sink.dataTarget(from, header),
     onPeerLost: (rank, reason) => {
-      this.peers.get(rank)?.writer?.fail(reason);
+      this.peers[rank]?.writer?.fail(reason);
       this.opts.sink.onPeerLost(rank, reason);
     },
   };
@@ -116,6 +117,7 @@ export class ShmTransport implements Transport {
     if (!local.includes(this.opts.rank) || local.length < 2) return;
     const me = this.opts.rank;
     this.ringCount = local.length - 1;
+    this.peers = new Array<ShmPeer | undefined>(table.length).fill(undefined);
     let inbox: Inbox;
     try {
       inbox = this.opts.inbox.open(me, inboxToken(this.opts.key, me, process.pid), this.ringCount, this.opts.ringCapacity);
@@ -131,7 +133,7 @@ export class ShmTransport implements Transport {
     for (const rank of local) {
       if (rank === me) continue;
       const address = table[rank]!;
-      this.peers.set(rank, { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false });
+      this.peers[rank] = { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false };
       const reader = new RingReader(inbox.ring(ringIndex(rank, me)), {
         onFrame: (header, payload, owned) => this.opts.sink.onFrame(rank, header, payload, owned),
         dataTarget: (header) => this.opts.sink.dataTarget(rank, header),
@@ -139,17 +141,17 @@ export class ShmTransport implements Transport {
       this.sources.push({ rank, reader });
     }
     // Open the doorbell connections now: their closing is how a dead peer shows.
-    for (const rank of this.peers.keys()) this.ringDoorbell(rank);
+    for (const peer of this.peers) if (peer !== undefined) this.ringDoorbell(peer.rank);
   }
 
   kindTo(dest: number): ChannelKind {
-    const peer = this.peers.get(dest);
+    const peer = this.peers[dest];
     if (peer !== undefined && !peer.fellBack) return 'shm';
     return this.sockets().kindTo(dest);
   }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
-    const peer = this.peers.get(dest);
+    const peer = this.peers[dest];
     const writer = peer === undefined ? null : this.writerOf(peer);
     if (writer === null) {
       this.sockets().send(dest, header, payload, onWritten);
@@ -159,33 +161,32 @@ export class ShmTransport implements Transport {
     this.afterWrite(peer!);
   }
 
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, onWritten: (err?: Error | null) => void): boolean {
-    const peer = this.peers.get(dest);
+  trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean {
+    const peer = this.peers[dest];
     const writer = peer === undefined ? null : this.writerOf(peer);
-    if (writer === null) return this.sockets().sendCopy(dest, header, payload, onWritten);
+    if (writer === null) return this.sockets().trySend(dest, header, payload);
     // Straight into the ring when it has room: the copy into shared memory is the only one.
-    // Otherwise the frame waits for room with the caller's bytes, and the send completes when
-    // they are in: copying them first would cost an allocation and a copy per queued frame.
-    const now = writer.sendNow(header, payload);
-    if (!now) writer.send(header, payload, onWritten);
+    // Otherwise the caller send()s the frame, and it waits for room with the caller's bytes:
+    // copying them first would cost an allocation and a copy per queued frame.
+    if (!writer.sendNow(header, payload)) return false;
     this.afterWrite(peer!);
-    return now;
+    return true;
   }
 
   queuedBytes(dest: number): number {
-    const peer = this.peers.get(dest);
+    const peer = this.peers[dest];
     if (peer === undefined || peer.fellBack) return this.sockets().queuedBytes(dest);
     return peer.writer?.queuedBytes ?? 0;
   }
 
   writable(dest: number): boolean {
-    const peer = this.peers.get(dest);
+    const peer = this.peers[dest];
     if (peer === undefined || peer.fellBack) return this.sockets().writable(dest);
     return (peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER;
   }
 
   whenWritable(dest: number): Promise<void> {
-    const peer = this.peers.get(dest);
+    const peer = this.peers[dest];
     if (peer === undefined || peer.fellBack) return this.sockets().whenWritable(dest);
     if ((peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER) return Promise.resolve();
     return new Promise((resolve) => this.writableWaiters.push({ peer, resolve }));
@@ -256,7 +257,7 @@ export class ShmTransport implements Transport {
   private afterWrite(peer: ShmPeer): void {
     const writer = peer.writer!;
     if (writer.queuedBytes === 0) {
-      this.backlog.delete(peer);
+      if (this.backlog.size > 0) this.backlog.delete(peer);
     } else if (!this.backlog.has(peer)) {
       this.backlog.add(peer);
       if (this.asleep) {

@@ -145,7 +145,12 @@ export class SocketTransport implements Transport {
     return 'tcp';
   }
 
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, _onWritten?: (err?: Error | null) => void): boolean {
+  trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean {
+    const channel = this.channelTo(dest);
+    if (channel.failed === null && channel.ready && !channel.corked && this.sentDirectly(channel.socket!, header, payload)) {
+      this.cork(channel);
+      return true;
+    }
     // Frames wait in user space for the writev at the end of the tick: they need bytes of their own.
     this.send(dest, header, copyBytes(payload));
     return true;

@@ -32,16 +32,22 @@ export interface FrameSink {
 export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
 
 export interface Transport {
-  /** Writes one frame to `dest`; `onWritten` runs once the payload may be reused. */
+  /**
+   * Writes one frame to `dest`; `onWritten` runs once the payload may be
+   * reused. The header is encoded during the call and never kept, so callers
+   * may fill one object for every frame.
+   */
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void;
   /**
    * Writes one frame whose payload is the caller's (an eager send of the
-   * caller's typed array). Returns true when the caller may change it at
-   * once (the bytes went out, or the transport copied them); false when the
-   * transport keeps the caller's bytes until `onWritten`, as a send to a full
-   * shared-memory ring does rather than copy them once more.
+   * caller's typed array) if that can be done now, without keeping the
+   * caller's bytes: true when the bytes went out or the transport copied
+   * them, so the caller may change them at once; false, with nothing
+   * written, when the frame would have to wait (a full shared-memory ring).
+   * The caller then send()s it, and the transport keeps the caller's bytes
+   * until onWritten rather than copy them once more.
    */
-  sendCopy(dest: number, header: FrameHeader, payload: Uint8Array, onWritten: (err?: Error | null) => void): boolean;
+  trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean;
   /** Bytes accepted for `dest` but not yet handed to the kernel. */
   queuedBytes(dest: number): number;
   /** False while so much waits for `dest` that senders should wait for whenWritable. */
