@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { serialize, deserialize } from 'node:v8';
 import { inspect } from 'node:util';
-import { decode, encode, PayloadType } from '../../src/codec/index.js';
+import { BytesOwner, decode, encode, PayloadType } from '../../src/codec/index.js';
 import { PlainTag } from '../../src/codec/plain-format.js';
 
 /** What structured clone makes of a value: the plain format must give exactly this. */
@@ -162,4 +162,28 @@ test('MPI4TS_PLAIN_CODEC=0 turns the plain format off; another value is an error
   const bad = run('yes');
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /MPI4TS_PLAIN_CODEC="yes" must be 0 \(off\) or 1 \(on, the default\)/);
+});
+
+test('short strings decode right whatever the string cache holds: every key of one length, ASCII and not, over and over', () => {
+  // 3-character keys: far more than the cache has slots, so slots are shared and replaced.
+  const keys: string[] = [];
+  for (let a = 97; a < 123; a++) for (let b = 97; b < 123; b += 5) keys.push(`${String.fromCharCode(a)}x${String.fromCharCode(b)}`);
+  keys.push('é', 'éé', 'aé', 'éa', 'ab\u0000', '');
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < keys.length; i++) {
+      const value = { [keys[i]!]: keys[(i + 1) % keys.length], same: keys[i] };
+      const { type, bytes } = encode(value);
+      assert.deepStrictEqual(decode(type, bytes, false), value);
+    }
+  }
+});
+
+test('encoded plain bytes are scratch memory until the next encode; their owner says so', () => {
+  const first = encode({ n: 1 });
+  assert.equal(first.owner, BytesOwner.SCRATCH);
+  const kept = Uint8Array.from(first.bytes);
+  encode({ n: 2 });
+  assert.deepStrictEqual(decode(PayloadType.PLAIN, kept, false), { n: 1 });
+  assert.equal(encode(new Float64Array(2)).owner, BytesOwner.CALLER);
+  assert.equal(encode(new Map()).owner, BytesOwner.FRESH);
 });
