@@ -45,16 +45,16 @@ function median(values: (number | undefined)[]): number | undefined {
 
 /**
  * -i/-x per measurement, for every row alike: ten times OSU's latency loops,
- * since V8 compiles hot code on a background thread, which two ranks polling
- * on two cores starve, so a Node rank needs tens of thousands of round trips
- * to reach its steady state; ten times OSU's large-message bandwidth loops at
+ * with 50000 warm-up round trips instead of 1000: V8 compiles the path of a
+ * message in tiers, and a Node rank reaches its steady state only after some
+ * 30000 round trips (before that, a few microseconds each); ten times OSU's large-message bandwidth loops at
  * 64 KiB, whose OSU run (20 windows) lasts about 10 ms here, so one pause of
  * the scheduler or the collector decides it; OSU's loops at 4 MiB (the pickle
  * rows move 0.1 GB/s). --quick: short runs.
  */
 const LOOPS: Record<keyof Figures, string[]> = QUICK
   ? { latency8: ['-i', '1000', '-x', '50'], bw64k: ['-i', '5', '-x', '1'], bw4m: ['-i', '5', '-x', '1'] }
-  : { latency8: ['-i', '100000', '-x', '1000'], bw64k: ['-i', '200', '-x', '20'], bw4m: ['-i', '20', '-x', '2'] };
+  : { latency8: ['-i', '100000', '-x', '50000'], bw64k: ['-i', '200', '-x', '20'], bw4m: ['-i', '20', '-x', '2'] };
 
 interface Figures {
   latency8?: number;

@@ -16,6 +16,7 @@ import { cloneProblem } from './cloneable.js';
 import { encodePlain } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
 import { copyInto } from './copy.js';
+import { viewFacts } from './views.js';
 import { PayloadType, typedArrayByCode, codeByTypedArray, type PayloadTypeCode } from './payload-type.js';
 
 export { PayloadType, type PayloadTypeCode, copyInto };
@@ -58,7 +59,7 @@ export function isRawBuffer(value: unknown): value is RawBuffer {
 export function bytesOf(value: RawBuffer): Uint8Array {
   if (value.constructor === Uint8Array) return value as Uint8Array;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return viewFacts(value).bytes;
 }
 
 export function rawTypeOf(value: RawBuffer): PayloadTypeCode {

@@ -5,6 +5,7 @@
  */
 import { codeByTypedArray } from './payload-type.js';
 import { copyInto } from './copy.js';
+import { viewFacts } from './views.js';
 import { MAX_PLAIN_ARRAY, MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
 
 /** Thrown inside the walk to abandon it; never escapes this module. */
@@ -34,6 +35,7 @@ class PlainWriter {
   private text = this.scratch.text;
   private view = this.scratch.view;
   private length = 0;
+  private scratchView = this.scratch.bytes.subarray(0, 0);
   /**
    * Objects and buffers already written: a second sight is a shared reference.
    * A short list first (a Set's clear() reallocates its table: most of the cost of
@@ -64,7 +66,14 @@ class PlainWriter {
       this.forgetSeen();
       this.busy = false;
     }
-    return this.bytes.subarray(0, this.length);
+    return this.result();
+  }
+
+  /** The bytes written, as a view; the scratch's last view again when the length repeats (a loop's messages). */
+  private result(): Uint8Array {
+    if (this.bytes !== this.scratch.bytes) return this.bytes.subarray(0, this.length);
+    if (this.scratchView.length !== this.length) this.scratchView = this.bytes.subarray(0, this.length);
+    return this.scratchView;
   }
 
   private use(output: Output): void {
@@ -158,18 +167,14 @@ class PlainWriter {
   /** Only a view of a whole, plain ArrayBuffer: structured clone keeps the rest of a buffer and its sharing. */
   private writeTypedArray(view: ArrayBufferView): void {
     const code = codeByTypedArray.get(view.constructor);
-    const buffer = view.buffer;
-    if (code === undefined || view.byteOffset !== 0 || view.byteLength !== buffer.byteLength ||
-        !(buffer instanceof ArrayBuffer) || isResizable(buffer)) {
-      throw NOT_PLAIN;
-    }
-    this.visit(buffer);
+    const facts = viewFacts(view);
+    if (code === undefined || !facts.wholePlainBuffer) throw NOT_PLAIN;
+    this.visit(facts.buffer);
     this.ensure(6 + view.byteLength);
     this.bytes[this.length++] = PlainTag.TYPED;
     this.bytes[this.length++] = code;
     this.writeU32(view.byteLength);
-    const source = view.constructor === Uint8Array ? view as Uint8Array : new Uint8Array(buffer);
-    copyInto(this.bytes, source, this.length);
+    copyInto(this.bytes, facts.bytes, this.length);
     this.length += view.byteLength;
   }
 
@@ -242,9 +247,4 @@ const writer = new PlainWriter();
  */
 export function encodePlain(value: unknown): Uint8Array | null {
   return writer.encode(value);
-}
-
-/** Node 20 has resizable ArrayBuffers; structured clone keeps their maximum size, this form would not. */
-function isResizable(buffer: ArrayBuffer): boolean {
-  return (buffer as { resizable?: boolean }).resizable === true;
 }

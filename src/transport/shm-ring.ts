@@ -53,6 +53,13 @@ export class Ring {
    */
   private head: number;
   private tail: number;
+  /**
+   * The producer's last look at tail. Space it knows is free stays free, so
+   * it reloads tail only when that is not enough: the consumer stores tail
+   * on every frame, and loading it each time would pull that cache line
+   * across cores for every message.
+   */
+  private tailSeen: number;
 
   constructor(buffer: ArrayBufferLike, offset: number, readonly capacity: number) {
     checkRingCapacity(capacity);
@@ -61,6 +68,7 @@ export class Ring {
     this.mask = capacity - 1;
     this.head = Atomics.load(this.control, HEAD) >>> 0;
     this.tail = Atomics.load(this.control, TAIL) >>> 0;
+    this.tailSeen = this.tail;
   }
 
   /** Consumer: bytes written and not yet read. */
@@ -70,7 +78,17 @@ export class Ring {
 
   /** Producer: bytes that can be written now. */
   free(): number {
-    return this.capacity - ((this.head - (Atomics.load(this.control, TAIL) >>> 0)) >>> 0);
+    this.tailSeen = Atomics.load(this.control, TAIL) >>> 0;
+    return this.freeSeen();
+  }
+
+  /** Producer: room for `n` bytes, looking at tail again only if what it saw last is not enough. */
+  hasRoom(n: number): boolean {
+    return this.freeSeen() >= n || this.free() >= n;
+  }
+
+  private freeSeen(): number {
+    return this.capacity - ((this.head - this.tailSeen) >>> 0);
   }
 
   /** Consumer: nothing to read (the cheap check a spinning poll makes). */
@@ -94,7 +112,7 @@ export class Ring {
    */
   writeFrame(header: FrameHeader, payload: Uint8Array | null): boolean {
     const bodyBytes = payload === null ? 0 : payload.length;
-    if (this.free() < HEADER_BYTES + bodyBytes || bodyBytes > CHUNK_BYTES) return false;
+    if (bodyBytes > CHUNK_BYTES || !this.hasRoom(HEADER_BYTES + bodyBytes)) return false;
     const at = this.head & this.mask;
     if (at + HEADER_BYTES <= this.capacity) {
       encodeHeaderInto(header, this.data, at);

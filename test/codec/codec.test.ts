@@ -92,3 +92,19 @@ test('a number payload of the wrong size and an unknown type code are clean erro
   assert.throws(() => decode(PayloadType.NUMBER, new Uint8Array(3), false), /a number payload has 3 bytes, not 8/);
   assert.throws(() => decode(99, new Uint8Array(0), false), /unknown payload type code 99/);
 });
+
+test('a typed array sent again is encoded from its current contents, and a detached one is refused as on its first send', () => {
+  const values = new Float64Array([1, 2]);
+  const object = { values };
+  assert.deepEqual(decode(encode(values).type, Uint8Array.from(encode(values).bytes), false), new Float64Array([1, 2]));
+  assert.deepEqual(decode(encode(object).type, Uint8Array.from(encode(object).bytes), false), { values: new Float64Array([1, 2]) });
+  values[1] = 5;
+  assert.deepEqual(decode(encode(values).type, Uint8Array.from(encode(values).bytes), false), new Float64Array([1, 5]));
+  assert.deepEqual(decode(encode(object).type, Uint8Array.from(encode(object).bytes), false), { values: new Float64Array([1, 5]) });
+  // Two views of one buffer: a shared reference, which only structured clone carries.
+  assert.equal(encode({ a: values, b: new Uint8Array(values.buffer) }).type, PayloadType.CLONE);
+  structuredClone(values.buffer, { transfer: [values.buffer] });
+  assert.equal(values.byteLength, 0);
+  assert.throws(() => encode(values), TypeError);
+  assert.throws(() => encode(object), { name: 'TypeError', message: /cannot send this value/ });
+});
