@@ -13,7 +13,7 @@
 import { serialize, deserialize } from 'node:v8';
 import { JobError } from '../errors.js';
 import { cloneProblem } from './cloneable.js';
-import { encodePlain } from './plain-encoder.js';
+import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
 import { copyInto } from './copy.js';
 import { viewFacts } from './views.js';
@@ -154,7 +154,10 @@ export function encode(value: unknown): EncodedPayload {
   const primitive = encodePrimitive(value);
   if (primitive !== null) return primitive;
   const plain = plainCodec ? encodePlainOrExplain(value) : null;
-  if (plain !== null) return { type: PayloadType.PLAIN, bytes: plain, owner: BytesOwner.SCRATCH };
+  if (plain !== null) {
+    // A large value is encoded into a buffer grown for it, which is the caller's: no copy needed.
+    return { type: PayloadType.PLAIN, bytes: plain, owner: encodedInScratch() ? BytesOwner.SCRATCH : BytesOwner.FRESH };
+  }
   const problem = cloneProblem(value);
   if (problem !== null) throw new TypeError(`cannot send this value: ${problem}`);
   try {

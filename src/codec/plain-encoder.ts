@@ -69,6 +69,11 @@ class PlainWriter {
     return this.result();
   }
 
+  /** Whether the last encode's bytes are the scratch memory (else a grown buffer no one else holds). */
+  get lastInScratch(): boolean {
+    return this.bytes === this.scratch.bytes;
+  }
+
   /** The bytes written, as a view; the scratch's last view again when the length repeats (a loop's messages). */
   private result(): Uint8Array {
     if (this.bytes !== this.scratch.bytes) return this.bytes.subarray(0, this.length);
@@ -242,9 +247,15 @@ const writer = new PlainWriter();
 
 /**
  * The plain-format bytes of `value`, or null when it must go through
- * structured clone. Valid until the next call (the writer's scratch memory,
- * for most values): the caller copies what it keeps.
+ * structured clone. When `encodedInScratch()` says so they are the writer's
+ * scratch memory, valid until the next call, and the caller copies what it
+ * keeps; a value larger than the scratch gets fresh memory of its own.
  */
 export function encodePlain(value: unknown): Uint8Array | null {
   return writer.encode(value);
+}
+
+/** Whether the bytes encodePlain returned last are its scratch memory. */
+export function encodedInScratch(): boolean {
+  return writer.lastInScratch;
 }

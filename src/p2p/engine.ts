@@ -293,6 +293,7 @@ export class P2PEngine implements FrameSink {
    * pending on the network, for the progress engine.
    */
   private sendCallerBytesLater(dest: number, header: FrameHeader, bytes: Uint8Array, request: Request<void>): void {
+    // begin() only schedules polling, never polls: no frame can arrive and reuse `header` before send().
     this.progress.begin();
     this.transport!.send(dest, header, bytes, (err) => {
       this.progress.end();

@@ -77,6 +77,8 @@ export class Progress {
    */
   private activeSinceClock = false;
   private chainDeliveries = 0;
+  /** When the last poll slice read the clock (it does from its 16th poll on), else -1. */
+  private sliceClock = -1;
   private pollMs: number;
   private yieldAfterPolls = YIELD_AFTER_POLLS;
   private poller: Poller | null = null;
@@ -203,10 +205,18 @@ export class Progress {
     this.spinOrSleep();
   };
 
-  /** Has the chain of deliveries left the event loop waiting less than CHAIN_MS? */
+  /**
+   * Has the chain of deliveries left the event loop waiting less than
+   * CHAIN_MS? A slice that waited read the clock already; otherwise it is
+   * read every few deliveries.
+   */
   private chainMayGoOn(): boolean {
-    if (++this.chainDeliveries % CHAIN_CLOCK_EVERY !== 0) return true;
-    return performance.now() - this.chainStart < CHAIN_MS;
+    let now = this.sliceClock;
+    if (now < 0) {
+      if (++this.chainDeliveries % CHAIN_CLOCK_EVERY !== 0) return true;
+      now = performance.now();
+    }
+    return now - this.chainStart < CHAIN_MS;
   }
 
   /** Polls the rings for up to SPIN_SLICE_MS; true as soon as something moved. */
@@ -217,6 +227,7 @@ export class Progress {
     // The clock is read every few polls only, from the 16th on: it costs more than an empty
     // poll, and most replies come within a few polls.
     let start = -1;
+    this.sliceClock = -1;
     for (let turn = 1; ; turn++) {
       if (poller.poll()) {
         this.activeSinceClock = true;
@@ -224,6 +235,7 @@ export class Progress {
       }
       if ((turn & 15) === 0) {
         const now = performance.now();
+        this.sliceClock = now;
         if (start < 0) start = now;
         else if (now - start >= SPIN_SLICE_MS) return false;
         if (turn >= this.yieldAfterPolls) poller.idle();

@@ -75,6 +75,12 @@ export function encodeHeader(h: FrameHeader, out: Buffer = Buffer.allocUnsafe(HE
  * send buffer), byte by byte: no Buffer view per frame.
  */
 export function encodeHeaderInto(h: FrameHeader, out: Uint8Array, offset: number): void {
+  // Byte stores wrap what does not fit: a bad envelope must fail here, not reach a peer.
+  if ((h.context >>> 0) !== h.context || (h.source | 0) !== h.source || (h.tag | 0) !== h.tag ||
+      (h.rendezvousId >>> 0) !== h.rendezvousId || !(Number.isSafeInteger(h.length) && h.length >= 0)) {
+    throw new ProtocolError(`cannot encode frame header: context ${h.context}, source ${h.source}, tag ${h.tag}, ` +
+      `rendezvous id ${h.rendezvousId} and length ${h.length} must be 32-bit integers (a non-negative length)`);
+  }
   out[offset] = FRAME_VERSION;
   out[offset + 1] = h.kind;
   out[offset + 2] = h.payloadType;

@@ -184,6 +184,12 @@ test('encoded plain bytes are scratch memory until the next encode; their owner 
   const kept = Uint8Array.from(first.bytes);
   encode({ n: 2 });
   assert.deepStrictEqual(decode(PayloadType.PLAIN, kept, false), { n: 1 });
+  // Larger than the scratch: a buffer grown for it, the caller's to keep (no copy needed).
+  const large = encode({ data: new Float64Array(4096) });
+  assert.equal(large.owner, BytesOwner.FRESH);
+  const largeBytes = large.bytes;
+  encode({ n: 3 });
+  assert.deepStrictEqual(decode(PayloadType.PLAIN, largeBytes, false), { data: new Float64Array(4096) });
   assert.equal(encode(new Float64Array(2)).owner, BytesOwner.CALLER);
   assert.equal(encode(new Map()).owner, BytesOwner.FRESH);
 });
