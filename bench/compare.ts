@@ -8,9 +8,11 @@
 // doubles (buffer / typed path) and bcast of a small object (pickle /
 // structured clone), with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
 //   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll] [--repeat N]
-// --repeat N measures the whole set N times over, interleaved, and prints each
-// figure's median: on a VM whose speed changes from minute to minute, a single
-// pass may catch one row in a slow spell and the next in a fast one.
+// Figures are measured one kind at a time (8 B latency, then 64 KiB, then
+// 4 MiB), each mpi4ts row right after its mpi4py counterpart, so that a slow
+// spell of the machine falls on both sides of a ratio. --repeat N measures the
+// whole set N times over and prints each figure's median: on a VM whose speed
+// changes from minute to minute, one pass may catch a row in a slow spell.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -66,8 +68,16 @@ interface RowSpec {
   name: string;
   /** Row whose figures this one is divided by. */
   reference?: string;
-  measure(): Promise<Figures>;
+  /** One figure of the row (a run of its own). */
+  measure(key: keyof Figures): Promise<number | undefined>;
 }
+
+const FIGURE_KEYS = ['latency8', 'bw64k', 'bw4m'] as const;
+const FIGURE_TESTS: Record<keyof Figures, { test: 'latency' | 'bw'; size: number }> = {
+  latency8: { test: 'latency', size: 8 },
+  bw64k: { test: 'bw', size: 65536 },
+  bw4m: { test: 'bw', size: 4194304 },
+};
 
 interface RowResult {
   spec: RowSpec;
@@ -102,21 +112,6 @@ function figure(output: string): number {
   return value;
 }
 
-/** Runs the three measurements of a row, keeping what worked and why the rest did not. */
-async function threeFigures(one: (test: 'latency' | 'bw', size: number, loops: string[]) => Promise<number>, problems: string[]): Promise<Figures> {
-  const figures: Figures = {};
-  const attempt = async (key: keyof Figures, test: 'latency' | 'bw', size: number): Promise<void> => {
-    try {
-      figures[key] = await one(test, size, LOOPS[key]);
-    } catch (err) {
-      problems.push(`${key}: ${(err as Error).message}`);
-    }
-  };
-  await attempt('latency8', 'latency', 8);
-  await attempt('bw64k', 'bw', 65536);
-  await attempt('bw4m', 'bw', 4194304);
-  return figures;
-}
 
 function findPython(): { python: string | null; why: string } {
   for (const python of ['python3', '/usr/bin/python3']) {
@@ -146,9 +141,11 @@ function mpi4pyRow(name: string, mode: 'buffer' | 'pickle', tcp: boolean, python
   const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
   return {
     name, reference,
-    measure: () => threeFigures((test, size, loops) => run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
-      join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...loops, '--json']).then(figure),
-    problemsByRow.get(name)!),
+    measure: (key) => {
+      const { test, size } = FIGURE_TESTS[key];
+      return run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
+        join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...LOOPS[key], '--json']).then(figure);
+    },
   };
 }
 
@@ -156,19 +153,27 @@ function mpi4tsRow(name: string, typed: boolean, tcp: boolean, reference: string
   const env: Record<string, string> = tcp ? { MPI4TS_TRANSPORT: 'tcp' } : {};
   return {
     name, reference,
-    measure: () => threeFigures((test, size, loops) => run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
-      '-m', `${size}:${size}`, ...loops, '--json'], env).then(figure), problemsByRow.get(name)!),
+    measure: (key) => {
+      const { test, size } = FIGURE_TESTS[key];
+      return run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
+        '-m', `${size}:${size}`, ...LOOPS[key], '--json'], env).then(figure);
+    },
   };
 }
 
 function rawRow(name: string, reference: string): RowSpec {
   const loops = QUICK ? ['-i', '1000', '-x', '50', '-I', '5', '-X', '1'] : [];
+  // One run of the script measures all three figures: it runs when the latency is asked for.
+  let last: Figures = {};
   return {
     name, reference,
-    measure: async () => {
-      const out = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'raw-socket.ts'), ...loops]);
-      const doc = JSON.parse(out.trim().split('\n').at(-1)!) as { latency8: number; bandwidth: Record<string, number> };
-      return { latency8: doc.latency8, bw64k: doc.bandwidth['65536'], bw4m: doc.bandwidth['4194304'] };
+    measure: async (key) => {
+      if (key === 'latency8') {
+        const out = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'raw-socket.ts'), ...loops]);
+        const doc = JSON.parse(out.trim().split('\n').at(-1)!) as { latency8: number; bandwidth: Record<string, number> };
+        last = { latency8: doc.latency8, bw64k: doc.bandwidth['65536'], bw4m: doc.bandwidth['4194304'] };
+      }
+      return last[key];
     },
   };
 }
@@ -274,6 +279,18 @@ async function collectiveTable(python: string | null): Promise<string> {
     `| mpi4ts (allreduce of Float64Array; bcast, cloned) | ${ts.map((v, i) => show(v, py[i])).join(' | ')} |`].join('\n');
 }
 
+/** Indices of `specs` with every row right after the row it is compared with. */
+function measurementOrder(specs: RowSpec[]): number[] {
+  const order: number[] = [];
+  const add = (i: number): void => {
+    if (order.includes(i)) return;
+    order.push(i);
+    specs.forEach((s, j) => { if (s.reference === specs[i]!.name) add(j); });
+  };
+  specs.forEach((s, i) => { if (s.reference === undefined || !specs.some((r) => r.name === s.reference)) add(i); });
+  return order;
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const { python } = findPython();
@@ -281,12 +298,18 @@ async function main(): Promise<void> {
   if (ONLY_COLL) specs.length = 0;
   const passes: Figures[][] = specs.map(() => []);
   for (let pass = 0; pass < REPEAT; pass++) {
-    for (const [i, spec] of specs.entries()) {
-      process.stderr.write(`measuring: ${spec.name}${REPEAT > 1 ? ` (pass ${pass + 1} of ${REPEAT})` : ''}\n`);
-      try {
-        passes[i]!.push(await spec.measure());
-      } catch (err) {
-        problemsByRow.get(spec.name)!.push((err as Error).message);
+    for (const [i] of specs.entries()) passes[i]!.push({});
+    // Figure by figure, each row right after its counterpart: a slow spell of the machine
+    // then falls on both sides of a ratio rather than on one.
+    for (const key of FIGURE_KEYS) {
+      for (const i of measurementOrder(specs)) {
+        const spec = specs[i]!;
+        process.stderr.write(`measuring: ${spec.name}, ${key}${REPEAT > 1 ? ` (pass ${pass + 1} of ${REPEAT})` : ''}\n`);
+        try {
+          passes[i]![pass]![key] = await spec.measure(key);
+        } catch (err) {
+          problemsByRow.get(spec.name)!.push(`${key}: ${(err as Error).message}`);
+        }
       }
     }
   }
@@ -302,7 +325,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end` +
     `${loadAtStart > cpus().length / 2 ? ' (a busy machine: these figures are noise, not a verdict)' : ''}.`);
   process.stdout.write(`\n2 ranks, one host; latency: half round trip; bw: window of 64 (OSU method)${QUICK ? '; --quick: short runs, rough figures' : ''}.\n`);
-  if (REPEAT > 1) process.stdout.write(`Each figure is the median of ${REPEAT} passes over every row, interleaved, mpi4py and mpi4ts alike.\n`);
+  if (REPEAT > 1) process.stdout.write(`Each figure is the median of ${REPEAT} passes over every row, mpi4py and mpi4ts alike; each mpi4ts figure is measured right after its mpi4py counterpart.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
   if (!ONLY_COLL) process.stdout.write(`${table(results)}\n`);
