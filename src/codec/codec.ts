@@ -17,7 +17,7 @@ import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
 import { copyInto } from './copy.js';
 import { viewFacts } from './views.js';
-import { PayloadType, typedArrayByCode, codeByTypedArray, type PayloadTypeCode } from './payload-type.js';
+import { PayloadType, typedArrayByCode, codeByTypedArray, typedArrayTypeOf, type PayloadTypeCode } from './payload-type.js';
 
 export { PayloadType, type PayloadTypeCode, copyInto };
 
@@ -67,10 +67,10 @@ export function rawTypeOf(value: RawBuffer): PayloadTypeCode {
   if (Buffer.isBuffer(value)) return PayloadType.BUFFER;
   if (value instanceof DataView) return PayloadType.DATAVIEW;
   const code = codeByTypedArray.get(value.constructor);
-  // A subclass of a typed array travels as its base type.
   if (code !== undefined) return code;
-  for (const [ctor, c] of codeByTypedArray) if (value instanceof (ctor as unknown as typeof Uint8Array)) return c;
-  return PayloadType.UINT8;
+  // A subclass of a typed array travels as its base type.
+  const base = typedArrayTypeOf(value);
+  return base === undefined ? PayloadType.UINT8 : codeByTypedArray.get(base)!;
 }
 
 /** True for payloads that decode to a value, not to raw bytes (recvInto refuses them). */

@@ -52,3 +52,11 @@ export const typedArrayByCode = new Map<number, TypedArrayConstructor>([
 export const codeByTypedArray = new Map<unknown, PayloadTypeCode>(
   [...typedArrayByCode].map(([code, ctor]) => [ctor, code as PayloadTypeCode]),
 );
+
+/** The built-in typed-array type of `view`: its own, or the one it extends (Buffer: Uint8Array); undefined for a DataView. */
+export function typedArrayTypeOf(view: ArrayBufferView): TypedArrayConstructor | undefined {
+  const ctor = view.constructor;
+  if (codeByTypedArray.has(ctor)) return ctor as TypedArrayConstructor;
+  for (const base of typedArrayByCode.values()) if (view instanceof base) return base;
+  return undefined;
+}

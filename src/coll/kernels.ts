@@ -67,15 +67,20 @@ function compile(op: KernelOp, ctorName: string, e: ElementKind): Kernel {
   return new Function('x', 'y', source) as Kernel;
 }
 
-const compiled = new Map<string, Kernel>();
+/** By op, then by element type: looked up on every reduction, so no key string is built. */
+const compiled = new Map<KernelOp, Map<{ name: string }, Kernel>>();
 
 /** The kernel of `op` for arrays made by `ctor` (compiled at first use). */
 export function kernelFor(op: KernelOp, ctor: { name: string }): Kernel {
-  const key = `${op}:${ctor.name}`;
-  let kernel = compiled.get(key);
+  let byType = compiled.get(op);
+  if (byType === undefined) {
+    byType = new Map();
+    compiled.set(op, byType);
+  }
+  let kernel = byType.get(ctor);
   if (kernel === undefined) {
     kernel = compile(op, ctor.name, kindOf(ctor.name));
-    compiled.set(key, kernel);
+    byType.set(ctor, kernel);
   }
   return kernel;
 }

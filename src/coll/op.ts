@@ -9,6 +9,7 @@
  * algorithm keeps blocks of ranks contiguous.
  */
 import { kernelFor } from './kernels.js';
+import { typedArrayTypeOf } from '../codec/payload-type.js';
 import { MPIError } from '../errors.js';
 
 export type TypedArray =
@@ -183,14 +184,9 @@ function location(name: 'MAXLOC' | 'MINLOC', a: [number | bigint, number], b: [n
   return aWins ? [a[0], a[1]] : [b[0], b[1]];
 }
 
-/** The typed-array constructors, for finding the element type of a subclass's instance. */
-const TYPED_ARRAY_TYPES = [Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array,
-  Uint8Array, Uint8ClampedArray, BigInt64Array, BigUint64Array];
-
+/** The element type: the array's own, or the built-in type it extends. */
 function elementType(t: TypedArray): { name: string } {
-  const ctor = t.constructor as { name: string };
-  if (TYPED_ARRAY_TYPES.includes(ctor as never)) return ctor;
-  return TYPED_ARRAY_TYPES.find((base) => t instanceof base) ?? ctor;
+  return typedArrayTypeOf(t) ?? (t.constructor as { name: string });
 }
 
 /** Element by element, with a loop compiled for this op and element type (kernels.ts). */

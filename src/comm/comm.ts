@@ -69,22 +69,12 @@ export class Comm {
 
   /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
   send(value: unknown, dest: number, tag = 0): Promise<void> {
-    // A synchronous throw becomes a rejection. try/catch in place, not a helper taking a
-    // closure: that would be an allocation per message.
-    try {
-      return this.isend(value, dest, tag).wait();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.sent('isend', value, dest, tag, false);
   }
 
   /** Synchronous send (MPI_Ssend): resolves once the receiver has matched it. */
   ssend(value: unknown, dest: number, tag = 0): Promise<void> {
-    try {
-      return this.issend(value, dest, tag).wait();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.sent('issend', value, dest, tag, true);
   }
 
   /** Nonblocking standard send (MPI_Isend). */
@@ -99,30 +89,21 @@ export class Comm {
 
   /** Receives a value (MPI_Recv); fills `status` when given. */
   recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
-    try {
-      return this.irecv<T>(source, tag).wait(status);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.received('irecv', A_VALUE, source, tag, status) as Promise<T>;
   }
 
   /** Receives raw bytes into `buf` (MPI_Recv on a buffer); too small a buffer is MPI_ERR_TRUNCATE. */
   recvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<B> {
-    try {
-      return this.irecvInto(buf, source, tag).wait(status);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.received('irecvInto', buf, source, tag, status) as Promise<B>;
   }
 
   /** Nonblocking receive (MPI_Irecv). Receives match in the order they are posted. */
   irecv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
-    return this.startRecv('irecv', null, source, tag) as Request<T>;
+    return this.startRecv('irecv', A_VALUE, source, tag) as Request<T>;
   }
 
   /** Nonblocking receive into a caller-owned buffer. */
   irecvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<B> {
-    checkBuffer(buf, 'irecvInto: buf');
     return this.startRecv('irecvInto', buf, source, tag) as Request<B>;
   }
 
@@ -401,6 +382,27 @@ export class Comm {
     return rank >= 0 ? this.group[rank]! : rank === PROC_NULL ? PROC_NULL : -1;
   }
 
+  /*
+   * The blocking calls as promises: a synchronous throw (bad arguments) becomes
+   * a rejection. Arguments passed on rather than a closure over them: that
+   * would be an allocation per message.
+   */
+  private sent(call: string, value: unknown, dest: number, tag: number, sync: boolean): Promise<void> {
+    try {
+      return this.startSend(call, value, dest, tag, sync).wait();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private received(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number, status: Status | undefined): Promise<unknown> {
+    try {
+      return this.startRecv(call, into, source, tag).wait(status);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   private startSend(call: string, value: unknown, dest: number, tag: number, sync: boolean): Request<void> {
     this.checkUsable(call);
     checkDest(dest, this.size, 'dest', call);
@@ -408,13 +410,18 @@ export class Comm {
     return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync);
   }
 
-  private startRecv(call: string, buf: RawBuffer | null, source: number, tag: number): Request<unknown> {
+  /** `into`: the caller's buffer (checked: it may be anything), or A_VALUE for a receive of a value. */
+  private startRecv(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Request<unknown> {
+    if (into !== A_VALUE) checkBuffer(into, 'buf', call);
     this.checkUsable(call);
     checkSource(source, this.size, 'source', call);
     checkRecvTag(tag, 'tag', call);
-    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, buf);
+    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, into === A_VALUE ? null : into);
   }
 }
+
+/** What a receive of a value (recv, irecv) passes where a buffer receive passes the caller's buffer. */
+const A_VALUE = Symbol('a value, not a buffer');
 
 /** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
 function checkOp(op: unknown): void {

@@ -47,8 +47,8 @@ export function checkRoot(root: unknown, size: number): number {
   throw new MPIError('ERR_ROOT', `root ${show(root)} is out of range for a communicator of size ${size} (0..${size - 1})`);
 }
 
-export function checkBuffer(buf: unknown, what = 'buf'): void {
+export function checkBuffer(buf: unknown, what = 'buf', call?: string): void {
   if (ArrayBuffer.isView(buf) || buf instanceof ArrayBuffer) return;
   const kind = buf === null ? 'null' : typeof buf === 'object' ? (buf.constructor?.name ?? 'object') : typeof buf;
-  throw new TypeError(`${what} must be a typed array, DataView, ArrayBuffer or Buffer, got ${kind}`);
+  throw new TypeError(`${argName(what, call)} must be a typed array, DataView, ArrayBuffer or Buffer, got ${kind}`);
 }

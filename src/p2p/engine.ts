@@ -118,7 +118,7 @@ export class P2PEngine implements FrameSink {
     }
     const payload = encode(value);
     if (destWorld === this.worldRank) {
-      this.sendToSelf(context, source, tag, payload.type, payload.bytes, sync, request);
+      this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, request);
     } else if (!sync && payload.bytes.length <= this.options.eagerThreshold) {
       this.sendEager(context, source, destWorld, tag, payload.type, payload.bytes, payload.owner, request);
     } else {
@@ -326,9 +326,10 @@ export class P2PEngine implements FrameSink {
   }
 
   private sendToSelf(context: number, source: number, tag: number, type: number, bytes: Uint8Array,
-    sync: boolean, request: Request<void>): void {
-    // Copy now: standard-mode send to oneself must not wait for the receive (it would deadlock a lone rank).
-    const copy = copyBytes(bytes);
+    owner: BytesOwnerCode, sync: boolean, request: Request<void>): void {
+    // Bytes of its own now (fresh ones already are): standard-mode send to oneself must not wait
+    // for the receive (it would deadlock a lone rank).
+    const copy = owner === BytesOwner.FRESH ? bytes : copyBytes(bytes);
     const message: IncomingMessage = {
       source, tag, payloadType: type, byteLength: copy.length, fromWorld: this.worldRank,
       eager: sync ? null : copy, owned: true, rendezvousId: 0, local: null,

@@ -83,7 +83,7 @@ export class Ring {
   }
 
   /** Producer: room for `n` bytes, looking at tail again only if what it saw last is not enough. */
-  hasRoom(n: number): boolean {
+  private hasRoom(n: number): boolean {
     return this.freeSeen() >= n || this.free() >= n;
   }
 
@@ -142,18 +142,6 @@ export class Ring {
     return (this.tail + skip) & this.mask;
   }
 
-  /**
-   * Consumer: a view of `n` unread bytes from `skip` bytes past the tail,
-   * when they are all there and do not wrap; null otherwise. The bytes stay
-   * the consumer's until consume() moves the tail past them.
-   */
-  peek(skip: number, n: number): Uint8Array | null {
-    if (this.used() < skip + n) return null;
-    const at = (this.tail + skip) & this.mask;
-    if (at + n > this.capacity) return null;
-    return this.data.subarray(at, at + n);
-  }
-
   /** Consumer: copies `dst.length` unread bytes from `skip` bytes past the tail, wrapping as needed; the tail stays. */
   copyOut(skip: number, dst: Uint8Array): void {
     const at = (this.tail + skip) & this.mask;
@@ -162,7 +150,7 @@ export class Ring {
     if (first < dst.length) dst.set(this.data.subarray(0, dst.length - first), first);
   }
 
-  /** Consumer: gives `n` bytes read through peek() back to the producer. */
+  /** Consumer: gives `n` bytes read in place (at offsetAt) back to the producer. */
   consume(n: number): void {
     this.tail = (this.tail + n) >>> 0;
     Atomics.store(this.control, TAIL, this.tail | 0);
@@ -213,7 +201,6 @@ export class RingWriter {
   private readonly queue: QueuedFrame[] = [];
   private queued = 0;
   private failed: Error | null = null;
-  private readonly scratch = Buffer.allocUnsafe(HEADER_BYTES);
 
   constructor(readonly ring: Ring) {}
 
@@ -248,7 +235,8 @@ export class RingWriter {
     const bodyBytes = payload?.length ?? 0;
     if (bodyBytes <= CHUNK_BYTES || this.ring.free() < HEADER_BYTES + bodyBytes) return false;
     // Larger than a chunk, and it fits: chunk by chunk, so the reader starts on one while the next is copied.
-    this.ring.write(encodeHeader(header, this.scratch));
+    encodeHeaderInto(header, headerScratch, 0);
+    this.ring.write(headerScratch);
     this.writeAll(payload!);
     return true;
   }
@@ -410,7 +398,7 @@ export class RingReader {
     }
     if (HEADER_BYTES + h.length > ring.capacity) return WHOLE.PIECEWISE;
     if (available < HEADER_BYTES + h.length) return WHOLE.NOT_YET;
-    const payloadAt = (at + HEADER_BYTES) & (ring.capacity - 1);
+    const payloadAt = ring.offsetAt(HEADER_BYTES);
     const payload = payloadAt + h.length <= ring.capacity
       ? ring.data.subarray(payloadAt, payloadAt + h.length)
       : this.wrappedPayload(h.length);

@@ -17,7 +17,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Poller } from '../runtime/progress.js';
-import { encodeHeader, HEADER_BYTES, type FrameHeader } from './frame.js';
+import { copyInto } from '../codec/index.js';
+import { encodeHeaderInto, HEADER_BYTES, type FrameHeader } from './frame.js';
 import { loadOnce, openLibc } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
@@ -164,14 +165,13 @@ export class SocketPoller implements Poller {
     const fd = descriptorOf(socket);
     if (fd < 0) return 0;
     // The header is encoded straight into the frame: no Buffer of its own per message.
-    encodeHeader(header, this.sendScratchHeader);
-    if (payload !== null) this.sendScratch.set(payload, HEADER_BYTES);
+    encodeHeaderInto(header, this.sendScratch, 0);
+    if (payload !== null) copyInto(this.sendScratch, payload, HEADER_BYTES);
     return Math.max(0, this.lib.send(fd, this.sendScratch.subarray(0, total)));
   }
 
   /** The frame being sent by sendDirect (a copy: one syscall for header and payload). */
   readonly sendScratch = new Uint8Array(DIRECT_SEND_MAX_BYTES);
-  private readonly sendScratchHeader = Buffer.from(this.sendScratch.buffer, 0, HEADER_BYTES);
 
   /** Sockets wake the event loop themselves: nothing to announce. */
   setAsleep(): void {}

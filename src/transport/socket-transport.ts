@@ -147,17 +147,31 @@ export class SocketTransport implements Transport {
 
   trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean {
     const channel = this.channelTo(dest);
-    if (channel.failed === null && channel.ready && !channel.corked && this.sentDirectly(channel.socket!, header, payload)) {
-      this.cork(channel);
-      return true;
-    }
-    // Frames wait in user space for the writev at the end of the tick: they need bytes of their own.
-    this.send(dest, header, copyBytes(payload));
+    // Frames that wait in user space for the writev at the end of the tick need bytes of their own.
+    if (!this.sendFirstOfTick(channel, header, payload)) this.queueFrame(channel, header, copyBytes(payload), undefined);
     return true;
   }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
     const channel = this.channelTo(dest);
+    if (onWritten === undefined && this.sendFirstOfTick(channel, header, payload)) return;
+    this.queueFrame(channel, header, payload, onWritten);
+  }
+
+  /**
+   * The first frame of a tick goes at once, by itself, by one send(2); the
+   * others of the tick (a window of isends) wait, corked, to leave together
+   * in one writev. True when the frame went.
+   */
+  private sendFirstOfTick(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null): boolean {
+    if (channel.failed !== null || !channel.ready || channel.corked || !this.sentDirectly(channel.socket!, header, payload)) return false;
+    this.cork(channel);
+    return true;
+  }
+
+  /** A frame through Node's stream: held until the key handshake, corked until the end of the tick. */
+  private queueFrame(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null,
+    onWritten: ((err?: Error | null) => void) | undefined): void {
     if (channel.failed !== null) {
       onWritten?.(channel.failed);
       return;
@@ -168,13 +182,8 @@ export class SocketTransport implements Transport {
       channel.pendingBytes += head.length + (payload?.length ?? 0);
       return;
     }
-    const socket = channel.socket!;
-    // The first frame of a tick goes at once, by itself; any others of the tick (a window of
-    // isends) wait, corked, to leave together in one writev.
-    const direct = onWritten === undefined && !channel.corked && this.sentDirectly(socket, header, payload);
     this.cork(channel);
-    if (direct) return;
-    writeFrame(socket, encodeHeader(header), payload, onWritten);
+    writeFrame(channel.socket!, encodeHeader(header), payload, onWritten);
   }
 
   /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
