@@ -16,12 +16,36 @@ import { cloneProblem } from './cloneable.js';
 import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
 import { copyInto } from './copy.js';
+import { MAX_MESSAGE_BYTES, MessageTooLargeError } from './limits.js';
 import { viewFacts } from './views.js';
 import { PayloadType, typedArrayByCode, codeByTypedArray, typedArrayTypeOf, type PayloadTypeCode } from './payload-type.js';
 
-export { PayloadType, type PayloadTypeCode, copyInto };
+export { PayloadType, type PayloadTypeCode, copyInto, MAX_MESSAGE_BYTES, MessageTooLargeError };
 
 export type RawBuffer = ArrayBufferView | ArrayBuffer;
+
+/**
+ * Why a payload of `type` cannot be `length` bytes long, or null when it can:
+ * checked when a frame arrives, before anything is decoded, so that a peer
+ * cannot make this rank build a Float64Array from 7 bytes.
+ */
+export function payloadProblem(type: number, length: number): string | null {
+  if (!Number.isInteger(type) || type < PayloadType.CLONE || type > PayloadType.PLAIN) return `unknown payload type code ${type}`;
+  switch (type) {
+    case PayloadType.NUMBER:
+      return length === 8 ? null : `a number payload of ${length} bytes (not 8)`;
+    case PayloadType.TRUE:
+    case PayloadType.FALSE:
+    case PayloadType.NULL:
+    case PayloadType.UNDEFINED:
+      return length === 0 ? null : `a ${payloadTypeName(type)} payload of ${length} bytes (not 0)`;
+    default: {
+      const ctor = typedArrayByCode.get(type);
+      if (ctor === undefined || length % ctor.BYTES_PER_ELEMENT === 0) return null;
+      return `a ${payloadTypeName(type)} payload of ${length} bytes, not a whole number of ${ctor.BYTES_PER_ELEMENT}-byte elements`;
+    }
+  }
+}
 
 /** Whose memory an encoded payload's bytes are: what a sender may do with them. */
 export const BytesOwner = {
@@ -140,6 +164,7 @@ function encodePlainOrExplain(value: unknown): Uint8Array | null {
   try {
     return encodePlain(value);
   } catch (err) {
+    if (err instanceof MessageTooLargeError) throw err;
     throw new TypeError(`cannot send this value: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
@@ -150,7 +175,10 @@ function encodePlainOrExplain(value: unknown): Uint8Array | null {
  * structured clone cannot carry (functions, symbols, ...); nothing is sent then.
  */
 export function encode(value: unknown): EncodedPayload {
-  if (isRawBuffer(value)) return { type: rawTypeOf(value), bytes: bytesOf(value), owner: BytesOwner.CALLER };
+  if (isRawBuffer(value)) {
+    if (value.byteLength > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(value.byteLength, false);
+    return { type: rawTypeOf(value), bytes: bytesOf(value), owner: BytesOwner.CALLER };
+  }
   const primitive = encodePrimitive(value);
   if (primitive !== null) return primitive;
   const plain = plainCodec ? encodePlainOrExplain(value) : null;
@@ -160,13 +188,16 @@ export function encode(value: unknown): EncodedPayload {
   }
   const problem = cloneProblem(value);
   if (problem !== null) throw new TypeError(`cannot send this value: ${problem}`);
+  let bytes: Buffer;
   try {
-    return { type: PayloadType.CLONE, bytes: serialize(value), owner: BytesOwner.FRESH };
+    bytes = serialize(value);
   } catch (err) {
     throw new TypeError(`cannot send this value: ${err instanceof Error ? err.message : String(err)}; ` +
       'send structured-clonable data (numbers, strings, plain objects, arrays, Map, Set, Date, BigInt, typed arrays)',
       { cause: err });
   }
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, false);
+  return { type: PayloadType.CLONE, bytes, owner: BytesOwner.FRESH };
 }
 
 

@@ -1,2 +1,3 @@
-export { PayloadType, BytesOwner, copyBytes, copyInto, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured } from './codec.js';
+export { PayloadType, BytesOwner, copyBytes, copyInto, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured,
+  payloadProblem, MAX_MESSAGE_BYTES, MessageTooLargeError } from './codec.js';
 export type { BytesOwnerCode, EncodedPayload, PayloadTypeCode, RawBuffer } from './codec.js';

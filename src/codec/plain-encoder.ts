@@ -5,6 +5,7 @@
  */
 import { codeByTypedArray } from './payload-type.js';
 import { copyInto } from './copy.js';
+import { MAX_MESSAGE_BYTES, MessageTooLargeError } from './limits.js';
 import { viewFacts } from './views.js';
 import { MAX_PLAIN_ARRAY, MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
 
@@ -60,6 +61,8 @@ class PlainWriter {
     try {
       this.writeValue(value, 0);
     } catch (err) {
+      // Let go of a buffer grown for this value (it may be gigabytes).
+      this.use(this.scratch);
       if (err === NOT_PLAIN) return null;
       throw err;
     } finally {
@@ -235,6 +238,7 @@ class PlainWriter {
   private ensure(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.bytes.length) return;
+    if (needed > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(needed, true);
     // Room for what is needed now and as much again as is written so far:
     // amortised growth without doubling a large typed array's allocation.
     const grown = outputOf(needed + Math.max(1024, this.length));

@@ -4,6 +4,9 @@
  */
 import type { P2PEngine } from '../p2p/index.js';
 import { LinkChannel, type Channel, type Link } from './channel.js';
+import { collectiveCode } from './calls.js';
+
+export { collectiveCode, collectiveName } from './calls.js';
 
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, isTypedArray } from './op.js';
 export type { TypedArray } from './op.js';
@@ -20,17 +23,18 @@ export interface CollectiveEndpoint {
   readonly world: { readonly engine: P2PEngine };
 }
 
-/** Point-to-point under one tag in the collective context of `comm`. */
-export function engineLink(comm: CollectiveEndpoint, tag: number): Link {
+/** Point-to-point under one tag in the collective context of `comm`, for the call named `call`. */
+export function engineLink(comm: CollectiveEndpoint, tag: number, call: string): Link {
   const engine = comm.world.engine;
   const context = comm.collContext;
+  const code = collectiveCode(call);
   // Native promises (Request.wait), not the Requests themselves: awaiting a thenable
   // costs an extra job and two more promises on every message of a collective.
   return {
-    isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false).wait(),
-    irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null).wait(),
+    isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false, call, code).wait(),
+    irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null, call, code).wait(),
     irecvInto: async (source, target) => {
-      const request = engine.irecv(context, source, comm.worldRankOf(source), tag, target);
+      const request = engine.irecv(context, source, comm.worldRankOf(source), tag, target, call, code);
       await request.wait();
       return request.status.count;
     },
@@ -44,7 +48,7 @@ export function engineLink(comm: CollectiveEndpoint, tag: number): Link {
  */
 export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
   algorithm: (ch: Channel) => Promise<T>): Promise<T> {
-  const ch = new LinkChannel(comm.rank, comm.size, engineLink(comm, tag));
+  const ch = new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call));
   let running: Promise<T>;
   try {
     running = algorithm(ch);

@@ -48,6 +48,8 @@ export class Comm {
     this.context = init.context;
     this.size = init.group.length;
     this.rank = init.group.indexOf(init.world.rank);
+    // Frames in its contexts must come from its members, under their rank in it.
+    init.world.engine.setGroup(init.context, init.group);
   }
 
   /** Matching context of this communicator's collective traffic: no user tag can reach it. */
@@ -110,8 +112,19 @@ export class Comm {
   /** Sends and receives at once (MPI_Sendrecv), safe against the exchange deadlock. */
   async sendrecv<T = unknown>(value: unknown, dest: number, sendtag = 0,
     source: number = ANY_SOURCE, recvtag: number = ANY_TAG, status?: Status): Promise<T> {
-    const receive = this.irecv<T>(source, recvtag);
-    const send = this.isend(value, dest, sendtag);
+    // Both halves' arguments first: a receive posted before a bad send would wait for ever.
+    this.checkUsable('sendrecv');
+    checkDest(dest, this.size, 'dest', 'sendrecv');
+    checkSendTag(sendtag, 'sendtag', 'sendrecv');
+    const receive = this.startRecv('sendrecv', A_VALUE, source, recvtag) as Request<T>;
+    let send: Request<void>;
+    try {
+      send = this.startSend('sendrecv', value, dest, sendtag, false);
+    } catch (err) {
+      // The value cannot be encoded: take the receive back.
+      receive.cancel();
+      throw err;
+    }
     const [received] = await Promise.all([receive.wait(status), send.wait()]);
     return received as T;
   }
@@ -202,6 +215,7 @@ export class Comm {
     const id = contextIdOf(this.context);
     if (id <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
     this.markFreed();
+    this.world.engine.setGroup(this.context, null);
     contextPoolOf(this.world).release(id);
   }
 
@@ -407,7 +421,7 @@ export class Comm {
     this.checkUsable(call);
     checkDest(dest, this.size, 'dest', call);
     checkSendTag(tag, 'tag', call);
-    return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync);
+    return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync, call);
   }
 
   /** `into`: the caller's buffer (checked: it may be anything), or A_VALUE for a receive of a value. */
@@ -416,7 +430,7 @@ export class Comm {
     this.checkUsable(call);
     checkSource(source, this.size, 'source', call);
     checkRecvTag(tag, 'tag', call);
-    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, into === A_VALUE ? null : into);
+    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, into === A_VALUE ? null : into, call);
   }
 }
 

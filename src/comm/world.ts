@@ -4,16 +4,17 @@
  * engine and progress engine together. Finalisation runs by itself when the
  * program's work is done (`beforeExit`), or when `finalize()` is awaited.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
+import { MAX_MESSAGE_BYTES } from '../codec/index.js';
+import { collectiveName } from '../coll/index.js';
 import { P2PEngine } from '../p2p/index.js';
-import { detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
+import { defaultEagerCredit, detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
+import { MAX_CONTEXT_IDS } from './context.js';
 
 const debug = debuglog('mpi4ts');
-
-/** Largest message a peer may announce; Buffers cannot be larger. */
-const MAX_MESSAGE_BYTES = 2 ** 32;
 
 export interface World {
   readonly bootstrap: Bootstrap;
@@ -36,7 +37,22 @@ export async function initWorld(): Promise<World> {
   const { rank, size } = bootstrap;
   const hostId = hostIdentity();
   const progress = new Progress({ pollMicros: options.pollMicros });
-  const engine = new P2PEngine(rank, progress, { eagerThreshold: options.eagerLimit });
+  const eagerCredit = options.eagerCredit ?? defaultEagerCredit(size, options.eagerLimit);
+  let ending = false;
+  const engine = new P2PEngine(rank, progress, {
+    worldSize: size,
+    eagerThreshold: options.eagerLimit,
+    eagerCredit,
+    // Context ids 0..MAX_CONTEXT_IDS-1, two matching contexts each (comm/context.ts).
+    contextLimit: 2 * MAX_CONTEXT_IDS,
+    describeCollective: collectiveName,
+    // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
+    onFatal: (err) => {
+      if (ending) return;
+      ending = true;
+      void bootstrap.abort(1, `rank ${rank}: ${err.message}`);
+    },
+  });
   const limits = { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES };
   // ---- shared memory (DESIGN.md "Transports"): rings to ranks of this host, sockets underneath ----
   const shm = size > 1 && options.useShm ? openShm(rank, bootstrap.key, engine, limits, options.shmRingBytes, progress) : null;
@@ -49,7 +65,8 @@ export async function initWorld(): Promise<World> {
     portRange: options.portRange,
     directRead: options.directRead,
     poller: socketPoller,
-    unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${bootstrap.key.subarray(0, 6).toString('hex')}-${rank}` : '',
+    // Abstract socket names are listed to every local user (ss -lx): random, nothing of the key.
+    unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${randomBytes(8).toString('hex')}-${rank}` : '',
   });
   shm?.attachSocket(sockets);
   const transport: Transport = shm ?? sockets;
@@ -57,14 +74,20 @@ export async function initWorld(): Promise<World> {
   const listening = size > 1 ? await sockets.listen() : { tcpPort: 0, unixPath: '' };
   const me: PeerAddress = {
     rank, host: processorName(), hostId, tcpHost: bootstrap.advertiseHost,
-    tcpPort: listening.tcpPort, unixPath: listening.unixPath, pid: process.pid,
+    tcpPort: listening.tcpPort, unixPath: listening.unixPath, pid: process.pid, eagerCredit,
   };
   if (shm !== null && listening.unixPath !== '') me.shmFd = shm.inboxFd;
   const table = await bootstrap.exchange(me);
   sockets.setPeers(table, hostId);
+  engine.setPeers(table);
+  bootstrap.watchPeers?.((peer, how) => transport.peerDone(peer, how));
   if (shm !== null) {
     shm.setPeers(table, hostId);
     progress.attachPoller(shm);
+    // Before the program runs: no key proof may be left half done when it starts computing.
+    progress.begin();
+    await shm.connected();
+    progress.end();
   }
   socketPoller?.onFirstConnection(() => {
     debug('rank %d reads its peer sockets from the spin', rank);
@@ -127,7 +150,13 @@ async function finalizeWorld(world: World): Promise<void> {
   if (finalizing !== null) return finalizing;
   world.state = 'finalizing';
   finalizing = (async () => {
+    // Alive until done: the connections are unref'd, and a goodbye may wait for one to open.
+    world.progress.begin();
+    // Everything sent goes out, then a goodbye on every connection: a peer still waiting for a
+    // message from this rank then learns that it never comes.
+    await world.transport.finish();
     await world.bootstrap.finalize();
+    world.progress.end();
     await world.transport.close();
     world.bootstrap.close();
     world.state = 'finalized';

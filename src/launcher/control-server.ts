@@ -1,14 +1,17 @@
 /**
  * The job's control server (DESIGN.md "Start-up"): every rank connects, proves
- * the job key, publishes its address, and gets the table of all ranks once
- * all have arrived. Afterwards it carries abort and finalize. Connections
- * that fail the proof are dropped without a word.
+ * the job key in its first line, publishes its address, and gets the table
+ * of all ranks once all have arrived. Afterwards it carries abort and
+ * finalize, and tells every rank when another's program is done. Connections
+ * that fail the proof are dropped without a word; those that have not proved
+ * it yet are bounded in number, bytes and time (transport/unproven.ts), as
+ * this port may face the network.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { proofMatches, proofOf } from '../transport/auth.js';
-import type { PeerAddress } from '../transport/transport.js';
-import { ControlKind, encodeControl, LineDecoder, type ControlMessage } from '../runtime/control-protocol.js';
+import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
+import {
+  ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, MAX_RANK_LINE, type ControlMessage, type PeerEnd,
+} from '../runtime/control-protocol.js';
 
 export interface ControlEvents {
   /** A rank asked to end the job. */
@@ -30,10 +33,16 @@ export class ControlServer {
   private server: Server | null = null;
   private readonly table: (PeerAddress | undefined)[];
   private readonly sockets: (Socket | undefined)[];
-  private readonly finalized = new Set<number>();
+  private readonly nonces: string[] = [];
+  private readonly seenNonces = new Set<string>();
+  /** Ranks that said finalize and have not been told to finish yet. */
+  private readonly finalizing = new Set<number>();
+  /** Every rank that ever said finalize. */
+  private readonly finalizedEver = new Set<number>();
   private readonly exited = new Set<number>();
   /** Ranks told to finish: their connection may close now. */
   private readonly told = new Set<number>();
+  private readonly unproven: UnprovenConnections;
   private closing = false;
   private arrived = 0;
   port = 0;
@@ -41,6 +50,10 @@ export class ControlServer {
   constructor(private readonly size: number, private readonly key: Buffer, private readonly events: ControlEvents) {
     this.table = new Array<PeerAddress | undefined>(size);
     this.sockets = new Array<Socket | undefined>(size);
+    this.unproven = new UnprovenConnections(
+      { limit: UNPROVEN_LIMIT + size, maxBytes: MAX_HELLO_LINE, timeoutMs: UNPROVEN_TIMEOUT_MS },
+      (_socket, reason) => events.onRejected(reason),
+    );
   }
 
   /** Listens on `host`, at any port or at the first free one of `range`. */
@@ -69,37 +82,41 @@ export class ControlServer {
     });
   }
 
+  /** Whether `rank` ever said finalize. */
+  hasFinalized(rank: number): boolean {
+    return this.finalizedEver.has(rank);
+  }
+
   /** A rank's process ended with code 0: it needs no more, and counts as finalised. */
   rankExitedCleanly(rank: number): void {
     this.exited.add(rank);
+    if (!this.finalizedEver.has(rank)) this.tellDone(rank, 'exited');
     this.maybeFinalize();
   }
 
   close(): void {
     this.closing = true;
     this.server?.close();
+    this.unproven.clear();
     for (const socket of this.sockets) socket?.destroy();
   }
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
     socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
-    const nonce = randomBytes(16).toString('hex');
+    this.unproven.admit(socket);
     let rank = -1;
-    const timer = setTimeout(() => {
-      if (rank < 0) this.reject(socket, 'a connection did not say hello within 30 s');
-    }, 30_000);
-    timer.unref();
     const decoder = new LineDecoder((message) => {
-      if (rank < 0) {
-        clearTimeout(timer);
-        rank = this.hello(socket, nonce, message);
+      if (rank >= 0) {
+        this.fromRank(rank, message);
         return;
       }
-      this.fromRank(rank, message);
-    });
+      rank = this.hello(socket, message);
+      if (rank >= 0) this.unproven.proven(socket);
+    }, () => (rank < 0 ? MAX_HELLO_LINE : MAX_RANK_LINE));
     let firstByte = true;
     socket.on('data', (chunk: Buffer) => {
+      if (rank < 0 && !this.unproven.received(socket, chunk.length)) return;
       // Control lines are JSON objects: anything else is a stranger, dropped at once.
       if (firstByte && chunk.length > 0) {
         firstByte = false;
@@ -114,30 +131,34 @@ export class ControlServer {
         this.reject(socket, `bad control message: ${(err as Error).message}`);
       }
     });
-    socket.write(encodeControl({ t: ControlKind.CHALLENGE, nonce }));
   }
 
   /** Checks a hello; returns the proven rank, or -1 after dropping the connection. */
-  private hello(socket: Socket, nonce: string, message: ControlMessage): number {
+  private hello(socket: Socket, message: ControlMessage): number {
     if (message.t !== ControlKind.HELLO) {
       this.reject(socket, `expected hello, got "${message.t}"`);
       return -1;
     }
-    const { rank } = message;
+    const { rank, nonce } = message;
     if (!Number.isInteger(rank) || rank < 0 || rank >= this.size || this.sockets[rank] !== undefined) {
       this.reject(socket, `hello from an invalid or duplicate rank ${String(rank)}`);
+      return -1;
+    }
+    if (typeof nonce !== 'string' || !/^[0-9a-f]{32}$/.test(nonce) || this.seenNonces.has(nonce)) {
+      this.reject(socket, `a connection claiming rank ${rank} sent a missing or used nonce`);
       return -1;
     }
     if (!proofMatches(proofOf(this.key, 'ctl-C', nonce, rank), Buffer.from(String(message.proof), 'hex'))) {
       this.reject(socket, `a connection claiming rank ${rank} failed the job key proof`);
       return -1;
     }
+    this.seenNonces.add(nonce);
     this.sockets[rank] = socket;
     socket.once('close', () => {
       if (!this.told.has(rank) && !this.exited.has(rank) && !this.closing) this.events.onLost(rank);
     });
     this.table[rank] = { ...message.address, rank };
-    (socket as Socket & { rankNonce?: string }).rankNonce = message.nonce;
+    this.nonces[rank] = nonce;
     if (++this.arrived === this.size) this.welcomeAll();
     return rank;
   }
@@ -145,8 +166,7 @@ export class ControlServer {
   private welcomeAll(): void {
     const table = this.table as PeerAddress[];
     this.sockets.forEach((socket, rank) => {
-      const nonce = (socket as Socket & { rankNonce?: string }).rankNonce ?? '';
-      const proof = proofOf(this.key, 'ctl-S', nonce, rank).toString('hex');
+      const proof = proofOf(this.key, 'ctl-S', this.nonces[rank] ?? '', rank).toString('hex');
       socket?.write(encodeControl({ t: ControlKind.WELCOME, proof, table }));
     });
   }
@@ -154,16 +174,20 @@ export class ControlServer {
   private fromRank(rank: number, message: ControlMessage): void {
     switch (message.t) {
       case ControlKind.ABORT:
-        this.events.onAbort(rank, message.code, message.message);
+        this.events.onAbort(rank, message.code, String(message.message ?? ''));
         return;
       case ControlKind.FINALIZE:
-        this.finalized.add(rank);
+        this.finalizing.add(rank);
+        if (!this.finalizedEver.has(rank)) {
+          this.finalizedEver.add(rank);
+          this.tellDone(rank, 'finalized');
+        }
         this.maybeFinalize();
         return;
-      case ControlKind.CHALLENGE:
       case ControlKind.HELLO:
       case ControlKind.WELCOME:
       case ControlKind.FINALIZED:
+      case ControlKind.PEER_DONE:
         this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
         return;
       default: {
@@ -173,20 +197,30 @@ export class ControlServer {
     }
   }
 
+  /** Tells every other rank still connected that `rank`'s program is done. */
+  private tellDone(rank: number, how: PeerEnd): void {
+    if (this.arrived < this.size) return;
+    const line = encodeControl({ t: ControlKind.PEER_DONE, rank, how });
+    this.sockets.forEach((socket, other) => {
+      if (other !== rank && !this.told.has(other)) socket?.write(line);
+    });
+  }
+
   /** Everybody done: let them all close and exit (the barrier inside MPI_Finalize). */
   private maybeFinalize(): void {
     for (let rank = 0; rank < this.size; rank++) {
-      if (!this.finalized.has(rank) && !this.exited.has(rank)) return;
+      if (!this.finalizing.has(rank) && !this.exited.has(rank)) return;
     }
-    for (const rank of this.finalized) {
+    for (const rank of this.finalizing) {
       this.told.add(rank);
       this.sockets[rank]?.write(encodeControl({ t: ControlKind.FINALIZED }));
     }
-    this.finalized.clear();
+    this.finalizing.clear();
   }
 
   private reject(socket: Socket, reason: string): void {
     this.events.onRejected(reason);
+    this.unproven.proven(socket);
     socket.destroy();
   }
 }

@@ -2,16 +2,33 @@
  * The point-to-point engine: eager and rendezvous protocols over a Transport,
  * and MPI matching per context (DESIGN.md "Messages").
  *
- * - A message up to `eagerThreshold` bytes goes whole in one EAGER frame.
- * - A larger one, and every synchronous send, goes as RTS; the receiver
- *   answers CTS once a receive matches, and the payload follows as DATA,
- *   written straight into the receive buffer. A fast sender therefore never
- *   fills a slow receiver's memory, and ssend completes exactly at the match.
+ * - A message up to `eagerThreshold` bytes goes whole in one EAGER frame, as
+ *   long as the sender has eager credit with the receiver (below).
+ * - A larger one, every synchronous send, and any send without credit go as
+ *   RTS; the receiver answers CTS once a receive matches, and the payload
+ *   follows as DATA, written straight into the receive buffer. A fast sender
+ *   therefore never fills a slow receiver's memory, and ssend completes
+ *   exactly at the match.
+ *
+ * Eager flow control. A receiver keeps an eager message it did not expect
+ * until a receive matches it, so eager traffic alone could fill its memory.
+ * Each rank publishes how many eager bytes (payload and header) a sender may
+ * have in flight to it (`eagerCredit`, PeerAddress.eagerCredit); a sender
+ * spends that credit on each eager frame and, without enough, sends by
+ * rendezvous instead, which keeps order and needs no buffer. The receiver
+ * hands spent credit back (a CREDIT frame) once a quarter of it has been
+ * received by the program. So a receiver holds at most `eagerCredit` bytes
+ * of unexpected eager data per sender, and beyond it only envelopes.
+ *
+ * Peer ends. A peer whose program has finished sends no more messages: a
+ * receive waiting for it (or for anyone, when everyone else has finished)
+ * can never complete, and fails with an error naming both, instead of
+ * waiting for ever.
  */
 import { PROC_NULL } from '../constants.js';
-import { JobError, MPIError, TruncationError } from '../errors.js';
-import { BytesOwner, copyBytes, copyInto, decode, encode, bytesOf, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
-import { FrameKind, newHeader, type FrameHeader, type FrameSink, type Transport } from '../transport/index.js';
+import { JobError, MPIError, ProtocolError, TruncationError } from '../errors.js';
+import { BytesOwner, copyBytes, copyInto, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
+import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
 import type { Progress } from '../runtime/progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
@@ -29,6 +46,10 @@ interface IncomingMessage {
   owned: boolean;
   /** Rendezvous id chosen by the sender. */
   rendezvousId: number;
+  /** The collective call this message belongs to (0: point-to-point). */
+  collective: number;
+  /** Eager credit the sender spent on it, handed back once it is received. */
+  cost: number;
   /** For messages to oneself sent by rendezvous: hand over the bytes. */
   local: { bytes: Uint8Array; onMatched: () => void } | null;
 }
@@ -42,6 +63,10 @@ class PostedReceive implements Cancellable {
     readonly sourceWorld: number,
     readonly target: RawBuffer | null,
     readonly request: Request<unknown>,
+    /** The user's call, for errors ("recv", "bcast"). */
+    readonly call: string,
+    readonly collective: number,
+    readonly context: number,
     private readonly queues: MatchQueues<PostedReceive, IncomingMessage>,
     private readonly progress: Progress,
   ) {}
@@ -74,74 +99,154 @@ interface ProbeWaiter {
   source: number;
   tag: number;
   sourceWorld: number;
+  context: number;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
 }
 
+/** One matching context: its queues, and its group once a communicator of this rank uses it. */
+interface ContextState {
+  queues: MatchQueues<PostedReceive, IncomingMessage>;
+  /** World rank of each member, or null while no communicator here has this context. */
+  group: readonly number[] | null;
+}
+
 export interface EngineOptions {
+  worldSize: number;
   eagerThreshold: number;
+  /** Eager bytes each sender may have in flight to this rank (what this rank publishes). */
+  eagerCredit: number;
+  /** Contexts on the wire are below this. */
+  contextLimit: number;
+  /** Something only ending the job can answer (a connection broke the protocol). */
+  onFatal: (err: Error) => void;
+  /** The name of a collective call code, for errors. */
+  describeCollective?: (code: number) => string;
 }
 
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
 const RDV_KEY_SPAN = 0x1_0000_0000;
 
+/** Why a peer ended, as words for an error. */
+function endedWords(why: string): string {
+  switch (why) {
+    case 'finalized': return 'has finished its program (finalize)';
+    case 'exited': return 'exited before the job ended (without finalize)';
+    default: return why;
+  }
+}
+
 export class P2PEngine implements FrameSink {
-  private readonly contexts = new Map<number, MatchQueues<PostedReceive, IncomingMessage>>();
-  private readonly probeWaiters = new Map<number, ProbeWaiter[]>();
+  private readonly contexts = new Map<number, ContextState>();
+  private readonly probeWaiters: ProbeWaiter[] = [];
   private readonly pendingSends = new Map<number, PendingRendezvousSend>();
   private readonly pendingData = new Map<number, PendingData>();
   private nextRendezvousId = 1;
   private lastContext = -1;
-  private lastQueues: MatchQueues<PostedReceive, IncomingMessage> | null = null;
+  private lastState: ContextState | null = null;
   private transport: Transport | null = null;
+  /** Why each peer sends no more messages, or null while it may. */
+  private readonly ended: (string | null)[];
+  private endedCount = 0;
+  /** Eager credit left with each peer, and what it granted. */
+  private readonly creditLeft: Float64Array;
+  private readonly creditGranted: Float64Array;
+  /** Eager bytes received from each peer and not handed back yet. */
+  private readonly creditOwed: Float64Array;
+  private readonly creditReturnAt: number;
 
   constructor(
     readonly worldRank: number,
     private readonly progress: Progress,
     private readonly options: EngineOptions,
-  ) {}
+  ) {
+    const size = options.worldSize;
+    this.ended = new Array<string | null>(size).fill(null);
+    this.creditLeft = new Float64Array(size);
+    this.creditGranted = new Float64Array(size);
+    this.creditOwed = new Float64Array(size);
+    this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
+  }
 
   attach(transport: Transport): void {
     this.transport = transport;
   }
 
+  /** The address table is known: the eager credit each peer grants. */
+  setPeers(table: readonly PeerAddress[]): void {
+    for (const peer of table) {
+      const credit = peer.eagerCredit ?? this.options.eagerCredit;
+      this.creditLeft[peer.rank] = credit;
+      this.creditGranted[peer.rank] = credit;
+    }
+  }
+
+  /**
+   * A communicator of this rank uses `pointToPoint` (and its collective
+   * context, the next): frames for them must come from its members, under
+   * the rank each has in it. `null` when it is freed.
+   */
+  setGroup(pointToPoint: number, group: readonly number[] | null): void {
+    this.stateOf(pointToPoint).group = group;
+    this.stateOf(pointToPoint + 1).group = group;
+  }
+
   /**
    * Starts a send. `source` is the sender's rank in the communicator (what the
-   * receiver matches on); `destWorld` is where the frame goes.
-   * Throws a TypeError, sending nothing, for a value that cannot be encoded.
+   * receiver matches on); `destWorld` is where the frame goes. Throws a
+   * TypeError or RangeError, sending nothing, for a value that cannot be encoded.
    */
-  isend(context: number, source: number, destWorld: number, tag: number, value: unknown, sync: boolean): Request<void> {
+  isend(context: number, source: number, destWorld: number, tag: number, value: unknown, sync: boolean,
+    call: string, collective = 0): Request<void> {
     const request = new Request<void>();
     if (destWorld === PROC_NULL) {
       request._resolve(undefined);
       return request;
     }
-    const payload = encode(value);
+    const payload = encodeFor(call, value);
     if (destWorld === this.worldRank) {
-      this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, request);
-    } else if (!sync && payload.bytes.length <= this.options.eagerThreshold) {
-      this.sendEager(context, source, destWorld, tag, payload.type, payload.bytes, payload.owner, request);
+      this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, collective, request);
+      return request;
+    }
+    const gone = this.transport!.sendFailure(destWorld);
+    if (gone !== null) {
+      request._reject(new JobError(`${call}: cannot send to rank ${destWorld}: ${gone.message}`, { cause: gone }));
+      return request;
+    }
+    const cost = payload.bytes.length + HEADER_BYTES;
+    const credit = this.creditLeft[destWorld]!;
+    if (!sync && payload.bytes.length <= this.options.eagerThreshold && cost <= credit) {
+      this.creditLeft[destWorld] = credit - cost;
+      this.sendEager(context, source, destWorld, tag, payload.type, payload.bytes, payload.owner, collective, request);
     } else {
       // The bytes wait for the receiver's clear-to-send: the encoder's scratch would be reused by then.
       const bytes = payload.owner === BytesOwner.SCRATCH ? copyBytes(payload.bytes) : payload.bytes;
-      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, request);
+      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, collective, request);
     }
     return request;
   }
 
   /** Posts a receive; `target` makes it a receive into a caller's buffer. */
-  irecv(context: number, source: number, sourceWorld: number, tag: number, target: RawBuffer | null): Request<unknown> {
+  irecv(context: number, source: number, sourceWorld: number, tag: number, target: RawBuffer | null,
+    call: string, collective = 0): Request<unknown> {
     const request = new Request<unknown>();
     if (source === PROC_NULL) {
       request.status.source = PROC_NULL;
       request._resolve(target ?? null);
       return request;
     }
-    const queues = this.queuesOf(context);
-    const posted = new PostedReceive(source, tag, sourceWorld, target, request, queues, this.progress);
+    const state = this.stateOf(context);
+    const queues = state.queues;
+    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, context, queues, this.progress);
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
+      return request;
+    }
+    const hopeless = this.endedCount > 0 ? this.hopeless(posted.sourceWorld, state) : null;
+    if (hopeless !== null) {
+      queues.withdraw(posted);
+      request._reject(this.neverArrives(posted, hopeless));
       return request;
     }
     this.progress.begin();
@@ -155,7 +260,7 @@ export class P2PEngine implements FrameSink {
       if (status !== undefined) status.source = PROC_NULL;
       return true;
     }
-    const message = this.contexts.get(context)?.peek(source, tag);
+    const message = this.contexts.get(context)?.queues.peek(source, tag);
     if (message === undefined) return false;
     if (status !== undefined) fillStatus(status, message);
     return true;
@@ -165,12 +270,12 @@ export class P2PEngine implements FrameSink {
   probe(context: number, source: number, sourceWorld: number, tag: number): Promise<Status> {
     const status = new Status();
     if (this.iprobe(context, source, tag, status)) return Promise.resolve(status);
+    const hopeless = this.endedCount > 0 ? this.hopeless(sourceWorld, this.stateOf(context)) : null;
+    if (hopeless !== null) return Promise.reject(this.neverArrivesFor('probe', source, sourceWorld, tag, hopeless));
     this.progress.begin();
     return new Promise<Status>((resolve, reject) => {
-      const waiters = this.probeWaiters.get(context) ?? [];
-      this.probeWaiters.set(context, waiters);
-      waiters.push({
-        source, tag, sourceWorld,
+      this.probeWaiters.push({
+        source, tag, sourceWorld, context,
         resolve: (message) => {
           this.progress.end();
           resolve(fillStatus(status, message));
@@ -189,15 +294,17 @@ export class P2PEngine implements FrameSink {
     this.progress.activity();
     switch (header.kind) {
       case FrameKind.EAGER:
-        this.arrive(header.context, {
+        this.arrive(this.checkedState(from, header), {
           source: header.source, tag: header.tag, payloadType: header.payloadType, byteLength: header.length,
-          fromWorld: from, eager: payload, owned, rendezvousId: 0, local: null,
+          fromWorld: from, eager: payload, owned, rendezvousId: 0, collective: header.collective,
+          cost: header.length + HEADER_BYTES, local: null,
         });
         return;
       case FrameKind.RTS:
-        this.arrive(header.context, {
+        this.arrive(this.checkedState(from, header), {
           source: header.source, tag: header.tag, payloadType: header.payloadType, byteLength: header.length,
-          fromWorld: from, eager: null, owned: false, rendezvousId: header.rendezvousId, local: null,
+          fromWorld: from, eager: null, owned: false, rendezvousId: header.rendezvousId, collective: header.collective,
+          cost: 0, local: null,
         });
         return;
       case FrameKind.CTS:
@@ -210,46 +317,69 @@ export class P2PEngine implements FrameSink {
         pending?.finish(payload!);
         return;
       }
+      case FrameKind.CREDIT:
+        this.credited(from, header.length);
+        return;
+      case FrameKind.BYE:
+        // The transport keeps goodbyes (it counts them per connection); none comes up.
+        return;
       default: {
         const unknownKind: never = header.kind;
-        throw new MPIError('ERR_INTERN', `unhandled frame kind ${String(unknownKind)}`);
+        throw new ProtocolError(`unhandled frame kind ${String(unknownKind)}`);
       }
     }
   }
 
   dataTarget(from: number, header: FrameHeader): Uint8Array {
     const pending = this.pendingData.get(from * RDV_KEY_SPAN + header.rendezvousId);
-    if (pending === undefined) throw new MPIError('ERR_INTERN', `rank ${from} sent data for rendezvous ${header.rendezvousId}, which no receive asked for`);
+    if (pending === undefined) throw new ProtocolError(`rank ${from} sent data for rendezvous ${header.rendezvousId}, which no receive asked for`);
     return pending.target;
   }
 
-  onPeerLost(rank: number, reason: Error): void {
+  /** Frames to `rank` can no longer go: sends waiting on it fail. */
+  onSendFailed(rank: number, reason: Error): void {
     const err = new JobError(`rank ${rank} is gone: ${reason.message}`, { cause: reason });
-    for (const queues of this.contexts.values()) {
-      for (const posted of [...queues.postedReceives]) {
-        if (posted.sourceWorld === rank && queues.withdraw(posted)) {
-          this.progress.end();
-          posted.request._reject(err);
-        }
-      }
-    }
     for (const [id, send] of this.pendingSends) {
       if (send.dest !== rank) continue;
       this.pendingSends.delete(id);
       this.progress.end();
       send.request._reject(err);
     }
-    for (const [key, data] of this.pendingData) {
-      if (Math.floor(key / RDV_KEY_SPAN) !== rank) continue;
-      this.pendingData.delete(key);
-      data.fail(err);
-    }
-    for (const waiters of this.probeWaiters.values()) {
-      for (const w of waiters.filter((x) => x.sourceWorld === rank)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.reject(err);
+  }
+
+  /** No message will come from `rank` any more: receives only it could satisfy fail. */
+  onPeerEnded(rank: number, why: string): void {
+    if (this.ended[rank] !== null || rank === this.worldRank) return;
+    this.ended[rank] = why;
+    this.endedCount++;
+    if (why !== 'finalized') {
+      // Its process is gone (a finalizing one still answers clear-to-send): the data will not come.
+      const err = new JobError(`rank ${rank} ${endedWords(why)} before it sent the data of a message this rank is receiving`);
+      for (const [key, data] of this.pendingData) {
+        if (Math.floor(key / RDV_KEY_SPAN) !== rank) continue;
+        this.pendingData.delete(key);
+        data.fail(err);
       }
     }
+    for (const state of this.contexts.values()) {
+      for (const posted of [...state.queues.postedReceives]) {
+        const hopeless = this.hopeless(posted.sourceWorld, state);
+        if (hopeless === null || !state.queues.withdraw(posted)) continue;
+        this.progress.end();
+        posted.request._reject(this.neverArrives(posted, hopeless));
+      }
+    }
+    for (let i = 0; i < this.probeWaiters.length; i++) {
+      const w = this.probeWaiters[i]!;
+      const hopeless = this.hopeless(w.sourceWorld, this.stateOf(w.context));
+      if (hopeless === null) continue;
+      this.probeWaiters.splice(i--, 1);
+      w.reject(this.neverArrivesFor('probe', w.source, w.sourceWorld, w.tag, hopeless));
+    }
+  }
+
+  onProtocolError(err: Error): void {
+    this.options.onFatal(err);
   }
 
   /** True when nothing is pending in either direction (used at finalisation). */
@@ -260,9 +390,9 @@ export class P2PEngine implements FrameSink {
   // ---- sending ----
 
   private sendEager(context: number, source: number, dest: number, tag: number, type: number,
-    bytes: Uint8Array, owner: BytesOwnerCode, request: Request<void>): void {
+    bytes: Uint8Array, owner: BytesOwnerCode, collective: number, request: Request<void>): void {
     const transport = this.transport!;
-    const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0);
+    const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0, collective);
     if (owner === BytesOwner.FRESH) {
       transport.send(dest, header, bytes);
     } else if (!transport.trySend(dest, header, bytes)) {
@@ -279,11 +409,15 @@ export class P2PEngine implements FrameSink {
       request._resolve(undefined);
       return;
     }
-    // Bound what piles up in user space when the peer reads slower than we write.
+    // Not written while the connection is still being made (the frame waits for it), and bound
+    // what piles up in user space when the peer reads slower than we write.
     this.progress.begin();
     transport.whenWritable(dest).then(() => {
       this.progress.end();
       request._resolve(undefined);
+    }, (err: Error) => {
+      this.progress.end();
+      request._reject(new JobError(`rank ${dest} is gone: ${err.message}`, { cause: err }));
     });
   }
 
@@ -303,21 +437,21 @@ export class P2PEngine implements FrameSink {
   }
 
   private sendRendezvous(context: number, source: number, dest: number, tag: number, type: number,
-    bytes: Uint8Array, request: Request<void>): void {
+    bytes: Uint8Array, collective: number, request: Request<void>): void {
     const id = this.nextRendezvousId;
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
     this.pendingSends.set(id, { dest, bytes, request });
     this.progress.begin();
-    this.transport!.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id), null);
+    this.transport!.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
   private clearToSend(from: number, id: number): void {
     const send = this.pendingSends.get(id);
     if (send === undefined || send.dest !== from) {
-      throw new MPIError('ERR_INTERN', `rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
+      throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
     this.pendingSends.delete(id);
-    const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id);
+    const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0);
     this.transport!.send(from, header, send.bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) send.request._resolve(undefined);
@@ -326,13 +460,13 @@ export class P2PEngine implements FrameSink {
   }
 
   private sendToSelf(context: number, source: number, tag: number, type: number, bytes: Uint8Array,
-    owner: BytesOwnerCode, sync: boolean, request: Request<void>): void {
+    owner: BytesOwnerCode, sync: boolean, collective: number, request: Request<void>): void {
     // Bytes of its own now (fresh ones already are): standard-mode send to oneself must not wait
     // for the receive (it would deadlock a lone rank).
     const copy = owner === BytesOwner.FRESH ? bytes : copyBytes(bytes);
     const message: IncomingMessage = {
       source, tag, payloadType: type, byteLength: copy.length, fromWorld: this.worldRank,
-      eager: sync ? null : copy, owned: true, rendezvousId: 0, local: null,
+      eager: sync ? null : copy, owned: true, rendezvousId: 0, collective, cost: 0, local: null,
     };
     if (sync) {
       this.progress.begin();
@@ -346,14 +480,58 @@ export class P2PEngine implements FrameSink {
     } else {
       request._resolve(undefined);
     }
-    this.arrive(context, message);
+    this.arrive(this.stateOf(context), message);
+  }
+
+  /** A peer handed back eager credit. */
+  private credited(from: number, bytes: number): void {
+    const left = this.creditLeft[from]! + bytes;
+    if (left > this.creditGranted[from]!) {
+      throw new ProtocolError(`rank ${from} handed back ${bytes} bytes of eager credit, more than it had been given`);
+    }
+    this.creditLeft[from] = left;
+  }
+
+  /** The program received an eager message of `cost` credit from `from`: hand credit back in batches. */
+  private consumed(from: number, cost: number): void {
+    if (cost === 0) return;
+    const owed = this.creditOwed[from]! + cost;
+    if (owed < this.creditReturnAt || this.ended[from] !== null) {
+      this.creditOwed[from] = owed;
+      return;
+    }
+    this.creditOwed[from] = 0;
+    this.transport!.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
   }
 
   // ---- receiving ----
 
-  private arrive(context: number, message: IncomingMessage): void {
-    const queues = this.queuesOf(context);
-    const posted = queues.arrive(message);
+  /**
+   * The context of an arriving message, after checking its envelope: a
+   * well-behaved peer never sends a negative tag, a rank it does not have in
+   * the communicator, or a payload whose length its type cannot have. Throws
+   * ProtocolError (the transport then closes that connection and says which).
+   */
+  private checkedState(from: number, header: FrameHeader): ContextState {
+    if (header.tag < 0) throw new ProtocolError(`bad frame: tag ${header.tag} is negative`);
+    const problem = payloadProblem(header.payloadType, header.length);
+    if (problem !== null) throw new ProtocolError(`bad frame: ${problem}`);
+    const known = header.context === this.lastContext ? this.lastState! : this.contexts.get(header.context);
+    const group = known?.group ?? null;
+    if (group !== null) {
+      if (group[header.source] !== from) {
+        throw new ProtocolError(`bad frame: world rank ${from} claims to be rank ${header.source} of the communicator of context ` +
+          `${header.context}, which ${group[header.source] === undefined ? `has ${group.length} ranks` : `is world rank ${group[header.source]}`}`);
+      }
+    } else if (header.source < 0 || header.source >= this.options.worldSize || header.context >= this.options.contextLimit) {
+      throw new ProtocolError(`bad frame: source ${header.source} or context ${header.context} out of range ` +
+        `(a job of ${this.options.worldSize} ranks, contexts below ${this.options.contextLimit})`);
+    }
+    return known ?? this.stateOf(header.context);
+  }
+
+  private arrive(state: ContextState, message: IncomingMessage): void {
+    const posted = state.queues.arrive(message);
     if (posted !== undefined) {
       this.progress.end();
       this.deliver(message, posted);
@@ -364,13 +542,14 @@ export class P2PEngine implements FrameSink {
       message.eager = copyBytes(message.eager);
       message.owned = true;
     }
-    this.wakeProbes(context, message);
+    if (this.probeWaiters.length > 0) this.wakeProbes(state, message);
   }
 
   private deliver(message: IncomingMessage, posted: PostedReceive): void {
+    this.consumed(message.fromWorld, message.cost);
     const request = posted.request;
     fillStatus(request.status, message);
-    const problem = this.checkTarget(message, posted);
+    const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted);
     if (message.eager !== null) {
       if (problem !== null) request._reject(problem);
       else this.complete(request, message.payloadType, message.eager, message.owned, posted.target, false);
@@ -399,7 +578,7 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
-    this.transport!.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId), null);
+    this.transport!.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0), null);
   }
 
   /** Why a message cannot land in a receive's buffer, or null when it can. */
@@ -407,14 +586,22 @@ export class P2PEngine implements FrameSink {
     const target = posted.target;
     if (target === null) return null;
     if (isStructured(message.payloadType)) {
-      return new MPIError('ERR_TYPE', `recvInto: the message from rank ${message.source} (tag ${message.tag}) is a structured value, ` +
+      return new MPIError('ERR_TYPE', `${posted.call}: the message from rank ${message.source} (tag ${message.tag}) is a structured value, ` +
         'not raw bytes; receive it with recv(), or send a typed array');
     }
     if (message.byteLength > target.byteLength) {
-      return new TruncationError(`recvInto: message of ${message.byteLength} bytes (${payloadTypeName(message.payloadType)}) from rank ` +
+      return new TruncationError(`${posted.call}: message of ${message.byteLength} bytes (${payloadTypeName(message.payloadType)}) from rank ` +
         `${message.source} (tag ${message.tag}) does not fit the ${target.byteLength}-byte buffer (MPI_ERR_TRUNCATE)`);
     }
     return null;
+  }
+
+  /** Two ranks' collective calls met under one sequence number but are not the same call. */
+  private mismatch(message: IncomingMessage, posted: PostedReceive): MPIError {
+    const name = this.options.describeCollective ?? ((code: number) => (code === 0 ? 'point-to-point' : `collective ${code}`));
+    return new MPIError('ERR_OTHER', `${posted.call}: the ranks' collective calls disagree: this rank's call number ${posted.tag} on ` +
+      `this communicator is ${name(posted.collective)}, but rank ${message.source}'s is ${name(message.collective)}; ` +
+      'every rank of a communicator must call the same collectives in the same order');
   }
 
   /**
@@ -435,13 +622,11 @@ export class P2PEngine implements FrameSink {
     }
   }
 
-  private wakeProbes(context: number, message: IncomingMessage): void {
-    const waiters = this.probeWaiters.get(context);
-    if (waiters === undefined) return;
-    for (let i = 0; i < waiters.length;) {
-      const w = waiters[i]!;
-      if (envelopeMatches(w.source, w.tag, message.source, message.tag)) {
-        waiters.splice(i, 1);
+  private wakeProbes(state: ContextState, message: IncomingMessage): void {
+    for (let i = 0; i < this.probeWaiters.length;) {
+      const w = this.probeWaiters[i]!;
+      if (this.contexts.get(w.context) === state && envelopeMatches(w.source, w.tag, message.source, message.tag)) {
+        this.probeWaiters.splice(i, 1);
         w.resolve(message);
       } else {
         i++;
@@ -449,17 +634,53 @@ export class P2PEngine implements FrameSink {
     }
   }
 
-  private queuesOf(context: number): MatchQueues<PostedReceive, IncomingMessage> {
+  /**
+   * Why a receive from `sourceWorld` (-1: anyone in the context's group) can
+   * never be satisfied, or null while it can: the sender, or every other
+   * member, sends no more messages.
+   */
+  private hopeless(sourceWorld: number, state: ContextState): string | null {
+    if (sourceWorld >= 0) {
+      const why = this.ended[sourceWorld] ?? null;
+      return why === null ? null : `rank ${sourceWorld} ${endedWords(why)}`;
+    }
+    const group = state.group;
+    if (group === null || group.length < 2) return null;
+    for (const member of group) if (member !== this.worldRank && this.ended[member] === null) return null;
+    return 'every other rank of the communicator has ended';
+  }
+
+  private neverArrives(posted: PostedReceive, why: string): JobError {
+    return this.neverArrivesFor(posted.call, posted.source, posted.sourceWorld, posted.tag, why);
+  }
+
+  private neverArrivesFor(call: string, source: number, sourceWorld: number, tag: number, why: string): JobError {
+    const from = sourceWorld < 0 ? 'any source' : source === sourceWorld ? `rank ${source}` : `rank ${source} (world rank ${sourceWorld})`;
+    const what = tag < 0 ? 'any tag' : `tag ${tag}`;
+    return new JobError(`${call} from ${from} with ${what} can never complete: ${why}, and no message it sent matches`);
+  }
+
+  private stateOf(context: number): ContextState {
     // Most programs talk in one communicator at a time: skip the map for a run of them.
-    if (context === this.lastContext) return this.lastQueues!;
-    let queues = this.contexts.get(context);
-    if (queues === undefined) {
-      queues = new MatchQueues();
-      this.contexts.set(context, queues);
+    if (context === this.lastContext) return this.lastState!;
+    let state = this.contexts.get(context);
+    if (state === undefined) {
+      state = { queues: new MatchQueues(), group: null };
+      this.contexts.set(context, state);
     }
     this.lastContext = context;
-    this.lastQueues = queues;
-    return queues;
+    this.lastState = state;
+    return state;
+  }
+}
+
+/** Encodes a value to send; an error names the user's call. */
+function encodeFor(call: string, value: unknown): ReturnType<typeof encode> {
+  try {
+    return encode(value);
+  } catch (err) {
+    if (err instanceof Error) err.message = `${call}: ${err.message}`;
+    throw err;
   }
 }
 
@@ -470,7 +691,7 @@ export class P2PEngine implements FrameSink {
 const outgoingHeader = newHeader();
 
 function frameHeader(kind: FrameHeader['kind'], context: number, source: number, tag: number,
-  payloadType: number, length: number, rendezvousId: number): FrameHeader {
+  payloadType: number, length: number, rendezvousId: number, collective: number): FrameHeader {
   const h = outgoingHeader;
   h.kind = kind;
   h.context = context;
@@ -479,6 +700,7 @@ function frameHeader(kind: FrameHeader['kind'], context: number, source: number,
   h.payloadType = payloadType;
   h.length = length;
   h.rendezvousId = rendezvousId;
+  h.collective = collective;
   return h;
 }
 

@@ -4,6 +4,7 @@
  * it is the same whichever started the job.
  */
 import type { PeerAddress } from '../transport/transport.js';
+import type { PeerEnd } from './control-protocol.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */
@@ -22,4 +23,9 @@ export interface Bootstrap {
   abort(code: number, message: string): Promise<void>;
   /** Drops whatever the bootstrap still holds open. */
   close(): void;
+  /**
+   * Where the launcher tells of other ranks whose program is done
+   * ('finalized', or 'exited' before finalize); absent where it cannot.
+   */
+  watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
 }

@@ -1,13 +1,16 @@
 /**
  * Messages between `mpi4ts run` (the control server) and each rank, one JSON
  * object per line over the control connection. Every kind is listed here.
+ *
+ * A rank proves the job key in its first line (hello: an HMAC over a fresh
+ * nonce and its rank), written as soon as it is connected; the server
+ * refuses a nonce it has seen, so a hello cannot be replayed, and answers
+ * with its own proof over the rank's nonce in the welcome.
  */
 import type { PeerAddress } from '../transport/transport.js';
 
 export const ControlKind = {
-  /** server -> rank: prove you know the job key. */
-  CHALLENGE: 'challenge',
-  /** rank -> server: my rank, my proof, my address. */
+  /** rank -> server: my rank, my nonce and proof, my address. */
   HELLO: 'hello',
   /** server -> rank: the server's proof and every rank's address (once all said hello). */
   WELCOME: 'welcome',
@@ -17,37 +20,66 @@ export const ControlKind = {
   FINALIZE: 'finalize',
   /** server -> rank: every rank is done; close and exit. */
   FINALIZED: 'finalized',
+  /**
+   * server -> rank: another rank's program is done ('finalized', or 'exited'
+   * before finalize); a receive that only it could satisfy never completes.
+   */
+  PEER_DONE: 'done',
 } as const;
 
+export type PeerEnd = 'finalized' | 'exited';
+
 export type ControlMessage =
-  | { t: typeof ControlKind.CHALLENGE; nonce: string }
   | { t: typeof ControlKind.HELLO; rank: number; proof: string; nonce: string; address: PeerAddress }
   | { t: typeof ControlKind.WELCOME; proof: string; table: PeerAddress[] }
   | { t: typeof ControlKind.ABORT; rank: number; code: number; message: string }
   | { t: typeof ControlKind.FINALIZE; rank: number }
-  | { t: typeof ControlKind.FINALIZED };
+  | { t: typeof ControlKind.FINALIZED }
+  | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd };
 
-/** Longest control line accepted; a table of thousands of ranks fits. */
-export const MAX_CONTROL_LINE = 16 * 1024 * 1024;
+/** Longest line a rank accepts from the server: the address table of a job of 100000 ranks fits. */
+export const MAX_CONTROL_LINE = 64 * 1024 * 1024;
+/** Longest line a server accepts from a rank once it has proved the key (an abort's message). */
+export const MAX_RANK_LINE = 1024 * 1024;
+/** Longest line before the proof: a hello with a long host name and paths fits many times over. */
+export const MAX_HELLO_LINE = 16 * 1024;
 
-/** Splits a byte stream into JSON lines; rejects oversized or non-JSON lines. */
+/**
+ * Splits a byte stream into JSON lines. Work is linear in the bytes: a
+ * chunk is searched for a newline once, and a line split over many chunks is
+ * joined once, when it ends. A line longer than `maxLine()` (which may
+ * change, as a connection proves the key) is an error before it is kept.
+ */
 export class LineDecoder {
-  private partial = '';
-  constructor(private readonly onMessage: (message: ControlMessage) => void) {}
+  private readonly parts: Buffer[] = [];
+  private partBytes = 0;
+
+  constructor(private readonly onMessage: (message: ControlMessage) => void, private readonly maxLine: () => number = () => MAX_CONTROL_LINE) {}
 
   push(chunk: Buffer | string): void {
-    const text = this.partial + chunk.toString();
-    const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    if (this.partial.length > MAX_CONTROL_LINE) throw new Error(`control line longer than ${MAX_CONTROL_LINE} bytes`);
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      const message = JSON.parse(line) as ControlMessage;
-      if (typeof message !== 'object' || message === null || typeof message.t !== 'string') {
-        throw new Error('control message without a kind');
-      }
-      this.onMessage(message);
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let newline = buf.indexOf(0x0a); newline >= 0; newline = buf.indexOf(0x0a)) {
+      const tail = buf.subarray(0, newline);
+      if (this.partBytes + tail.length > this.maxLine()) throw new Error(`control line longer than ${this.maxLine()} bytes`);
+      const line = this.parts.length === 0 ? tail : Buffer.concat([...this.parts.splice(0), tail]);
+      this.partBytes = 0;
+      buf = buf.subarray(newline + 1);
+      this.parse(line);
     }
+    if (buf.length === 0) return;
+    if (this.partBytes + buf.length > this.maxLine()) throw new Error(`control line longer than ${this.maxLine()} bytes`);
+    this.parts.push(buf);
+    this.partBytes += buf.length;
+  }
+
+  private parse(line: Buffer): void {
+    const text = line.toString('utf8');
+    if (text.trim() === '') return;
+    const message = JSON.parse(text) as ControlMessage;
+    if (typeof message !== 'object' || message === null || typeof message.t !== 'string') {
+      throw new Error('control message without a kind');
+    }
+    this.onMessage(message);
   }
 }
 

@@ -5,5 +5,5 @@ export type { ProgressOptions, Poller } from './progress.js';
 export { hostIdentity, processorName } from './host.js';
 export { ControlKind, LineDecoder, encodeControl, MAX_CONTROL_LINE } from './control-protocol.js';
 export type { ControlMessage } from './control-protocol.js';
-export { readOptions, parsePortRange, DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS } from './options.js';
+export { readOptions, parsePortRange, defaultEagerCredit, DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS } from './options.js';
 export type { RuntimeOptions } from './options.js';

@@ -7,10 +7,9 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { JobError } from '../errors.js';
-import { proofMatches, proofOf } from '../transport/auth.js';
-import type { PeerAddress } from '../transport/transport.js';
+import { proofMatches, proofOf, type PeerAddress } from '../transport/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, type ControlMessage } from './control-protocol.js';
+import { ControlKind, encodeControl, LineDecoder, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 /** Same bound as the launcher's side (control-server.ts): a lost launcher is noticed within about 15 s. */
 const CONTROL_KEEPALIVE_IDLE_MS = 5000;
@@ -64,11 +63,10 @@ export class LauncherBootstrap implements Bootstrap {
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {
-    const challenge = await this.next(ControlKind.CHALLENGE);
     const nonce = randomBytes(16).toString('hex');
     this.write({
       t: ControlKind.HELLO, rank: this.rank, nonce, address: me,
-      proof: proofOf(this.key, 'ctl-C', challenge.nonce, this.rank).toString('hex'),
+      proof: proofOf(this.key, 'ctl-C', nonce, this.rank).toString('hex'),
     });
     const welcome = await this.next(ControlKind.WELCOME);
     if (!proofMatches(proofOf(this.key, 'ctl-S', nonce, this.rank), Buffer.from(welcome.proof, 'hex'))) {
@@ -105,7 +103,21 @@ export class LauncherBootstrap implements Bootstrap {
     this.socket!.write(encodeControl(message));
   }
 
+  /** `onDone` hears of every other rank whose program is done (the launcher tells). */
+  watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
+    this.onPeerDone = onDone;
+    for (const m of this.doneEarly.splice(0)) onDone(m.rank, m.how);
+  }
+
+  private onPeerDone: ((rank: number, how: PeerEnd) => void) | null = null;
+  private readonly doneEarly: { rank: number; how: PeerEnd }[] = [];
+
   private receive(message: ControlMessage): void {
+    if (message.t === ControlKind.PEER_DONE) {
+      if (this.onPeerDone !== null) this.onPeerDone(message.rank, message.how);
+      else this.doneEarly.push({ rank: message.rank, how: message.how });
+      return;
+    }
     const waiter = this.waiter;
     if (waiter !== null) {
       this.waiter = null;
@@ -157,6 +169,8 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   if (rank >= size) throw new JobError(`MPI4TS_RANK=${rank} is out of range for MPI4TS_SIZE=${size} (0..${size - 1})`);
   const keyHex = env.MPI4TS_JOB_KEY ?? '';
   if (!/^[0-9a-f]{64}$/.test(keyHex)) throw new JobError('MPI4TS_JOB_KEY must be 64 hex digits (set by mpi4ts run)');
+  // Read once: processes the program starts must not inherit the job's secret.
+  if (env === process.env) delete env.MPI4TS_JOB_KEY;
   return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, key: Buffer.from(keyHex, 'hex') };
 }
 

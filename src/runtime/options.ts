@@ -27,6 +27,28 @@ export interface RuntimeOptions {
   directRead: boolean;
   /** The progress engine's spin reads sockets itself (MPI4TS_SOCKET_POLL=0: off, libuv reads them). */
   socketPoll: boolean;
+  /**
+   * Eager bytes each sender may have in flight to this rank before it sends
+   * by rendezvous until the program receives them (MPI4TS_EAGER_CREDIT), or
+   * null for the default, defaultEagerCredit().
+   */
+  eagerCredit: number | null;
+}
+
+/** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
+export const EAGER_CREDIT_TOTAL = 256 * 1024 * 1024;
+/** Most one sender may have in flight by default: a window of 64 eager 64 KiB messages (OSU bw) and room to spare. */
+export const EAGER_CREDIT_MAX = 8 * 1024 * 1024;
+
+/**
+ * The default eager credit for a job of `size` ranks: an even share of
+ * EAGER_CREDIT_TOTAL, at most EAGER_CREDIT_MAX, and room for two messages
+ * of the eager limit at least (so that eager messages still flow in a job of
+ * thousands of ranks).
+ */
+export function defaultEagerCredit(size: number, eagerLimit: number): number {
+  const share = Math.floor(EAGER_CREDIT_TOTAL / Math.max(1, size - 1));
+  return Math.max(2 * (eagerLimit + 32), Math.min(EAGER_CREDIT_MAX, share));
 }
 
 /**
@@ -50,6 +72,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOption
     portRange: portRangeOption(env),
     directRead: intOption(env, 'MPI4TS_DIRECT_READ', 1, 0, 1) === 1,
     socketPoll: intOption(env, 'MPI4TS_SOCKET_POLL', 1, 0, 1) === 1,
+    eagerCredit: env.MPI4TS_EAGER_CREDIT === undefined || env.MPI4TS_EAGER_CREDIT === ''
+      ? null : intOption(env, 'MPI4TS_EAGER_CREDIT', 0, 0, 2 ** 31),
   };
 }
 

@@ -17,10 +17,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { JobError } from '../errors.js';
-import { proofMatches, proofOf } from '../transport/auth.js';
-import type { PeerAddress } from '../transport/transport.js';
+import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, type ControlMessage } from './control-protocol.js';
+import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, MAX_RANK_LINE, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 export interface RendezvousEnvironment {
   /** For `mpi4ts info`: "rendezvous" or "slurm". */
@@ -63,6 +62,8 @@ export function userKey(env: NodeJS.ProcessEnv, context = 'MPI4TS_RENDEZVOUS'): 
       `(e.g. export MPI4TS_KEY=$(openssl rand -hex 32)); it authenticates every connection of the job` +
       (text === '' ? '' : ` (the MPI4TS_KEY given has ${text.length} characters)`));
   }
+  // Read once: processes the program starts must not inherit the job's secret.
+  if (env === process.env) delete env.MPI4TS_KEY;
   return createHash('sha256').update(`mpi4ts-rendezvous-key|${text}`).digest();
 }
 
@@ -115,9 +116,8 @@ export class RendezvousBootstrap implements Bootstrap {
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {
-    const challenge = await this.next(ControlKind.CHALLENGE);
     const nonce = randomBytes(16).toString('hex');
-    this.write({ t: ControlKind.HELLO, rank: this.rank, nonce, address: me, proof: proofOf(this.key, 'rdv-C', challenge.nonce, this.rank).toString('hex') });
+    this.write({ t: ControlKind.HELLO, rank: this.rank, nonce, address: me, proof: proofOf(this.key, 'rdv-C', nonce, this.rank).toString('hex') });
     const welcome = await this.withinTimeout(this.next(ControlKind.WELCOME));
     if (!proofMatches(proofOf(this.key, 'rdv-S', nonce, this.rank), Buffer.from(welcome.proof, 'hex'))) {
       throw new JobError(`rank 0 at ${this.env.host}:${this.env.port} failed the job key proof: is MPI4TS_KEY the same on every rank?`);
@@ -185,7 +185,21 @@ export class RendezvousBootstrap implements Bootstrap {
     this.socket!.write(encodeControl(message));
   }
 
+  /** `onDone` hears of every other rank that finalized (rank 0 tells). */
+  watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
+    this.onPeerDone = onDone;
+    for (const m of this.doneEarly.splice(0)) onDone(m.rank, m.how);
+  }
+
+  private onPeerDone: ((rank: number, how: PeerEnd) => void) | null = null;
+  private readonly doneEarly: { rank: number; how: PeerEnd }[] = [];
+
   private receive(message: ControlMessage): void {
+    if (message.t === ControlKind.PEER_DONE) {
+      if (this.onPeerDone !== null) this.onPeerDone(message.rank, message.how);
+      else this.doneEarly.push({ rank: message.rank, how: message.how });
+      return;
+    }
     // Once everyone is done, rank 0 may exit at once: its connection closing is no failure then.
     if (message.t === ControlKind.FINALIZED) this.ending = true;
     const waiter = this.waiter;
@@ -269,7 +283,9 @@ class RendezvousServer {
   private readonly table: (PeerAddress | undefined)[];
   private readonly sockets: (Socket | undefined)[];
   private readonly nonces: string[] = [];
+  private readonly seenNonces = new Set<string>();
   private readonly finalized = new Set<number>();
+  private readonly unproven: UnprovenConnections;
   private arrived = 0;
   private ended = false;
 
@@ -283,6 +299,7 @@ class RendezvousServer {
   constructor(private readonly size: number, private readonly key: Buffer, private readonly onEnded: (code: number) => void) {
     this.table = new Array<PeerAddress | undefined>(size);
     this.sockets = new Array<Socket | undefined>(size);
+    this.unproven = new UnprovenConnections({ limit: UNPROVEN_LIMIT + size, maxBytes: MAX_HELLO_LINE, timeoutMs: UNPROVEN_TIMEOUT_MS }, () => {});
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -317,13 +334,18 @@ class RendezvousServer {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
-    const nonce = randomBytes(16).toString('hex');
+    this.unproven.admit(socket);
     let rank = -1;
     const decoder = new LineDecoder((message) => {
-      if (rank < 0) rank = this.hello(socket, nonce, message);
-      else this.fromRank(rank, message);
-    });
-    socket.on('data', (chunk) => {
+      if (rank >= 0) {
+        this.fromRank(rank, message);
+        return;
+      }
+      rank = this.hello(socket, message);
+      if (rank >= 0) this.unproven.proven(socket);
+    }, () => (rank < 0 ? MAX_HELLO_LINE : MAX_RANK_LINE));
+    socket.on('data', (chunk: Buffer) => {
+      if (rank < 0 && !this.unproven.received(socket, chunk.length)) return;
       try {
         decoder.push(chunk);
       } catch {
@@ -333,22 +355,23 @@ class RendezvousServer {
     socket.on('close', () => {
       if (rank >= 0 && !this.finalized.has(rank) && !this.ended) this.endJob(`rank ${rank} left before finalize`);
     });
-    socket.write(encodeControl({ t: ControlKind.CHALLENGE, nonce }));
   }
 
-  private hello(socket: Socket, nonce: string, message: ControlMessage): number {
+  private hello(socket: Socket, message: ControlMessage): number {
     if (message.t !== ControlKind.HELLO) {
       socket.destroy();
       return -1;
     }
-    const { rank } = message;
+    const { rank, nonce } = message;
     const proven = Number.isInteger(rank) && rank >= 0 && rank < this.size && this.sockets[rank] === undefined &&
+      typeof nonce === 'string' && /^[0-9a-f]{32}$/.test(nonce) && !this.seenNonces.has(nonce) &&
       proofMatches(proofOf(this.key, 'rdv-C', nonce, rank), Buffer.from(String(message.proof), 'hex'));
     if (!proven) {
-      // Unauthenticated or duplicate: dropped without a word, as the launcher does.
+      // Unauthenticated, replayed or duplicate: dropped without a word, as the launcher does.
       socket.destroy();
       return -1;
     }
+    this.seenNonces.add(nonce);
     this.sockets[rank] = socket;
     this.table[rank] = { ...message.address, rank };
     this.nonces[rank] = message.nonce;
@@ -371,6 +394,11 @@ class RendezvousServer {
     }
     if (message.t !== ControlKind.FINALIZE) return;
     this.finalized.add(rank);
+    // The others learn that a receive only this rank could satisfy never completes.
+    const done = encodeControl({ t: ControlKind.PEER_DONE, rank, how: 'finalized' });
+    this.sockets.forEach((socket, other) => {
+      if (other !== rank && !this.finalized.has(other)) socket?.write(done);
+    });
     if (this.finalized.size < this.size) return;
     for (const socket of this.sockets) socket?.write(encodeControl({ t: ControlKind.FINALIZED }));
   }

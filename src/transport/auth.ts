@@ -1,23 +1,34 @@
 /**
- * Mutual proof of the job key on every connection (DESIGN.md "Start-up"):
- * each side sends a fresh nonce and proves it knows the key with an HMAC over
- * both nonces and both ranks, so a stranger who connects can neither join the
- * job nor replay an earlier proof. The key itself never crosses the wire.
+ * Mutual proof of the job key on every peer connection (DESIGN.md "Start-up").
  *
- *   client -> server  magic(8) rank(u32) nonceC(16)
- *   server -> client  magic(8) rank(u32) nonceS(16) HMAC(key, "S" nonceC nonceS rankS rankC)
- *   client -> server  HMAC(key, "C" nonceC nonceS rankC rankS)
+ *   client -> server  magic(8) rankC(u32) rankS(u32) nonce(16) HMAC(key, "C" nonce rankC rankS)
+ *   server -> client  magic(8) rankS(u32) HMAC(key, "S" nonce rankS rankC)
+ *
+ * The client proves the key in the first bytes it writes, as soon as the
+ * connection is up, so the server knows who is calling without waiting for
+ * the client's event loop again: a client that starts a send and then
+ * computes for minutes is not timed out half-way through a handshake. A
+ * replayed hello is refused because the server remembers every nonce it
+ * accepted. The server answers only a valid proof, with its own over the
+ * client's nonce, and the client writes no frame before it has checked that
+ * answer: a stranger at the address the client dials learns nothing. The key
+ * itself never crosses the wire.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 
-const MAGIC = Buffer.from('MPI4TSv1', 'latin1');
+/** "v2": the one-message client proof (v1 waited for a server nonce first). */
+const MAGIC = Buffer.from('MPI4TSv2', 'latin1');
 const NONCE_BYTES = 16;
 const MAC_BYTES = 32;
-const CLIENT_HELLO_BYTES = MAGIC.length + 4 + NONCE_BYTES;
-const SERVER_HELLO_BYTES = CLIENT_HELLO_BYTES + MAC_BYTES;
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const CLIENT_HELLO_BYTES = MAGIC.length + 4 + 4 + NONCE_BYTES + MAC_BYTES;
+export const SERVER_HELLO_BYTES = MAGIC.length + 4 + MAC_BYTES;
+/**
+ * Nonces a server remembers. Each peer connects to it a handful of times at
+ * most (a retry after a dropped handshake), so this is never reached by a
+ * job; past it the server refuses connections rather than forget a nonce.
+ */
+const MAX_REMEMBERED_NONCES = 1 << 20;
 
 export function proofOf(key: Buffer, label: string, ...parts: (Buffer | number | string)[]): Buffer {
   const hmac = createHmac('sha256', key).update(label);
@@ -37,127 +48,55 @@ export function proofMatches(expected: Buffer, got: Buffer): boolean {
   return got.length === expected.length && timingSafeEqual(expected, got);
 }
 
-/** Reads exact byte counts from a socket that is not yet in frame mode. */
-class ExactReader {
-  private buffered: Buffer = Buffer.alloc(0);
-  private want = 0;
-  private resolve: ((b: Buffer) => void) | null = null;
-  private reject: ((e: Error) => void) | null = null;
-  private readonly onData = (chunk: Buffer): void => {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    this.deliver();
-  };
-  private readonly onEnd = (): void => this.fail(new ProtocolError('connection closed during the key handshake'));
-  private readonly onError = (err: Error): void => this.fail(err);
-
-  constructor(private readonly socket: Socket) {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-  }
-
-  read(bytes: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.want = bytes;
-      this.resolve = resolve;
-      this.reject = reject;
-      this.deliver();
-    });
-  }
-
-  fail(err: Error): void {
-    const reject = this.reject;
-    this.resolve = this.reject = null;
-    reject?.(err);
-  }
-
-  /** Stops reading and returns bytes that arrived past the handshake. */
-  detach(): Buffer {
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    return this.buffered;
-  }
-
-  private deliver(): void {
-    if (this.resolve === null || this.buffered.length < this.want) return;
-    const out = this.buffered.subarray(0, this.want);
-    this.buffered = this.buffered.subarray(this.want);
-    const resolve = this.resolve;
-    this.resolve = this.reject = null;
-    resolve(out);
-  }
-}
-
-export interface HandshakeResult {
-  peerRank: number;
-  /** Bytes that followed the handshake (the start of the frame stream). */
-  leftover: Buffer;
-}
-
-async function withTimeout<T>(reader: ExactReader, work: Promise<T>, what: string): Promise<T> {
-  const timer = setTimeout(() => reader.fail(new ProtocolError(`${what} timed out after ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
-  try {
-    return await work;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The connecting side. Resolves once both sides have proved the key. */
-export async function clientHandshake(socket: Socket, key: Buffer, myRank: number, expectedPeer: number): Promise<HandshakeResult> {
-  const reader = new ExactReader(socket);
-  const nonceC = randomBytes(NONCE_BYTES);
+/** The client's first bytes to `serverRank`, and the nonce its answer must prove. */
+export function clientHello(key: Buffer, myRank: number, serverRank: number): { hello: Buffer; nonce: Buffer } {
+  const nonce = randomBytes(NONCE_BYTES);
   const hello = Buffer.allocUnsafe(CLIENT_HELLO_BYTES);
   MAGIC.copy(hello, 0);
   hello.writeUInt32LE(myRank, MAGIC.length);
-  nonceC.copy(hello, MAGIC.length + 4);
-  socket.write(hello);
-  try {
-    const reply = await withTimeout(reader, reader.read(SERVER_HELLO_BYTES), 'key handshake');
-    if (!reply.subarray(0, MAGIC.length).equals(MAGIC)) throw new ProtocolError('the peer is not an mpi4ts rank (bad handshake magic)');
-    const peerRank = reply.readUInt32LE(MAGIC.length);
-    if (peerRank !== expectedPeer) throw new ProtocolError(`connected to rank ${peerRank}, expected rank ${expectedPeer}`);
-    const nonceS = reply.subarray(MAGIC.length + 4, MAGIC.length + 4 + NONCE_BYTES);
-    const mac = reply.subarray(MAGIC.length + 4 + NONCE_BYTES);
-    if (!proofMatches(proofOf(key, 'S', nonceC, nonceS, peerRank, myRank), mac)) {
-      throw new ProtocolError(`rank ${peerRank} failed the job key proof (a process of another job?)`);
+  hello.writeUInt32LE(serverRank, MAGIC.length + 4);
+  nonce.copy(hello, MAGIC.length + 8);
+  proofOf(key, 'C', nonce, myRank, serverRank).copy(hello, MAGIC.length + 8 + NONCE_BYTES);
+  return { hello, nonce };
+}
+
+/** Throws unless `reply` is `serverRank`'s proof over `nonce`. */
+export function checkServerHello(reply: Buffer, key: Buffer, nonce: Buffer, myRank: number, serverRank: number): void {
+  if (!reply.subarray(0, MAGIC.length).equals(MAGIC)) throw new ProtocolError('the peer is not an mpi4ts rank of this version (bad handshake magic)');
+  const peerRank = reply.readUInt32LE(MAGIC.length);
+  if (peerRank !== serverRank) throw new ProtocolError(`connected to rank ${peerRank}, expected rank ${serverRank}`);
+  if (!proofMatches(proofOf(key, 'S', nonce, serverRank, myRank), reply.subarray(MAGIC.length + 4))) {
+    throw new ProtocolError(`rank ${serverRank} failed the job key proof (a process of another job at its address?)`);
+  }
+}
+
+/** The accepting side's checks: one per listener, as it remembers the nonces it accepted. */
+export class HelloChecker {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly key: Buffer, private readonly myRank: number, private readonly worldSize: number) {}
+
+  /** The proven rank of the client and the answer to send it; throws ProtocolError for anything else. */
+  check(hello: Buffer): { peerRank: number; reply: Buffer } {
+    if (hello.length !== CLIENT_HELLO_BYTES || !hello.subarray(0, MAGIC.length).equals(MAGIC)) {
+      throw new ProtocolError('bad handshake magic from a connecting client');
     }
-    socket.write(proofOf(key, 'C', nonceC, nonceS, myRank, peerRank));
-    return { peerRank, leftover: reader.detach() };
-  } catch (err) {
-    reader.detach();
-    throw err;
+    const peerRank = hello.readUInt32LE(MAGIC.length);
+    const serverRank = hello.readUInt32LE(MAGIC.length + 4);
+    if (peerRank >= this.worldSize) throw new ProtocolError(`connecting client claims rank ${peerRank} of a job of ${this.worldSize}`);
+    if (serverRank !== this.myRank) throw new ProtocolError(`a client claiming rank ${peerRank} meant to reach rank ${serverRank}, not this rank ${this.myRank}`);
+    const nonce = hello.subarray(MAGIC.length + 8, MAGIC.length + 8 + NONCE_BYTES);
+    if (!proofMatches(proofOf(this.key, 'C', nonce, peerRank, serverRank), hello.subarray(MAGIC.length + 8 + NONCE_BYTES))) {
+      throw new ProtocolError(`a client claiming rank ${peerRank} failed the job key proof`);
+    }
+    const id = nonce.toString('hex');
+    if (this.seen.has(id)) throw new ProtocolError(`a client claiming rank ${peerRank} replayed an earlier handshake`);
+    if (this.seen.size >= MAX_REMEMBERED_NONCES) throw new ProtocolError('too many handshakes on this listener');
+    this.seen.add(id);
+    const reply = Buffer.allocUnsafe(SERVER_HELLO_BYTES);
+    MAGIC.copy(reply, 0);
+    reply.writeUInt32LE(this.myRank, MAGIC.length);
+    proofOf(this.key, 'S', nonce, this.myRank, peerRank).copy(reply, MAGIC.length + 4);
+    return { peerRank, reply };
   }
-}
-
-/** The accepting side. Resolves with the proven rank of the client. */
-export async function serverHandshake(socket: Socket, key: Buffer, myRank: number, worldSize: number): Promise<HandshakeResult> {
-  const reader = new ExactReader(socket);
-  try {
-    return await withTimeout(reader, serverSteps(socket, reader, key, myRank, worldSize), 'key handshake');
-  } catch (err) {
-    reader.detach();
-    throw err;
-  }
-}
-
-async function serverSteps(socket: Socket, reader: ExactReader, key: Buffer, myRank: number, worldSize: number): Promise<HandshakeResult> {
-  const hello = await reader.read(CLIENT_HELLO_BYTES);
-  if (!hello.subarray(0, MAGIC.length).equals(MAGIC)) throw new ProtocolError('bad handshake magic from a connecting client');
-  const peerRank = hello.readUInt32LE(MAGIC.length);
-  if (peerRank >= worldSize) throw new ProtocolError(`connecting client claims rank ${peerRank} of a job of ${worldSize}`);
-  const nonceC = hello.subarray(MAGIC.length + 4);
-  const nonceS = randomBytes(NONCE_BYTES);
-  const reply = Buffer.allocUnsafe(SERVER_HELLO_BYTES);
-  MAGIC.copy(reply, 0);
-  reply.writeUInt32LE(myRank, MAGIC.length);
-  nonceS.copy(reply, MAGIC.length + 4);
-  proofOf(key, 'S', nonceC, nonceS, myRank, peerRank).copy(reply, MAGIC.length + 4 + NONCE_BYTES);
-  socket.write(reply);
-  const mac = await reader.read(MAC_BYTES);
-  if (!proofMatches(proofOf(key, 'C', nonceC, nonceS, peerRank, myRank), mac)) {
-    throw new ProtocolError(`a client claiming rank ${peerRank} failed the job key proof`);
-  }
-  return { peerRank, leftover: reader.detach() };
 }

@@ -3,12 +3,16 @@
  * carry one, a payload.
  *
  *   0 u8  version       4 u32 context     16 u32 rendezvous id
- *   1 u8  kind          8 i32 source      20 u32 (reserved)
+ *   1 u8  kind          8 i32 source      20 u32 collective call (0: none)
  *   2 u8  payload type 12 i32 tag         24 u32 length, low 32 bits
  *   3 u8  flags                           28 u32 length, high bits
  *
- * `length` is the payload length for EAGER and DATA frames and the announced
- * message size for RTS frames (which carry no payload).
+ * `length` is the payload length for EAGER and DATA frames, the announced
+ * message size for RTS frames (which carry no payload) and the bytes handed
+ * back for CREDIT frames. `collective` names the collective call a message of
+ * a collective context belongs to (coll/), so that ranks whose calls
+ * disagree fail with an error saying so instead of misreading each other's
+ * data.
  */
 import { ProtocolError } from '../errors.js';
 
@@ -25,6 +29,17 @@ export const FrameKind = {
   CTS: 3,
   /** The payload of a rendezvous message, after a CTS. */
   DATA: 4,
+  /**
+   * Eager flow control: the receiver has consumed `length` bytes of this
+   * sender's eager messages, which the sender may now spend again.
+   */
+  CREDIT: 5,
+  /**
+   * The sender's program is done: no message (EAGER or RTS) follows on this
+   * connection, only DATA for rendezvous already announced. A receive still
+   * waiting for this sender can then never complete.
+   */
+  BYE: 6,
 } as const;
 export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -35,6 +50,8 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
       return true;
     case FrameKind.RTS:
     case FrameKind.CTS:
+    case FrameKind.CREDIT:
+    case FrameKind.BYE:
       return false;
     default: {
       const unknownKind: never = kind;
@@ -44,7 +61,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
 }
 
 function isFrameKind(value: number): value is FrameKindCode {
-  return value >= FrameKind.EAGER && value <= FrameKind.DATA;
+  return value >= FrameKind.EAGER && value <= FrameKind.BYE;
 }
 
 /** A decoded header. Readers reuse one object per connection: copy what you keep. */
@@ -56,11 +73,13 @@ export interface FrameHeader {
   source: number;
   tag: number;
   rendezvousId: number;
+  /** The collective call of a collective-context message (coll/), 0 for point-to-point. */
+  collective: number;
   length: number;
 }
 
 export function newHeader(): FrameHeader {
-  return { kind: FrameKind.EAGER, payloadType: 0, flags: 0, context: 0, source: 0, tag: 0, rendezvousId: 0, length: 0 };
+  return { kind: FrameKind.EAGER, payloadType: 0, flags: 0, context: 0, source: 0, tag: 0, rendezvousId: 0, collective: 0, length: 0 };
 }
 
 const TWO_32 = 0x1_0000_0000;
@@ -77,9 +96,10 @@ export function encodeHeader(h: FrameHeader, out: Buffer = Buffer.allocUnsafe(HE
 export function encodeHeaderInto(h: FrameHeader, out: Uint8Array, offset: number): void {
   // Byte stores wrap what does not fit: a bad envelope must fail here, not reach a peer.
   if ((h.context >>> 0) !== h.context || (h.source | 0) !== h.source || (h.tag | 0) !== h.tag ||
-      (h.rendezvousId >>> 0) !== h.rendezvousId || !(Number.isSafeInteger(h.length) && h.length >= 0)) {
+      (h.rendezvousId >>> 0) !== h.rendezvousId || (h.collective >>> 0) !== h.collective ||
+      !(Number.isSafeInteger(h.length) && h.length >= 0)) {
     throw new ProtocolError(`cannot encode frame header: context ${h.context}, source ${h.source}, tag ${h.tag}, ` +
-      `rendezvous id ${h.rendezvousId} and length ${h.length} must be 32-bit integers (a non-negative length)`);
+      `rendezvous id ${h.rendezvousId}, collective ${h.collective} and length ${h.length} must be 32-bit integers (a non-negative length)`);
   }
   out[offset] = FRAME_VERSION;
   out[offset + 1] = h.kind;
@@ -89,7 +109,7 @@ export function encodeHeaderInto(h: FrameHeader, out: Uint8Array, offset: number
   uint32Into(out, offset + 8, h.source);
   uint32Into(out, offset + 12, h.tag);
   uint32Into(out, offset + 16, h.rendezvousId);
-  uint32Into(out, offset + 20, 0);
+  uint32Into(out, offset + 20, h.collective);
   uint32Into(out, offset + 24, h.length % TWO_32);
   uint32Into(out, offset + 28, Math.floor(h.length / TWO_32));
 }
@@ -125,6 +145,7 @@ export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader,
   into.source = uint32At(buf, offset + 8) | 0;
   into.tag = uint32At(buf, offset + 12) | 0;
   into.rendezvousId = uint32At(buf, offset + 16);
+  into.collective = uint32At(buf, offset + 20);
   into.length = length;
   return into;
 }

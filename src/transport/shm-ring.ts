@@ -204,6 +204,11 @@ export class RingWriter {
 
   constructor(readonly ring: Ring) {}
 
+  /** Why this writer takes no more frames (its peer is gone), or null. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   /** Bytes accepted and not yet in the ring. */
   get queuedBytes(): number {
     return this.queued;

@@ -77,11 +77,14 @@ export class ShmTransport implements Transport {
   private readonly sources: ShmSource[] = [];
   /** Peers with frames queued behind a full ring. */
   private readonly backlog = new Set<ShmPeer>();
-  private readonly writableWaiters: { peer: ShmPeer; resolve: () => void }[] = [];
+  private readonly writableWaiters: { peer: ShmPeer; resolve: () => void; reject: (err: Error) => void }[] = [];
   private asleep = true;
   private ringCount = 0;
   /** For the debug log: how often the rings alone were not enough. */
   private doorbellsRung = 0;
+
+  /** Waiting for every queue behind a full ring to be empty (finish). */
+  private readonly drainedWaiters: (() => void)[] = [];
 
   /** What the socket transport delivers to: doorbells stop here, the rest goes up. */
   readonly socketSink: FrameSink = {
@@ -90,10 +93,23 @@ export class ShmTransport implements Transport {
       else this.opts.sink.onFrame(from, header, payload, owned);
     },
     dataTarget: (from, header) => this.opts.sink.dataTarget(from, header),
-    onPeerLost: (rank, reason) => {
-      this.peers[rank]?.writer?.fail(reason);
-      this.opts.sink.onPeerLost(rank, reason);
+    onSendFailed: (rank, reason) => {
+      const peer = this.peers[rank];
+      if (peer !== undefined && peer.writer !== null) {
+        // The doorbell connection closing is how a dead peer shows: its ring takes nothing more.
+        peer.writer.fail(reason);
+        this.backlog.delete(peer);
+        this.flushBacklog();
+      }
+      this.opts.sink.onSendFailed(rank, reason);
     },
+    onPeerEnded: (rank, why) => {
+      // A peer says goodbye on its socket only once everything it wrote into our ring is there
+      // (finish), and a peer that exited wrote nothing after: read the ring to its end first.
+      this.drainRing(rank);
+      this.opts.sink.onPeerEnded(rank, why);
+    },
+    onProtocolError: (err) => this.opts.sink.onProtocolError(err),
   };
 
   constructor(private readonly opts: ShmTransportOptions) {}
@@ -188,8 +204,41 @@ export class ShmTransport implements Transport {
   whenWritable(dest: number): Promise<void> {
     const peer = this.peers[dest];
     if (peer === undefined || peer.fellBack) return this.sockets().whenWritable(dest);
+    const failure = peer.writer?.failure ?? null;
+    if (failure !== null) return Promise.reject(failure);
     if ((peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER) return Promise.resolve();
-    return new Promise((resolve) => this.writableWaiters.push({ peer, resolve }));
+    return new Promise((resolve, reject) => this.writableWaiters.push({ peer, resolve, reject }));
+  }
+
+  sendFailure(dest: number): Error | null {
+    const peer = this.peers[dest];
+    if (peer === undefined || peer.fellBack || peer.writer === null) return this.sockets().sendFailure(dest);
+    return peer.writer.failure ?? this.sockets().sendFailure(dest);
+  }
+
+  /** Everything queued behind full rings goes in, then the sockets say goodbye after it. */
+  async finish(): Promise<void> {
+    if (this.backlog.size > 0) await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    await this.sockets().finish();
+  }
+
+  peerDone(rank: number, why: string): void {
+    this.sockets().peerDone(rank, why);
+  }
+
+  /**
+   * Resolves once the doorbell connections are up both ways with every local
+   * peer: the one this rank opened (so no key proof is left half done when
+   * the program starts computing) and the one each peer opened, which it
+   * does only after sizing its inbox (so a first send never waits for that).
+   */
+  async connected(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const peer of this.peers) {
+      if (peer === undefined) continue;
+      waits.push(this.sockets().whenReady(peer.rank), this.sockets().whenIncoming(peer.rank));
+    }
+    await Promise.all(waits);
   }
 
   /**
@@ -200,12 +249,9 @@ export class ShmTransport implements Transport {
     let moved = false;
     for (let i = 0; i < this.sources.length; i++) {
       const source = this.sources[i]!;
-      let read: boolean;
-      try {
-        read = source.reader.poll();
-      } catch (err) {
-        this.sources.splice(i--, 1);
-        this.opts.sink.onPeerLost(source.rank, err instanceof Error ? err : new ProtocolError(String(err)));
+      const read = this.pollSource(source);
+      if (read === null) {
+        i--;
         continue;
       }
       if (!read) continue;
@@ -215,6 +261,28 @@ export class ShmTransport implements Transport {
     }
     if (this.backlog.size > 0 && this.flushBacklog()) moved = true;
     return moved;
+  }
+
+  /** One poll of one ring; null when the ring broke the protocol (it is then read no more). */
+  private pollSource(source: ShmSource): boolean | null {
+    try {
+      return source.reader.poll();
+    } catch (err) {
+      this.sources.splice(this.sources.indexOf(source), 1);
+      const message = err instanceof Error ? err.message : String(err);
+      this.opts.sink.onProtocolError(new ProtocolError(`bad frame from rank ${source.rank} (shared-memory ring): ${message}; ` +
+        'stopped reading that ring'));
+      return null;
+    }
+  }
+
+  /** Reads `rank`'s ring until it holds nothing more. */
+  private drainRing(rank: number): void {
+    const source = this.sources.find((s) => s.rank === rank);
+    if (source === undefined) return;
+    while (this.pollSource(source) === true) {
+      if (source.reader.ring.takeWriterWaiting()) this.ringDoorbell(rank);
+    }
   }
 
   /** The progress engine has polled a while in vain: let the peer have the core if it waits for one. */
@@ -242,12 +310,15 @@ export class ShmTransport implements Transport {
       moved = true;
       this.afterWrite(peer);
     }
+    if (this.backlog.size === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
     if (this.writableWaiters.length > 0) {
       for (let i = 0; i < this.writableWaiters.length; i++) {
         const waiter = this.writableWaiters[i]!;
-        if ((waiter.peer.writer?.queuedBytes ?? 0) >= WRITE_HIGH_WATER) continue;
+        const failure = waiter.peer.writer?.failure ?? null;
+        if (failure === null && (waiter.peer.writer?.queuedBytes ?? 0) >= WRITE_HIGH_WATER) continue;
         this.writableWaiters.splice(i--, 1);
-        waiter.resolve();
+        if (failure === null) waiter.resolve();
+        else waiter.reject(failure);
       }
     }
     return moved;
@@ -257,7 +328,9 @@ export class ShmTransport implements Transport {
   private afterWrite(peer: ShmPeer): void {
     const writer = peer.writer!;
     if (writer.queuedBytes === 0) {
-      if (this.backlog.size > 0) this.backlog.delete(peer);
+      if (this.backlog.size > 0 && this.backlog.delete(peer) && this.backlog.size === 0) {
+        for (const resolve of this.drainedWaiters.splice(0)) resolve();
+      }
     } else if (!this.backlog.has(peer)) {
       this.backlog.add(peer);
       if (this.asleep) {

@@ -5,16 +5,34 @@
  * ranks that connect at the same moment never race, and the frames of one
  * sender reach the receiver in the order they were written (MPI's
  * non-overtaking rule rests on this).
+ *
+ * An outgoing channel goes through these states:
+ *
+ *     CONNECTING --connect, hello written--> PROVING --answer checked--> READY
+ *         ^                                     |                          |
+ *         +------- closed before READY ---------+                          |
+ *         |        (retry after a pause)                                   |
+ *         +-- too many prompt refusals --> FAILED <-- closed, or error ----+
+ *
+ * Frames written before READY wait in `pending`, and a send does not count as
+ * written until its channel is READY (Transport.writable). Nothing in this
+ * waits on a clock that a peer's busy event loop could run out: a peer that
+ * computes leaves our connection in its accept queue, and we wait. Only the
+ * accepting side times out a connection that has not proved the key (it may
+ * be a stranger); a rank dropped that way, because its own loop was too busy
+ * to write its hello, simply connects again.
  */
 import { createServer, connect, Socket, type Server } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { ProtocolError } from '../errors.js';
 import { copyBytes } from '../codec/index.js';
-import { clientHandshake, serverHandshake } from './auth.js';
-import { encodeHeader, HEADER_BYTES, type FrameHeader } from './frame.js';
+import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER_HELLO_BYTES } from './auth.js';
+import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPoller } from './socket-poller.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
+import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -26,6 +44,24 @@ const READ_BUFFER_BYTES = 128 * 1024;
 
 /** Above this many queued bytes a sender waits for the socket to drain. */
 export const WRITE_HIGH_WATER = 8 * 1024 * 1024;
+
+/**
+ * A hello written within this long of starting to connect was prompt: if the
+ * peer then closes on us, it refused us, and enough refusals end the
+ * channel. A hello our own busy loop wrote late may have been timed out by
+ * the peer for being late; that refusal does not count.
+ */
+const PROMPT_HELLO_MS = 2000;
+const MAX_PROMPT_REFUSALS = 10;
+/** Pause before connecting again: doubling from the first, up to the last. */
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 1000;
+
+const BYE = ((): FrameHeader => {
+  const h = newHeader();
+  h.kind = FrameKind.BYE;
+  return h;
+})();
 
 export interface SocketTransportOptions {
   rank: number;
@@ -60,32 +96,79 @@ interface PendingWrite {
   onWritten: ((err?: Error | null) => void) | undefined;
 }
 
+/** Someone waiting until fewer than `limit` bytes are queued on a READY channel. */
+interface QueueWaiter {
+  limit: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const State = { CONNECTING: 0, PROVING: 1, READY: 2, FAILED: 3 } as const;
+type StateCode = (typeof State)[keyof typeof State];
+
 /** The connection this rank opened to one peer, used only to send. */
 class OutgoingChannel {
   socket: Socket | null = null;
-  ready = false;
+  state: StateCode = State.CONNECTING;
   failed: Error | null = null;
-  /** Frames written before the key handshake finished. */
+  /** Frames written before the channel was READY. */
   readonly pending: PendingWrite[] = [];
   pendingBytes = 0;
   /** Corked until the end of this tick (see SocketTransport.cork). */
   corked = false;
-  constructor(readonly kind: ChannelKind) {}
+  promptRefusals = 0;
+  attempts = 0;
+  readonly waiters: QueueWaiter[] = [];
+  constructor(readonly dest: number, readonly kind: ChannelKind) {}
+
+  get ready(): boolean {
+    return this.state === State.READY;
+  }
+}
+
+/** A proven connection from a peer, which this rank only reads. */
+interface IncomingPath {
+  readonly from: number;
+  socket: Socket;
+  /** For messages: "tcp from 10.0.0.2:41234", "unix socket #3". */
+  readonly label: string;
+  frames: number;
+  /** The peer said goodbye on it, or it closed at a frame boundary: no message follows. */
+  ended: boolean;
+  /** By goodbye (the peer's program finished) rather than by a close. */
+  saidBye: boolean;
+  /** Closed by this rank (a protocol error, or a duplicate). */
+  dropped: boolean;
 }
 
 export class SocketTransport implements Transport {
   private readonly outgoing = new Map<number, OutgoingChannel>();
-  private readonly incoming = new Set<Socket>();
+  /** Every accepted socket, proven or not, to destroy at close. */
+  private readonly accepted = new Set<Socket>();
+  private readonly incoming = new Map<number, IncomingPath[]>();
+  /** Peers reported ended to the sink. */
+  private readonly endedPeers = new Set<number>();
+  /** What the launcher said of peers whose program is done ('finalized', 'exited'). */
+  private readonly notices = new Map<number, string>();
+  private readonly incomingWaiters = new Map<number, (() => void)[]>();
   private readonly servers: Server[] = [];
+  private readonly checker: HelloChecker;
+  private readonly unproven: UnprovenConnections;
   private peers: PeerAddress[] = [];
   private myHostId = '';
   private closing = false;
+  private serial = 0;
 
   /** Channels corked for this tick (see cork): what a flush before a spin uncorks, not every peer's. */
   private readonly corkedChannels = new Set<OutgoingChannel>();
 
   constructor(private readonly opts: SocketTransportOptions) {
     opts.poller?.onFlush(() => this.flushCorked());
+    this.checker = new HelloChecker(opts.key, opts.rank, opts.size);
+    this.unproven = new UnprovenConnections(
+      { limit: UNPROVEN_LIMIT + opts.size, maxBytes: CLIENT_HELLO_BYTES, timeoutMs: UNPROVEN_TIMEOUT_MS },
+      (socket, reason) => debug('dropped a connection from %s: %s', socket.remoteAddress ?? 'a local socket', reason),
+    );
   }
 
   /** Uncorks every channel corked for this tick: the progress engine is about to spin. */
@@ -129,6 +212,7 @@ export class SocketTransport implements Transport {
         debug('unix socket %s unavailable (%s); TCP only', this.opts.unixPath, (err as Error).message);
       }
     }
+    debug('rank %d listening on tcp %s:%d', this.opts.rank, this.opts.bindHost, tcpPort);
     return { tcpPort, unixPath };
   }
 
@@ -158,18 +242,22 @@ export class SocketTransport implements Transport {
     this.queueFrame(channel, header, payload, onWritten);
   }
 
+  sendFailure(dest: number): Error | null {
+    return this.outgoing.get(dest)?.failed ?? null;
+  }
+
   /**
    * The first frame of a tick goes at once, by itself, by one send(2); the
    * others of the tick (a window of isends) wait, corked, to leave together
    * in one writev. True when the frame went.
    */
   private sendFirstOfTick(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null): boolean {
-    if (channel.failed !== null || !channel.ready || channel.corked || !this.sentDirectly(channel.socket!, header, payload)) return false;
+    if (!channel.ready || channel.corked || !this.sentDirectly(channel.socket!, header, payload)) return false;
     this.cork(channel);
     return true;
   }
 
-  /** A frame through Node's stream: held until the key handshake, corked until the end of the tick. */
+  /** A frame through Node's stream: held until the channel is READY, corked until the end of the tick. */
   private queueFrame(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null,
     onWritten: ((err?: Error | null) => void) | undefined): void {
     if (channel.failed !== null) {
@@ -200,30 +288,61 @@ export class SocketTransport implements Transport {
 
   queuedBytes(dest: number): number {
     const channel = this.outgoing.get(dest);
-    if (channel === undefined) return 0;
-    return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
+    return channel === undefined ? 0 : queued(channel);
   }
 
   writable(dest: number): boolean {
-    return this.queuedBytes(dest) < WRITE_HIGH_WATER;
+    const channel = this.outgoing.get(dest);
+    return channel === undefined || (channel.ready && queued(channel) < WRITE_HIGH_WATER);
   }
 
   whenWritable(dest: number): Promise<void> {
-    const channel = this.outgoing.get(dest);
-    if (channel === undefined || this.queuedBytes(dest) < WRITE_HIGH_WATER) return Promise.resolve();
+    return this.whenQueuedBelow(dest, WRITE_HIGH_WATER);
+  }
+
+  /** Resolves once the channel to `dest` is READY (opening it if need be); rejects if it fails. */
+  whenReady(dest: number): Promise<void> {
+    this.channelTo(dest);
+    return this.whenQueuedBelow(dest, Infinity);
+  }
+
+  /** Resolves once a proven connection from `from` is there. */
+  whenIncoming(from: number): Promise<void> {
+    if ((this.incoming.get(from)?.length ?? 0) > 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const check = (): void => {
-        if (channel.failed !== null || this.queuedBytes(dest) < WRITE_HIGH_WATER) resolve();
-        else setTimeout(check, 1);
-      };
-      if (channel.socket !== null && channel.ready) channel.socket.once('drain', check);
-      else setTimeout(check, 1);
+      const waiters = this.incomingWaiters.get(from) ?? [];
+      waiters.push(resolve);
+      this.incomingWaiters.set(from, waiters);
     });
+  }
+
+  /**
+   * Writes out what waits for every peer, then a goodbye (BYE) after it on
+   * every channel: the peer then knows that no message follows. Channels that
+   * failed are skipped; their sends have been rejected.
+   */
+  async finish(): Promise<void> {
+    const goodbyes: Promise<void>[] = [];
+    for (const channel of this.outgoing.values()) {
+      if (channel.failed !== null) continue;
+      // Written after everything queued, so its write callback says all of it went.
+      goodbyes.push(this.whenQueuedBelow(channel.dest, Infinity).then(() => new Promise<void>((resolve) => {
+        writeFrame(channel.socket!, encodeHeader(BYE), null, () => resolve());
+      }), () => undefined));
+    }
+    await Promise.all(goodbyes);
+  }
+
+  /** The launcher says `rank` is done: without a connection from it, nothing more can come. */
+  peerDone(rank: number, why: string): void {
+    this.notices.set(rank, why);
+    if ((this.incoming.get(rank)?.length ?? 0) === 0) this.reportEnded(rank, why);
   }
 
   async close(): Promise<void> {
     this.closing = true;
     for (const server of this.servers) server.close();
+    this.unproven.clear();
     const flushes: Promise<void>[] = [];
     for (const channel of this.outgoing.values()) {
       const socket = channel.socket;
@@ -234,52 +353,142 @@ export class SocketTransport implements Transport {
       }));
     }
     await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 2000).unref())]);
-    for (const socket of this.incoming) socket.destroy();
+    for (const socket of this.accepted) socket.destroy();
     for (const channel of this.outgoing.values()) channel.socket?.destroy();
+  }
+
+  private whenQueuedBelow(dest: number, limit: number): Promise<void> {
+    const channel = this.outgoing.get(dest);
+    if (channel === undefined) return Promise.resolve();
+    if (channel.failed !== null) return Promise.reject(channel.failed);
+    if (channel.ready && queued(channel) < limit) return Promise.resolve();
+    return new Promise((resolve, reject) => channel.waiters.push({ limit, resolve, reject }));
+  }
+
+  /** Wakes those waiting for less to be queued; one 'drain' listener per socket, not one per waiter. */
+  private wakeWaiters(channel: OutgoingChannel): void {
+    if (!channel.ready || channel.waiters.length === 0) return;
+    const bytes = queued(channel);
+    for (let i = 0; i < channel.waiters.length; i++) {
+      const waiter = channel.waiters[i]!;
+      if (bytes >= waiter.limit) continue;
+      channel.waiters.splice(i--, 1);
+      waiter.resolve();
+    }
   }
 
   private channelTo(dest: number): OutgoingChannel {
     let channel = this.outgoing.get(dest);
     if (channel === undefined) {
-      channel = new OutgoingChannel(this.kindTo(dest));
+      if (this.peers[dest] === undefined) throw new ProtocolError(`no address known for rank ${dest}`);
+      channel = new OutgoingChannel(dest, this.kindTo(dest));
       this.outgoing.set(dest, channel);
-      this.open(dest, channel);
+      this.open(channel);
     }
     return channel;
   }
 
-  private open(dest: number, channel: OutgoingChannel): void {
-    const peer = this.peers[dest];
-    if (peer === undefined) throw new ProtocolError(`no address known for rank ${dest}`);
+  private open(channel: OutgoingChannel): void {
+    const dest = channel.dest;
+    const peer = this.peers[dest]!;
     const socket = channel.kind === 'unix'
       ? connect({ path: peer.unixPath })
       : connect({ host: peer.tcpHost, port: peer.tcpPort, noDelay: true });
     socket.unref();
     channel.socket = socket;
-    const fail = (err: Error): void => {
-      if (channel.failed !== null) return;
-      channel.failed = err;
-      for (const w of channel.pending.splice(0)) w.onWritten?.(err);
-      if (!this.closing) this.opts.sink.onPeerLost(dest, err);
-    };
+    channel.state = State.CONNECTING;
+    channel.attempts++;
+    const started = performance.now();
+    let prompt = true;
+    let nonce: Buffer | null = null;
+    const reply = Buffer.allocUnsafe(SERVER_HELLO_BYTES);
+    let got = 0;
+    let lastError: Error | null = null;
     socket.once('connect', () => {
-      clientHandshake(socket, this.opts.key, this.opts.rank, dest).then(({ leftover }) => {
-        if (leftover.length > 0) debug('rank %d sent %d unexpected bytes after the handshake', dest, leftover.length);
-        channel.ready = true;
-        channel.pendingBytes = 0;
-        this.cork(channel);
-        for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
-        // Nothing arrives on an outgoing channel after the handshake; keep reading only to see the close.
-        socket.on('data', () => {});
-      }, (err: Error) => {
+      const { hello, nonce: n } = clientHello(this.opts.key, this.opts.rank, dest);
+      nonce = n;
+      prompt = performance.now() - started < PROMPT_HELLO_MS;
+      socket.write(hello);
+      channel.state = State.PROVING;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      // Nothing arrives on an outgoing channel after the answer; reading goes on only to see the close.
+      if (channel.state !== State.PROVING) return;
+      if (got + chunk.length > SERVER_HELLO_BYTES) {
+        this.failChannel(channel, new ProtocolError(`rank ${dest} (${describe(peer, channel.kind)}) sent more than its key proof`));
         socket.destroy();
-        fail(err);
-      });
+        return;
+      }
+      chunk.copy(reply, got);
+      got += chunk.length;
+      if (got < SERVER_HELLO_BYTES) return;
+      try {
+        checkServerHello(reply, this.opts.key, nonce!, this.opts.rank, dest);
+      } catch (err) {
+        this.failChannel(channel, err as Error);
+        socket.destroy();
+        return;
+      }
+      this.becomeReady(channel, socket);
     });
-    socket.on('error', (err) => fail(new ProtocolError(`connection to rank ${dest} (${describe(peer, channel.kind)}) failed: ${err.message}`)));
+    socket.on('error', (err) => {
+      lastError = err;
+    });
     socket.on('close', () => {
-      if (!this.closing) fail(new ProtocolError(`connection to rank ${dest} closed`));
+      if (channel.socket !== socket || channel.state === State.FAILED) return;
+      const why = lastError === null ? 'closed' : lastError.message;
+      if (this.closing) {
+        this.failChannel(channel, new ProtocolError(`connection to rank ${dest} closed at the end of the job`), false);
+      } else if (channel.ready) {
+        this.failChannel(channel, new ProtocolError(`connection to rank ${dest} (${describe(peer, channel.kind)}) ${why === 'closed' ? 'closed' : `failed: ${why}`}`));
+      } else {
+        this.retry(channel, why, prompt);
+      }
     });
+  }
+
+  /**
+   * Closed before READY. The peer's listener may have dropped us for being
+   * late with our hello, or for a flood of strangers: connect again after a
+   * pause, frames still pending. A peer that keeps refusing a prompt hello
+   * (another job at its address, a wrong key) ends the channel.
+   */
+  private retry(channel: OutgoingChannel, why: string, prompt: boolean): void {
+    if (prompt) channel.promptRefusals++;
+    const peer = this.peers[channel.dest]!;
+    if (channel.promptRefusals >= MAX_PROMPT_REFUSALS) {
+      this.failChannel(channel, new ProtocolError(`cannot connect to rank ${channel.dest} (${describe(peer, channel.kind)}): ` +
+        `${why} (${channel.attempts} attempts; the key proof refused, or nobody listening there?)`));
+      return;
+    }
+    const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(channel.attempts - 1, 10));
+    debug('connection to rank %d %s before its key proof was answered; connecting again in %d ms', channel.dest, why, pause);
+    channel.socket = null;
+    // Ref'd: a finalize waiting for this channel must keep the process alive.
+    setTimeout(() => {
+      if (!this.closing && channel.state !== State.FAILED) this.open(channel);
+    }, pause);
+  }
+
+  private becomeReady(channel: OutgoingChannel, socket: Socket): void {
+    channel.state = State.READY;
+    channel.pendingBytes = 0;
+    channel.promptRefusals = 0;
+    this.cork(channel);
+    for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
+    socket.on('drain', () => this.wakeWaiters(channel));
+    this.wakeWaiters(channel);
+  }
+
+  /** The channel can carry nothing more: fail what waits on it and tell the sink. */
+  private failChannel(channel: OutgoingChannel, err: Error, tell = true): void {
+    if (channel.state === State.FAILED) return;
+    channel.state = State.FAILED;
+    channel.failed = err;
+    channel.pendingBytes = 0;
+    for (const w of channel.pending.splice(0)) w.onWritten?.(err);
+    for (const waiter of channel.waiters.splice(0)) waiter.reject(err);
+    if (tell && !this.closing) this.opts.sink.onSendFailed(channel.dest, err);
   }
 
   private async listenTcp(): Promise<number> {
@@ -312,43 +521,136 @@ export class SocketTransport implements Transport {
     });
   }
 
-  /** A peer connected: prove keys, then read its frames. Strangers are dropped. */
+  /** A peer connected: its first bytes must prove the key; then its frames are read. Strangers are dropped. */
   private accept(socket: Socket): void {
     socket.unref();
-    this.incoming.add(socket);
-    socket.once('close', () => this.incoming.delete(socket));
+    this.track(socket);
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
-    serverHandshake(socket, this.opts.key, this.opts.rank, this.opts.size).then(({ peerRank, leftover }) => {
-      this.readFrames(socket, peerRank, leftover);
-    }, (err: Error) => {
-      debug('dropped a connection from %s: %s', socket.remoteAddress ?? 'a local socket', err.message);
+    if (this.closing) {
       socket.destroy();
-    });
+      return;
+    }
+    this.unproven.admit(socket);
+    const hello = Buffer.allocUnsafe(CLIENT_HELLO_BYTES);
+    let got = 0;
+    const onData = (chunk: Buffer): void => {
+      if (!this.unproven.received(socket, chunk.length)) return;
+      chunk.copy(hello, got);
+      got += chunk.length;
+      if (got < CLIENT_HELLO_BYTES) return;
+      socket.off('data', onData);
+      this.unproven.proven(socket);
+      let proven: { peerRank: number; reply: Buffer };
+      try {
+        proven = this.checker.check(hello);
+      } catch (err) {
+        debug('dropped a connection from %s: %s', socket.remoteAddress ?? 'a local socket', (err as Error).message);
+        socket.destroy();
+        return;
+      }
+      socket.write(proven.reply);
+      // The answer must have gone before the connection changes hands (readDirectly); 44 bytes on a
+      // fresh connection always do. If not, drop it: the peer connects again.
+      if (socket.writableLength !== 0) {
+        socket.destroy();
+        return;
+      }
+      this.addPath(socket, proven.peerRank);
+    };
+    socket.on('data', onData);
   }
 
-  private readFrames(socket: Socket, from: number, leftover: Buffer): void {
-    const sink = this.opts.sink;
+  private track(socket: Socket): void {
+    this.accepted.add(socket);
+    socket.once('close', () => this.accepted.delete(socket));
+  }
+
+  /** A proven connection from `from`: read its frames from now on. */
+  private addPath(accepted: Socket, from: number): void {
+    const label = accepted.remoteAddress === undefined ? `unix socket #${++this.serial}` : `tcp from ${accepted.remoteAddress}:${accepted.remotePort}`;
+    const paths = this.incoming.get(from) ?? [];
+    this.incoming.set(from, paths);
+    for (const old of [...paths]) {
+      // A peer connects again only when it never had our answer: the old connection never carried
+      // a frame. One that did and is still open beside a new one is not the peer's doing.
+      if (old.frames === 0 && !old.ended) {
+        paths.splice(paths.indexOf(old), 1);
+        old.dropped = true;
+        old.socket.destroy();
+      } else if (!old.ended) {
+        accepted.destroy();
+        this.opts.sink.onProtocolError(new ProtocolError(`a second connection claiming rank ${from} (${label}) while its first ` +
+          `(${old.label}) carries frames; closed it`));
+        return;
+      }
+    }
+    const ended = this.endedPeers.has(from);
+    const path: IncomingPath = { from, socket: accepted, label, frames: 0, ended, saidBye: false, dropped: false };
+    paths.push(path);
     const reader = new FrameReader({
-      onFrame: (header, payload, owned) => sink.onFrame(from, header, payload, owned),
-      dataTarget: (header) => sink.dataTarget(from, header),
+      onFrame: (header, payload, owned) => this.frameFrom(path, header, payload, owned),
+      dataTarget: (header) => this.opts.sink.dataTarget(from, header),
     }, this.opts.limits);
-    let failed = false;
     const guard = (read: () => void): void => {
-      if (failed) return;
+      if (path.dropped) return;
       try {
         read();
       } catch (err) {
-        failed = true;
-        socket.destroy();
-        sink.onPeerLost(from, err instanceof Error ? err : new Error(String(err)));
+        this.broken(path, err instanceof Error ? err : new Error(String(err)));
       }
     };
-    if (leftover.length > 0) guard(() => reader.push(leftover));
-    if (this.opts.directRead) socket = this.readDirectly(socket, from, reader, guard);
-    else socket.on('data', (chunk: Buffer) => guard(() => reader.push(chunk)));
-    socket.once('close', () => {
-      if (!this.closing && !failed && !reader.atFrameBoundary) sink.onPeerLost(from, new ProtocolError(`connection from rank ${from} closed in the middle of a frame`));
+    path.socket = this.opts.directRead ? this.readDirectly(accepted, from, reader, guard) : accepted;
+    if (!this.opts.directRead) accepted.on('data', (chunk: Buffer) => guard(() => reader.push(chunk)));
+    path.socket.once('close', () => {
+      if (this.closing || path.dropped) return;
+      if (!reader.atFrameBoundary) {
+        this.broken(path, new ProtocolError('the connection closed in the middle of a frame'));
+      } else if (path.frames === 0 && !this.notices.has(from)) {
+        // Closed before it carried anything (the peer never had our answer, and connects again):
+        // no sign that the peer is done.
+        path.dropped = true;
+        paths.splice(paths.indexOf(path), 1);
+      } else {
+        this.pathEnded(path);
+      }
     });
+    for (const resolve of this.incomingWaiters.get(from)?.splice(0) ?? []) resolve();
+  }
+
+  private frameFrom(path: IncomingPath, header: FrameHeader, payload: Uint8Array | null, owned: boolean): void {
+    path.frames++;
+    if (header.kind === FrameKind.BYE) {
+      path.saidBye = true;
+      this.pathEnded(path);
+      return;
+    }
+    if (path.ended && (header.kind === FrameKind.EAGER || header.kind === FrameKind.RTS)) {
+      throw new ProtocolError('a message after the sender said goodbye');
+    }
+    this.opts.sink.onFrame(path.from, header, payload, owned);
+  }
+
+  /** A protocol error on one connection: close it (only it), and say which it was. */
+  private broken(path: IncomingPath, err: Error): void {
+    if (path.dropped) return;
+    path.dropped = true;
+    path.socket.destroy();
+    this.pathEnded(path);
+    this.opts.sink.onProtocolError(new ProtocolError(`bad frame from rank ${path.from} (${path.label}): ${err.message}; closed that connection`));
+  }
+
+  private pathEnded(path: IncomingPath): void {
+    path.ended = true;
+    const paths = this.incoming.get(path.from) ?? [];
+    if (paths.some((p) => !p.ended)) return;
+    const why = paths.some((p) => p.saidBye) ? 'finalized' : this.notices.get(path.from) ?? 'closed its connection';
+    this.reportEnded(path.from, why);
+  }
+
+  private reportEnded(rank: number, why: string): void {
+    if (this.endedPeers.has(rank) || this.closing) return;
+    this.endedPeers.add(rank);
+    this.opts.sink.onPeerEnded(rank, why);
   }
 
   /**
@@ -364,7 +666,7 @@ export class SocketTransport implements Transport {
     // Node's flag: left true, the new socket would think the handle is already reading.
     handle.reading = false;
     accepted.removeAllListeners();
-    this.incoming.delete(accepted);
+    this.accepted.delete(accepted);
     (accepted as unknown as { _handle: unknown })._handle = null;
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const polled = this.opts.poller?.polls(from) === true;
@@ -382,8 +684,7 @@ export class SocketTransport implements Transport {
       },
     } as ConstructorParameters<typeof Socket>[0]);
     socket.unref();
-    this.incoming.add(socket);
-    socket.once('close', () => this.incoming.delete(socket));
+    this.track(socket);
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
     if (polled) {
       const pollBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
@@ -395,6 +696,10 @@ export class SocketTransport implements Transport {
     }
     return socket;
   }
+}
+
+function queued(channel: OutgoingChannel): number {
+  return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
 }
 
 function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {

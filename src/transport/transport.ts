@@ -18,6 +18,12 @@ export interface PeerAddress {
   pid: number;
   /** This rank's shared-memory inbox, a descriptor peers open as /proc/<pid>/fd/<shmFd>; absent or -1 for none. */
   shmFd?: number;
+  /**
+   * Bytes of eager messages each sender may have in flight to this rank
+   * before it must wait for them to be received (p2p/engine.ts, eager flow
+   * control); absent: the sender's default.
+   */
+  eagerCredit?: number;
 }
 
 /** What the transport delivers upward, by synchronous callback. */
@@ -25,8 +31,19 @@ export interface FrameSink {
   onFrame(from: number, header: FrameHeader, payload: Uint8Array | null, owned: boolean): void;
   /** The buffer a DATA frame from `from` with this rendezvous id is written into. */
   dataTarget(from: number, header: FrameHeader): Uint8Array;
-  /** A peer's connection failed or closed before the job finished. */
-  onPeerLost(rank: number, reason: Error): void;
+  /** Frames to `rank` can no longer be delivered: the connection to it failed or closed. */
+  onSendFailed(rank: number, reason: Error): void;
+  /**
+   * No message (EAGER or RTS) will come from `rank` any more: it said goodbye
+   * (`why` 'finalized'), or every connection from it closed ('exited', or
+   * 'closed its connection'). Rendezvous data already asked for may still come.
+   */
+  onPeerEnded(rank: number, why: string): void;
+  /**
+   * A connection broke the protocol (a malformed frame, a close in the
+   * middle of one). That connection alone was closed; the error names it.
+   */
+  onProtocolError(err: Error): void;
 }
 
 export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
@@ -52,8 +69,25 @@ export interface Transport {
   queuedBytes(dest: number): number;
   /** False while so much waits for `dest` that senders should wait for whenWritable. */
   writable(dest: number): boolean;
-  /** Resolves when the queue to `dest` has drained below the high-water mark. */
+  /**
+   * Resolves when the channel to `dest` is up and its queue has drained
+   * below the high-water mark; rejects when the channel fails.
+   */
   whenWritable(dest: number): Promise<void>;
+  /** Why frames to `dest` can no longer be delivered, or null while they can. */
+  sendFailure(dest: number): Error | null;
+  /**
+   * Writes out everything queued for every peer and then a goodbye on each
+   * channel, after which only rendezvous data follows: the end of a rank's
+   * program (finalize).
+   */
+  finish(): Promise<void>;
+  /**
+   * The launcher says `rank`'s program is done ('finalized' or 'exited'):
+   * once what it sent has been read (or at once, if it never connected),
+   * the sink hears onPeerEnded.
+   */
+  peerDone(rank: number, why: string): void;
   kindTo(dest: number): ChannelKind;
   /** Closes every channel gracefully, letting queued frames go out first. */
   close(): Promise<void>;
