@@ -174,6 +174,8 @@ class PlainWriter {
 
   /** Only a view of a whole, plain ArrayBuffer: structured clone keeps the rest of a buffer and its sharing. */
   private writeTypedArray(view: ArrayBufferView): void {
+    // Before any view of its bytes: Node cannot make a Uint8Array over more than 4 GiB.
+    if (this.length + view.byteLength > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(this.length + view.byteLength, true);
     const code = codeByTypedArray.get(view.constructor);
     const facts = viewFacts(view);
     if (code === undefined || !facts.wholePlainBuffer) throw NOT_PLAIN;

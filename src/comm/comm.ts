@@ -71,12 +71,12 @@ export class Comm {
 
   /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
   send(value: unknown, dest: number, tag = 0): Promise<void> {
-    return this.sent('isend', value, dest, tag, false);
+    return this.sent('send', value, dest, tag, false);
   }
 
   /** Synchronous send (MPI_Ssend): resolves once the receiver has matched it. */
   ssend(value: unknown, dest: number, tag = 0): Promise<void> {
-    return this.sent('issend', value, dest, tag, true);
+    return this.sent('ssend', value, dest, tag, true);
   }
 
   /** Nonblocking standard send (MPI_Isend). */
@@ -91,12 +91,12 @@ export class Comm {
 
   /** Receives a value (MPI_Recv); fills `status` when given. */
   recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
-    return this.received('irecv', A_VALUE, source, tag, status) as Promise<T>;
+    return this.received('recv', A_VALUE, source, tag, status) as Promise<T>;
   }
 
   /** Receives raw bytes into `buf` (MPI_Recv on a buffer); too small a buffer is MPI_ERR_TRUNCATE. */
   recvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<B> {
-    return this.received('irecvInto', buf, source, tag, status) as Promise<B>;
+    return this.received('recvInto', buf, source, tag, status) as Promise<B>;
   }
 
   /** Nonblocking receive (MPI_Irecv). Receives match in the order they are posted. */

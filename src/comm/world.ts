@@ -12,7 +12,7 @@ import { collectiveName } from '../coll/index.js';
 import { P2PEngine } from '../p2p/index.js';
 import { defaultEagerCredit, detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
-import { MAX_CONTEXT_IDS } from './context.js';
+import { MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -53,6 +53,10 @@ export async function initWorld(): Promise<World> {
       void bootstrap.abort(1, `rank ${rank}: ${err.message}`);
     },
   });
+  // COMM_WORLD and COMM_SELF (comm/context.ts) are known before any peer can send: their frames
+  // are checked against their groups from the first.
+  engine.setGroup(pointToPointContext(WORLD_CONTEXT_ID), Array.from({ length: size }, (_, r) => r));
+  engine.setGroup(pointToPointContext(SELF_CONTEXT_ID), [rank]);
   const limits = { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES };
   // ---- shared memory (DESIGN.md "Transports"): rings to ranks of this host, sockets underneath ----
   const shm = size > 1 && options.useShm ? openShm(rank, bootstrap.key, engine, limits, options.shmRingBytes, progress) : null;

@@ -9,6 +9,7 @@ import { constants as osConstants } from 'node:os';
 import { ControlServer } from './control-server.js';
 import { forwardLines } from './output.js';
 import type { RankExit, RankProcess, Starter } from './starter.js';
+import { Watchdog } from './watchdog.js';
 
 export interface Placement {
   rank: number;
@@ -45,12 +46,20 @@ interface Failure {
   message: string;
 }
 
+/** A rank that exited with code 0 without finalizing while others ran: the likely first cause of what follows. */
+interface EarlyExit {
+  rank: number;
+  where: string;
+}
+
 export class Job {
   private readonly ranks: RankProcess[] = [];
   private readonly alive = new Set<number>();
   private failure: Failure | null = null;
   private stopping = false;
   private control: ControlServer | null = null;
+  private watchdog: Watchdog | null = null;
+  private earlyExit: EarlyExit | null = null;
 
   constructor(private readonly opts: JobOptions) {}
 
@@ -59,7 +68,7 @@ export class Job {
     const size = this.opts.placements.length;
     const key = randomBytes(32);
     const control = new ControlServer(size, key, {
-      onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`),
+      onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
       onRejected: (reason) => {
         if (process.env.NODE_DEBUG?.includes('mpi4ts')) process.stderr.write(`mpi4ts: control: ${reason}\n`);
@@ -67,6 +76,7 @@ export class Job {
     });
     this.control = control;
     const port = await control.listen(this.opts.controlBind, this.opts.controlPortRange ?? null);
+    this.watchdog = Watchdog.start();
     const endOfSignals = this.trapSignals();
     const timer = this.armTimeout();
     const forwarding: Promise<void>[] = [];
@@ -83,6 +93,7 @@ export class Job {
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
     control.close();
+    this.watchdog?.stop();
     return this.failure?.code ?? 0;
   }
 
@@ -102,6 +113,9 @@ export class Job {
       placement.rank === 0);
     this.ranks.push(child);
     this.alive.add(child.rank);
+    void child.localGroup.then((pgid) => {
+      if (pgid !== undefined) this.watchdog?.watch(pgid);
+    });
     if (child.stdin !== null) {
       child.stdin.on('error', () => {});
       process.stdin.pipe(child.stdin);
@@ -111,19 +125,25 @@ export class Job {
 
   private onExit(child: RankProcess, exit: RankExit): void {
     this.alive.delete(child.rank);
+    void child.localGroup.then((pgid) => {
+      if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
+    });
+    const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
     if (exit.code === 0) {
+      if (this.earlyExit === null && this.alive.size > 0 && this.control?.hasFinalized(child.rank) === false) {
+        this.earlyExit = { rank: child.rank, where };
+      }
       this.control?.rankExitedCleanly(child.rank);
       return;
     }
     if (this.stopping) return;
-    const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
     if (exit.message !== undefined) {
-      this.fail(exit.code ?? 1, `mpi4ts: ${exit.message}; stopping the job`);
+      this.fail(exit.code ?? 1, `mpi4ts: ${exit.message}; stopping the job`, child.rank);
     } else if (exit.signal !== null) {
       const number = osConstants.signals[exit.signal] ?? 0;
-      this.fail(128 + number, `mpi4ts: ${where} was killed by signal ${exit.signal}; stopping the job`);
+      this.fail(128 + number, `mpi4ts: ${where} was killed by signal ${exit.signal}; stopping the job`, child.rank);
     } else {
-      this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`);
+      this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`, child.rank);
     }
   }
 
@@ -140,11 +160,19 @@ export class Job {
     }, CONTROL_LOST_GRACE_MS).unref();
   }
 
-  /** Records the first failure and stops every rank still running. */
-  private fail(code: number, message: string): void {
+  /**
+   * Records the first failure and stops every rank still running. A rank
+   * that left early without finalizing is named first: the others' failure
+   * (a receive from it that can never complete) follows from it.
+   */
+  private fail(code: number, message: string, culprit = -1): void {
     if (this.failure === null) {
-      this.failure = { code: code === 0 ? 1 : code, message };
-      process.stderr.write(`${message}\n`);
+      const early = this.earlyExit;
+      const text = early === null || early.rank === culprit ? message
+        : `mpi4ts: ${early.where} exited with code 0 without finalizing while other ranks still ran ` +
+          `(process.exit() before the program's end?); then ${message.replace(/^mpi4ts: /, '')}`;
+      this.failure = { code: code === 0 ? 1 : code, message: text };
+      process.stderr.write(`${text}\n`);
     }
     this.stopAll();
   }

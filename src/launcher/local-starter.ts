@@ -27,6 +27,8 @@ export class LocalStarter implements Starter {
       stderr: child.stderr!,
       stdin: child.stdin,
       exited,
+      // detached: the rank leads a group of its own, whose id is its pid.
+      localGroup: Promise.resolve(child.pid),
       kill(signal) {
         if (child.pid === undefined) return;
         try {

@@ -101,6 +101,8 @@ class SshRank implements RankProcess {
   readonly stderr = new PassThrough();
   readonly stdin: Writable | null;
   readonly exited: Promise<RankExit>;
+  readonly localGroup: Promise<number | undefined>;
+  private resolveGroup: (pgid: number | undefined) => void = () => {};
   private child: ChildProcess | null = null;
   /** Input for the wrapper written before ssh was started. */
   private readonly pending: string[] = [];
@@ -119,6 +121,9 @@ class SshRank implements RankProcess {
     this.stdin = withStdin ? this.stdinForwarder() : null;
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
+    });
+    this.localGroup = new Promise((resolve) => {
+      this.resolveGroup = resolve;
     });
     gate.enter(() => this.launched(launch));
   }
@@ -145,6 +150,7 @@ class SshRank implements RankProcess {
 
   private launched(launch: () => ChildProcess): void {
     if (this.cancelled !== null) {
+      this.resolveGroup(undefined);
       this.leaveGate();
       this.stdout.end();
       this.stderr.end();
@@ -153,6 +159,8 @@ class SshRank implements RankProcess {
     }
     const child = launch();
     this.child = child;
+    // ssh runs detached: it leads its own group.
+    this.resolveGroup(child.pid);
     for (const line of this.pending.splice(0)) child.stdin!.write(line);
     child.stdout!.pipe(this.stdout);
     const stderrDone = this.readStderr(child);

@@ -30,6 +30,12 @@ export interface RankProcess {
   readonly stderr: Readable;
   readonly stdin: Writable | null;
   readonly exited: Promise<RankExit>;
+  /**
+   * The process group on this host that holds the rank, or its ssh session,
+   * once started (undefined if it never starts): what the watchdog kills if
+   * the launcher dies.
+   */
+  readonly localGroup: Promise<number | undefined>;
   /** Signals the rank (and whatever it started). */
   kill(signal: NodeJS.Signals): void;
 }

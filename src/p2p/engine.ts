@@ -132,6 +132,7 @@ function endedWords(why: string): string {
   switch (why) {
     case 'finalized': return 'has finished its program (finalize)';
     case 'exited': return 'exited before the job ended (without finalize)';
+    case 'closed': return 'ended without finalize (its connections closed)';
     default: return why;
   }
 }
@@ -148,6 +149,8 @@ export class P2PEngine implements FrameSink {
   /** Why each peer sends no more messages, or null while it may. */
   private readonly ended: (string | null)[];
   private endedCount = 0;
+  /** A protocol error is ending the job. */
+  private failedFatally = false;
   /** Eager credit left with each peer, and what it granted. */
   private readonly creditLeft: Float64Array;
   private readonly creditGranted: Float64Array;
@@ -338,6 +341,7 @@ export class P2PEngine implements FrameSink {
 
   /** Frames to `rank` can no longer go: sends waiting on it fail. */
   onSendFailed(rank: number, reason: Error): void {
+    if (this.failedFatally) return;
     const err = new JobError(`rank ${rank} is gone: ${reason.message}`, { cause: reason });
     for (const [id, send] of this.pendingSends) {
       if (send.dest !== rank) continue;
@@ -349,7 +353,7 @@ export class P2PEngine implements FrameSink {
 
   /** No message will come from `rank` any more: receives only it could satisfy fail. */
   onPeerEnded(rank: number, why: string): void {
-    if (this.ended[rank] !== null || rank === this.worldRank) return;
+    if (this.ended[rank] !== null || rank === this.worldRank || this.failedFatally) return;
     this.ended[rank] = why;
     this.endedCount++;
     if (why !== 'finalized') {
@@ -379,6 +383,8 @@ export class P2PEngine implements FrameSink {
   }
 
   onProtocolError(err: Error): void {
+    // The job ends with this error; what the closed connection makes fail next would only hide it.
+    this.failedFatally = true;
     this.options.onFatal(err);
   }
 
@@ -514,6 +520,7 @@ export class P2PEngine implements FrameSink {
    */
   private checkedState(from: number, header: FrameHeader): ContextState {
     if (header.tag < 0) throw new ProtocolError(`bad frame: tag ${header.tag} is negative`);
+    if (this.endedCount > 0 && this.ended[from] === 'finalized') throw new ProtocolError('a message after the sender said goodbye');
     const problem = payloadProblem(header.payloadType, header.length);
     if (problem !== null) throw new ProtocolError(`bad frame: ${problem}`);
     const known = header.context === this.lastContext ? this.lastState! : this.contexts.get(header.context);
@@ -651,6 +658,11 @@ export class P2PEngine implements FrameSink {
   }
 
   private neverArrives(posted: PostedReceive, why: string): JobError {
+    if (posted.collective !== 0) {
+      // A collective's tag is its call number, not the user's: say what the call waits for instead.
+      return new JobError(`${posted.call} can never complete: it waits for a message from rank ${posted.source} of the ` +
+        `communicator, but ${why.replace(/^rank \d+/, 'that rank')}`);
+    }
     return this.neverArrivesFor(posted.call, posted.source, posted.sourceWorld, posted.tag, why);
   }
 

@@ -151,7 +151,11 @@ export class ShmTransport implements Transport {
       const address = table[rank]!;
       this.peers[rank] = { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false };
       const reader = new RingReader(inbox.ring(ringIndex(rank, me)), {
-        onFrame: (header, payload, owned) => this.opts.sink.onFrame(rank, header, payload, owned),
+        onFrame: (header, payload, owned) => {
+          // Goodbyes go on the socket, after every frame of the ring is in (finish).
+          if (header.kind === FrameKind.BYE) throw new ProtocolError('a goodbye in the shared-memory ring');
+          this.opts.sink.onFrame(rank, header, payload, owned);
+        },
         dataTarget: (header) => this.opts.sink.dataTarget(rank, header),
       }, this.opts.limits);
       this.sources.push({ rank, reader });
@@ -280,8 +284,15 @@ export class ShmTransport implements Transport {
   private drainRing(rank: number): void {
     const source = this.sources.find((s) => s.rank === rank);
     if (source === undefined) return;
-    while (this.pollSource(source) === true) {
+    let read: boolean | null;
+    while ((read = this.pollSource(source)) === true) {
       if (source.reader.ring.takeWriterWaiting()) this.ringDoorbell(rank);
+    }
+    // A goodbye comes after whole frames; a process that died while writing one leaves a piece.
+    if (read === false && (!source.reader.atFrameBoundary || !source.reader.ring.isEmpty())) {
+      this.sources.splice(this.sources.indexOf(source), 1);
+      this.opts.sink.onProtocolError(new ProtocolError(`bad frame from rank ${rank} (shared-memory ring): ` +
+        'its connections closed in the middle of a frame; stopped reading that ring'));
     }
   }
 

@@ -635,15 +635,15 @@ export class SocketTransport implements Transport {
     if (path.dropped) return;
     path.dropped = true;
     path.socket.destroy();
-    this.pathEnded(path);
     this.opts.sink.onProtocolError(new ProtocolError(`bad frame from rank ${path.from} (${path.label}): ${err.message}; closed that connection`));
+    this.pathEnded(path);
   }
 
   private pathEnded(path: IncomingPath): void {
     path.ended = true;
     const paths = this.incoming.get(path.from) ?? [];
     if (paths.some((p) => !p.ended)) return;
-    const why = paths.some((p) => p.saidBye) ? 'finalized' : this.notices.get(path.from) ?? 'closed its connection';
+    const why = paths.some((p) => p.saidBye) ? 'finalized' : this.notices.get(path.from) ?? 'closed';
     this.reportEnded(path.from, why);
   }
 

@@ -35,8 +35,9 @@ export interface FrameSink {
   onSendFailed(rank: number, reason: Error): void;
   /**
    * No message (EAGER or RTS) will come from `rank` any more: it said goodbye
-   * (`why` 'finalized'), or every connection from it closed ('exited', or
-   * 'closed its connection'). Rendezvous data already asked for may still come.
+   * (`why` 'finalized'), or every connection from it closed ('exited' when
+   * the launcher said so, else 'closed'). Rendezvous data already asked for
+   * may still come after 'finalized'.
    */
   onPeerEnded(rank: number, why: string): void;
   /**
