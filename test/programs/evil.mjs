@@ -10,6 +10,8 @@
 import { connect, createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Buffer } from 'node:buffer';
+import { setTimeout } from 'node:timers';
 
 const ROOT = new URL('../../dist/', import.meta.url).href;
 const rank = Number(process.env.MPI4TS_RANK);
