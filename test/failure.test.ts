@@ -55,6 +55,23 @@ test('ranks end by themselves when the launcher is killed outright', async () =>
   assert.deepEqual(left, []);
 });
 
+test('ranks in the middle of a computation are gone within 5 s of the launcher being killed outright', async () => {
+  let launcher = 0;
+  let computing = 0;
+  const running = mpirun(3, program('block.ts'), {
+    args: ['120', 'busy'],
+    onStart: (pid) => { launcher = pid; },
+    onStdout: (text) => { computing += text.split('\n').filter((l) => l.startsWith('computing')).length; },
+  });
+  for (let i = 0; i < 300 && computing < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(computing, 3, 'every rank is computing');
+  process.kill(launcher, 'SIGKILL');
+  const r = await running;
+  assert.equal(r.signal, 'SIGKILL');
+  // Their event loops are busy: only something outside them (the launcher's watchdog) can end them.
+  assert.deepEqual(await strays(r.marker, 5000), []);
+});
+
 /** Waits until the job's ranks all printed "ready" (polling ps for the marker is not enough: they must be connected). */
 async function waitForReady(_running: Promise<unknown>, pid: () => number, np: number): Promise<void> {
   const { execFileSync } = await import('node:child_process');

@@ -32,6 +32,8 @@ export interface JobRun {
   cwd?: string;
   /** Called with the launcher process once started (to signal it). */
   onStart?: (pid: number) => void;
+  /** Called with each piece of the launcher's stdout as it comes. */
+  onStdout?: (text: string) => void;
 }
 
 /** `mpi4ts run -n np [launcher...] program [args...] <marker>` */
@@ -56,7 +58,10 @@ function runNode(argv: string[], run: JobRun, marker: string): Promise<JobResult
   if (run.onStart !== undefined && child.pid !== undefined) run.onStart(child.pid);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    run.onStdout?.(d);
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   child.stdin.on('error', () => {});
   child.stdin.end(run.stdin ?? '');

@@ -130,6 +130,28 @@ clusterTest('remote ranks end by themselves when the launcher is killed outright
   assert.deepEqual(await strays(r.marker), []);
 });
 
+clusterGroup('long computations (concurrently, on separate hosts)', [
+  ['compute phases of 12 s between collectives and point-to-point exchanges, across hosts', computeAcrossHosts],
+], [
+  ['remote ranks in the middle of a computation are gone within 5 s of the launcher being killed', killedWhileComputing],
+]);
+
+async function computeAcrossHosts(c: Cluster): Promise<void> {
+  const r = await c.run(['--host', 'm4h1:2,m4h2:2', '--ssh', c.ssh], program('compute.ts'), { args: ['12', 'wait'], killAfterMs: 180_000 }).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).sort(), ['ok 0', 'ok 1', 'ok 2', 'ok 3']);
+}
+
+async function killedWhileComputing(c: Cluster): Promise<void> {
+  // The launcher on m4h4, ranks there and on m4h3: the hosts computeAcrossHosts leaves alone.
+  const job = c.run(['--host', 'm4h4,m4h3:2', '--ssh', c.ssh], program('block.ts'), { args: ['120', 'busy'], on: 'm4h4' });
+  await job.lines(/^computing \d$/, 3);
+  process.kill(job.pid, 'SIGKILL');
+  const r = await job.result;
+  assert.equal(r.signal, 'SIGKILL');
+  assert.deepEqual(await c.leftovers(5000, ['m4h3', 'm4h4']), []);
+}
+
 clusterGroup('failures (concurrently, on separate hosts)', [
   ['a link cut mid-job (ip link set down) ends the job with an error, within the keep-alive bound', linkCut],
   ['Ctrl-C (SIGINT to the launcher) stops the ranks on every host, exit code 130', ctrlC],

@@ -1,0 +1,15 @@
+// 128 ranks on this machine (2 cores here: oversubscribed 64 times): hello, barrier,
+// allreduce, allgather, and a clean finish with nothing left behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mpirun, program, strays } from '../helpers.js';
+
+test('128 ranks on one host: hello, barrier, allreduce, allgather, clean finish', async () => {
+  const r = await mpirun(128, program('scale.mjs'), { killAfterMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const hellos = r.stdout.split('\n').filter((l) => l.startsWith('hello '));
+  assert.equal(hellos.length, 128);
+  assert.match(r.stdout, /^ok 128$/m);
+  assert.equal(r.stderr, '');
+  assert.deepEqual(await strays(r.marker), []);
+});
