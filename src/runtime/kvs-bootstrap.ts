@@ -110,6 +110,8 @@ export class KvsBootstrap implements Bootstrap {
   async abort(code: number, message: string): Promise<void> {
     // Neither Hydra nor srun print the abort message themselves.
     if (message !== '') process.stderr.write(`mpi4ts: ${message}\n`);
+    // As for a bad exit: the launcher may kill this process before forwarding what it just wrote.
+    if (message !== '') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STDERR_DRAIN_MS);
     this.sendAbort(code, message);
     process.exit(code);
   }

@@ -114,7 +114,7 @@ async function freedAndBadInput(): Promise<void> {
   const copy = await world.dup();
   copy.free();
   assert.throws(() => copy.isend(1, 0), /isend: this communicator was freed/);
-  await assert.rejects(copy.recv(0), /irecv: this communicator was freed/);
+  await assert.rejects(copy.recv(0), /recv: this communicator was freed/);
   assert.throws(() => copy.free(), /free: this communicator was freed/);
   assert.throws(() => world.free(), /free: COMM_WORLD and COMM_SELF cannot be freed/);
   assert.throws(() => MPI.COMM_SELF.free(), /cannot be freed/);

@@ -238,9 +238,9 @@ async function badInput(): Promise<void> {
   await expectError(() => comm.send(Symbol('s'), 0), /cannot send this value: the value is a symbol/);
   await expectError(() => comm.send({ f() {} }, 0), /cannot send this value: the value.f is a function \(f\)/);
   await expectError(() => comm.send(new (class Point { x = 1; })(), 0), /the value is an instance of Point/);
-  await expectError(() => comm.recvInto([1, 2] as unknown as Uint8Array, 0), /irecvInto: buf must be a typed array, DataView, ArrayBuffer or Buffer, got Array/);
+  await expectError(() => comm.recvInto([1, 2] as unknown as Uint8Array, 0), /recvInto: buf must be a typed array, DataView, ArrayBuffer or Buffer, got Array/);
   assert.throws(() => comm.irecvInto(null as unknown as Uint8Array, 0), /^TypeError: irecvInto: buf must be a typed array, DataView, ArrayBuffer or Buffer, got null$/);
-  await expectError(() => comm.ssend(1, 0, -1), /issend: tag -1 is not a valid tag/);
+  await expectError(() => comm.ssend(1, 0, -1), /ssend: tag -1 is not a valid tag/);
   assert.throws(() => comm.isend(1, size), /out of range/);
   // Nothing was sent by the failed calls and the communicator still works.
   assert.equal(comm.iprobe(MPI.ANY_SOURCE, 0), false);
