@@ -85,18 +85,6 @@ export async function initWorld(): Promise<World> {
   sockets.setPeers(table, hostId);
   engine.setPeers(table);
   bootstrap.watchPeers?.((peer, how) => transport.peerDone(peer, how));
-  if (shm !== null) {
-    shm.setPeers(table, hostId);
-    progress.attachPoller(shm);
-    // Before the program runs: no key proof may be left half done when it starts computing.
-    progress.begin();
-    await shm.connected();
-    progress.end();
-  }
-  socketPoller?.onFirstConnection(() => {
-    debug('rank %d reads its peer sockets from the spin', rank);
-    progress.attachPoller(socketPoller);
-  });
   // More ranks than cores on this host: spinning would steal the cores the others need.
   const ranksHere = table.filter((p) => p.hostId === hostId).length;
   const oversubscribed = ranksHere > availableParallelism();
@@ -105,6 +93,18 @@ export async function initWorld(): Promise<World> {
   if (socketPoller !== null && spin > 0) {
     // Peers of this host reached through shared memory: their socket only carries doorbells.
     socketPoller.polls = (peer) => shm === null || table[peer]?.hostId !== hostId;
+  }
+  socketPoller?.onFirstConnection(() => {
+    debug('rank %d reads its peer sockets from the spin', rank);
+    progress.attachPoller(socketPoller);
+  });
+  if (shm !== null) {
+    shm.setPeers(table, hostId);
+    progress.attachPoller(shm);
+    // Before the program runs: no key proof may be left half done when it starts computing.
+    progress.begin();
+    await shm.connected();
+    progress.end();
   }
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, ranksHere, spin);
 
@@ -158,8 +158,11 @@ async function finalizeWorld(world: World): Promise<void> {
     world.progress.begin();
     // Everything sent goes out, then a goodbye on every connection: a peer still waiting for a
     // message from this rank then learns that it never comes.
+    debug('rank %d finalizing: writing out what is queued, then goodbyes', world.rank);
     await world.transport.finish();
+    debug('rank %d finalizing: goodbyes written; waiting for the others', world.rank);
     await world.bootstrap.finalize();
+    debug('rank %d finalized', world.rank);
     world.progress.end();
     await world.transport.close();
     world.bootstrap.close();

@@ -9,9 +9,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
-import {
-  ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, MAX_RANK_LINE, type ControlMessage, type PeerEnd,
-} from '../runtime/control-protocol.js';
+import { MAX_HELLO_LINE } from '../runtime/control-protocol.js';
+import { ControlKind, encodeControl, readControlLines, type ControlMessage, type PeerEnd } from '../runtime/control-protocol.js';
 
 export interface ControlEvents {
   /** A rank asked to end the job. */
@@ -104,32 +103,10 @@ export class ControlServer {
   private accept(socket: Socket): void {
     socket.on('error', () => {});
     socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
-    this.unproven.admit(socket);
-    let rank = -1;
-    const decoder = new LineDecoder((message) => {
-      if (rank >= 0) {
-        this.fromRank(rank, message);
-        return;
-      }
-      rank = this.hello(socket, message);
-      if (rank >= 0) this.unproven.proven(socket);
-    }, () => (rank < 0 ? MAX_HELLO_LINE : MAX_RANK_LINE));
-    let firstByte = true;
-    socket.on('data', (chunk: Buffer) => {
-      if (rank < 0 && !this.unproven.received(socket, chunk.length)) return;
-      // Control lines are JSON objects: anything else is a stranger, dropped at once.
-      if (firstByte && chunk.length > 0) {
-        firstByte = false;
-        if (chunk[0] !== 0x7b) {
-          this.reject(socket, 'a connection sent something other than a control message');
-          return;
-        }
-      }
-      try {
-        decoder.push(chunk);
-      } catch (err) {
-        this.reject(socket, `bad control message: ${(err as Error).message}`);
-      }
+    readControlLines(socket, this.unproven, {
+      hello: (message) => this.hello(socket, message),
+      message: (rank, message) => this.fromRank(rank, message),
+      reject: (reason) => this.events.onRejected(reason),
     });
   }
 

@@ -7,7 +7,8 @@
  * refuses a nonce it has seen, so a hello cannot be replayed, and answers
  * with its own proof over the rank's nonce in the welcome.
  */
-import type { PeerAddress } from '../transport/transport.js';
+import type { Socket } from 'node:net';
+import type { PeerAddress, UnprovenConnections } from '../transport/index.js';
 
 export const ControlKind = {
   /** rank -> server: my rank, my nonce and proof, my address. */
@@ -85,4 +86,75 @@ export class LineDecoder {
 
 export function encodeControl(message: ControlMessage): string {
   return JSON.stringify(message) + '\n';
+}
+
+/** What a control server does with one connection's lines (controlLines). */
+export interface ControlConnectionHandlers {
+  /** The first line: the proven rank, or -1 (the handler has then dropped the connection). */
+  hello(message: ControlMessage): number;
+  /** A later line from proven `rank`. */
+  message(rank: number, message: ControlMessage): void;
+  /** The connection broke the protocol; it is destroyed after this. */
+  reject(reason: string): void;
+}
+
+/**
+ * Reads a control server's connection: the hello within the bounds of an
+ * unproven connection (UnprovenConnections: bytes, time, number), then the
+ * proven rank's lines. Anything that is not a JSON line is a stranger,
+ * dropped at once. The launcher's control server and rank 0's rendezvous
+ * server both serve connections this way.
+ */
+export function readControlLines(socket: Socket, unproven: UnprovenConnections, handlers: ControlConnectionHandlers): void {
+  unproven.admit(socket);
+  let rank = -1;
+  const decoder = new LineDecoder((message) => {
+    if (rank >= 0) {
+      handlers.message(rank, message);
+      return;
+    }
+    rank = handlers.hello(message);
+    if (rank >= 0) unproven.proven(socket);
+  }, () => (rank < 0 ? MAX_HELLO_LINE : MAX_RANK_LINE));
+  const reject = (reason: string): void => {
+    handlers.reject(reason);
+    unproven.proven(socket);
+    socket.destroy();
+  };
+  let firstByte = true;
+  socket.on('data', (chunk: Buffer) => {
+    if (rank < 0 && !unproven.received(socket, chunk.length)) return;
+    // Control lines are JSON objects: anything else is a stranger.
+    if (firstByte && chunk.length > 0) {
+      firstByte = false;
+      if (chunk[0] !== 0x7b) {
+        reject('a connection sent something other than a control message');
+        return;
+      }
+    }
+    try {
+      decoder.push(chunk);
+    } catch (err) {
+      reject(`bad control message: ${(err as Error).message}`);
+    }
+  });
+}
+
+/**
+ * The rank side of the launcher's "done" notices: they may come before the
+ * runtime watches for them (during start-up), so they wait until it does.
+ */
+export class PeerDoneRelay {
+  private handler: ((rank: number, how: PeerEnd) => void) | null = null;
+  private readonly early: { rank: number; how: PeerEnd }[] = [];
+
+  watch(handler: (rank: number, how: PeerEnd) => void): void {
+    this.handler = handler;
+    for (const m of this.early.splice(0)) handler(m.rank, m.how);
+  }
+
+  deliver(rank: number, how: PeerEnd): void {
+    if (this.handler !== null) this.handler(rank, how);
+    else this.early.push({ rank, how });
+  }
 }

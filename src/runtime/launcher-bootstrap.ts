@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { JobError } from '../errors.js';
 import { proofMatches, proofOf, type PeerAddress } from '../transport/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 /** Same bound as the launcher's side (control-server.ts): a lost launcher is noticed within about 15 s. */
 const CONTROL_KEEPALIVE_IDLE_MS = 5000;
@@ -105,17 +105,14 @@ export class LauncherBootstrap implements Bootstrap {
 
   /** `onDone` hears of every other rank whose program is done (the launcher tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
-    this.onPeerDone = onDone;
-    for (const m of this.doneEarly.splice(0)) onDone(m.rank, m.how);
+    this.peersDone.watch(onDone);
   }
 
-  private onPeerDone: ((rank: number, how: PeerEnd) => void) | null = null;
-  private readonly doneEarly: { rank: number; how: PeerEnd }[] = [];
+  private readonly peersDone = new PeerDoneRelay();
 
   private receive(message: ControlMessage): void {
     if (message.t === ControlKind.PEER_DONE) {
-      if (this.onPeerDone !== null) this.onPeerDone(message.rank, message.how);
-      else this.doneEarly.push({ rank: message.rank, how: message.how });
+      this.peersDone.deliver(message.rank, message.how);
       return;
     }
     const waiter = this.waiter;

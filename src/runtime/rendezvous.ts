@@ -19,7 +19,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { JobError } from '../errors.js';
 import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, MAX_RANK_LINE, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, PeerDoneRelay, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 export interface RendezvousEnvironment {
   /** For `mpi4ts info`: "rendezvous" or "slurm". */
@@ -187,17 +187,14 @@ export class RendezvousBootstrap implements Bootstrap {
 
   /** `onDone` hears of every other rank that finalized (rank 0 tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
-    this.onPeerDone = onDone;
-    for (const m of this.doneEarly.splice(0)) onDone(m.rank, m.how);
+    this.peersDone.watch(onDone);
   }
 
-  private onPeerDone: ((rank: number, how: PeerEnd) => void) | null = null;
-  private readonly doneEarly: { rank: number; how: PeerEnd }[] = [];
+  private readonly peersDone = new PeerDoneRelay();
 
   private receive(message: ControlMessage): void {
     if (message.t === ControlKind.PEER_DONE) {
-      if (this.onPeerDone !== null) this.onPeerDone(message.rank, message.how);
-      else this.doneEarly.push({ rank: message.rank, how: message.how });
+      this.peersDone.deliver(message.rank, message.how);
       return;
     }
     // Once everyone is done, rank 0 may exit at once: its connection closing is no failure then.
@@ -334,26 +331,14 @@ class RendezvousServer {
 
   private accept(socket: Socket): void {
     socket.on('error', () => {});
-    this.unproven.admit(socket);
-    let rank = -1;
-    const decoder = new LineDecoder((message) => {
-      if (rank >= 0) {
-        this.fromRank(rank, message);
-        return;
-      }
-      rank = this.hello(socket, message);
-      if (rank >= 0) this.unproven.proven(socket);
-    }, () => (rank < 0 ? MAX_HELLO_LINE : MAX_RANK_LINE));
-    socket.on('data', (chunk: Buffer) => {
-      if (rank < 0 && !this.unproven.received(socket, chunk.length)) return;
-      try {
-        decoder.push(chunk);
-      } catch {
-        socket.destroy();
-      }
+    let proven = -1;
+    readControlLines(socket, this.unproven, {
+      hello: (message) => (proven = this.hello(socket, message)),
+      message: (rank, message) => this.fromRank(rank, message),
+      reject: () => {},
     });
     socket.on('close', () => {
-      if (rank >= 0 && !this.finalized.has(rank) && !this.ended) this.endJob(`rank ${rank} left before finalize`);
+      if (proven >= 0 && !this.finalized.has(proven) && !this.ended) this.endJob(`rank ${proven} left before finalize`);
     });
   }
 

@@ -222,7 +222,11 @@ export class ShmTransport implements Transport {
 
   /** Everything queued behind full rings goes in, then the sockets say goodbye after it. */
   async finish(): Promise<void> {
-    if (this.backlog.size > 0) await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    if (this.backlog.size > 0) this.flushBacklog();
+    if (this.backlog.size > 0) {
+      debug('rank %d waits for frames queued behind full rings to %s', this.opts.rank, [...this.backlog].map((p) => p.rank).join(', '));
+      await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    }
     await this.sockets().finish();
   }
 
@@ -317,9 +321,13 @@ export class ShmTransport implements Transport {
   private flushBacklog(): boolean {
     let moved = false;
     for (const peer of this.backlog) {
-      if (!peer.writer!.flush()) continue;
-      moved = true;
-      this.afterWrite(peer);
+      if (peer.writer!.flush()) {
+        moved = true;
+        this.afterWrite(peer);
+      } else if (peer.writer!.queuedBytes === 0) {
+        // Emptied by the flush afterWrite makes when it goes to sleep: nothing waits any more.
+        this.backlog.delete(peer);
+      }
     }
     if (this.backlog.size === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
     if (this.writableWaiters.length > 0) {
@@ -346,8 +354,11 @@ export class ShmTransport implements Transport {
       this.backlog.add(peer);
       if (this.asleep) {
         writer.ring.setWriterWaiting(true);
-        // Room may have freed before the flag was seen.
-        writer.flush();
+        // Room may have freed before the flag was seen; then the queue may be empty already.
+        if (writer.flush() && writer.queuedBytes === 0) {
+          this.backlog.delete(peer);
+          if (this.backlog.size === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
+        }
       }
     }
     if (peer.inbox!.takeAsleep()) this.ringDoorbell(peer.rank);
