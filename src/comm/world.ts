@@ -38,7 +38,6 @@ export async function initWorld(): Promise<World> {
   const hostId = hostIdentity();
   const progress = new Progress({ pollMicros: options.pollMicros });
   const eagerCredit = options.eagerCredit ?? defaultEagerCredit(size, options.eagerLimit);
-  let ending = false;
   const engine = new P2PEngine(rank, progress, {
     worldSize: size,
     eagerThreshold: options.eagerLimit,
@@ -47,11 +46,7 @@ export async function initWorld(): Promise<World> {
     contextLimit: 2 * MAX_CONTEXT_IDS,
     describeCollective: collectiveName,
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
-    onFatal: (err) => {
-      if (ending) return;
-      ending = true;
-      void bootstrap.abort(1, `rank ${rank}: ${err.message}`);
-    },
+    onFatal: (err) => void bootstrap.abort(1, `rank ${rank}: ${err.message}`),
   });
   // COMM_WORLD and COMM_SELF (comm/context.ts) are known before any peer can send: their frames
   // are checked against their groups from the first.

@@ -66,7 +66,6 @@ class PostedReceive implements Cancellable {
     /** The user's call, for errors ("recv", "bcast"). */
     readonly call: string,
     readonly collective: number,
-    readonly context: number,
     private readonly queues: MatchQueues<PostedReceive, IncomingMessage>,
     private readonly progress: Progress,
   ) {}
@@ -99,7 +98,7 @@ interface ProbeWaiter {
   source: number;
   tag: number;
   sourceWorld: number;
-  context: number;
+  state: ContextState;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
 }
@@ -240,7 +239,7 @@ export class P2PEngine implements FrameSink {
     }
     const state = this.stateOf(context);
     const queues = state.queues;
-    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, context, queues, this.progress);
+    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress);
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
@@ -249,7 +248,7 @@ export class P2PEngine implements FrameSink {
     const hopeless = this.endedCount > 0 ? this.hopeless(posted.sourceWorld, state) : null;
     if (hopeless !== null) {
       queues.withdraw(posted);
-      request._reject(this.neverArrives(posted, hopeless));
+      request._reject(neverArrives(call, source, sourceWorld, tag, collective, hopeless));
       return request;
     }
     this.progress.begin();
@@ -273,12 +272,13 @@ export class P2PEngine implements FrameSink {
   probe(context: number, source: number, sourceWorld: number, tag: number): Promise<Status> {
     const status = new Status();
     if (this.iprobe(context, source, tag, status)) return Promise.resolve(status);
-    const hopeless = this.endedCount > 0 ? this.hopeless(sourceWorld, this.stateOf(context)) : null;
-    if (hopeless !== null) return Promise.reject(this.neverArrivesFor('probe', source, sourceWorld, tag, hopeless));
+    const state = this.stateOf(context);
+    const hopeless = this.endedCount > 0 ? this.hopeless(sourceWorld, state) : null;
+    if (hopeless !== null) return Promise.reject(neverArrives('probe', source, sourceWorld, tag, 0, hopeless));
     this.progress.begin();
     return new Promise<Status>((resolve, reject) => {
       this.probeWaiters.push({
-        source, tag, sourceWorld, context,
+        source, tag, sourceWorld, state,
         resolve: (message) => {
           this.progress.end();
           resolve(fillStatus(status, message));
@@ -370,20 +370,21 @@ export class P2PEngine implements FrameSink {
         const hopeless = this.hopeless(posted.sourceWorld, state);
         if (hopeless === null || !state.queues.withdraw(posted)) continue;
         this.progress.end();
-        posted.request._reject(this.neverArrives(posted, hopeless));
+        posted.request._reject(neverArrives(posted.call, posted.source, posted.sourceWorld, posted.tag, posted.collective, hopeless));
       }
     }
     for (let i = 0; i < this.probeWaiters.length; i++) {
       const w = this.probeWaiters[i]!;
-      const hopeless = this.hopeless(w.sourceWorld, this.stateOf(w.context));
+      const hopeless = this.hopeless(w.sourceWorld, w.state);
       if (hopeless === null) continue;
       this.probeWaiters.splice(i--, 1);
-      w.reject(this.neverArrivesFor('probe', w.source, w.sourceWorld, w.tag, hopeless));
+      w.reject(neverArrives('probe', w.source, w.sourceWorld, w.tag, 0, hopeless));
     }
   }
 
   onProtocolError(err: Error): void {
-    // The job ends with this error; what the closed connection makes fail next would only hide it.
+    // The job ends with the first such error; what the closed connection makes fail next would only hide it.
+    if (this.failedFatally) return;
     this.failedFatally = true;
     this.options.onFatal(err);
   }
@@ -632,7 +633,7 @@ export class P2PEngine implements FrameSink {
   private wakeProbes(state: ContextState, message: IncomingMessage): void {
     for (let i = 0; i < this.probeWaiters.length;) {
       const w = this.probeWaiters[i]!;
-      if (this.contexts.get(w.context) === state && envelopeMatches(w.source, w.tag, message.source, message.tag)) {
+      if (w.state === state && envelopeMatches(w.source, w.tag, message.source, message.tag)) {
         this.probeWaiters.splice(i, 1);
         w.resolve(message);
       } else {
@@ -646,30 +647,15 @@ export class P2PEngine implements FrameSink {
    * never be satisfied, or null while it can: the sender, or every other
    * member, sends no more messages.
    */
-  private hopeless(sourceWorld: number, state: ContextState): string | null {
+  private hopeless(sourceWorld: number, state: ContextState): Hopeless | null {
     if (sourceWorld >= 0) {
       const why = this.ended[sourceWorld] ?? null;
-      return why === null ? null : `rank ${sourceWorld} ${endedWords(why)}`;
+      return why === null ? null : { rank: sourceWorld, words: endedWords(why) };
     }
     const group = state.group;
     if (group === null || group.length < 2) return null;
     for (const member of group) if (member !== this.worldRank && this.ended[member] === null) return null;
-    return 'every other rank of the communicator has ended';
-  }
-
-  private neverArrives(posted: PostedReceive, why: string): JobError {
-    if (posted.collective !== 0) {
-      // A collective's tag is its call number, not the user's: say what the call waits for instead.
-      return new JobError(`${posted.call} can never complete: it waits for a message from rank ${posted.source} of the ` +
-        `communicator, but ${why.replace(/^rank \d+/, 'that rank')}`);
-    }
-    return this.neverArrivesFor(posted.call, posted.source, posted.sourceWorld, posted.tag, why);
-  }
-
-  private neverArrivesFor(call: string, source: number, sourceWorld: number, tag: number, why: string): JobError {
-    const from = sourceWorld < 0 ? 'any source' : source === sourceWorld ? `rank ${source}` : `rank ${source} (world rank ${sourceWorld})`;
-    const what = tag < 0 ? 'any tag' : `tag ${tag}`;
-    return new JobError(`${call} from ${from} with ${what} can never complete: ${why}, and no message it sent matches`);
+    return { rank: -1, words: 'every other rank of the communicator has ended' };
   }
 
   private stateOf(context: number): ContextState {
@@ -684,6 +670,25 @@ export class P2PEngine implements FrameSink {
     this.lastState = state;
     return state;
   }
+}
+
+/** Why a receive can never complete: the rank that ended (-1: all the others), in words. */
+interface Hopeless {
+  rank: number;
+  words: string;
+}
+
+/** The error for a receive (or probe) that can never complete. */
+function neverArrives(call: string, source: number, sourceWorld: number, tag: number, collective: number, why: Hopeless): JobError {
+  if (collective !== 0) {
+    // A collective's tag is its call number, not the user's: say what the call waits for instead.
+    return new JobError(`${call} can never complete: it waits for a message from rank ${source} of the communicator, ` +
+      `but that rank ${why.words}`);
+  }
+  const from = sourceWorld < 0 ? 'any source' : source === sourceWorld ? `rank ${source}` : `rank ${source} (world rank ${sourceWorld})`;
+  const what = tag < 0 ? 'any tag' : `tag ${tag}`;
+  const reason = why.rank < 0 ? why.words : `rank ${why.rank} ${why.words}`;
+  return new JobError(`${call} from ${from} with ${what} can never complete: ${reason}, and no message it sent matches`);
 }
 
 /** Encodes a value to send; an error names the user's call. */

@@ -98,7 +98,8 @@ export class ShmTransport implements Transport {
       if (peer !== undefined && peer.writer !== null) {
         // The doorbell connection closing is how a dead peer shows: its ring takes nothing more.
         peer.writer.fail(reason);
-        this.backlog.delete(peer);
+        this.leaveBacklog(peer);
+        // Senders waiting for room learn of it.
         this.flushBacklog();
       }
       this.opts.sink.onSendFailed(rank, reason);
@@ -216,8 +217,9 @@ export class ShmTransport implements Transport {
 
   sendFailure(dest: number): Error | null {
     const peer = this.peers[dest];
-    if (peer === undefined || peer.fellBack || peer.writer === null) return this.sockets().sendFailure(dest);
-    return peer.writer.failure ?? this.sockets().sendFailure(dest);
+    // A ring's writer is failed with its doorbell connection (socketSink.onSendFailed).
+    if (peer !== undefined && peer.writer !== null) return peer.writer.failure;
+    return this.sockets().sendFailure(dest);
   }
 
   /** Everything queued behind full rings goes in, then the sockets say goodbye after it. */
@@ -321,15 +323,10 @@ export class ShmTransport implements Transport {
   private flushBacklog(): boolean {
     let moved = false;
     for (const peer of this.backlog) {
-      if (peer.writer!.flush()) {
-        moved = true;
-        this.afterWrite(peer);
-      } else if (peer.writer!.queuedBytes === 0) {
-        // Emptied by the flush afterWrite makes when it goes to sleep: nothing waits any more.
-        this.backlog.delete(peer);
-      }
+      if (!peer.writer!.flush()) continue;
+      moved = true;
+      this.afterWrite(peer);
     }
-    if (this.backlog.size === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
     if (this.writableWaiters.length > 0) {
       for (let i = 0; i < this.writableWaiters.length; i++) {
         const waiter = this.writableWaiters[i]!;
@@ -346,22 +343,23 @@ export class ShmTransport implements Transport {
   /** After bytes went into a peer's ring: wake it if it sleeps; track a backlog. */
   private afterWrite(peer: ShmPeer): void {
     const writer = peer.writer!;
-    if (writer.queuedBytes === 0) {
-      if (this.backlog.size > 0 && this.backlog.delete(peer) && this.backlog.size === 0) {
-        for (const resolve of this.drainedWaiters.splice(0)) resolve();
-      }
-    } else if (!this.backlog.has(peer)) {
+    if (writer.queuedBytes > 0 && !this.backlog.has(peer)) {
       this.backlog.add(peer);
       if (this.asleep) {
         writer.ring.setWriterWaiting(true);
-        // Room may have freed before the flag was seen; then the queue may be empty already.
-        if (writer.flush() && writer.queuedBytes === 0) {
-          this.backlog.delete(peer);
-          if (this.backlog.size === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
-        }
+        // Room may have freed before the flag was seen.
+        writer.flush();
       }
     }
+    // Checked after that flush: a peer in the backlog always has bytes queued (finish waits on it).
+    if (writer.queuedBytes === 0) this.leaveBacklog(peer);
     if (peer.inbox!.takeAsleep()) this.ringDoorbell(peer.rank);
+  }
+
+  /** Nothing waits behind `peer`'s ring any more; once nothing waits behind any, finish may go on. */
+  private leaveBacklog(peer: ShmPeer): void {
+    if (this.backlog.size === 0 || !this.backlog.delete(peer) || this.backlog.size > 0) return;
+    for (const resolve of this.drainedWaiters.splice(0)) resolve();
   }
 
   private writerOf(peer: ShmPeer): RingWriter | null {

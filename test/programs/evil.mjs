@@ -129,6 +129,15 @@ async function evil() {
     truncatedHeader: () => frame({ tag: 77 }, Buffer.from('hi')).subarray(0, 20),
     midFrame: () => frame({ tag: 77 }, Buffer.alloc(100)).subarray(0, HEADER_BYTES + 10),
   };
+  if (caseName === 'duplicate') {
+    // A frame on the first connection, then a second proven connection claiming the same rank.
+    socket.write(frame({ tag: 78 }, Buffer.from('first')));
+    await new Promise((r) => setTimeout(r, 200));
+    const second = path === 'tcp' || peer.unixPath === '' ? connect({ host: peer.tcpHost, port: peer.tcpPort }) : connect({ path: peer.unixPath });
+    second.on('error', () => {});
+    second.on('connect', () => second.write(clientHello(key, 1, 0).hello));
+    return;
+  }
   const bytes = cases[caseName]();
   const closesAfter = caseName === 'truncatedHeader' || caseName === 'midFrame';
   if (shm === null) {

@@ -49,6 +49,13 @@ for (const { path, env, label } of PATHS) {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /rank 0 got "hello"/);
     });
+    await t.test('a second proven connection claiming a rank whose first carries frames', async () => {
+      const r = await mpirun(2, program('evil.mjs'), { args: ['duplicate', path], env, killAfterMs: 60_000 });
+      assert.equal(r.signal, null, `the job hung (killed by the harness): ${r.stderr}`);
+      assert.notEqual(r.code, 0, r.stderr);
+      assert.match(r.stderr, /rank 0: a second connection claiming rank 1 \((unix socket #\d+|tcp from 127\.0\.0\.1:\d+)\) while its first \((unix socket #\d+|tcp from 127\.0\.0\.1:\d+)\) carries frames; closed it; stopping the job/);
+      assert.deepEqual(await strays(r.marker), []);
+    });
     for (const [name, reason] of CASES) {
       await t.test(name, async () => {
         const r = await mpirun(2, program('evil.mjs'), { args: [name, path], env, killAfterMs: 60_000 });
