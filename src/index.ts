@@ -6,8 +6,8 @@
 import { Comm, initWorld } from './comm/index.js';
 import { performance } from 'node:perf_hooks';
 
-export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './constants.js';
-export { MPIError, TruncationError, JobError, ErrorClass } from './errors.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './base/index.js';
+export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, ElementSized } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
@@ -15,7 +15,7 @@ export { Comm, CartComm, computeDims } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';
 export type { TypedArray } from './coll/index.js';
-export { VERSION } from './version.js';
+export { VERSION } from './base/index.js';
 
 const world = await initWorld();
 

@@ -3,7 +3,7 @@
  * handed to every rank (as JSON on the command line). OSU's option letters:
  * -m MIN:MAX, -i ITER, -x WARMUP, -W WINDOW, -f (full: min/max columns).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 import { messageSizes, testInfo, TESTS, type TestName } from './tests.js';
 
 export interface BenchConfig {

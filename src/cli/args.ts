@@ -3,7 +3,7 @@
  * placement options). Options stop at the script name; everything after it
  * belongs to the script. mpiexec's spellings are accepted too (-np, -f, ...).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 
 export interface OptionSpec {
   /** Every spelling, e.g. ['-n', '-np', '--np']. */

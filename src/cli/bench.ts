@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 import { benchConfig, DEFAULT_WINDOW, type BenchConfig } from '../bench/config.js';
 import { TESTS } from '../bench/tests.js';
 import { helpText, parseOptions, type OptionSpec, type Parsed } from './args.js';

@@ -1,6 +1,6 @@
 /** `mpi4ts info`: what this installation and (under a launcher) this job look like. */
 import { availableParallelism, hostname } from 'node:os';
-import { VERSION } from '../version.js';
+import { VERSION } from '../base/index.js';
 
 export async function infoCommand(_argv: string[]): Promise<number> {
   const lines = [

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** The `mpi4ts` command: run | info | bench | --version | --help. */
-import { UsageError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { UsageError, VERSION } from '../base/index.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
 import { remoteRankMain } from '../launcher/remote-rank.js';

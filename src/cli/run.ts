@@ -1,5 +1,5 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 import { Job, LocalStarter, scriptCommand, type Placement } from '../launcher/index.js';
 import { helpText, intArg, parseOptions, secondsArg, type OptionSpec } from './args.js';
 // multihost: host lists, placement, ssh start, network choice

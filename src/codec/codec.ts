@@ -11,16 +11,15 @@
  * clone (`v8.serialize`). Neither runs code when decoded, unlike pickle.
  */
 import { serialize, deserialize } from 'node:v8';
-import { JobError } from '../errors.js';
+import { JobError, copyBytes } from '../base/index.js';
 import { cloneProblem } from './cloneable.js';
 import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
-import { copyInto } from './copy.js';
 import { MAX_MESSAGE_BYTES, MessageTooLargeError } from './limits.js';
 import { viewFacts } from './views.js';
 import { PayloadType, typedArrayByCode, codeByTypedArray, typedArrayTypeOf, type PayloadTypeCode } from './payload-type.js';
 
-export { PayloadType, type PayloadTypeCode, copyInto, MAX_MESSAGE_BYTES, MessageTooLargeError };
+export { PayloadType, type PayloadTypeCode, MAX_MESSAGE_BYTES, MessageTooLargeError };
 
 export type RawBuffer = ArrayBufferView | ArrayBuffer;
 
@@ -63,15 +62,6 @@ export interface EncodedPayload {
   /** The bytes to send. */
   bytes: Uint8Array;
   owner: BytesOwnerCode;
-}
-
-/**
- * A copy in fresh memory. (Buffer#slice does not copy: it is subarray.)
- */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return copy;
 }
 
 /** True for values that travel as raw bytes. */

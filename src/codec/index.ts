@@ -1,3 +1,3 @@
-export { PayloadType, BytesOwner, copyBytes, copyInto, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured,
+export { PayloadType, BytesOwner, encode, decode, isRawBuffer, bytesOf, rawTypeOf, payloadTypeName, isStructured,
   payloadProblem, MAX_MESSAGE_BYTES, MessageTooLargeError } from './codec.js';
 export type { BytesOwnerCode, EncodedPayload, PayloadTypeCode, RawBuffer } from './codec.js';

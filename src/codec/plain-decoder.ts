@@ -5,7 +5,7 @@
  * property (as structured clone makes it), never the object's prototype.
  */
 import { typedArrayByCode } from './payload-type.js';
-import { copyInto } from './copy.js';
+import { copyInto } from '../base/index.js';
 import { MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';
 
 /** Float64 decoding without a DataView per payload (an allocation on every message). */

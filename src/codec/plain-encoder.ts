@@ -4,7 +4,7 @@
  * differently from a plain walk: the caller then uses `v8.serialize`.
  */
 import { codeByTypedArray } from './payload-type.js';
-import { copyInto } from './copy.js';
+import { copyInto } from '../base/index.js';
 import { MAX_MESSAGE_BYTES, MessageTooLargeError } from './limits.js';
 import { viewFacts } from './views.js';
 import { MAX_PLAIN_ARRAY, MAX_PLAIN_DEPTH, PlainTag } from './plain-format.js';

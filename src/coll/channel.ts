@@ -15,7 +15,7 @@
  * on the bad input learns why.
  */
 import { isRawBuffer, type RawBuffer } from '../codec/index.js';
-import { MPIError, type ErrorClassName } from '../errors.js';
+import { MPIError, type ErrorClassName } from '../base/index.js';
 
 /** A failure in place of a value; `origin` is the rank that detected it. */
 export class Failure {

@@ -3,7 +3,7 @@
  * failures that travel with the data, so every rank learns of them), then the
  * algorithm chosen by size and message length.
  */
-import { MPIError } from '../errors.js';
+import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
 import { barrierDissemination } from './barrier.js';

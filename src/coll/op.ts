@@ -10,7 +10,7 @@
  */
 import { kernelFor } from './kernels.js';
 import { typedArrayTypeOf } from '../codec/payload-type.js';
-import { MPIError } from '../errors.js';
+import { MPIError } from '../base/index.js';
 
 export type TypedArray =
   | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array

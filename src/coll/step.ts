@@ -1,7 +1,7 @@
 /** Pieces shared by the algorithms: reduction steps that carry failures, and the power-of-two fold. */
 import { isTypedArray, Op, type TypedArray } from './op.js';
 import { Failure, type Channel } from './channel.js';
-import { MPIError } from '../errors.js';
+import { MPIError } from '../base/index.js';
 
 /**
  * This rank's operand, checked against the op and, for a typed array under a

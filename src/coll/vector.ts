@@ -3,7 +3,7 @@
  * gatherv, scatterv, allgatherv and reduce-scatter. Rank i's part is the
  * `counts[i]` elements after the parts of ranks 0..i-1 (no displacements).
  */
-import { MPIError } from '../errors.js';
+import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
 import { allgatherRecursiveDoubling, scatterBinomial } from './scatter-gather.js';

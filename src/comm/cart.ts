@@ -2,8 +2,7 @@
  * Cartesian topologies (MPI 4.0 section 8.5): ranks laid out on a grid in
  * row-major order, the last dimension varying fastest, as MPI specifies.
  */
-import { PROC_NULL } from '../constants.js';
-import { MPIError } from '../errors.js';
+import { PROC_NULL, MPIError } from '../base/index.js';
 import { Comm, type CommInit } from './comm.js';
 
 export interface CartInit extends CommInit {

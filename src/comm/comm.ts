@@ -3,8 +3,7 @@
  * of their own. This class is the public face; each method checks its
  * arguments and hands off to the p2p engine or a collective algorithm.
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, UNDEFINED } from '../constants.js';
-import { MPIError } from '../errors.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, UNDEFINED, MPIError } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
 import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';

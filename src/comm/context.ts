@@ -8,7 +8,7 @@
  * does: each offers the mask of ids it has free, the masks are AND-ed across
  * the parent communicator, and the lowest id free everywhere is taken.
  */
-import { MPIError } from '../errors.js';
+import { MPIError } from '../base/index.js';
 
 /** How many communicators a process can hold at once (MPICH allows 2048 too). */
 export const MAX_CONTEXT_IDS = 2048;

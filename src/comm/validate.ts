@@ -1,6 +1,5 @@
 /** Argument checks shared by every Comm call; messages name argument, value and range. */
-import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from '../constants.js';
-import { MPIError } from '../errors.js';
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -11,7 +11,7 @@
  * hand and read far away from where it fails.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 
 export interface HostEntry {
   /** Host name or address literal, as given (IPv6 without brackets). */

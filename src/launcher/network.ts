@@ -7,7 +7,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { hostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 
 export interface NetworkChoice {
   /** --iface NAME */

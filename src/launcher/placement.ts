@@ -5,7 +5,7 @@
  * never more than a host's max_slots. `--ppn N` (MPICH) gives every host
  * N slots, whatever the host list says.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 import type { HostEntry } from './hostfile.js';
 
 export type MapBy = 'slot' | 'node';

@@ -1,7 +1,7 @@
 /** How to run a user's script with this machine's Node: .ts through tsx, .js/.mjs/.cjs as they are. */
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 
 const RUNNABLE = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs'];
 

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/index.js';
 import type { RankExit, RankProcess, RankSpec, Starter } from './starter.js';
 import { REMOTE_RANK_COMMAND, WRAPPER_MARK, type RemoteInput, type RemoteStart, type RemoteStatus } from './remote-protocol.js';
 

@@ -25,9 +25,8 @@
  * can never complete, and fails with an error naming both, instead of
  * waiting for ever.
  */
-import { PROC_NULL } from '../constants.js';
-import { JobError, MPIError, ProtocolError, TruncationError } from '../errors.js';
-import { BytesOwner, copyBytes, copyInto, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
+import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto } from '../base/index.js';
+import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
 import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
 import type { Progress } from '../runtime/progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';

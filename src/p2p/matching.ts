@@ -5,7 +5,7 @@
  * so receives match in the order they were posted and messages from one
  * sender in the order they were sent (the non-overtaking rule).
  */
-import { ANY_SOURCE, ANY_TAG } from '../constants.js';
+import { ANY_SOURCE, ANY_TAG } from '../base/index.js';
 
 export interface Envelope {
   source: number;

@@ -3,7 +3,7 @@
  * its promise is made only when someone waits, so a failed request nobody
  * waits on never becomes an unhandled rejection.
  */
-import { ErrorClass, MPIError } from '../errors.js';
+import { ErrorClass, MPIError } from '../base/index.js';
 import { Status } from './status.js';
 
 export interface TestResult<T> {

@@ -1,4 +1,4 @@
-import { ANY_SOURCE, ANY_TAG } from '../constants.js';
+import { ANY_SOURCE, ANY_TAG } from '../base/index.js';
 
 /** A typed-array constructor, or anything with BYTES_PER_ELEMENT. */
 export interface ElementSized { readonly BYTES_PER_ELEMENT: number }

@@ -7,7 +7,7 @@
  * so they are ignored here too, with a debug note (NODE_DEBUG=mpi4ts).
  */
 import { debuglog } from 'node:util';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
 import { SingletonBootstrap } from './singleton.js';

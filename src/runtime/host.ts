@@ -2,7 +2,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { createHash } from 'node:crypto';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 
 function readOr(read: () => string, fallback: string): string {
   try {

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';

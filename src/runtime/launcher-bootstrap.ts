@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import { proofMatches, proofOf, type PeerAddress } from '../transport/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';

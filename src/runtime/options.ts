@@ -2,7 +2,7 @@
  * Tunables, each read from an `MPI4TS_*` environment variable (documented in
  * README "Tuning"). Bad values are errors that name the variable.
  */
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 
 export interface RuntimeOptions {
   /** Messages up to this many bytes go eagerly; larger ones by rendezvous. */

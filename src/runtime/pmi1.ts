@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import { defaultAdvertiseHost, firstLocalAddress, interfaceAddress } from './host.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
 

@@ -4,7 +4,7 @@
  * `cmd=init pmi_version=2 pmi_subversion=0` in PMI-1 form; from then on every
  * message is a 6-character decimal length followed by `key=value;` pairs.
  */
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
 import { envInt, parseWords } from './pmi1.js';
 

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';

@@ -11,7 +11,7 @@
  * directly in a batch script sees SLURM_PROCID and SLURM_NTASKS too, and is a
  * singleton there, as an MPI program would be.
  */
-import { JobError } from '../errors.js';
+import { JobError } from '../base/index.js';
 import { intVar, parseHostPort, userKey, type RendezvousEnvironment } from './rendezvous.js';
 
 /** Ports derived from job and step ids fall in [BASE, BASE + SPAN). */

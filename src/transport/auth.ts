@@ -15,7 +15,7 @@
  * itself never crosses the wire.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../base/index.js';
 
 /** "v2": the one-message client proof (v1 waited for a server nonce first). */
 const MAGIC = Buffer.from('MPI4TSv2', 'latin1');

@@ -3,7 +3,7 @@
  * header or payload may be split anywhere. Frames are handed up by synchronous
  * callback (no microtask per frame).
  */
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../base/index.js';
 import { decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
 
 export interface FrameHandler {

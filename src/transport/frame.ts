@@ -14,7 +14,7 @@
  * disagree fail with an error saying so instead of misreading each other's
  * data.
  */
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../base/index.js';
 
 export const FRAME_VERSION = 1;
 export const HEADER_BYTES = 32;

@@ -16,8 +16,7 @@
  * line between cores. Atomics.load/store order the data copies against the
  * index updates (sequentially consistent, also on ARM).
  */
-import { ProtocolError } from '../errors.js';
-import { copyInto } from '../codec/index.js';
+import { ProtocolError, copyInto } from '../base/index.js';
 import { decodeHeader, encodeHeader, encodeHeaderInto, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 

@@ -22,7 +22,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../base/index.js';
 import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
 import { loadOnce, openLibc } from './native.js';
 

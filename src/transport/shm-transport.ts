@@ -14,7 +14,7 @@
  * also reports a peer's death, as for socket peers.
  */
 import { debuglog } from 'node:util';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../base/index.js';
 import { FrameKind, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';

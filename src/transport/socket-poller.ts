@@ -17,7 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Poller } from '../runtime/progress.js';
-import { copyInto } from '../codec/index.js';
+import { copyInto } from '../base/index.js';
 import { encodeHeaderInto, HEADER_BYTES, type FrameHeader } from './frame.js';
 import { loadOnce, openLibc } from './native.js';
 

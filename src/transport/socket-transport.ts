@@ -25,8 +25,7 @@
 import { createServer, connect, Socket, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
-import { ProtocolError } from '../errors.js';
-import { copyBytes } from '../codec/index.js';
+import { ProtocolError, copyBytes } from '../base/index.js';
 import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER_HELLO_BYTES } from './auth.js';
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';

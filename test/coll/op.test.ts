@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   BAND, BOR, BXOR, describe, isTypedArray, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, Op, PROD, SUM, type TypedArray,
 } from '../../src/coll/op.js';
-import { MPIError } from '../../src/errors.js';
+import { MPIError } from '../../src/base/index.js';
 import { kernelFor } from '../../src/coll/kernels.js';
 
 const ALL_OPS = { SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR };

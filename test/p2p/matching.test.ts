@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatchQueues } from '../../src/p2p/matching.js';
-import { ANY_SOURCE, ANY_TAG } from '../../src/constants.js';
+import { ANY_SOURCE, ANY_TAG } from '../../src/base/index.js';
 
 interface Env { source: number; tag: number; id: string }
 
