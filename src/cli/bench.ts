@@ -8,8 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { UsageError } from '../base/index.js';
-import { benchConfig, DEFAULT_WINDOW, type BenchConfig } from '../bench/config.js';
-import { TESTS } from '../bench/tests.js';
+import { benchConfig, DEFAULT_WINDOW, TESTS, type BenchConfig } from '../bench/index.js';
 import { helpText, parseOptions, type OptionSpec, type Parsed } from './args.js';
 import { RUN_OPTIONS, runCommand } from './run.js';
 

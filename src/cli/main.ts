@@ -3,8 +3,7 @@
 import { UsageError, VERSION } from '../base/index.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
-import { remoteRankMain } from '../launcher/remote-rank.js';
-import { REMOTE_RANK_COMMAND } from '../launcher/remote-protocol.js';
+import { remoteRankMain, REMOTE_RANK_COMMAND } from '../launcher/index.js';
 import { benchCommand } from './bench.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript

@@ -1,14 +1,10 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
 import { UsageError } from '../base/index.js';
-import { Job, LocalStarter, scriptCommand, type Placement } from '../launcher/index.js';
+import { controlAddress, isLocalHost, Job, LocalStarter, parseHostList, placeRanks, readHostfile, scriptCommand, splitCommand, SshStarter,
+  type HostEntry, type MapBy, type Placement, type Starter } from '../launcher/index.js';
 import { helpText, intArg, parseOptions, secondsArg, type OptionSpec } from './args.js';
 // multihost: host lists, placement, ssh start, network choice
-import { parseHostList, readHostfile, type HostEntry } from '../launcher/hostfile.js';
-import { placeRanks, type MapBy } from '../launcher/placement.js';
-import { SshStarter, splitCommand } from '../launcher/ssh-starter.js';
-import { controlAddress, isLocalHost } from '../launcher/network.js';
 import { parsePortRange } from '../runtime/options.js';
-import type { Starter } from '../launcher/starter.js';
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },

@@ -9,8 +9,8 @@ import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
-import { P2PEngine } from '../p2p/index.js';
-import { defaultEagerCredit, detectBootstrap, hostIdentity, processorName, Progress, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
+import { P2PEngine, Progress } from '../p2p/index.js';
+import { defaultEagerCredit, detectBootstrap, hostIdentity, processorName, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
 import { MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 

@@ -8,9 +8,8 @@
  * this port may face the network.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
-import { MAX_HELLO_LINE } from '../runtime/control-protocol.js';
-import { ControlKind, encodeControl, readControlLines, type ControlMessage, type PeerEnd } from '../runtime/control-protocol.js';
+import { ControlKind, encodeControl, MAX_HELLO_LINE, proofMatches, proofOf, readControlLines, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections,
+  type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
 
 export interface ControlEvents {
   /** A rank asked to end the job. */

@@ -1,3 +1,4 @@
+/** The launcher behind `mpi4ts run`: placement, starters, the job and its control server. */
 export { Job } from './job.js';
 export type { JobOptions, Placement } from './job.js';
 export { LocalStarter } from './local-starter.js';
@@ -5,3 +6,11 @@ export type { Starter, RankSpec, RankProcess, RankExit } from './starter.js';
 export { ControlServer } from './control-server.js';
 export { forwardLines } from './output.js';
 export { scriptCommand } from './script.js';
+export { parseHostList, readHostfile } from './hostfile.js';
+export type { HostEntry } from './hostfile.js';
+export { placeRanks } from './placement.js';
+export type { MapBy } from './placement.js';
+export { SshStarter, splitCommand } from './ssh-starter.js';
+export { controlAddress, isLocalHost } from './network.js';
+export { remoteRankMain } from './remote-rank.js';
+export { REMOTE_RANK_COMMAND } from './remote-protocol.js';

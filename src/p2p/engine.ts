@@ -28,7 +28,7 @@
 import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
 import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
-import type { Progress } from '../runtime/progress.js';
+import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
 import { Status } from './status.js';

@@ -3,8 +3,7 @@
  * (DESIGN.md "Start-up"). One implementation per launcher; everything above
  * it is the same whichever started the job.
  */
-import type { PeerAddress } from '../transport/transport.js';
-import type { PeerEnd } from './control-protocol.js';
+import type { PeerAddress, PeerEnd } from '../wire/index.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */

@@ -18,7 +18,7 @@ import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { JobError } from '../base/index.js';
-import type { PeerAddress } from '../transport/transport.js';
+import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
 

@@ -7,9 +7,8 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { JobError } from '../base/index.js';
-import { proofMatches, proofOf, type PeerAddress } from '../transport/index.js';
+import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, proofMatches, proofOf, type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 /** Same bound as the launcher's side (control-server.ts): a lost launcher is noticed within about 15 s. */
 const CONTROL_KEEPALIVE_IDLE_MS = 5000;

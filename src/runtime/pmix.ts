@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { JobError } from '../base/index.js';
-import type { PeerAddress } from '../transport/transport.js';
+import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
 

@@ -17,9 +17,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { JobError } from '../base/index.js';
-import { proofMatches, proofOf, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections, type PeerAddress } from '../transport/index.js';
+import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, PeerDoneRelay, proofMatches, proofOf, readControlLines, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS,
+  UnprovenConnections, type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
-import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, PeerDoneRelay, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
 
 export interface RendezvousEnvironment {
   /** For `mpi4ts info`: "rendezvous" or "slurm". */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PeerAddress } from '../transport/transport.js';
+import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
 /** A program started without a launcher: a world of one (MPI 4.0 section 11.10, singleton init). */

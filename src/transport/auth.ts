@@ -14,8 +14,9 @@
  * answer: a stranger at the address the client dials learns nothing. The key
  * itself never crosses the wire.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../base/index.js';
+import { proofMatches, proofOf } from '../wire/index.js';
 
 /** "v2": the one-message client proof (v1 waited for a server nonce first). */
 const MAGIC = Buffer.from('MPI4TSv2', 'latin1');
@@ -29,24 +30,6 @@ export const SERVER_HELLO_BYTES = MAGIC.length + 4 + MAC_BYTES;
  * job; past it the server refuses connections rather than forget a nonce.
  */
 const MAX_REMEMBERED_NONCES = 1 << 20;
-
-export function proofOf(key: Buffer, label: string, ...parts: (Buffer | number | string)[]): Buffer {
-  const hmac = createHmac('sha256', key).update(label);
-  for (const part of parts) {
-    if (typeof part === 'number') {
-      const b = Buffer.allocUnsafe(4);
-      b.writeUInt32LE(part >>> 0);
-      hmac.update(b);
-    } else {
-      hmac.update(part);
-    }
-  }
-  return hmac.digest();
-}
-
-export function proofMatches(expected: Buffer, got: Buffer): boolean {
-  return got.length === expected.length && timingSafeEqual(expected, got);
-}
 
 /** The client's first bytes to `serverRank`, and the nonce its answer must prove. */
 export function clientHello(key: Buffer, myRank: number, serverRank: number): { hello: Buffer; nonce: Buffer } {

@@ -4,10 +4,8 @@ export { FrameKind, HEADER_BYTES, newHeader, encodeHeader, encodeHeaderInto, dec
 export type { FrameHeader, FrameKindCode } from './frame.js';
 export { FrameReader } from './frame-reader.js';
 export type { FrameHandler, FrameReaderLimits } from './frame-reader.js';
-export { proofOf, proofMatches, clientHello, checkServerHello, HelloChecker, CLIENT_HELLO_BYTES, SERVER_HELLO_BYTES } from './auth.js';
-export { UnprovenConnections, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS } from './unproven.js';
-export type { UnprovenLimits } from './unproven.js';
-export type { Transport, FrameSink, PeerAddress, ChannelKind } from './transport.js';
+export { clientHello, checkServerHello, HelloChecker, CLIENT_HELLO_BYTES, SERVER_HELLO_BYTES } from './auth.js';
+export type { Transport, FrameSink, PeerAddress, ChannelKind, Poller } from './transport.js';
 export { ShmTransport } from './shm-transport.js';
 export type { ShmTransportOptions } from './shm-transport.js';
 export { loadShmLib, OwnInbox } from './shm-segment.js';

@@ -16,7 +16,7 @@
  * Switch: MPI4TS_SOCKET_POLL=0 leaves all reading to libuv.
  */
 import type { Socket } from 'node:net';
-import type { Poller } from '../runtime/progress.js';
+import type { Poller } from './transport.js';
 import { copyInto } from '../base/index.js';
 import { encodeHeaderInto, HEADER_BYTES, type FrameHeader } from './frame.js';
 import { loadOnce, openLibc } from './native.js';

@@ -31,7 +31,7 @@ import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } fr
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPoller } from './socket-poller.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
-import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
+import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
 
 const debug = debuglog('mpi4ts');
 

@@ -3,28 +3,9 @@
  * frames. It moves frames; it knows nothing of tags or matching.
  */
 import type { FrameHeader } from './frame.js';
+import type { PeerAddress } from '../wire/index.js';
 
-/** How to reach a rank, as published at start-up. */
-export interface PeerAddress {
-  rank: number;
-  /** Host name, for people. */
-  host: string;
-  /** Identifies a host (and network namespace): equal ids may use a Unix socket. */
-  hostId: string;
-  tcpHost: string;
-  tcpPort: number;
-  /** Unix socket path (a leading NUL marks Linux's abstract namespace), or '' for none. */
-  unixPath: string;
-  pid: number;
-  /** This rank's shared-memory inbox, a descriptor peers open as /proc/<pid>/fd/<shmFd>; absent or -1 for none. */
-  shmFd?: number;
-  /**
-   * Bytes of eager messages each sender may have in flight to this rank
-   * before it must wait for them to be received (p2p/engine.ts, eager flow
-   * control); absent: the sender's default.
-   */
-  eagerCredit?: number;
-}
+export type { PeerAddress };
 
 /** What the transport delivers upward, by synchronous callback. */
 export interface FrameSink {
@@ -92,4 +73,23 @@ export interface Transport {
   kindTo(dest: number): ChannelKind;
   /** Closes every channel gracefully, letting queued frames go out first. */
   close(): Promise<void>;
+}
+
+/**
+ * Something the progress engine (p2p/progress.ts) polls while it spins: the
+ * shared-memory rings, the polled sockets.
+ */
+export interface Poller {
+  /** Moves what can move now (frames in, queued frames out); true if anything did. */
+  poll(): boolean;
+  /** The engine stops (true) or starts (false) polling: peers must ring the doorbell while it sleeps. */
+  setAsleep(asleep: boolean): void;
+  /** Polls have found nothing for a while: yield the core (cheap when nobody else wants it). */
+  idle(): void;
+  /**
+   * Writes out now what waits for the end of the tick (corked sockets): the
+   * spin holds the thread, so a write left to process.nextTick would wait
+   * for the whole slice.
+   */
+  flush?(): void;
 }

@@ -29,8 +29,7 @@ if (rank === 0) {
 async function evil() {
   const { clientHello, checkServerHello, HelloChecker, SERVER_HELLO_BYTES, encodeHeader, newHeader, FrameKind, HEADER_BYTES } =
     await import(`${ROOT}transport/index.js`);
-  const { proofOf } = await import(`${ROOT}transport/auth.js`);
-  const { encodeControl, LineDecoder } = await import(`${ROOT}runtime/control-protocol.js`);
+  const { proofOf, encodeControl, LineDecoder } = await import(`${ROOT}wire/index.js`);
   const { hostIdentity } = await import(`${ROOT}runtime/host.js`);
   const key = Buffer.from(process.env.MPI4TS_JOB_KEY, 'hex');
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineDecoder, type ControlMessage } from '../../src/runtime/control-protocol.js';
+import { LineDecoder, type ControlMessage } from '../../src/wire/index.js';
 
 test('control lines split across any chunks come out whole, in order', () => {
   const text = '{"t":"finalize","rank":1}\n{"t":"finalized"}\n\n{"t":"done","rank":3,"how":"exited"}\n';

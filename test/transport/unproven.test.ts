@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { UnprovenConnections } from '../../src/transport/index.js';
+import { UnprovenConnections } from '../../src/wire/index.js';
 
 /** Just what UnprovenConnections touches of a socket. */
 function fakeSocket(): Socket & { destroyed: boolean } {

@@ -14,6 +14,7 @@
  * Switch: MPI4TS_POLL_US (0 turns spinning off).
  */
 import { performance } from 'node:perf_hooks';
+import type { Poller } from '../transport/index.js';
 
 export interface ProgressOptions {
   /** How long to spin after the last activity, in microseconds; 0 never spins. */
@@ -28,22 +29,6 @@ const noop = (): void => {};
  * allocation and an async-hooks check), about 85 ns a hop against 28 ns.
  */
 const settled = Promise.resolve();
-
-/** Something to poll while spinning: the shared-memory rings. */
-export interface Poller {
-  /** Moves what can move now (frames in, queued frames out); true if anything did. */
-  poll(): boolean;
-  /** The engine stops (true) or starts (false) polling: peers must ring the doorbell while it sleeps. */
-  setAsleep(asleep: boolean): void;
-  /** Polls have found nothing for a while: yield the core (cheap when nobody else wants it). */
-  idle(): void;
-  /**
-   * Writes out now what waits for the end of the tick (corked sockets): the
-   * spin holds the thread, so a write left to process.nextTick would wait
-   * for the whole slice.
-   */
-  flush?(): void;
-}
 
 /**
  * How long one turn of the spin polls the rings before letting the event loop

@@ -8,7 +8,8 @@
  * with its own proof over the rank's nonce in the welcome.
  */
 import type { Socket } from 'node:net';
-import type { PeerAddress, UnprovenConnections } from '../transport/index.js';
+import type { PeerAddress } from './peer-address.js';
+import type { UnprovenConnections } from './unproven.js';
 
 export const ControlKind = {
   /** rank -> server: my rank, my nonce and proof, my address. */
