@@ -1,11 +1,18 @@
 /**
- * Error classes of mpi4ts. Every failure derives from MPIError, which carries an
- * MPI error class (`errorClass`, as MPI_ERR_*) and a stable `code` string that
- * callers branch on; `message` is for people and names the argument, the value
- * and what is allowed.
+ * Error classes of mpi4ts. Every failure of an MPI call derives from MPIError,
+ * which carries an MPI error class (`errorClass`, as MPI_ERR_*) and a stable
+ * `code` string that callers branch on; `message` is for people and names the
+ * argument, the value and what is allowed.
+ *
+ * instanceof: each class brands its prototype with its own
+ * `Symbol.for('mpi4ts.error.<code>')` and answers instanceof by that brand
+ * alone. An instance carries the brands of its class and its ancestors through
+ * its prototype chain, so it is an instance of those and of no sibling or
+ * descendant; and since Symbol.for is one registry per process, an error made
+ * by a second installed copy of mpi4ts answers the same.
  */
 
-/** MPI error classes (MPI 4.0 section 9.4), the subset mpi4ts raises. */
+/** MPI error classes (MPI 4.1 section 9.4), the subset mpi4ts raises. */
 export const ErrorClass = {
   ERR_BUFFER: 1,
   ERR_COUNT: 2,
@@ -25,57 +32,165 @@ export const ErrorClass = {
 } as const;
 export type ErrorClassName = keyof typeof ErrorClass;
 
-const brand = Symbol.for('mpi4ts.MPIError');
+/**
+ * Every `code` an mpi4ts error can have. A plain MPIError has the code of its
+ * MPI error class (`MPI4TS_` + errorClass); each subclass has one of its own.
+ * These strings are API: changing one breaks the callers that branch on it.
+ */
+export const ErrorCode = {
+  BUFFER: 'MPI4TS_ERR_BUFFER',
+  COUNT: 'MPI4TS_ERR_COUNT',
+  TYPE: 'MPI4TS_ERR_TYPE',
+  TAG: 'MPI4TS_ERR_TAG',
+  COMM: 'MPI4TS_ERR_COMM',
+  RANK: 'MPI4TS_ERR_RANK',
+  REQUEST: 'MPI4TS_ERR_REQUEST',
+  ROOT: 'MPI4TS_ERR_ROOT',
+  OP: 'MPI4TS_ERR_OP',
+  TOPOLOGY: 'MPI4TS_ERR_TOPOLOGY',
+  DIMS: 'MPI4TS_ERR_DIMS',
+  ARG: 'MPI4TS_ERR_ARG',
+  /** A TruncationError, or a plain MPIError of class ERR_TRUNCATE. */
+  TRUNCATE: 'MPI4TS_ERR_TRUNCATE',
+  OTHER: 'MPI4TS_ERR_OTHER',
+  INTERN: 'MPI4TS_ERR_INTERN',
+  /** A JobError. */
+  JOB: 'MPI4TS_ERR_JOB',
+  /** A ProtocolError. */
+  PROTOCOL: 'MPI4TS_ERR_PROTOCOL',
+  /** A MessageTooLargeError (a RangeError, not an MPIError). */
+  MESSAGE_TOO_LARGE: 'MPI4TS_ERR_MESSAGE_TOO_LARGE',
+  /** A UsageError of the launcher (not an MPIError). */
+  USAGE: 'MPI4TS_USAGE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The codes an MPIError (of any subclass) can have. */
+export type MPIErrorCode = `MPI4TS_${ErrorClassName}` | typeof ErrorCode.JOB | typeof ErrorCode.PROTOCOL;
+
+/**
+ * The answer of `value instanceof asked` for a class `owner` branded with
+ * `brand`. A subclass that declares no hasInstance of its own inherits owner's:
+ * it is answered by its prototype chain, as a plain instanceof would, since
+ * the brand would make every instance of owner one of it.
+ */
+export function isBrandedInstance(asked: object, owner: object, brand: symbol, value: unknown): boolean {
+  if (asked !== owner) return Function.prototype[Symbol.hasInstance].call(asked, value);
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/** Puts `brand` on `cls`'s prototype; not enumerable, so logs never show it. */
+export function brandClass(cls: { readonly prototype: object }, brand: symbol): void {
+  Object.defineProperty(cls.prototype, brand, { value: true });
+}
+
+// The common prefix of every MPIError code, as no code is the base's alone.
+const kMPIError = Symbol.for('mpi4ts.error.MPI4TS_ERR');
 
 export class MPIError extends Error {
   /** MPI error class name, e.g. `ERR_RANK`. */
   readonly errorClass: ErrorClassName;
-  /** Stable machine-readable code, e.g. `MPI4TS_ERR_RANK`. */
-  readonly code: string;
+  /**
+   * Stable machine-readable code, e.g. `MPI4TS_ERR_RANK`: see ErrorCode. An
+   * own field, not a prototype getter, so util.inspect and console.error show it.
+   */
+  readonly code: MPIErrorCode;
 
-  constructor(errorClass: ErrorClassName, message: string, options?: { cause?: unknown }) {
+  constructor(errorClass: ErrorClassName, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MPIError';
     this.errorClass = errorClass;
     this.code = `MPI4TS_${errorClass}`;
   }
 
-  /** Works across two installed copies of mpi4ts, unlike a plain instanceof. */
+  static {
+    brandClass(this, kMPIError);
+  }
+
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+    return isBrandedInstance(this, MPIError, kMPIError, value);
   }
 }
-Object.defineProperty(MPIError.prototype, brand, { value: true });
+
+const kTruncationError = Symbol.for('mpi4ts.error.MPI4TS_ERR_TRUNCATE');
 
 /** A message arrived that is larger than the receive buffer (MPI_ERR_TRUNCATE). */
 export class TruncationError extends MPIError {
-  constructor(message: string) {
-    super('ERR_TRUNCATE', message);
+  override readonly code = ErrorCode.TRUNCATE;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_TRUNCATE', message, options);
     this.name = 'TruncationError';
   }
+
+  static {
+    brandClass(this, kTruncationError);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, TruncationError, kTruncationError, value);
+  }
 }
+
+const kJobError = Symbol.for('mpi4ts.error.MPI4TS_ERR_JOB');
 
 /** The job, a peer or the launcher failed underneath an operation. */
 export class JobError extends MPIError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  override readonly code = ErrorCode.JOB;
+
+  constructor(message: string, options?: ErrorOptions) {
     super('ERR_OTHER', message, options);
     this.name = 'JobError';
   }
-}
 
-/** A frame or handshake on the wire broke the protocol. */
-export class ProtocolError extends MPIError {
-  constructor(message: string) {
-    super('ERR_INTERN', message);
-    this.name = 'ProtocolError';
+  static {
+    brandClass(this, kJobError);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, JobError, kJobError, value);
   }
 }
 
-/** Something the user passed on the command line is wrong. */
+const kProtocolError = Symbol.for('mpi4ts.error.MPI4TS_ERR_PROTOCOL');
+
+/**
+ * A frame or handshake on the wire broke the protocol. It reaches the user as
+ * the rejection of a call on a broken connection, or as the cause of a JobError.
+ */
+export class ProtocolError extends MPIError {
+  override readonly code = ErrorCode.PROTOCOL;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_INTERN', message, options);
+    this.name = 'ProtocolError';
+  }
+
+  static {
+    brandClass(this, kProtocolError);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, ProtocolError, kProtocolError, value);
+  }
+}
+
+const kUsageError = Symbol.for('mpi4ts.error.MPI4TS_USAGE');
+
+/** Something the user passed on the command line is wrong; not an MPIError, as no MPI call failed. */
 export class UsageError extends Error {
-  readonly code = 'MPI4TS_USAGE';
-  constructor(message: string) {
-    super(message);
+  readonly code = ErrorCode.USAGE;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UsageError';
+  }
+
+  static {
+    brandClass(this, kUsageError);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, UsageError, kUsageError, value);
   }
 }

@@ -11,7 +11,7 @@
  * clone (`v8.serialize`). Neither runs code when decoded, unlike pickle.
  */
 import { serialize, deserialize } from 'node:v8';
-import { JobError, copyBytes } from '../base/index.js';
+import { JobError, copyBytes, options } from '../base/index.js';
 import { cloneProblem } from './cloneable.js';
 import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
@@ -141,12 +141,11 @@ function decodePrimitive(type: number, bytes: Uint8Array): unknown {
  * MPI4TS_PLAIN_CODEC=0 sends everything structured through `v8.serialize`,
  * to rule the fast path out when chasing a problem.
  */
-const plainCodec = readPlainCodecSwitch(process.env.MPI4TS_PLAIN_CODEC);
+let plainCodec: boolean | null = null;
 
-function readPlainCodecSwitch(text: string | undefined): boolean {
-  if (text === undefined || text === '' || text === '1') return true;
-  if (text === '0') return false;
-  throw new JobError(`MPI4TS_PLAIN_CODEC="${text}" must be 0 (off) or 1 (on, the default)`);
+function usePlainCodec(): boolean {
+  plainCodec ??= options().plainCodec;
+  return plainCodec;
 }
 
 /** A getter that throws while the value is walked is the value's fault: say so as encode does. */
@@ -171,7 +170,7 @@ export function encode(value: unknown): EncodedPayload {
   }
   const primitive = encodePrimitive(value);
   if (primitive !== null) return primitive;
-  const plain = plainCodec ? encodePlainOrExplain(value) : null;
+  const plain = usePlainCodec() ? encodePlainOrExplain(value) : null;
   if (plain !== null) {
     // A large value is encoded into a buffer grown for it, which is the caller's: no copy needed.
     return { type: PayloadType.PLAIN, bytes: plain, owner: encodedInScratch() ? BytesOwner.SCRATCH : BytesOwner.FRESH };

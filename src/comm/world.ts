@@ -10,7 +10,8 @@ import { debuglog } from 'node:util';
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress } from '../p2p/index.js';
-import { defaultEagerCredit, detectBootstrap, hostIdentity, processorName, readOptions, type Bootstrap, type RuntimeOptions } from '../runtime/index.js';
+import { defaultEagerCredit, options as processOptions, type Options } from '../base/index.js';
+import { detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
 import { MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
@@ -21,7 +22,7 @@ export interface World {
   readonly engine: P2PEngine;
   readonly transport: Transport;
   readonly progress: Progress;
-  readonly options: RuntimeOptions;
+  readonly options: Options;
   readonly rank: number;
   readonly size: number;
   readonly table: readonly PeerAddress[];
@@ -32,7 +33,7 @@ export interface World {
 }
 
 export async function initWorld(): Promise<World> {
-  const options = readOptions();
+  const options = processOptions();
   const bootstrap = await detectBootstrap();
   const { rank, size } = bootstrap;
   const hostId = hostIdentity();
@@ -133,7 +134,7 @@ function openShm(rank: number, key: Buffer, engine: P2PEngine, limits: { maxEage
 }
 
 /** The poller that reads sockets from the spin, or null (reason in the debug log) where it is off or cannot work. */
-function openSocketPoller(options: RuntimeOptions): SocketPoller | null {
+function openSocketPoller(options: Options): SocketPoller | null {
   if (!options.socketPoll || !options.directRead) return null;
   const lib = loadSocketLib();
   if (lib instanceof Error) {

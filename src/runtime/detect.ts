@@ -7,7 +7,7 @@
  * so they are ignored here too, with a debug note (NODE_DEBUG=mpi4ts).
  */
 import { debuglog } from 'node:util';
-import { JobError } from '../base/index.js';
+import { JobError, readOptions } from '../base/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
 import { SingletonBootstrap } from './singleton.js';
@@ -44,10 +44,8 @@ export function chooseBootstrap(env: NodeJS.ProcessEnv): BootstrapKind {
 
 /** PMI_FD is there: PMI-2 under Slurm, PMI-1 (Hydra) otherwise; PMI-1 needs PMI_RANK and PMI_SIZE too. */
 function chooseWirePmi(env: NodeJS.ProcessEnv): BootstrapKind {
-  const forced = env.MPI4TS_PMI;
-  if (forced === '1') return 'pmi1';
-  if (forced === '2') return 'pmi2';
-  if (forced !== undefined && forced !== '') throw new JobError(`MPI4TS_PMI="${forced}" must be 1 (PMI-1, MPICH Hydra) or 2 (PMI-2, srun --mpi=pmi2)`);
+  const forced = readOptions(env).pmi;
+  if (forced !== null) return forced === 1 ? 'pmi1' : 'pmi2';
   if (underSlurmStep(env) || set(env, 'PMI_JOBID')) return 'pmi2';
   const missing = ['PMI_RANK', 'PMI_SIZE'].filter((name) => !set(env, name));
   if (missing.length > 0) {

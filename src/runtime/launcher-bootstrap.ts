@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { JobError } from '../base/index.js';
+import { JobError, requiredIntVar } from '../base/index.js';
 import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, proofMatches, proofOf, type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
@@ -160,8 +160,8 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   if (control === undefined || control === '') return null;
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(control);
   if (match === null) throw new JobError(`MPI4TS_CONTROL="${control}" is not host:port`);
-  const size = intVar(env, 'MPI4TS_SIZE', 1);
-  const rank = intVar(env, 'MPI4TS_RANK', 0);
+  const size = requiredIntVar(env, 'MPI4TS_SIZE', 1, 'mpi4ts run');
+  const rank = requiredIntVar(env, 'MPI4TS_RANK', 0, 'mpi4ts run');
   if (rank >= size) throw new JobError(`MPI4TS_RANK=${rank} is out of range for MPI4TS_SIZE=${size} (0..${size - 1})`);
   const keyHex = env.MPI4TS_JOB_KEY ?? '';
   if (!/^[0-9a-f]{64}$/.test(keyHex)) throw new JobError('MPI4TS_JOB_KEY must be 64 hex digits (set by mpi4ts run)');
@@ -170,11 +170,3 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, key: Buffer.from(keyHex, 'hex') };
 }
 
-function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number {
-  const text = env[name] ?? '';
-  const value = Number(text);
-  if (text === '' || !Number.isInteger(value) || value < min) {
-    throw new JobError(`${name}="${text}" must be an integer >= ${min} (set by mpi4ts run)`);
-  }
-  return value;
-}

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { JobError } from '../base/index.js';
+import { JobError, requiredIntVar, textVar } from '../base/index.js';
 import { defaultAdvertiseHost, firstLocalAddress, interfaceAddress } from './host.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
 
@@ -22,8 +22,8 @@ const LOOKUP_MS = 2000;
 
 export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const fd = pmiFd(env, 'a PMI-1 launcher (MPICH\'s mpiexec.hydra)');
-  const size = envInt(env, 'PMI_SIZE', 1);
-  const rank = envInt(env, 'PMI_RANK', 0);
+  const size = requiredIntVar(env, 'PMI_SIZE', 1);
+  const rank = requiredIntVar(env, 'PMI_RANK', 0);
   if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
   const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
   const boot = new KvsBootstrap('pmi1', rank, size, channel, fd, await hydraAdvertiseHost(env));
@@ -40,7 +40,7 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
  * not); else the default (first non-loopback IPv4 address).
  */
 export async function hydraAdvertiseHost(env: NodeJS.ProcessEnv): Promise<string> {
-  if ((env.MPI4TS_HOST_ADDRESS ?? '') !== '') return defaultAdvertiseHost(env);
+  if (textVar(env, 'MPI4TS_HOST_ADDRESS') !== null) return defaultAdvertiseHost(env);
   const iface = env[HYDRA_IFACE] ?? '';
   if (iface !== '') return interfaceAddress(iface, `${HYDRA_IFACE} (mpiexec -iface)`);
   const name = env[HYDRA_HOSTNAME] ?? '';
@@ -125,9 +125,3 @@ export function parseWords(line: string): Record<string, string> {
   return fields;
 }
 
-export function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number {
-  const text = env[name] ?? '';
-  const value = Number(text);
-  if (text === '' || !Number.isInteger(value) || value < min) throw new JobError(`${name}="${text}" must be an integer >= ${min}`);
-  return value;
-}

@@ -4,9 +4,9 @@
  * `cmd=init pmi_version=2 pmi_subversion=0` in PMI-1 form; from then on every
  * message is a 6-character decimal length followed by `key=value;` pairs.
  */
-import { JobError } from '../base/index.js';
+import { JobError, requiredIntVar } from '../base/index.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
-import { envInt, parseWords } from './pmi1.js';
+import { parseWords } from './pmi1.js';
 
 const CHUNK_MAX = 512;
 const LENGTH_DIGITS = 6;
@@ -23,8 +23,8 @@ export async function openPmi2(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const pmirank = env.PMI_RANK ?? env.SLURM_PROCID ?? '0';
   const jobid = Number.parseInt(env.PMI_JOBID ?? '0', 10) || 0;
   const full = await channel.call(`cmd=fullinit;pmijobid=${jobid};pmirank=${pmirank};threaded=FALSE;`, 'fullinit-response');
-  const rank = envInt(full, 'rank', 0);
-  const size = envInt(full, 'size', 1);
+  const rank = requiredIntVar(full, 'rank', 0);
+  const size = requiredIntVar(full, 'size', 1);
   if (rank >= size) throw new JobError(`PMI-2: fullinit gave rank ${rank} for a size of ${size}`);
   const boot = new KvsBootstrap('pmi2', rank, size, channel, fd);
   await boot.start();

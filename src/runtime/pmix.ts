@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { JobError } from '../base/index.js';
+import { JobError, readOptions } from '../base/index.js';
 import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
@@ -141,7 +141,7 @@ function check(rc: number, call: string, hint = ''): void {
 /** Binds the handful of PMIx calls we need; clear errors when koffi or libpmix is missing. */
 function loadPmix(env: NodeJS.ProcessEnv): PmixApi {
   const koffi = requireKoffi();
-  const lib = openLibrary(koffi, env.MPI4TS_PMIX_LIB);
+  const lib = openLibrary(koffi, readOptions(env).pmixLib ?? undefined);
   // Named types, referred to by name in the prototypes below.
   koffi.struct('mpi4ts_pmix_proc_t', { nspace: koffi.array('char', 256, 'String'), rank: 'uint32' });
   const value = koffi.struct('mpi4ts_pmix_value_t', {

@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { JobError } from '../base/index.js';
+import { JobError, readOptions, requiredIntVar } from '../base/index.js';
 import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, PeerDoneRelay, proofMatches, proofOf, readControlLines, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS,
   UnprovenConnections, type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
@@ -33,17 +33,16 @@ export interface RendezvousEnvironment {
   timeoutMs: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
 const RETRY_MS = 200;
 
 /** Reads MPI4TS_RANK/SIZE/RENDEZVOUS/KEY; null when MPI4TS_RENDEZVOUS is unset. */
 export function rendezvousEnvironment(env: NodeJS.ProcessEnv): RendezvousEnvironment | null {
   const where = env.MPI4TS_RENDEZVOUS;
   if (where === undefined || where === '') return null;
-  const size = intVar(env, 'MPI4TS_SIZE', 1);
-  const rank = intVar(env, 'MPI4TS_RANK', 0);
+  const size = requiredIntVar(env, 'MPI4TS_SIZE', 1);
+  const rank = requiredIntVar(env, 'MPI4TS_RANK', 0);
   if (rank >= size) throw new JobError(`MPI4TS_RANK=${rank} is out of range for MPI4TS_SIZE=${size} (0..${size - 1})`);
-  return { name: 'rendezvous', rank, size, ...parseHostPort(where, 'MPI4TS_RENDEZVOUS'), key: userKey(env), timeoutMs: timeoutVar(env) };
+  return { name: 'rendezvous', rank, size, ...parseHostPort(where, 'MPI4TS_RENDEZVOUS'), key: userKey(env), timeoutMs: readOptions(env).rendezvousTimeoutMs };
 }
 
 /** "host:port" or "[v6]:port". */
@@ -67,20 +66,7 @@ export function userKey(env: NodeJS.ProcessEnv, context = 'MPI4TS_RENDEZVOUS'): 
   return createHash('sha256').update(`mpi4ts-rendezvous-key|${text}`).digest();
 }
 
-export function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number {
-  const text = env[name] ?? '';
-  const value = Number(text);
-  if (text === '' || !Number.isInteger(value) || value < min) throw new JobError(`${name}="${text}" must be an integer >= ${min}`);
-  return value;
-}
 
-function timeoutVar(env: NodeJS.ProcessEnv): number {
-  const text = env.MPI4TS_RENDEZVOUS_TIMEOUT;
-  if (text === undefined || text === '') return DEFAULT_TIMEOUT_MS;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new JobError(`MPI4TS_RENDEZVOUS_TIMEOUT="${text}" must be a positive number of seconds`);
-  return seconds * 1000;
-}
 
 export class RendezvousBootstrap implements Bootstrap {
   readonly name: string;

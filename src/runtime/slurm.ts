@@ -11,8 +11,8 @@
  * directly in a batch script sees SLURM_PROCID and SLURM_NTASKS too, and is a
  * singleton there, as an MPI program would be.
  */
-import { JobError } from '../base/index.js';
-import { intVar, parseHostPort, userKey, type RendezvousEnvironment } from './rendezvous.js';
+import { DEFAULT_RENDEZVOUS_TIMEOUT_MS, JobError, requiredIntVar } from '../base/index.js';
+import { parseHostPort, userKey, type RendezvousEnvironment } from './rendezvous.js';
 
 /** Ports derived from job and step ids fall in [BASE, BASE + SPAN). */
 const PORT_BASE = 29_000;
@@ -23,19 +23,19 @@ export function underSlurmStep(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function slurmEnvironment(env: NodeJS.ProcessEnv): RendezvousEnvironment {
-  const size = intVar(env, 'SLURM_NTASKS', 1);
-  const rank = intVar(env, 'SLURM_PROCID', 0);
+  const size = requiredIntVar(env, 'SLURM_NTASKS', 1);
+  const rank = requiredIntVar(env, 'SLURM_PROCID', 0);
   if (rank >= size) throw new JobError(`SLURM_PROCID=${rank} is out of range for SLURM_NTASKS=${size}`);
   const key = userKey(env, 'srun without PMI (srun --mpi=none)');
   const override = env.MPI4TS_RENDEZVOUS;
   const where = override !== undefined && override !== '' ? parseHostPort(override, 'MPI4TS_RENDEZVOUS') : derivedRendezvous(env);
-  return { name: 'slurm', rank, size, ...where, key, timeoutMs: 60_000 };
+  return { name: 'slurm', rank, size, ...where, key, timeoutMs: DEFAULT_RENDEZVOUS_TIMEOUT_MS };
 }
 
 function derivedRendezvous(env: NodeJS.ProcessEnv): { host: string; port: number } {
   const nodes = env.SLURM_STEP_NODELIST ?? env.SLURM_JOB_NODELIST ?? '';
   if (nodes === '') throw new JobError('srun without PMI: SLURM_STEP_NODELIST is not set, so the first node is unknown; set MPI4TS_RENDEZVOUS=host:port');
-  const job = intVar(env, 'SLURM_JOB_ID', 0);
+  const job = requiredIntVar(env, 'SLURM_JOB_ID', 0);
   const step = Number.parseInt(env.SLURM_STEP_ID ?? '0', 10) || 0;
   return { host: firstHost(nodes), port: PORT_BASE + ((job * 64 + step) % PORT_SPAN) };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readOptions } from '../../src/runtime/options.js';
+import { readOptions } from '../../src/base/index.js';
 
 test('the defaults: eager up to 65 KiB, sockets read by the spin, no spinning on an oversubscribed host', () => {
   const options = readOptions({});
@@ -12,8 +12,40 @@ test('the defaults: eager up to 65 KiB, sockets read by the spin, no spinning on
 });
 
 test('bad MPI4TS_SOCKET_POLL and MPI4TS_OVERSUB_POLL_US values name the variable, the value and the range', () => {
-  assert.throws(() => readOptions({ MPI4TS_SOCKET_POLL: '2' }), { name: 'JobError', message: 'MPI4TS_SOCKET_POLL="2" must be an integer from 0 to 1' });
+  assert.throws(() => readOptions({ MPI4TS_SOCKET_POLL: '2' }), { name: 'JobError', message: 'MPI4TS_SOCKET_POLL="2" must be 0 (off) or 1 (on, the default)' });
   assert.throws(() => readOptions({ MPI4TS_OVERSUB_POLL_US: '-5' }),
     { name: 'JobError', message: 'MPI4TS_OVERSUB_POLL_US="-5" must be an integer from 0 to 60000000' });
   assert.throws(() => readOptions({ MPI4TS_OVERSUB_POLL_US: 'soon' }), /MPI4TS_OVERSUB_POLL_US="soon" must be an integer/);
+});
+
+test('every tunable is read through readOptions, with its default when unset or empty', () => {
+  const defaults = readOptions({});
+  assert.deepEqual({ ...readOptions({ MPI4TS_RING_MIN_BYTES: '', MPI4TS_PMI: '', MPI4TS_TRANSPORT: '' }) }, { ...defaults });
+  assert.equal(defaults.ringMinBytes, 64 * 1024);
+  assert.equal(defaults.plainCodec, true);
+  assert.equal(defaults.pmi, null);
+  assert.equal(defaults.pmixLib, null);
+  assert.equal(defaults.rendezvousTimeoutMs, 60_000);
+  const set = readOptions({ MPI4TS_RING_MIN_BYTES: '0', MPI4TS_PLAIN_CODEC: '0', MPI4TS_PMI: '2', MPI4TS_PMIX_LIB: '/opt/libpmix.so',
+    MPI4TS_HOST_ADDRESS: '10.0.0.7', MPI4TS_RENDEZVOUS_TIMEOUT: '1.5', MPI4TS_TRANSPORT: 'tcp' });
+  assert.deepEqual([set.ringMinBytes, set.plainCodec, set.pmi, set.pmixLib, set.hostAddress, set.rendezvousTimeoutMs, set.forceTcp, set.useShm],
+    [0, false, 2, '/opt/libpmix.so', '10.0.0.7', 1500, true, false]);
+});
+
+test('bad values of every kind are one error class (JobError) naming the variable, the value and what is allowed', () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ MPI4TS_RING_MIN_BYTES: '-1' }, `MPI4TS_RING_MIN_BYTES="-1" must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`],
+    [{ MPI4TS_PLAIN_CODEC: 'yes' }, 'MPI4TS_PLAIN_CODEC="yes" must be 0 (off) or 1 (on, the default)'],
+    [{ MPI4TS_PMI: '3' }, 'MPI4TS_PMI="3" must be 1 (PMI-1, MPICH Hydra) or 2 (PMI-2, srun --mpi=pmi2)'],
+    [{ MPI4TS_TRANSPORT: 'shm-only' }, 'MPI4TS_TRANSPORT="shm-only" must be "auto", "unix" (sockets, no shared memory) or "tcp"'],
+    [{ MPI4TS_RENDEZVOUS_TIMEOUT: '0' }, 'MPI4TS_RENDEZVOUS_TIMEOUT="0" must be a positive number of seconds'],
+    [{ MPI4TS_SHM_RING_KB: '48' }, 'MPI4TS_SHM_RING_KB="48" must be a power of two from 4 to 1048576'],
+    [{ MPI4TS_PORT_RANGE: '9-3' }, 'MPI4TS_PORT_RANGE "9-3" must be LO-HI with 1 <= LO <= HI <= 65535'],
+  ];
+  for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
+});
+
+test('options() reads process.env once and keeps what it read', async () => {
+  const { options } = await import('../../src/base/index.js');
+  assert.equal(options(), options());
 });

@@ -1,0 +1,204 @@
+/**
+ * Every environment variable mpi4ts reads goes through this module: the
+ * tunables (`MPI4TS_*`, README "Tuning"), read once into an `Options` object,
+ * and the parsers the bootstraps use for what a launcher sets (MPI4TS_RANK,
+ * PMI_SIZE, SLURM_PROCID...). So every bad value fails the same way: a
+ * JobError naming the variable, the value and what is allowed.
+ *
+ * Nothing is read at import: `options()` reads process.env on first use
+ * (initWorld makes that use, so a bad value stops a rank at start-up, not in
+ * the middle of its first send).
+ */
+import { JobError } from './errors.js';
+
+export interface Options {
+  /** Messages up to this many bytes go eagerly; larger ones by rendezvous. */
+  eagerLimit: number;
+  /** Spin this long after the last activity before sleeping; 0 never spins. */
+  pollMicros: number;
+  /**
+   * The same on a host with more ranks than cores (MPI4TS_OVERSUB_POLL_US),
+   * where the spin yields the core every 16 empty polls from the first.
+   * Default 0: such a host never spins, so no rank takes a core another needs.
+   */
+  oversubscribedPollMicros: number;
+  /** Use TCP even between ranks of one host. */
+  forceTcp: boolean;
+  /** Shared memory between ranks of one host where available (MPI4TS_TRANSPORT auto). */
+  useShm: boolean;
+  /** Data bytes of each shared-memory ring. */
+  shmRingBytes: number;
+  /** Port range for peer listeners, or null for any. */
+  portRange: [number, number] | null;
+  /** Sockets read large payloads straight into receive buffers (MPI4TS_DIRECT_READ=0: off). */
+  directRead: boolean;
+  /** The progress engine's spin reads sockets itself (MPI4TS_SOCKET_POLL=0: off, libuv reads them). */
+  socketPoll: boolean;
+  /**
+   * Eager bytes each sender may have in flight to this rank before it sends
+   * by rendezvous until the program receives them (MPI4TS_EAGER_CREDIT), or
+   * null for the default, defaultEagerCredit().
+   */
+  eagerCredit: number | null;
+  /** Typed arrays of at least this many bytes allreduce by ring (MPI4TS_RING_MIN_BYTES). */
+  ringMinBytes: number;
+  /** Plain objects and arrays use the plain format (MPI4TS_PLAIN_CODEC=0: everything structured goes by v8.serialize). */
+  plainCodec: boolean;
+  /** The PMI wire protocol to speak when PMI_FD is set (MPI4TS_PMI), or null to choose by the environment. */
+  pmi: 1 | 2 | null;
+  /** Path of libpmix to load (MPI4TS_PMIX_LIB), or null to search the usual names. */
+  pmixLib: string | null;
+  /** The address this host advertises to other hosts (MPI4TS_HOST_ADDRESS), or null to pick one. */
+  hostAddress: string | null;
+  /** How long ranks try to reach rank 0 at a rendezvous (MPI4TS_RENDEZVOUS_TIMEOUT, seconds). */
+  rendezvousTimeoutMs: number;
+}
+
+/** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
+export const EAGER_CREDIT_TOTAL = 256 * 1024 * 1024;
+/** Most one sender may have in flight by default: a window of 64 eager 64 KiB messages (OSU bw) and room to spare. */
+export const EAGER_CREDIT_MAX = 8 * 1024 * 1024;
+
+/**
+ * The default eager credit for a job of `size` ranks: an even share of
+ * EAGER_CREDIT_TOTAL, at most EAGER_CREDIT_MAX, and room for two messages
+ * of the eager limit at least (so that eager messages still flow in a job of
+ * thousands of ranks).
+ */
+export function defaultEagerCredit(size: number, eagerLimit: number): number {
+  const share = Math.floor(EAGER_CREDIT_TOTAL / Math.max(1, size - 1));
+  return Math.max(2 * (eagerLimit + 32), Math.min(EAGER_CREDIT_MAX, share));
+}
+
+/**
+ * 64 KiB and 1 KiB of slack: a 64 KiB array with a little object around it
+ * (a few bytes in the plain format or structured clone) still goes eagerly.
+ * Over rendezvous it ran at 1.0-1.1 GB/s, eagerly at 1.6-2.0 GB/s
+ * (`mpi4ts bench bw -m 65536:65536`, object path, shared memory).
+ */
+export const DEFAULT_EAGER_LIMIT = 65 * 1024;
+export const DEFAULT_POLL_MICROS = 10_000;
+export const DEFAULT_SHM_RING_KB = 1024;
+
+/** 64 KiB: below it the recursive-doubling allreduce's fewer steps win; above it the ring's halved bytes do. */
+export const DEFAULT_RING_MIN_BYTES = 64 * 1024;
+export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
+
+export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
+  const transport = choiceVar(env, 'MPI4TS_TRANSPORT', TRANSPORTS, 'auto');
+  const pmi = choiceVar(env, 'MPI4TS_PMI', PMI_VERSIONS, null);
+  return {
+    eagerLimit: intVar(env, 'MPI4TS_EAGER_LIMIT', DEFAULT_EAGER_LIMIT, 0, 64 * 1024 * 1024),
+    pollMicros: intVar(env, 'MPI4TS_POLL_US', DEFAULT_POLL_MICROS, 0, 60_000_000),
+    oversubscribedPollMicros: intVar(env, 'MPI4TS_OVERSUB_POLL_US', 0, 0, 60_000_000),
+    forceTcp: transport === 'tcp',
+    useShm: transport === 'auto',
+    shmRingBytes: powerOfTwoVar(env, 'MPI4TS_SHM_RING_KB', DEFAULT_SHM_RING_KB, 4, 1024 * 1024) * 1024,
+    portRange: portRangeVar(env),
+    directRead: switchVar(env, 'MPI4TS_DIRECT_READ', true),
+    socketPoll: switchVar(env, 'MPI4TS_SOCKET_POLL', true),
+    eagerCredit: textVar(env, 'MPI4TS_EAGER_CREDIT') === null ? null : intVar(env, 'MPI4TS_EAGER_CREDIT', 0, 0, 2 ** 31),
+    ringMinBytes: intVar(env, 'MPI4TS_RING_MIN_BYTES', DEFAULT_RING_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    plainCodec: switchVar(env, 'MPI4TS_PLAIN_CODEC', true),
+    pmi: pmi === null ? null : pmi === '1' ? 1 : 2,
+    pmixLib: textVar(env, 'MPI4TS_PMIX_LIB'),
+    hostAddress: textVar(env, 'MPI4TS_HOST_ADDRESS'),
+    rendezvousTimeoutMs: secondsVar(env, 'MPI4TS_RENDEZVOUS_TIMEOUT', DEFAULT_RENDEZVOUS_TIMEOUT_MS / 1000) * 1000,
+  };
+}
+
+let processOptions: Options | null = null;
+
+/** The tunables of this process, read from process.env on first use and kept. */
+export function options(): Options {
+  processOptions ??= readOptions(process.env);
+  return processOptions;
+}
+
+const TRANSPORTS = {
+  auto: '"auto"',
+  unix: '"unix" (sockets, no shared memory)',
+  tcp: '"tcp"',
+} as const;
+const PMI_VERSIONS = {
+  1: '1 (PMI-1, MPICH Hydra)',
+  2: '2 (PMI-2, srun --mpi=pmi2)',
+} as const;
+
+/** The variable's text, or null when it is unset or empty (both mean "the default"). */
+export function textVar(env: NodeJS.ProcessEnv, name: string): string | null {
+  const text = env[name];
+  return text === undefined || text === '' ? null : text;
+}
+
+/** An integer tunable from `min` to `max`, `fallback` when unset. */
+export function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = textVar(env, name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new JobError(`${name}="${text}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * An integer a launcher sets (MPI4TS_RANK, PMI_SIZE, SLURM_PROCID...): it
+ * must be there. `setBy` names who should have set it, for the message.
+ */
+export function requiredIntVar(env: NodeJS.ProcessEnv, name: string, min: number, setBy = ''): number {
+  const text = env[name] ?? '';
+  const value = Number(text);
+  if (text === '' || !Number.isInteger(value) || value < min) {
+    throw new JobError(`${name}="${text}" must be an integer >= ${min}${setBy === '' ? '' : ` (set by ${setBy})`}`);
+  }
+  return value;
+}
+
+/** 0 (off) or 1 (on). */
+export function switchVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = textVar(env, name);
+  if (text === null) return fallback;
+  if (text === '0' || text === '1') return text === '1';
+  throw new JobError(`${name}="${text}" must be ${fallback ? '0 (off) or 1 (on, the default)' : '0 (off, the default) or 1 (on)'}`);
+}
+
+/** One of the keys of `choices` (whose values say what each means, for the message), `fallback` when unset. */
+export function choiceVar<K extends string, F>(env: NodeJS.ProcessEnv, name: string, choices: Record<K, string>, fallback: F): K | F {
+  const text = textVar(env, name);
+  if (text === null) return fallback;
+  if (Object.hasOwn(choices, text)) return text as K;
+  const allowed = Object.values<string>(choices);
+  throw new JobError(`${name}="${text}" must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1) ?? ''}`);
+}
+
+/** A positive number of seconds. */
+export function secondsVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = textVar(env, name);
+  if (text === null) return fallback;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new JobError(`${name}="${text}" must be a positive number of seconds`);
+  return seconds;
+}
+
+function powerOfTwoVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = intVar(env, name, fallback, min, max);
+  if ((value & (value - 1)) !== 0) throw new JobError(`${name}="${env[name] ?? ''}" must be a power of two from ${min} to ${max}`);
+  return value;
+}
+
+/** Parses "LO-HI"; shared with the launcher's --port-range. */
+export function parsePortRange(text: string, what: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  const lo = Number(match?.[1]);
+  const hi = Number(match?.[2]);
+  if (match === null || lo < 1 || hi > 65535 || lo > hi) {
+    throw new JobError(`${what} "${text}" must be LO-HI with 1 <= LO <= HI <= 65535`);
+  }
+  return [lo, hi];
+}
+
+function portRangeVar(env: NodeJS.ProcessEnv): [number, number] | null {
+  const text = textVar(env, 'MPI4TS_PORT_RANGE');
+  return text === null ? null : parsePortRange(text, 'MPI4TS_PORT_RANGE');
+}
