@@ -11,7 +11,7 @@
  * clone (`v8.serialize`). Neither runs code when decoded, unlike pickle.
  */
 import { serialize, deserialize } from 'node:v8';
-import { JobError, copyBytes, options } from '../base/index.js';
+import { copyBytes, options } from '../base/index.js';
 import { cloneProblem } from './cloneable.js';
 import { encodePlain, encodedInScratch } from './plain-encoder.js';
 import { decodePlain } from './plain-decoder.js';
