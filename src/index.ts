@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './base/index.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
+export { ProtocolError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, ElementSized } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
