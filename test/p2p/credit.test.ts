@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { P2PEngine } from '../../src/p2p/index.js';
-import { Progress } from '../../src/runtime/index.js';
+import { Progress } from '../../src/p2p/index.js';
 import { FrameKind, HEADER_BYTES, type ChannelKind, type FrameHeader, type Transport } from '../../src/transport/index.js';
 
 const KIND_NAMES = Object.fromEntries(Object.entries(FrameKind).map(([name, code]) => [code, name]));
