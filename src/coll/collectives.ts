@@ -60,8 +60,13 @@ export function alltoall(ch: Channel, values: unknown): Promise<unknown[]> {
   return alltoallPairwise(ch, itemsFor(ch, values, 'values'));
 }
 
-export function allreduce(ch: Channel, value: unknown, op: Op): Promise<unknown> {
-  return takesRing(value, op, ch.size, RING_MIN_BYTES) ? allreduceRing(ch, value, op) : allreduceRecursiveDoubling(ch, value, op);
+/**
+ * Allreduce: the ring for typed arrays of at least `ringMinBytes` bytes
+ * (MPI4TS_RING_MIN_BYTES unless a caller, a unit test, picks another),
+ * recursive doubling for the rest.
+ */
+export function allreduce(ch: Channel, value: unknown, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
+  return takesRing(value, op, ch.size, ringMinBytes) ? allreduceRing(ch, value, op) : allreduceRecursiveDoubling(ch, value, op);
 }
 
 /**
@@ -70,16 +75,16 @@ export function allreduce(ch: Channel, value: unknown, op: Op): Promise<unknown>
  * straight into `recv`. `recv === send` reduces in place. A `recv` of another
  * type or length fails on every rank, since the others could not go on alone.
  */
-export async function allreduceInto(ch: Channel, send: unknown, recv: unknown, op: Op): Promise<unknown> {
+export async function allreduceInto(ch: Channel, send: unknown, recv: unknown, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     checkRecvbuf(send, recv);
     return send;
   });
-  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, RING_MIN_BYTES)) {
+  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) {
     return allreduceRing(ch, checked, op, recv as TypedArray);
   }
-  const result = await allreduce(ch, checked, op);
+  const result = await allreduce(ch, checked, op, ringMinBytes);
   if (isTypedArray(result) && result !== recv) (recv as TypedArray).set(result as never);
   return result instanceof Failure ? result : recv;
 }
@@ -101,8 +106,8 @@ function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArr
  * bad operand's error to every rank; the root keeps the result. User ops,
  * which may be costly and non-commutative, go up a binomial tree.
  */
-export async function reduce(ch: Channel, value: unknown, op: Op, root: number): Promise<unknown> {
-  const result = op.isPredefined ? await allreduce(ch, value, op) : await reduceBinomial(ch, value, op, root);
+export async function reduce(ch: Channel, value: unknown, op: Op, root: number, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
+  const result = op.isPredefined ? await allreduce(ch, value, op, ringMinBytes) : await reduceBinomial(ch, value, op, root);
   return ch.rank === root ? result : null;
 }
 

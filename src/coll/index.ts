@@ -48,7 +48,11 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string):
  */
 export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
   algorithm: (ch: Channel) => Promise<T>): Promise<T> {
-  const ch = new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call));
+  return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call)), algorithm);
+}
+
+/** runCollective over a channel of one's own (unit tests pass one over an in-memory link). */
+export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
   let running: Promise<T>;
   try {
     running = algorithm(ch);
@@ -56,7 +60,7 @@ export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: nu
     return Promise.reject(err);
   }
   return running.then((result) => {
-    if (ch.failure !== null) throw ch.failure.toError(call, comm.rank);
+    if (ch.failure !== null) throw ch.failure.toError(call, ch.rank);
     return result;
   });
 }
