@@ -12,18 +12,6 @@ import type { World } from './world.js';
 import { CartComm } from './cart.js';
 import { ContextPool, contextIdOf, pointToPointContext, SELF_CONTEXT_ID } from './context.js';
 
-/** One pool of context ids per process world. */
-const contextPools = new WeakMap<World, ContextPool>();
-
-function contextPoolOf(world: World): ContextPool {
-  let pool = contextPools.get(world);
-  if (pool === undefined) {
-    pool = new ContextPool();
-    contextPools.set(world, pool);
-  }
-  return pool;
-}
-
 export interface CommInit {
   world: World;
   /** World rank of each member, indexed by rank in this communicator. */
@@ -215,7 +203,7 @@ export class Comm {
     if (id <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
     this.markFreed();
     this.world.engine.setGroup(this.context, null);
-    contextPoolOf(this.world).release(id);
+    this.world.contexts.release(id);
   }
 
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
@@ -356,7 +344,7 @@ export class Comm {
 
   /** One creation at a time per process, so concurrent ones never pick the same context id. */
   private createComm<T>(create: (pool: ContextPool) => Promise<T>): Promise<T> {
-    const pool = contextPoolOf(this.world);
+    const pool = this.world.contexts;
     return pool.serialize(() => create(pool));
   }
 

@@ -1,12 +1,25 @@
 /**
  * Context ids: every communicator owns one, and its messages carry it, so two
- * communicators never match each other's traffic (MPI 4.0 section 7.1.2).
+ * communicators never match each other's traffic (MPI 4.1 section 7.2.2).
  *
- * Id `n` gives the point-to-point context `2n` and the collective context
- * `2n + 1`. COMM_WORLD has id 0 and COMM_SELF id 1. A new communicator's id
- * must be the same on all its members, so its creators agree on it, as MPICH
- * does: each offers the mask of ids it has free, the masks are AND-ed across
- * the parent communicator, and the lowest id free everywhere is taken.
+ * "Context" names two things, kept apart by name in comm/:
+ * - the **context id** `n` of a communicator (`contextId`), which this pool
+ *   hands out and takes back: the number the members agree on;
+ * - the **matching contexts** of the p2p engine derived from it, two per
+ *   communicator as MPI's advice to implementors suggests:
+ *   `pointToPointContext(n) = 2n` for sends and receives, and
+ *   `collectiveContext(n) = 2n + 1` for collectives, where no user receive,
+ *   not even ANY_TAG, can look. The engine knows only these.
+ *
+ * COMM_WORLD has id 0 and COMM_SELF id 1. A new communicator's id must be the
+ * same on all its members, so its creators agree on it, as MPICH does: each
+ * offers the mask of ids it has free, the masks are AND-ed across the parent
+ * communicator, and the lowest id free everywhere is taken (comm/create.ts).
+ *
+ * # Unfinished features
+ * - **7.6**: inter-communicators, which would need a context per direction.
+ * - **7.4.2**: MPI_Comm_idup: creations here run one at a time (`serialize`),
+ *   a nonblocking one would need ids reserved ahead.
  */
 import { MPIError } from '../base/index.js';
 
@@ -17,6 +30,7 @@ export const SELF_CONTEXT_ID = 1;
 
 const WORD_BITS = 32;
 
+/** The context ids of one process: which are free, and the one creation at a time that may take one. */
 export class ContextPool {
   /** Bit set = id free. */
   private readonly free = new Uint32Array(MAX_CONTEXT_IDS / WORD_BITS).fill(0xffff_ffff);
@@ -43,22 +57,23 @@ export class ContextPool {
       'on some rank of the parent communicator; free() the ones you no longer use');
   }
 
-  take(id: number): void {
-    this.free[id >>> 5]! &= ~(1 << (id & 31));
+  take(contextId: number): void {
+    this.free[contextId >>> 5]! &= ~(1 << (contextId & 31));
   }
 
-  release(id: number): void {
-    this.free[id >>> 5]! |= 1 << (id & 31);
+  release(contextId: number): void {
+    this.free[contextId >>> 5]! |= 1 << (contextId & 31);
   }
 
-  isFree(id: number): boolean {
-    return (this.free[id >>> 5]! & (1 << (id & 31))) !== 0;
+  isFree(contextId: number): boolean {
+    return (this.free[contextId >>> 5]! & (1 << (contextId & 31))) !== 0;
   }
 
   /**
    * Runs one communicator creation after those already started in this
    * process. MPI requires collective calls on overlapping communicators in the
    * same order everywhere, so this order cannot deadlock a correct program.
+   * A creation that fails does not stop the next.
    */
   serialize<T>(create: () => Promise<T>): Promise<T> {
     const run = this.creating.then(create, create);
@@ -67,10 +82,17 @@ export class ContextPool {
   }
 }
 
-export function pointToPointContext(id: number): number {
-  return 2 * id;
+/** The engine's matching context for point-to-point traffic of communicator `contextId`. */
+export function pointToPointContext(contextId: number): number {
+  return 2 * contextId;
 }
 
-export function contextIdOf(pointToPointContext: number): number {
-  return pointToPointContext / 2;
+/** The engine's matching context for collective traffic of communicator `contextId`. */
+export function collectiveContext(contextId: number): number {
+  return 2 * contextId + 1;
+}
+
+/** The context id whose point-to-point matching context is `pointToPoint`. */
+export function contextIdOf(pointToPoint: number): number {
+  return pointToPoint / 2;
 }

@@ -13,7 +13,7 @@ import { P2PEngine, Progress } from '../p2p/index.js';
 import { defaultEagerCredit, options as processOptions, type Options } from '../base/index.js';
 import { detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
-import { MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
+import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -28,6 +28,8 @@ export interface World {
   readonly table: readonly PeerAddress[];
   readonly hostId: string;
   readonly processorName: string;
+  /** The context ids of this process's communicators (comm/context.ts). */
+  readonly contexts: ContextPool;
   state: 'running' | 'finalizing' | 'finalized';
   finalize(): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function initWorld(): Promise<World> {
   const world: World = {
     bootstrap, engine, transport, progress, options, rank, size, table, hostId,
     processorName: me.host,
+    contexts: new ContextPool(),
     state: 'running',
     finalize: () => finalizeWorld(world),
   };

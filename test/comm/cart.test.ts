@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeDims } from '../../src/comm/cart.js';
-import { ContextPool, MAX_CONTEXT_IDS } from '../../src/comm/context.js';
 
 test('computeDims balances like MPI_Dims_create, largest first', () => {
   assert.deepEqual(computeDims(12, 2), [4, 3]);
@@ -24,22 +23,4 @@ test('computeDims rejects what no grid can satisfy, naming the values', () => {
   assert.throws(() => computeDims(10, 2, [3, 0]), /10 ranks cannot fill a grid whose fixed dimensions multiply to 3/);
   assert.throws(() => computeDims(6, 2, [1, 2]), /dims \[1,2\] multiply to 2, not 6/);
   assert.throws(() => computeDims(6, 2, [-1, 0]), /must be 2 non-negative integers/);
-});
-
-test('context pool: world and self are taken, the lowest free id wins, release gives it back', () => {
-  const pool = new ContextPool();
-  assert.equal(pool.isFree(0), false);
-  assert.equal(pool.isFree(1), false);
-  assert.equal(ContextPool.lowestFree(pool.freeMask()), 2);
-  pool.take(2);
-  const other = new ContextPool();
-  other.take(3);
-  const both = pool.freeMask().map((w, i) => w & other.freeMask()[i]!);
-  assert.equal(ContextPool.lowestFree(both), 4);
-  pool.release(2);
-  assert.equal(ContextPool.lowestFree(pool.freeMask()), 2);
-  for (let id = 2; id < MAX_CONTEXT_IDS; id++) pool.take(id);
-  assert.throws(() => ContextPool.lowestFree(pool.freeMask()), /no communicator context left: 2048 communicators/);
-  pool.release(2047);
-  assert.equal(ContextPool.lowestFree(pool.freeMask()), 2047);
 });
