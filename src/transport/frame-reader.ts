@@ -3,8 +3,9 @@
  * header or payload may be split anywhere. Frames are handed up by synchronous
  * callback (no microtask per frame).
  */
-import { ProtocolError } from '../base/index.js';
-import { decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
+import { checkedDataTarget, decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader, type FrameReaderLimits } from './frame.js';
+
+export type { FrameReaderLimits };
 
 export interface FrameHandler {
   /**
@@ -17,13 +18,6 @@ export interface FrameHandler {
    * bytes registered when the CTS was sent. Throws if none is expected.
    */
   dataTarget(header: FrameHeader): Uint8Array;
-}
-
-export interface FrameReaderLimits {
-  /** Largest EAGER payload accepted. */
-  maxEagerBytes: number;
-  /** Largest RTS/DATA length accepted. */
-  maxMessageBytes: number;
 }
 
 /**
@@ -84,7 +78,7 @@ export class FrameReader {
   private readHeader(chunk: Uint8Array, offset: number): number {
     const available = chunk.length - offset;
     if (this.headerFill === 0 && available >= HEADER_BYTES) {
-      this.parseHeader(chunk, offset);
+      decodeHeader(chunk, offset, this.header, this.limits);
       return this.startPayload(chunk, offset + HEADER_BYTES);
     }
     const take = Math.min(HEADER_BYTES - this.headerFill, available);
@@ -92,17 +86,8 @@ export class FrameReader {
     this.headerFill += take;
     if (this.headerFill < HEADER_BYTES) return offset + take;
     this.headerFill = 0;
-    this.parseHeader(this.headerScratch, 0);
+    decodeHeader(this.headerScratch, 0, this.header, this.limits);
     return this.startPayload(chunk, offset + take);
-  }
-
-  private parseHeader(buf: Uint8Array, offset: number): void {
-    const h = this.header;
-    // The limit depends on the kind, which the header holds: check the larger first, then narrow.
-    decodeHeader(buf, offset, h, this.limits.maxMessageBytes);
-    if (h.kind === FrameKind.EAGER && h.length > this.limits.maxEagerBytes) {
-      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
-    }
   }
 
   /** After a header: deliver a payload-less frame, or set up the payload. */
@@ -113,11 +98,7 @@ export class FrameReader {
       return offset;
     }
     if (h.kind === FrameKind.DATA) {
-      const target = this.handler.dataTarget(h);
-      if (target.length !== h.length) {
-        throw new ProtocolError(`bad frame: DATA of ${h.length} bytes for a receive of ${target.length}`);
-      }
-      this.payload = target;
+      this.payload = checkedDataTarget(h, this.handler.dataTarget(h));
       this.payloadOwned = true;
     } else if (chunk.length - offset >= h.length) {
       // The whole eager payload is in this chunk: hand up a view, no copy.

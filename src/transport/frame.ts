@@ -13,6 +13,17 @@
  * a collective context belongs to (coll/), so that ranks whose calls
  * disagree fail with an error saying so instead of misreading each other's
  * data.
+ *
+ * Validation is here too, beside the layout, in one function (decodeHeader)
+ * that both readers call: the socket stream's (frame-reader.ts) and the
+ * shared-memory ring's (shm-ring.ts).
+ *
+ * Not implemented here:
+ * - No checksum of header or payload: TCP's own and the memory's integrity
+ *   are relied on; a frame that decodes is believed.
+ * - No negotiation of the protocol: every rank of a job must run the same
+ *   mpi4ts; the version byte tells a stranger from a peer early, it does not
+ *   make two versions talk.
  */
 import { ProtocolError } from '../base/index.js';
 
@@ -62,6 +73,14 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
 
 function isFrameKind(value: number): value is FrameKindCode {
   return value >= FrameKind.EAGER && value <= FrameKind.BYE;
+}
+
+/** What a reader accepts: checked in decodeHeader before anything is allocated for a frame. */
+export interface FrameReaderLimits {
+  /** Largest EAGER payload accepted. */
+  maxEagerBytes: number;
+  /** Largest RTS/DATA length accepted. */
+  maxMessageBytes: number;
 }
 
 /** A decoded header. Readers reuse one object per connection: copy what you keep. */
@@ -123,10 +142,13 @@ function uint32Into(out: Uint8Array, at: number, value: number): void {
 }
 
 /**
- * Parses and validates a header in place. Throws ProtocolError for anything a
- * well-behaved peer never sends, before anything is allocated for it.
+ * Parses and validates a header in place: the one check of every frame that
+ * comes in, whichever reader it came through. Throws ProtocolError for
+ * anything a well-behaved peer never sends (a wrong version, an unknown kind,
+ * a length beyond `limits`), before anything is allocated for it; allocates
+ * nothing itself unless it throws.
  */
-export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader, maxLength: number): FrameHeader {
+export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader, limits: FrameReaderLimits): FrameHeader {
   // Byte arithmetic, not a Buffer view: this runs for every frame, and a view is an allocation.
   const version = buf[offset]!;
   if (version !== FRAME_VERSION) {
@@ -135,8 +157,12 @@ export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader,
   const kind = buf[offset + 1]!;
   if (!isFrameKind(kind)) throw new ProtocolError(`bad frame: unknown kind ${kind}`);
   const length = uint32At(buf, offset + 28) * TWO_32 + uint32At(buf, offset + 24);
-  if (length > maxLength) {
-    throw new ProtocolError(`bad frame: length ${length} exceeds the limit of ${maxLength} bytes`);
+  // The larger limit first: it holds for every kind; then the eager one, narrower.
+  if (length > limits.maxMessageBytes) {
+    throw new ProtocolError(`bad frame: length ${length} exceeds the limit of ${limits.maxMessageBytes} bytes`);
+  }
+  if (kind === FrameKind.EAGER && length > limits.maxEagerBytes) {
+    throw new ProtocolError(`bad frame: eager payload of ${length} bytes exceeds the limit of ${limits.maxEagerBytes}`);
   }
   into.kind = kind;
   into.payloadType = buf[offset + 2]!;
@@ -148,6 +174,17 @@ export function decodeHeader(buf: Uint8Array, offset: number, into: FrameHeader,
   into.collective = uint32At(buf, offset + 20);
   into.length = length;
   return into;
+}
+
+/**
+ * The buffer a DATA frame's payload goes into, as the receiver registered it
+ * (FrameHandler.dataTarget), checked to be exactly the frame's length.
+ */
+export function checkedDataTarget(header: FrameHeader, target: Uint8Array): Uint8Array {
+  if (target.length !== header.length) {
+    throw new ProtocolError(`bad frame: DATA of ${header.length} bytes for a receive of ${target.length}`);
+  }
+  return target;
 }
 
 function uint32At(buf: Uint8Array, at: number): number {

@@ -16,9 +16,9 @@
  * line between cores. Atomics.load/store order the data copies against the
  * index updates (sequentially consistent, also on ARM).
  */
-import { ProtocolError, copyInto } from '../base/index.js';
-import { decodeHeader, encodeHeader, encodeHeaderInto, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader } from './frame.js';
-import type { FrameReaderLimits } from './frame-reader.js';
+import { copyInto } from '../base/index.js';
+import { checkedDataTarget, decodeHeader, encodeHeader, encodeHeaderInto, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader,
+  type FrameHeader, type FrameReaderLimits } from './frame.js';
 
 export const RING_CONTROL_BYTES = 256;
 const HEAD = 0;
@@ -385,11 +385,11 @@ export class RingReader {
     const at = ring.offsetAt(0);
     let h: FrameHeader;
     if (at + HEADER_BYTES <= ring.capacity) {
-      h = decodeHeader(ring.data, at, this.header, this.limits.maxMessageBytes);
+      h = decodeHeader(ring.data, at, this.header, this.limits);
     } else {
       // The header wraps round the end of the ring.
       ring.copyOut(0, this.headerBytes);
-      h = decodeHeader(this.headerBytes, 0, this.header, this.limits.maxMessageBytes);
+      h = decodeHeader(this.headerBytes, 0, this.header, this.limits);
     }
     if (h.kind === FrameKind.DATA) return WHOLE.PIECEWISE;
     if (!kindCarriesPayload(h.kind)) {
@@ -397,9 +397,7 @@ export class RingReader {
       this.handler.onFrame(h, null, false);
       return WHOLE.TAKEN;
     }
-    if (h.length > this.limits.maxEagerBytes) {
-      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
-    }
+    // An eager frame, whose length decodeHeader has held to the eager limit.
     if (HEADER_BYTES + h.length > ring.capacity) return WHOLE.PIECEWISE;
     if (available < HEADER_BYTES + h.length) return WHOLE.NOT_YET;
     const payloadAt = ring.offsetAt(HEADER_BYTES);
@@ -421,18 +419,13 @@ export class RingReader {
 
   /** After a header: deliver a payload-less frame (true), or set up its payload. */
   private startFrame(): boolean {
-    const h = decodeHeader(this.headerBytes, 0, this.header, this.limits.maxMessageBytes);
-    if (h.kind === FrameKind.EAGER && h.length > this.limits.maxEagerBytes) {
-      throw new ProtocolError(`bad frame: eager payload of ${h.length} bytes exceeds the limit of ${this.limits.maxEagerBytes}`);
-    }
+    const h = decodeHeader(this.headerBytes, 0, this.header, this.limits);
     if (!kindCarriesPayload(h.kind)) {
       this.handler.onFrame(h, null, false);
       return true;
     }
     if (h.kind === FrameKind.DATA) {
-      const target = this.handler.dataTarget(h);
-      if (target.length !== h.length) throw new ProtocolError(`bad frame: DATA of ${h.length} bytes for a receive of ${target.length}`);
-      this.payload = target;
+      this.payload = checkedDataTarget(h, this.handler.dataTarget(h));
     } else {
       this.payload = new Uint8Array(h.length);
     }

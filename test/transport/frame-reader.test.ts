@@ -142,7 +142,7 @@ test('headers keep every field at the ends of its range, and an envelope that do
   const h = newHeader();
   Object.assign(h, { kind: FrameKind.RTS, payloadType: 255, flags: 7, context: 0xffff_ffff, source: -1, tag: 0x7fff_ffff,
     rendezvousId: 0xffff_ffff, length: 2 ** 40 + 5 });
-  const back = decodeHeader(encodeHeader(h), 0, newHeader(), 2 ** 41);
+  const back = decodeHeader(encodeHeader(h), 0, newHeader(), { maxEagerBytes: 0, maxMessageBytes: 2 ** 41 });
   assert.deepEqual(back, h);
   for (const bad of [{ context: 2 ** 32 }, { context: -1 }, { tag: 2 ** 31 }, { source: 1.5 }, { rendezvousId: -1 }, { length: -1 }, { length: 2 ** 53 }]) {
     assert.throws(() => encodeHeader({ ...newHeader(), ...bad }), { name: 'ProtocolError', message: /cannot encode frame header: .* must be 32-bit integers/ },

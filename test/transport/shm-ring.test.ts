@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FrameKind, newHeader, type FrameHeader } from '../../src/transport/index.js';
+import { encodeHeader, FrameKind, newHeader, type FrameHeader } from '../../src/transport/index.js';
 import { Ring, RingReader, RingWriter, ringBytes, RING_CONTROL_BYTES } from '../../src/transport/shm-ring.js';
 import { attachInbox, inboxToken, loadShmLib, OwnInbox } from '../../src/transport/shm-segment.js';
 
@@ -100,6 +100,21 @@ test('a DATA frame whose target has the wrong size, and an oversized eager frame
   const big = pair(256);
   big.writer.send(header(FrameKind.EAGER, 1, LIMITS.maxEagerBytes + 1), null);
   assert.throws(() => big.reader.poll(), /eager payload of 1048577 bytes exceeds the limit of 1048576/);
+});
+
+test('a wrong version, an unknown kind or a length beyond the limit gives the socket reader\'s errors', () => {
+  const cases: [(bytes: Uint8Array) => void, RegExp][] = [
+    [(bytes) => { bytes[0] = 9; }, /^bad frame: protocol version 9, expected 1/],
+    [(bytes) => { bytes[1] = 99; }, /^bad frame: unknown kind 99$/],
+    [(bytes) => { bytes[1] = FrameKind.RTS; bytes[28] = 1; }, /^bad frame: length 4294967296 exceeds the limit of 67108864 bytes$/],
+  ];
+  for (const [spoil, message] of cases) {
+    const { writer, reader } = pair(256);
+    const bytes = encodeHeader(header(FrameKind.EAGER, 1, 0));
+    spoil(bytes);
+    writer.ring.write(bytes);
+    assert.throws(() => reader.poll(), { name: 'ProtocolError', message });
+  }
 });
 
 test('a failed writer reports the error to queued and later frames', () => {
