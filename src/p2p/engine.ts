@@ -325,6 +325,9 @@ export class P2PEngine implements FrameSink {
       case FrameKind.BYE:
         // The transport keeps goodbyes (it counts them per connection); none comes up.
         return;
+      case FrameKind.DOORBELL:
+        // The shared-memory transport keeps the doorbells of its socket; one here came another way.
+        throw new ProtocolError(`a doorbell from rank ${from} where none belongs (doorbells only wake a reader of shared-memory rings, over its socket)`);
       default: {
         const unknownKind: never = header.kind;
         throw new ProtocolError(`unhandled frame kind ${String(unknownKind)}`);

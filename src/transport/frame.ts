@@ -51,6 +51,13 @@ export const FrameKind = {
    * waiting for this sender can then never complete.
    */
   BYE: 6,
+  /**
+   * Wake up: the sender wrote into this rank's shared-memory ring while it
+   * slept, or made room in a ring this rank waits on (shm-transport.ts). No
+   * payload, no envelope; it goes over the socket only and stops at the
+   * shared-memory transport, never reaching the p2p engine.
+   */
+  DOORBELL: 7,
 } as const;
 export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -63,6 +70,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
     case FrameKind.CTS:
     case FrameKind.CREDIT:
     case FrameKind.BYE:
+    case FrameKind.DOORBELL:
       return false;
     default: {
       const unknownKind: never = kind;
@@ -72,7 +80,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
 }
 
 function isFrameKind(value: number): value is FrameKindCode {
-  return value >= FrameKind.EAGER && value <= FrameKind.BYE;
+  return value >= FrameKind.EAGER && value <= FrameKind.DOORBELL;
 }
 
 /** What a reader accepts: checked in decodeHeader before anything is allocated for a frame. */

@@ -24,20 +24,12 @@ import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport
 
 const debug = debuglog('mpi4ts');
 
-/**
- * The doorbell is a CTS frame for rendezvous id 0, an id the p2p engine never
- * uses (its ids run from 1); it never reaches the engine.
- */
+/** The doorbell, a frame of its own kind with nothing else in it; it never reaches the engine. */
 const DOORBELL = ((): FrameHeader => {
   const h = newHeader();
-  h.kind = FrameKind.CTS;
-  h.rendezvousId = 0;
+  h.kind = FrameKind.DOORBELL;
   return h;
 })();
-
-function isDoorbell(h: FrameHeader): boolean {
-  return h.kind === FrameKind.CTS && h.rendezvousId === 0;
-}
 
 export interface ShmTransportOptions {
   rank: number;
@@ -89,7 +81,7 @@ export class ShmTransport implements Transport {
   /** What the socket transport delivers to: doorbells stop here, the rest goes up. */
   readonly socketSink: FrameSink = {
     onFrame: (from, header, payload, owned) => {
-      if (isDoorbell(header)) this.opts.onDoorbell();
+      if (header.kind === FrameKind.DOORBELL) this.opts.onDoorbell();
       else this.opts.sink.onFrame(from, header, payload, owned);
     },
     dataTarget: (from, header) => this.opts.sink.dataTarget(from, header),

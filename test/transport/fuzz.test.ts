@@ -16,6 +16,9 @@ const LIMITS = { maxEagerBytes: 4096, maxMessageBytes: 1 << 16 };
 
 interface Frame { kind: FrameHeader['kind']; tag: number; source: number; payload: Uint8Array | null; length: number }
 
+/** The kinds without payload or length, fuzzed alike. */
+const PAYLOADLESS_KINDS = [FrameKind.CTS, FrameKind.CREDIT, FrameKind.BYE, FrameKind.DOORBELL] as const;
+
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ tag: fc.integer({ min: 0, max: 2 ** 31 - 1 }), source: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
     payload: fc.uint8Array({ maxLength: 600 }) })
@@ -24,8 +27,13 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     .map(({ tag, length }) => ({ kind: FrameKind.RTS, tag, source: 0, payload: null, length })),
   fc.record({ tag: fc.nat(), payload: fc.uint8Array({ minLength: 1, maxLength: 3000 }) })
     .map(({ tag, payload }) => ({ kind: FrameKind.DATA, tag, source: 0, payload, length: payload.length })),
-  fc.constantFrom(FrameKind.CTS, FrameKind.CREDIT, FrameKind.BYE).map((kind) => ({ kind, tag: 5, source: 0, payload: null, length: 0 })),
+  fc.constantFrom(...PAYLOADLESS_KINDS).map((kind) => ({ kind, tag: 5, source: 0, payload: null, length: 0 })),
 );
+
+test('the fuzzed frames cover every frame kind', () => {
+  const fuzzed = [FrameKind.EAGER, FrameKind.RTS, FrameKind.DATA, ...PAYLOADLESS_KINDS];
+  assert.deepEqual(new Set(fuzzed), new Set(Object.values(FrameKind)));
+});
 
 function headerOf(f: Frame): FrameHeader {
   const h = newHeader();
