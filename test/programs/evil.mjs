@@ -151,8 +151,8 @@ async function evil() {
   const inbox = attachInbox(shm.lib, peer.pid, peer.shmFd, 0, inboxToken(key, 0, peer.pid), 1, 1024 * 1024);
   const ring = new RingWriter(inbox.ring(0)).ring;
   for (let done = 0; done < bytes.length;) done += ring.write(bytes.subarray(done));
-  // Wake rank 0 should it sleep: a doorbell (CTS for rendezvous 0) on the socket.
-  socket.write(frame({ kind: FrameKind.CTS, rendezvousId: 0, payloadType: 0 }));
+  // Wake rank 0 should it sleep: a doorbell on the socket.
+  socket.write(frame({ kind: FrameKind.DOORBELL, payloadType: 0 }));
   if (closesAfter) setTimeout(() => process.exit(0), 200);
   if (caseName === 'valid') control.write(encodeControl({ t: 'finalize', rank: 1 }));
 }
