@@ -1,7 +1,7 @@
 /** Allreduce and reduce (MPI 4.0 sections 6.9-6.10). */
 import { Failure, type Channel } from './channel.js';
 import { isTypedArray, type Op, type TypedArray } from './op.js';
-import { AGREE_SHAPES, Fold, exchange, ownOperand, reduceStep, shapeOf } from './step.js';
+import { AGREE_SHAPES, Fold, exchange, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
 
 /**
  * Recursive doubling with the non-power-of-two fold: survivors exchange
@@ -84,6 +84,8 @@ export async function allgatherRing(ch: Channel, buf: TypedArray, bounds: (i: nu
 export async function reduceScatterRingInto(ch: Channel, input: TypedArray, output: TypedArray, op: Op,
   bounds: (i: number) => [number, number]): Promise<void> {
   const { rank, size } = ch;
+  // One rank takes no step: its chunk of the reduction is its own input.
+  if (size === 1) output.set(input as never);
   const right = (rank + 1) % size;
   const left = (rank - 1 + size) % size;
   for (let step = 0; step < size - 1; step++) {
@@ -104,7 +106,11 @@ export async function reduceScatterRingInto(ch: Channel, input: TypedArray, outp
  * array when none is given); `output === value` reduces in place.
  */
 export async function allreduceRing(ch: Channel, value: TypedArray, op: Op, output?: TypedArray): Promise<unknown> {
-  const agreed = await allreduceRecursiveDoubling(ch, shapeOf(value), AGREE_SHAPES);
+  // An array the op cannot take (BXOR on floats) fails in the agreement, where a failure
+  // reaches every rank; in the ring each rank's op would throw on its own.
+  const problem = op.problem(value);
+  const shape = problem === null ? shapeOf(value) : noteFailure(ch, new TypeError(problem));
+  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
   if (agreed instanceof Failure) return agreed;
   const bounds = (i: number): [number, number] => chunkBounds(value.length, ch.size, i);
   const result = output ?? new (value.constructor as new (n: number) => TypedArray)(value.length);
