@@ -12,7 +12,7 @@ import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress } from '../p2p/index.js';
 import { defaultEagerCredit, options as processOptions, type Options } from '../base/index.js';
 import { detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
-import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPoller, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
+import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPump, SocketTransport, type PeerAddress, type Transport } from '../transport/index.js';
 import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 const debug = debuglog('mpi4ts');
@@ -137,14 +137,14 @@ function openShm(rank: number, key: Buffer, engine: P2PEngine, limits: { maxEage
 }
 
 /** The poller that reads sockets from the spin, or null (reason in the debug log) where it is off or cannot work. */
-function openSocketPoller(options: Options): SocketPoller | null {
+function openSocketPoller(options: Options): SocketPump | null {
   if (!options.socketPoll || !options.directRead) return null;
   const lib = loadSocketLib();
   if (lib instanceof Error) {
     debug('sockets read by libuv only: %s', lib.message);
     return null;
   }
-  return new SocketPoller(lib);
+  return new SocketPump(lib);
 }
 
 let finalizing: Promise<void> | null = null;

@@ -10,5 +10,5 @@ export { ShmTransport } from './shm-transport.js';
 export type { ShmTransportOptions } from './shm-transport.js';
 export { loadShmLib, OwnInbox } from './shm-segment.js';
 export type { ShmLib } from './shm-segment.js';
-export { SocketPoller, loadSocketLib } from './socket-poller.js';
-export type { SocketLib, PolledConnection } from './socket-poller.js';
+export { SocketPump, loadSocketLib } from './socket-pump.js';
+export type { SocketLib, PolledConnection } from './socket-pump.js';

@@ -29,7 +29,7 @@ import { ProtocolError, copyBytes } from '../base/index.js';
 import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER_HELLO_BYTES } from './auth.js';
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
-import type { SocketPoller } from './socket-poller.js';
+import type { SocketPump } from './socket-pump.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
 
@@ -86,7 +86,7 @@ export interface SocketTransportOptions {
    * Reads authenticated peer connections from the progress engine's spin too
    * (socket-poller.ts); null leaves all reading to libuv. Needs directRead.
    */
-  poller: SocketPoller | null;
+  poller: SocketPump | null;
 }
 
 interface PendingWrite {

@@ -1,10 +1,13 @@
 /**
- * Reads peer sockets from the progress engine's spin, with recv(2) through
- * koffi, instead of waiting for a turn of the event loop: libuv only reads a
- * socket after epoll has reported it in a loop turn, which costs several
- * microseconds a message even when the loop never sleeps. Measured on this
- * 2-core VM, 8-byte ping-pong over TCP loopback: Node's sockets with a busy
- * loop 9.7-12.5 us a half round trip, recv/send through koffi 5.4-6.2 us.
+ * The socket pump: reads and writes peer sockets from the progress engine's
+ * spin, with recv(2) and send(2) through koffi, instead of waiting for a turn
+ * of the event loop. It is the engine's Poller for sockets (transport.ts).
+ *
+ * Reading: libuv only reads a socket after epoll has reported it in a loop
+ * turn, which costs several microseconds a message even when the loop never
+ * sleeps. Measured on this 2-core VM, 8-byte ping-pong over TCP loopback:
+ * Node's sockets with a busy loop 9.7-12.5 us a half round trip, recv/send
+ * through koffi 5.4-6.2 us.
  *
  * Both readers feed the same frame reader, each with the bytes it read, and
  * both run on the main thread, so the stream stays in order whichever reads
@@ -13,7 +16,21 @@
  * Node has destroyed may have closed it, and the number may already belong
  * to another file.
  *
- * Switch: MPI4TS_SOCKET_POLL=0 leaves all reading to libuv.
+ * Writing: a small frame goes out by one send(2) when Node has nothing queued
+ * on the socket (sendDirect), and before each slice of the spin the engine
+ * calls flush, which has the transport write out what it corked (onFlush):
+ * the spin holds the thread, so a write left to the end of the tick waits.
+ *
+ * Switch: MPI4TS_SOCKET_POLL=0 (or MPI4TS_DIRECT_READ=0) runs no pump: libuv
+ * and Node's streams do all the reading and writing.
+ *
+ * Not implemented here:
+ * - Linux only: the flag values (MSG_DONTWAIT, MSG_NOSIGNAL, POLL*) are
+ *   Linux's, and libc is opened by name (native.ts); elsewhere libuv does
+ *   all the reading and writing.
+ * - No epoll of its own: poll(2) over every polled socket on each spin, so
+ *   its cost grows with the number of socket peers (fine for tens, not for
+ *   thousands).
  */
 import type { Socket } from 'node:net';
 import type { Poller } from './transport.js';
@@ -32,7 +49,7 @@ const POLLHUP = 0x10;
 /** The descriptor is not open (Node closed it): the entry is dropped by readFrom's check. */
 const POLLNVAL = 0x20;
 
-/** The libc calls the poller makes. */
+/** The libc calls the pump makes. */
 export interface SocketLib {
   /** recv(fd, buf, len, MSG_DONTWAIT): bytes read, 0 at end of stream, -1 when none are waiting (or on error). */
   recv(fd: number, into: Uint8Array): number;
@@ -81,7 +98,8 @@ export function descriptorOf(socket: Socket): number {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
-export class SocketPoller implements Poller {
+/** Reads and writes peer sockets from the progress engine's spin (see the top of this file). */
+export class SocketPump implements Poller {
   private entries: Entry[] = [];
   /** struct pollfd for each entry, rebuilt when the entries change. */
   private pollfds = new Int32Array(0);
@@ -112,13 +130,13 @@ export class SocketPoller implements Poller {
     this.flushWrites();
   }
 
-  /** Called once, at the first connection: the progress engine starts polling this poller then. */
+  /** Called once, at the first connection: the progress engine starts polling this pump then. */
   private activate: (() => void) | null = null;
 
   /**
    * `activate` runs when the first connection is added. A job whose peers are
    * all reached through shared memory never polls sockets, and its spin then
-   * pays nothing for this poller.
+   * pays nothing for this pump.
    */
   onFirstConnection(activate: () => void): void {
     this.activate = activate;
