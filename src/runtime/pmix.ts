@@ -13,8 +13,7 @@
  * end, when no message is in flight.
  */
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { JobError, readOptions } from '../base/index.js';
+import { JobError, loadKoffi, readOptions, type Koffi } from '../base/index.js';
 import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
@@ -140,7 +139,11 @@ function check(rc: number, call: string, hint = ''): void {
 
 /** Binds the handful of PMIx calls we need; clear errors when koffi or libpmix is missing. */
 function loadPmix(env: NodeJS.ProcessEnv): PmixApi {
-  const koffi = requireKoffi();
+  const koffi = loadKoffi();
+  if (koffi instanceof Error) {
+    throw new JobError('this process runs under a PMIx launcher (PMIX_NAMESPACE and PMIX_RANK are set, e.g. Open MPI\'s mpirun), ' +
+      `which mpi4ts reaches through koffi, and ${koffi.message}`, { cause: koffi });
+  }
   const lib = openLibrary(koffi, readOptions(env).pmixLib ?? undefined);
   // Named types, referred to by name in the prototypes below.
   koffi.struct('mpi4ts_pmix_proc_t', { nspace: koffi.array('char', 256, 'String'), rank: 'uint32' });
@@ -169,17 +172,6 @@ function loadPmix(env: NodeJS.ProcessEnv): PmixApi {
     finalize: () => finalize(null, 0) as number,
     abort: (code, message) => abort(code, message, null, 0) as number,
   };
-}
-
-type Koffi = typeof import('koffi');
-
-function requireKoffi(): Koffi {
-  try {
-    return createRequire(import.meta.url)('koffi') as Koffi;
-  } catch (err) {
-    throw new JobError('this process runs under a PMIx launcher (PMIX_NAMESPACE and PMIX_RANK are set, e.g. Open MPI\'s mpirun), ' +
-      'which mpi4ts reaches through the optional package koffi, and koffi is not installed: npm install koffi', { cause: err });
-  }
 }
 
 function openLibrary(koffi: Koffi, override: string | undefined): ReturnType<Koffi['load']> {

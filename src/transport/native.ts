@@ -1,26 +1,16 @@
 /**
- * Native calls through koffi (an optional dependency): each binding is made
- * once, and where it cannot be (no koffi, not Linux) the reason is kept and
- * returned instead, so callers fall back and can say why.
+ * libc through koffi (an optional dependency, loaded by base/native.ts):
+ * each binding is made once, and where it cannot be (no koffi, not Linux)
+ * the reason is kept and returned instead, so callers fall back and can say
+ * why.
+ *
+ * Not implemented here:
+ * - Linux only: shared memory and the socket pump are off on macOS and
+ *   Windows, where ranks use sockets read by libuv.
+ * - libc is opened by glibc's name, libc.so.6: where there is no such file
+ *   (musl without gcompat, e.g. Alpine) the bindings fail the same way.
  */
-import { createRequire } from 'node:module';
-
-export type Koffi = typeof import('koffi');
-
-/** `bind` run at the first call; later calls return its result, or the error it threw. */
-export function loadOnce<T>(bind: () => T): () => T | Error {
-  let cached: T | Error | null = null;
-  return () => {
-    if (cached === null) {
-      try {
-        cached = bind();
-      } catch (err) {
-        cached = err instanceof Error ? err : new Error(String(err));
-      }
-    }
-    return cached;
-  };
-}
+import { loadKoffi, loadOnce, type Koffi } from '../base/index.js';
 
 /** koffi and the C library, shared by every binding of this layer. */
 export interface Libc {
@@ -31,12 +21,8 @@ export interface Libc {
 }
 
 const loadLibc = loadOnce((): Libc => {
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch (err) {
-    throw new Error(`the optional package koffi is not installed (npm install koffi): ${(err as Error).message}`, { cause: err });
-  }
+  const koffi = loadKoffi();
+  if (koffi instanceof Error) throw koffi;
   const libc = koffi.load('libc.so.6');
   const schedYield = libc.func('int sched_yield()');
   return {

@@ -34,9 +34,9 @@
  */
 import type { Socket } from 'node:net';
 import type { Poller } from './transport.js';
-import { copyInto } from '../base/index.js';
+import { copyInto, loadOnce } from '../base/index.js';
 import { encodeHeaderInto, HEADER_BYTES, type FrameHeader } from './frame.js';
-import { loadOnce, openLibc } from './native.js';
+import { openLibc } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
 /** No SIGPIPE on a peer that has gone: the call fails with EPIPE, and libuv reports the loss. */
