@@ -1,4 +1,16 @@
+/**
+ * The starter of ranks on the launcher's own host (ssh-starter.ts starts the
+ * others).
+ *
+ * Not implemented here:
+ * - No CPU binding (no --bind-to, --cpu-set, --map-by core): ranks run where
+ *   the kernel's scheduler puts them.
+ * - No starters for batch systems (PBS/Torque's tm, LSF's blaunch, SGE's
+ *   qrsh): `mpi4ts run` starts ranks itself, here or over ssh; under Slurm
+ *   or Open MPI, srun or mpirun start them instead (runtime/).
+ */
 import { spawn } from 'node:child_process';
+import { killGroup } from './process-group.js';
 import type { RankExit, RankProcess, RankSpec, Starter } from './starter.js';
 
 /**
@@ -30,13 +42,7 @@ export class LocalStarter implements Starter {
       // detached: the rank leads a group of its own, whose id is its pid.
       localGroup: Promise.resolve(child.pid),
       kill(signal) {
-        if (child.pid === undefined) return;
-        try {
-          // The whole group: the rank may be gone while something it started is not.
-          process.kill(-child.pid, signal);
-        } catch {
-          // Nothing left in the group.
-        }
+        killGroup(child.pid, signal);
       },
     };
   }

@@ -6,11 +6,19 @@
  * whole group gets SIGTERM and, two seconds later, SIGKILL. Signals the
  * launcher sends, and those sshd or a user sends to the wrapper, go to the
  * group too; when the rank ends, so does anything it left behind.
+ *
+ * Not implemented here:
+ * - One wrapper and one ssh session per rank: no daemon per host and no
+ *   launch tree (as Hydra's proxies), so 64 ranks on a host are 64 logins.
+ * - A wrapper killed with SIGKILL cannot stop its rank: nothing on the
+ *   remote host watches it (the watchdog runs on the launcher's host only),
+ *   and the rank ends when it notices its connections closed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { constants as osConstants } from 'node:os';
+import { killGroup } from './process-group.js';
 import { WRAPPER_MARK, type RemoteInput, type RemoteStart, type RemoteStatus } from './remote-protocol.js';
 
 const KILL_GRACE_MS = 2000;
@@ -71,7 +79,7 @@ function startRank(line: string, done: (code: number) => void): ChildProcess | n
     // Let the output drain, but not for ever: a leftover grandchild may hold the pipes.
     const drained = Promise.race([Promise.all(outputs), new Promise((r) => setTimeout(r, 1000))]);
     void drained.then(() => {
-      killGroup(child, 'SIGKILL');
+      killGroup(child.pid, 'SIGKILL');
       report({ exit: { code, signal } });
       done(code ?? 128 + (osConstants.signals[signal!] ?? 0));
     });
@@ -88,25 +96,16 @@ function handleInput(child: ChildProcess, line: string): void {
   }
   if ('in' in input) child.stdin?.write(Buffer.from(input.in, 'base64'));
   else if ('eof' in input) child.stdin?.end();
-  else if ('signal' in input && input.signal in osConstants.signals) killGroup(child, input.signal);
+  else if ('signal' in input && input.signal in osConstants.signals) killGroup(child.pid, input.signal);
 }
 
 function forwardSignals(child: ChildProcess): void {
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => killGroup(child, signal));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => killGroup(child.pid, signal));
 }
 
 function stopGroup(child: ChildProcess): void {
-  killGroup(child, 'SIGTERM');
-  setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // The group is empty.
-  }
+  killGroup(child.pid, 'SIGTERM');
+  setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
 }
 
 /** Copies output and remembers whether it ended mid-line, so a status line starts on its own line. */

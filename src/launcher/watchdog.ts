@@ -14,9 +14,16 @@
  * A group is forgotten when it is empty (its leader's pid may be reused),
  * and a launcher that ends normally says "done" first, so the watchdog
  * never signals anything once the job is over.
+ *
+ * Not implemented here:
+ * - Without /bin/sh there is no watchdog (the debug log says so), and a
+ *   launcher killed then leaves its local ranks to notice on their own.
+ * - Only process groups: what a rank moved out of its group (setsid) is not
+ *   killed (process-group.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { debuglog } from 'node:util';
+import { killGroup } from './process-group.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -65,13 +72,8 @@ export class Watchdog {
 
   /** Forgets group `pgid` once nothing is left in it. */
   forgetIfEmpty(pgid: number): void {
-    if (!this.watched.has(pgid)) return;
-    try {
-      process.kill(-pgid, 0);
-      return;
-    } catch {
-      // ESRCH: the group is empty, and its id may be reused.
-    }
+    // Signal 0 only asks whether the group is there; an empty group's id may be reused.
+    if (!this.watched.has(pgid) || killGroup(pgid, 0)) return;
     this.watched.delete(pgid);
     this.say(`-${pgid}`);
   }
