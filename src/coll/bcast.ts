@@ -1,27 +1,17 @@
-/** Broadcast (MPI 4.0 section 6.4). */
+/** Broadcast (MPI 4.1 section 6.4). */
 import type { Channel } from './channel.js';
+import { BinomialTree } from './binomial-tree.js';
 
 /**
- * Binomial tree: with ranks renumbered relative to the root, rank r receives
- * from r minus its lowest set bit and sends to r + 2^k for each 2^k below that
- * bit; ceil(log2 size) rounds. A failure at the root travels down in place of
- * the value.
+ * Binomial tree: each rank receives the value from its parent and passes it
+ * to its children, farthest (largest subtree) first; ceil(log2 size)
+ * rounds. A failure at the root travels down in place of the value.
  */
 export async function bcastBinomial(ch: Channel, value: unknown, root: number): Promise<unknown> {
-  const { rank, size } = ch;
-  const relative = (rank - root + size) % size;
-  let mask = 1;
-  while (mask < size) {
-    if ((relative & mask) !== 0) {
-      value = await ch.recv((rank - mask + size) % size);
-      break;
-    }
-    mask *= 2;
-  }
+  const tree = new BinomialTree(ch.rank, ch.size, root);
+  const received = tree.parent < 0 ? value : await ch.recv(tree.parent);
   const sends: Promise<void>[] = [];
-  for (mask /= 2; mask >= 1; mask /= 2) {
-    if (relative + mask < size) sends.push(ch.send((rank + mask) % size, value));
-  }
+  for (let i = tree.children.length - 1; i >= 0; i--) sends.push(ch.send(tree.children[i]!, received));
   await Promise.all(sends);
-  return value;
+  return received;
 }

@@ -9,10 +9,12 @@ import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
 import { barrierDissemination } from './barrier.js';
 import { bcastBinomial } from './bcast.js';
 import { allgatherRecursiveDoubling, gatherBinomial, scatterBinomial } from './scatter-gather.js';
-import { allreduceRecursiveDoubling, allreduceRing, reduceBinomial, takesRing } from './allreduce.js';
+import { allreduceRecursiveDoubling, allreduceRing, takesRing } from './allreduce.js';
+import { reduceBinomial } from './reduce.js';
+import { reduceScatterBinomial, reduceScatterRing } from './reduce-scatter.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
 import { alltoallPairwise } from './alltoall.js';
-import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, reduceScatterCounts, scattervBinomial } from './vector.js';
+import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { noteFailure } from './step.js';
 
 /** Typed arrays of at least this many bytes reduce by ring (MPI4TS_RING_MIN_BYTES; default 64 KiB). */
@@ -159,5 +161,6 @@ export function reduceScatter(ch: Channel, send: unknown, counts: readonly numbe
     if (problem !== null) throw new TypeError(problem);
     return send;
   });
-  return reduceScatterCounts(ch, checked, counts, op);
+  // Predefined ops are element-wise and commute: the ring. User ops combine whole arrays in rank order.
+  return op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op);
 }

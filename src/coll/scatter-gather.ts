@@ -1,55 +1,45 @@
-/** Scatter, gather and allgather of values (MPI 4.0 sections 6.5-6.7). */
+/** Scatter, gather and allgather of values (MPI 4.1 sections 6.5-6.7). */
 import { Failure, type Channel } from './channel.js';
 import { Fold, exchange, noteFailure } from './step.js';
+import { BinomialTree } from './binomial-tree.js';
 
 /**
- * Binomial scatter: the root holds the items in order of rank relative to it;
- * each rank receives the items of its subtree from its parent, keeps the
- * first, and passes each child the slice for the child's subtree.
- * `values` is significant at the root only (an array of length size, or a
- * Failure when it is not one).
+ * Binomial scatter: the root orders the items by rank relative to it, so
+ * that each subtree's items are one slice; each rank receives its subtree's
+ * slice from its parent, keeps the first item and passes each child the
+ * slice of the child's subtree. `values` is significant at the root only (an
+ * array of length size, or a Failure when it is not one).
  */
 export async function scatterBinomial(ch: Channel, values: unknown[] | Failure | null, root: number): Promise<unknown> {
   const { rank, size } = ch;
-  const relative = (rank - root + size) % size;
-  let block: unknown = relative === 0 && Array.isArray(values)
-    ? Array.from({ length: size }, (_, i) => values[(root + i) % size]) : values;
-  let mask = 1;
-  while (mask < size) {
-    if ((relative & mask) !== 0) {
-      block = await ch.recv((rank - mask + size) % size);
-      break;
-    }
-    mask *= 2;
-  }
+  const tree = new BinomialTree(rank, size, root);
+  const block = tree.parent >= 0 ? await ch.recv(tree.parent)
+    : Array.isArray(values) ? Array.from({ length: size }, (_, i) => values[(root + i) % size]) : values;
   const sends: Promise<void>[] = [];
-  for (mask /= 2; mask >= 1; mask /= 2) {
-    if (relative + mask >= size) continue;
-    const part = block instanceof Failure ? block : (block as unknown[]).slice(mask, 2 * mask);
-    sends.push(ch.send((rank + mask) % size, part));
+  for (let i = tree.children.length - 1; i >= 0; i--) {
+    const part = block instanceof Failure ? block : (block as unknown[]).slice(2 ** i, 2 ** (i + 1));
+    sends.push(ch.send(tree.children[i]!, part));
   }
   await Promise.all(sends);
   return block instanceof Failure ? block : (block as unknown[])[0];
 }
 
 /**
- * Binomial gather: each rank collects its subtree's items in rank order (its
- * own, then each child's block, children in increasing distance) and sends
+ * Binomial gather: each rank collects its subtree's items in relative rank
+ * order (its own, then each child's block, nearest child first) and sends
  * them to its parent; the root puts them back in absolute rank order.
  */
 export async function gatherBinomial(ch: Channel, value: unknown, root: number): Promise<unknown[] | null> {
   const { rank, size } = ch;
-  const relative = (rank - root + size) % size;
+  const tree = new BinomialTree(rank, size, root);
   let block: unknown[] | Failure = value instanceof Failure ? value : [value];
-  for (let mask = 1; mask < size; mask *= 2) {
-    if ((relative & mask) !== 0) {
-      await ch.send((rank - mask + size) % size, block);
-      return null;
-    }
-    if (relative + mask < size) {
-      const child = await ch.recv((rank + mask) % size);
-      if (!(block instanceof Failure)) block = child instanceof Failure ? child : block.concat(child as unknown[]);
-    }
+  for (const child of tree.children) {
+    const incoming = await ch.recv(child);
+    if (!(block instanceof Failure)) block = incoming instanceof Failure ? incoming : block.concat(incoming as unknown[]);
+  }
+  if (tree.parent >= 0) {
+    await ch.send(tree.parent, block);
+    return null;
   }
   if (block instanceof Failure) return null;
   const items = block;

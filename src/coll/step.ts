@@ -14,6 +14,11 @@ export function ownOperand(ch: Channel, op: Op, value: unknown): unknown {
   return op.isPredefined && isTypedArray(value) ? value.slice() : value;
 }
 
+/** A zeroed typed array of `sample`'s type. */
+export function newLike(sample: TypedArray, length: number): TypedArray {
+  return new (sample.constructor as new (n: number) => TypedArray)(length);
+}
+
 export function noteFailure(ch: Channel, err: unknown): Failure {
   const failure = err instanceof Failure ? err : Failure.of(err, ch.rank);
   ch.failure ??= failure;

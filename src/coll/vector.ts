@@ -1,14 +1,13 @@
 /**
- * The typed-array variants with counts (MPI 4.0 sections 6.5-6.7, 6.10):
- * gatherv, scatterv, allgatherv and reduce-scatter. Rank i's part is the
- * `counts[i]` elements after the parts of ranks 0..i-1 (no displacements).
+ * The typed-array variants with counts (MPI 4.1 sections 6.5-6.7): gatherv,
+ * scatterv and allgatherv. Rank i's part is the `counts[i]` elements after
+ * the parts of ranks 0..i-1 (no displacements).
  */
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
-import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
+import { describe, isTypedArray, type TypedArray } from './op.js';
 import { allgatherRecursiveDoubling, scatterBinomial } from './scatter-gather.js';
-import { allreduceRecursiveDoubling, reduceBinomial, reduceScatterRing } from './allreduce.js';
-import { AGREE_SHAPES, noteFailure, shapeOf } from './step.js';
+import { newLike, noteFailure } from './step.js';
 
 /** Start of each rank's part and the total, or the reason the counts are bad. */
 export function offsetsOf(counts: unknown, size: number, what: string): { offsets: number[]; total: number } {
@@ -29,10 +28,6 @@ export function offsetsOf(counts: unknown, size: number, what: string): { offset
 
 export function checkTypedArray(value: unknown, what: string): asserts value is TypedArray {
   if (!isTypedArray(value)) throw new TypeError(`${what} must be a typed array, got ${describe(value)}`);
-}
-
-function newLike(sample: TypedArray, length: number): TypedArray {
-  return new (sample.constructor as new (n: number) => TypedArray)(length);
 }
 
 /**
@@ -111,31 +106,4 @@ export async function allgathervRecursiveDoubling(ch: Channel, send: TypedArray 
     result.set(part as never, offsets[r]);
   }
   return result;
-}
-
-/**
- * Reduce-scatter with counts. Predefined ops: the ranks agree on type, length
- * and counts, then a ring reduce-scatter in place (bandwidth-optimal). User
- * ops combine whole arrays, in rank order: a binomial reduce to rank 0, then
- * a scatterv of the parts.
- */
-export async function reduceScatterCounts(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
-  const { offsets } = offsetsOf(counts, ch.size, 'counts');
-  const bounds = (i: number): [number, number] => [offsets[i]!, offsets[i]! + counts[i]!];
-  if (op.isPredefined) {
-    const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
-    const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-    if (agreed instanceof Failure || send instanceof Failure) return null;
-    const buf = send.slice();
-    if (ch.size > 1) await reduceScatterRing(ch, buf, op, bounds);
-    return buf.slice(...bounds(ch.rank));
-  }
-  const whole = await reduceBinomial(ch, send, op, 0);
-  let parts: unknown[] | Failure | null = null;
-  if (ch.rank === 0) {
-    parts = whole instanceof Failure ? whole : isTypedArray(whole) && whole.length === offsets.at(-1)! + counts.at(-1)!
-      ? counts.map((_, r) => whole.slice(...bounds(r)))
-      : noteFailure(ch, new MPIError('ERR_COUNT', `the op gave ${describe(whole)}, not a typed array of the sum of counts`));
-  }
-  return scatterBinomial(ch, parts, 0);
 }

@@ -225,6 +225,10 @@ test('allgatherv: a part that does not match its count fails every rank', async 
         failing: ranks(size), origin: 'each', kind: MPIError,
         problem: `rank ${bad} sent a Float64Array of 3 elements but counts[${bad}] is 2 elements of Float64Array`,
       }, `allgatherv, ${bad} long`);
+      await failsAsExpected(size, 'allgatherv', (ch) => collectives.allgatherv(ch, new Float64Array(2), ch.rank === bad ? [2] : counts), {
+        failing: size === 1 ? [] : ranks(size), origin: bad, kind: MPIError,
+        problem: `counts must be an array of ${size} counts (one per rank), got an array of length 1`,
+      }, `allgatherv, ${bad}'s counts short`);
     }
   }
 });
@@ -248,6 +252,22 @@ test('a typed array an op cannot take fails every rank on both allreduce algorit
     for (const threshold of [0, Infinity]) {
       await failsAsExpected(size, 'allreduce', (ch) => collectives.allreduce(ch, new Float64Array(2 * size), BXOR, threshold),
         { failing: ranks(size), origin: 'each', problem: 'BXOR needs an integer type, got a Float64Array', kind: TypeError }, `threshold ${threshold}`);
+    }
+  }
+});
+
+test('reduceScatter: bad counts on one rank or on all fail every rank, by ring and by tree', async () => {
+  const USER_SUM = Op.create((a: Float64Array, b: Float64Array) => a.map((x, i) => x + b[i]!));
+  for (const size of SIZES) {
+    for (const bad of picks(size)) {
+      for (const op of [SUM, USER_SUM]) {
+        const counts = ranks(size).map(() => 1);
+        const problem = `counts must be an array of ${size} counts (one per rank), got an array of length ${size + 1}`;
+        await failsAsExpected(size, 'reduceScatter', (ch) => collectives.reduceScatter(ch, new Float64Array(size), ch.rank === bad ? [...counts, 1] : counts, op),
+          { failing: ranks(size), origin: bad, kind: MPIError, problem }, `reduceScatter by ${op.name}, ${bad}'s counts too long`);
+        await failsAsExpected(size, 'reduceScatter', (ch) => collectives.reduceScatter(ch, new Float64Array(size), [...counts, 1], op),
+          { failing: ranks(size), origin: 'each', kind: MPIError, problem }, `reduceScatter by ${op.name}, every rank's counts too long`);
+      }
     }
   }
 });

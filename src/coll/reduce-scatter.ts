@@ -1,0 +1,53 @@
+/** Reduce-scatter with counts (MPI 4.1 section 6.10.2, MPI_Reduce_scatter). */
+import { MPIError } from '../base/index.js';
+import { Failure, type Channel } from './channel.js';
+import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
+import { allreduceRecursiveDoubling } from './allreduce.js';
+import { reduceBinomial } from './reduce.js';
+import { scatterBinomial } from './scatter-gather.js';
+import { ringReduceScatter } from './ring.js';
+import { AGREE_SHAPES, newLike, noteFailure, shapeOf } from './step.js';
+import { offsetsOf } from './vector.js';
+
+/**
+ * Ring reduce-scatter, for predefined ops: the ranks agree on type, length
+ * and counts (so raw chunks can travel unchecked), then the ring's
+ * reduce-scatter pass with the counted parts as its chunks, from the input
+ * into a fresh array; each rank keeps its part. Bandwidth-optimal.
+ */
+export async function reduceScatterRing(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
+  const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
+  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
+  if (agreed instanceof Failure || send instanceof Failure) return null;
+  const starts = startsOf(counts, ch.size);
+  const reduced = newLike(send, send.length);
+  await ringReduceScatter(ch, send, reduced, op, starts);
+  return reduced.slice(starts[ch.rank], starts[ch.rank + 1]);
+}
+
+/**
+ * Reduce-scatter for user ops, which combine whole arrays in rank order: a
+ * binomial reduce to rank 0, which cuts the result into the parts, then a
+ * binomial scatter of the parts.
+ */
+export async function reduceScatterBinomial(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
+  const whole = await reduceBinomial(ch, send, op, 0);
+  return scatterBinomial(ch, ch.rank === 0 ? partsOf(ch, whole, counts) : null, 0);
+}
+
+/** The parts of the reduction at rank 0, or why there are none. */
+function partsOf(ch: Channel, whole: unknown, counts: readonly number[]): unknown[] | Failure {
+  if (whole instanceof Failure) return whole;
+  const starts = startsOf(counts, ch.size);
+  if (!isTypedArray(whole) || whole.length !== starts[ch.size]) {
+    return noteFailure(ch, new MPIError('ERR_COUNT', `the op gave ${describe(whole)}, not a typed array of the sum of counts`));
+  }
+  return counts.map((_, r) => whole.slice(starts[r], starts[r + 1]));
+}
+
+/** Where each rank's part starts, and the end (counts already checked on this rank). */
+function startsOf(counts: readonly number[], size: number): number[] {
+  const { offsets, total } = offsetsOf(counts, size, 'counts');
+  offsets.push(total);
+  return offsets;
+}
