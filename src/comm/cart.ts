@@ -1,101 +1,135 @@
 /**
- * Cartesian topologies (MPI 4.0 section 8.5): ranks laid out on a grid in
- * row-major order, the last dimension varying fastest, as MPI specifies.
+ * Cartesian grid math (MPI 4.1 sections 8.5.1, 8.5.2, 8.5.5 and 8.5.6): ranks
+ * laid out on a grid in row-major order, the last dimension varying fastest,
+ * as MPI specifies. Pure functions of a grid's shape with their own argument
+ * checks; they know no communicator. The CartComm face (comm.ts) and
+ * createCart's machinery (create.ts) call them, so this module imports
+ * neither. Each check serves one user call, and its message starts with it.
+ *
+ * # Unfinished features
+ * - **8.5.3**, **8.5.4**: graph and distributed-graph topologies.
+ * - **8.5.5**: MPI_Topo_test (`instanceof CartComm` answers it for now) and
+ *   MPI_Cartdim_get / MPI_Cart_get as calls (`ndims`, `dims`, `periods` and
+ *   `coords` are fields).
+ * - **8.5.7**: MPI_Cart_sub, the subgrids of a grid.
+ * - **8.5.8**: MPI_Cart_map; `reorder` is accepted and ignored, as MPI allows.
+ * - **8.6** to **8.8**: neighborhood collectives, blocking, nonblocking and persistent.
  */
 import { PROC_NULL, MPIError } from '../base/index.js';
-import { Comm, type CommInit } from './comm.js';
 
-export interface CartInit extends CommInit {
-  dims: readonly number[];
-  periods: readonly boolean[];
+/** A grid's shape: the extent of each dimension and whether it wraps around. */
+export interface Grid {
+  readonly dims: readonly number[];
+  readonly periods: readonly boolean[];
 }
 
-export class CartComm extends Comm {
-  /** Extent of each dimension. */
-  readonly dims: readonly number[];
-  /** Whether each dimension wraps around. */
-  readonly periods: readonly boolean[];
-  /** This rank's coordinates. */
-  readonly coords: readonly number[];
+/** createCart's `dims` and `periods` checked (copies of them): the grid must fit in `size` ranks. */
+export function checkGrid(dims: unknown, periods: unknown, size: number): Grid {
+  const extents = checkCartDims(dims, size);
+  return { dims: extents, periods: checkCartPeriods(periods, extents.length) };
+}
 
-  /** @internal Cartesian communicators come from `comm.createCart`. */
-  constructor(init: CartInit) {
-    super(init);
-    this.dims = Object.freeze([...init.dims]);
-    this.periods = Object.freeze([...init.periods]);
-    this.coords = Object.freeze(this.getCoords(this.rank));
+/** How many ranks the grid holds. */
+export function cellCount(grid: Grid): number {
+  return product(grid.dims);
+}
+
+function product(values: readonly number[]): number {
+  return values.reduce((result, value) => result * value, 1);
+}
+
+/** The coordinates of `rank` (getCoords, MPI_Cart_coords). */
+export function coordsOf(grid: Grid, rank: number): number[] {
+  const size = cellCount(grid);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= size) {
+    throw new MPIError('ERR_RANK', `getCoords: rank ${String(rank)} is out of range for a Cartesian communicator of size ${size} (0..${size - 1})`);
   }
-
-  get ndims(): number {
-    return this.dims.length;
+  const coords = new Array<number>(grid.dims.length);
+  let rest = rank;
+  for (let d = grid.dims.length - 1; d >= 0; d--) {
+    coords[d] = rest % grid.dims[d]!;
+    rest = Math.floor(rest / grid.dims[d]!);
   }
+  return coords;
+}
 
-  /** The coordinates of `rank` (MPI_Cart_coords). */
-  getCoords(rank: number): number[] {
-    if (!Number.isInteger(rank) || rank < 0 || rank >= this.size) {
-      throw new MPIError('ERR_RANK', `getCoords: rank ${String(rank)} is out of range for a Cartesian communicator of size ${this.size} (0..${this.size - 1})`);
-    }
-    const coords = new Array<number>(this.dims.length);
-    let rest = rank;
-    for (let d = this.dims.length - 1; d >= 0; d--) {
-      coords[d] = rest % this.dims[d]!;
-      rest = Math.floor(rest / this.dims[d]!);
-    }
-    return coords;
+/**
+ * The rank at `coords` (getCartRank, MPI_Cart_rank). Out-of-range
+ * coordinates wrap in a periodic dimension and are an error in the others.
+ */
+export function rankAt(grid: Grid, coords: readonly number[]): number {
+  if (!Array.isArray(coords) || coords.length !== grid.dims.length) {
+    throw new MPIError('ERR_ARG', `getCartRank: coords must be an array of ${grid.dims.length} integers (one per dimension), got ${JSON.stringify(coords)}`);
   }
-
-  /**
-   * The rank at `coords` (MPI_Cart_rank). Out-of-range coordinates wrap in a
-   * periodic dimension and are an error in the others.
-   */
-  getCartRank(coords: readonly number[]): number {
-    if (!Array.isArray(coords) || coords.length !== this.dims.length) {
-      throw new MPIError('ERR_ARG', `getCartRank: coords must be an array of ${this.dims.length} integers (one per dimension), got ${JSON.stringify(coords)}`);
-    }
-    let rank = 0;
-    for (let d = 0; d < this.dims.length; d++) {
-      const coord = this.wrapCoord(coords[d], d, 'getCartRank');
-      if (coord === null) {
-        throw new MPIError('ERR_ARG', `getCartRank: coords[${d}] = ${String(coords[d])} is outside 0..${this.dims[d]! - 1} ` +
-          'in a non-periodic dimension');
-      }
-      rank = rank * this.dims[d]! + coord;
-    }
-    return rank;
-  }
-
-  /**
-   * The neighbours for a shift of `disp` along `direction` (MPI_Cart_shift):
-   * `[source, dest]`, where this rank receives from `source` and sends to
-   * `dest`. Off the edge of a non-periodic dimension the neighbour is PROC_NULL.
-   */
-  shift(direction: number, disp = 1): [source: number, dest: number] {
-    this.checkUsable('shift');
-    if (!Number.isInteger(direction) || direction < 0 || direction >= this.dims.length) {
-      throw new MPIError('ERR_ARG', `shift: direction ${String(direction)} is out of range for a ${this.dims.length}-dimensional grid (0..${this.dims.length - 1})`);
-    }
-    if (!Number.isInteger(disp)) throw new MPIError('ERR_ARG', `shift: disp ${String(disp)} must be an integer`);
-    return [this.neighbour(direction, -disp), this.neighbour(direction, disp)];
-  }
-
-  private neighbour(direction: number, offset: number): number {
-    const coords = [...this.coords];
-    const moved = this.wrapCoord(coords[direction]! + offset, direction, 'shift');
-    if (moved === null) return PROC_NULL;
-    coords[direction] = moved;
-    return this.getCartRank(coords);
-  }
-
-  /** A coordinate brought into range (periodic) or null (off a non-periodic edge). */
-  private wrapCoord(coord: unknown, d: number, call: string): number | null {
+  let rank = 0;
+  for (let d = 0; d < grid.dims.length; d++) {
+    const coord: unknown = coords[d];
     if (typeof coord !== 'number' || !Number.isInteger(coord)) {
-      throw new MPIError('ERR_ARG', `${call}: coordinate ${String(coord)} in dimension ${d} must be an integer`);
+      throw new MPIError('ERR_ARG', `getCartRank: coordinate ${String(coord)} in dimension ${d} must be an integer`);
     }
-    const extent = this.dims[d]!;
-    if (coord >= 0 && coord < extent) return coord;
-    if (!this.periods[d]) return null;
-    return ((coord % extent) + extent) % extent;
+    const inRange = wrap(grid, d, coord);
+    if (inRange === null) {
+      throw new MPIError('ERR_ARG', `getCartRank: coords[${d}] = ${coord} is outside 0..${grid.dims[d]! - 1} ` +
+        'in a non-periodic dimension');
+    }
+    rank = rank * grid.dims[d]! + inRange;
   }
+  return rank;
+}
+
+/**
+ * The neighbours of the rank at `coords` for a shift of `disp` along
+ * `direction` (shift, MPI_Cart_shift): `[source, dest]`, where that rank
+ * receives from `source` and sends to `dest`. Off the edge of a non-periodic
+ * dimension the neighbour is PROC_NULL.
+ */
+export function shiftNeighbours(grid: Grid, coords: readonly number[], direction: number, disp: number): [source: number, dest: number] {
+  const ndims = grid.dims.length;
+  if (!Number.isInteger(direction) || direction < 0 || direction >= ndims) {
+    throw new MPIError('ERR_ARG', `shift: direction ${String(direction)} is out of range for a ${ndims}-dimensional grid (0..${ndims - 1})`);
+  }
+  if (!Number.isInteger(disp)) throw new MPIError('ERR_ARG', `shift: disp ${String(disp)} must be an integer`);
+  return [neighbour(grid, coords, direction, -disp), neighbour(grid, coords, direction, disp)];
+}
+
+/** The rank `offset` steps from `coords` along `direction`, or PROC_NULL off a non-periodic edge. */
+function neighbour(grid: Grid, coords: readonly number[], direction: number, offset: number): number {
+  const moved = wrap(grid, direction, coords[direction]! + offset);
+  if (moved === null) return PROC_NULL;
+  let rank = 0;
+  for (let d = 0; d < grid.dims.length; d++) rank = rank * grid.dims[d]! + (d === direction ? moved : coords[d]!);
+  return rank;
+}
+
+/** An integer coordinate of dimension `d` brought into range (periodic), or null off a non-periodic edge. */
+function wrap(grid: Grid, d: number, coord: number): number | null {
+  const extent = grid.dims[d]!;
+  if (coord >= 0 && coord < extent) return coord;
+  if (!grid.periods[d]) return null;
+  return ((coord % extent) + extent) % extent;
+}
+
+/** createCart's dims: positive integers whose product fits in the communicator. */
+function checkCartDims(dims: unknown, size: number): number[] {
+  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} must be a non-empty array of positive integers ` +
+      '(MPI.computeDims(size, ndims) gives balanced ones)');
+  }
+  const extents = [...(dims as number[])];
+  const cells = product(extents);
+  if (cells > size) {
+    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} make ${cells} cells, more than the ${size} ranks of the communicator`);
+  }
+  return extents;
+}
+
+/** createCart's periods: one boolean per dimension; none given is all false. */
+function checkCartPeriods(periods: unknown, ndims: number): boolean[] {
+  if (periods === undefined) return new Array<boolean>(ndims).fill(false);
+  if (!Array.isArray(periods) || periods.length !== ndims || periods.some((p) => typeof p !== 'boolean')) {
+    throw new MPIError('ERR_ARG', `createCart: periods ${JSON.stringify(periods)} must be an array of ${ndims} booleans (one per dimension)`);
+  }
+  return [...(periods as boolean[])];
 }
 
 /**

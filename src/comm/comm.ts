@@ -1,69 +1,86 @@
 /**
- * The communicator (MPI 4.0 chapter 7): a group of ranks and a matching space
- * of their own. This class is the public face; each method checks its
- * arguments and hands off to the p2p engine or a collective algorithm.
+ * The communicator (MPI 4.1 chapter 7): a group of ranks and a matching space
+ * of their own; and the Cartesian communicator (chapter 8), a Comm that knows
+ * its grid. Both classes live here, as mpi4py's Comm.pyx holds Comm and
+ * Cartcomm: CartComm extends Comm and Comm.createCart makes CartComms, so one
+ * module, loaded in any order, holds both ends of that knot.
+ *
+ * This is the public face: each method checks what a rank can check alone
+ * (naming the user's call in its error) and hands off to one engine: the p2p
+ * engine, a collective algorithm (coll/), communicator creation (create.ts)
+ * or the grid math (cart.ts).
+ *
+ * # Unfinished features
+ * - **3.4**, **3.6**: buffered and ready sends (MPI_Bsend, MPI_Rsend, MPI_Buffer_attach).
+ * - **3.8.2**, **3.8.3**: matched probe and receive (MPI_Mprobe, MPI_Mrecv).
+ * - **3.8.4**: cancelling a send (receives only).
+ * - **3.9**: persistent requests (MPI_Send_init, MPI_Recv_init, ...).
+ * - **3.10**: MPI_Sendrecv_replace.
+ * - **chapter 4**: partitioned communication.
+ * - **6.8**, **6.10.1**: MPI_Alltoallv, MPI_Alltoallw, MPI_Reduce_scatter_block.
+ * - **6.12**, **6.13**: nonblocking and persistent collectives (MPI_Ibcast, ...).
+ * - **7.3**: groups (MPI_Comm_group and the MPI_Group operations).
+ * - **7.4.1**: MPI_Comm_compare.
+ * - **7.4.4**: communicator info hints (MPI_Comm_set_info, MPI_Comm_get_info).
+ * - **7.6**: inter-communicators.
+ * - **7.7**: attribute caching (MPI_Comm_set_attr, keyvals, MPI_TAG_UB as an attribute).
+ * - **7.8**: naming (MPI_Comm_set_name, MPI_Comm_get_name).
+ * - **9.3**: error handlers: errors are thrown or rejected, as with mpi4py's
+ *   exceptions; MPI_Comm_set_errhandler and user handlers are not there.
+ * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
+ *   accept, MPI_Comm_disconnect).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, UNDEFINED, MPIError } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
+import { collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
-import { BAND, collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
+import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
+import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
+import { cartCreate, commDup, commSplit, commSplitType, type CommInit } from './create.js';
 import type { World } from './world.js';
-import { CartComm } from './cart.js';
-import { ContextPool, contextIdOf, pointToPointContext, SELF_CONTEXT_ID } from './context.js';
-
-export interface CommInit {
-  world: World;
-  /** World rank of each member, indexed by rank in this communicator. */
-  group: readonly number[];
-  /** Matching context of point-to-point traffic; collectives use context + 1. */
-  context: number;
-}
 
 export class Comm {
   readonly rank: number;
   readonly size: number;
   /** @internal */ readonly world: World;
-  /** @internal */ readonly group: readonly number[];
-  /** @internal */ readonly context: number;
+  /** @internal World rank of each member, indexed by rank in this communicator. */
+  readonly group: readonly number[];
+  /** @internal The number the members agreed on for this communicator (context.ts). */
+  readonly contextId: number;
+  /** @internal The engine's matching context of this communicator's sends and receives. */
+  readonly pointToPointContext: number;
+  /**
+   * @internal The engine's matching context of its collectives, where no user
+   * tag can reach (the name coll/'s CollectiveEndpoint reads).
+   */
+  readonly collContext: number;
   private freed = false;
+  private collectiveCalls = 0;
 
   /** @internal Communicators come from COMM_WORLD, dup, split and createCart. */
   constructor(init: CommInit) {
     this.world = init.world;
     this.group = init.group;
-    this.context = init.context;
+    this.pointToPointContext = init.context;
+    this.contextId = contextIdOf(init.context);
+    this.collContext = collectiveContext(this.contextId);
     this.size = init.group.length;
     this.rank = init.group.indexOf(init.world.rank);
     // Frames in its contexts must come from its members, under their rank in it.
     init.world.engine.setGroup(init.context, init.group);
   }
 
-  /** Matching context of this communicator's collective traffic: no user tag can reach it. */
-  get collContext(): number {
-    return this.context + 1;
-  }
-
-  /** @internal Throws if the communicator was freed. */
-  checkUsable(call: string): void {
-    if (this.freed) throw new MPIError('ERR_COMM', `${call}: this communicator was freed`);
-  }
-
-  /** @internal */
-  markFreed(): void {
-    this.freed = true;
-  }
-
-  // ---- point-to-point (MPI 4.0 chapter 3) ----
+  // ---- point-to-point (MPI 4.1 chapter 3) ----
 
   /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
   send(value: unknown, dest: number, tag = 0): Promise<void> {
-    return this.sent('send', value, dest, tag, false);
+    return this.sendAndWait('send', value, dest, tag, false);
   }
 
   /** Synchronous send (MPI_Ssend): resolves once the receiver has matched it. */
   ssend(value: unknown, dest: number, tag = 0): Promise<void> {
-    return this.sent('ssend', value, dest, tag, true);
+    return this.sendAndWait('ssend', value, dest, tag, true);
   }
 
   /** Nonblocking standard send (MPI_Isend). */
@@ -78,22 +95,22 @@ export class Comm {
 
   /** Receives a value (MPI_Recv); fills `status` when given. */
   recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<T> {
-    return this.received('recv', A_VALUE, source, tag, status) as Promise<T>;
+    return this.receiveAndWait<T>('recv', A_VALUE, source, tag, status);
   }
 
   /** Receives raw bytes into `buf` (MPI_Recv on a buffer); too small a buffer is MPI_ERR_TRUNCATE. */
   recvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<B> {
-    return this.received('recvInto', buf, source, tag, status) as Promise<B>;
+    return this.receiveAndWait<B>('recvInto', buf, source, tag, status);
   }
 
   /** Nonblocking receive (MPI_Irecv). Receives match in the order they are posted. */
   irecv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
-    return this.startRecv('irecv', A_VALUE, source, tag) as Request<T>;
+    return this.startRecv<T>('irecv', A_VALUE, source, tag);
   }
 
   /** Nonblocking receive into a caller-owned buffer. */
   irecvInto<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<B> {
-    return this.startRecv('irecvInto', buf, source, tag) as Request<B>;
+    return this.startRecv<B>('irecvInto', buf, source, tag);
   }
 
   /** Sends and receives at once (MPI_Sendrecv), safe against the exchange deadlock. */
@@ -103,7 +120,7 @@ export class Comm {
     this.checkUsable('sendrecv');
     checkDest(dest, this.size, 'dest', 'sendrecv');
     checkSendTag(sendtag, 'sendtag', 'sendrecv');
-    const receive = this.startRecv('sendrecv', A_VALUE, source, recvtag) as Request<T>;
+    const receive = this.startRecv<T>('sendrecv', A_VALUE, source, recvtag);
     let send: Request<void>;
     try {
       send = this.startSend('sendrecv', value, dest, sendtag, false);
@@ -113,15 +130,15 @@ export class Comm {
       throw err;
     }
     const [received] = await Promise.all([receive.wait(status), send.wait()]);
-    return received as T;
+    return received;
   }
 
   /** Waits for a matching message without receiving it (MPI_Probe). */
   async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<Status> {
     this.checkUsable('probe');
-    checkSource(source, this.size);
-    checkRecvTag(tag);
-    const found = await this.world.engine.probe(this.context, source, this.worldRankOf(source), tag);
+    checkSource(source, this.size, 'source', 'probe');
+    checkRecvTag(tag, 'tag', 'probe');
+    const found = await this.world.engine.probe(this.pointToPointContext, source, this.worldRankOf(source), tag);
     return status === undefined ? found : status.assign(found);
   }
 
@@ -132,25 +149,17 @@ export class Comm {
    */
   iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): boolean {
     this.checkUsable('iprobe');
-    checkSource(source, this.size);
-    checkRecvTag(tag);
-    return this.world.engine.iprobe(this.context, source, tag, status);
+    checkSource(source, this.size, 'source', 'iprobe');
+    checkRecvTag(tag, 'tag', 'iprobe');
+    return this.world.engine.iprobe(this.pointToPointContext, source, tag, status);
   }
 
-  // ---- communicators and topologies (MPI 4.0 chapters 7 and 8) ----
-  // Each is collective over this communicator. The tags of its collective
-  // steps are taken when it is called, like any collective's, so it keeps its
-  // place among the collectives started here even though it runs later.
+  // ---- communicators and topologies (MPI 4.1 chapters 7 and 8); machinery in create.ts ----
 
   /** A communicator with the same group and a matching space of its own (MPI_Comm_dup). */
   dup(): Promise<Comm> {
     this.checkUsable('dup');
-    const agreeTag = this.nextCollectiveTag();
-    return this.createComm(async (pool) => {
-      const id = await this.agreeContextId(pool, 'dup', agreeTag);
-      pool.take(id);
-      return new Comm({ world: this.world, group: this.group, context: pointToPointContext(id) });
-    });
+    return commDup(this, newComm);
   }
 
   /**
@@ -159,21 +168,13 @@ export class Comm {
    */
   split(color: number, key = 0): Promise<Comm | null> {
     this.checkUsable('split');
-    return this.splitInto('split', color, key, (init) => new Comm(init));
+    return commSplit(this, color, key, newComm);
   }
 
   /** The ranks of this communicator that share this host (MPI_Comm_split_type). */
   splitType(type: number = COMM_TYPE_SHARED, key = 0): Promise<Comm | null> {
     this.checkUsable('splitType');
-    if (type !== COMM_TYPE_SHARED && type !== UNDEFINED) {
-      return Promise.reject(new MPIError('ERR_ARG', `splitType: type ${String(type)} is not supported ` +
-        `(COMM_TYPE_SHARED = ${COMM_TYPE_SHARED}, or UNDEFINED)`));
-    }
-    const table = this.world.table;
-    const myHost = table[this.world.rank]!.hostId;
-    // Color: the lowest rank here on the same host, the same on all of them.
-    const color = type === UNDEFINED ? UNDEFINED : this.group.findIndex((w) => table[w]!.hostId === myHost);
-    return this.splitInto('splitType', color, key, (init) => new Comm(init));
+    return commSplitType(this, type, key, newComm);
   }
 
   /**
@@ -183,27 +184,22 @@ export class Comm {
   createCart(dims: readonly number[], periods?: readonly boolean[], reorder = false): Promise<CartComm | null> {
     this.checkUsable('createCart');
     void reorder;
-    let cells: number;
-    let wraps: boolean[];
+    let grid: Grid;
     try {
-      cells = checkCartDims(dims, this.size);
-      wraps = checkCartPeriods(periods, dims.length);
+      grid = checkGrid(dims, periods, this.size);
     } catch (err) {
       return Promise.reject(err);
     }
-    const color = this.rank < cells ? 0 : UNDEFINED;
-    return this.splitInto('createCart', color, this.rank,
-      (init) => new CartComm({ ...init, dims, periods: wraps })) as Promise<CartComm | null>;
+    return cartCreate(this, grid, (init) => new CartComm({ ...init, ...grid }));
   }
 
   /** Releases this communicator (MPI_Comm_free); any further call on it throws. */
   free(): void {
     this.checkUsable('free');
-    const id = contextIdOf(this.context);
-    if (id <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
-    this.markFreed();
-    this.world.engine.setGroup(this.context, null);
-    this.world.contexts.release(id);
+    if (this.contextId <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
+    this.freed = true;
+    this.world.engine.setGroup(this.pointToPointContext, null);
+    this.world.contexts.release(this.contextId);
   }
 
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
@@ -213,9 +209,7 @@ export class Comm {
     return this.world.bootstrap.abort(exitCode, message).then(() => process.exit(exitCode));
   }
 
-  // ---- collectives (MPI 4.0 chapter 6); algorithms in src/coll/ ---- [coll block begins]
-
-  private collectiveCalls = 0;
+  // ---- collectives (MPI 4.1 chapter 6); algorithms in coll/ ----
 
   /**
    * @internal The tag of every message of the next collective call: its
@@ -321,8 +315,11 @@ export class Comm {
       (ch) => collectives.reduceScatter(ch, sendbuf, counts, op)) as Promise<A>;
   }
 
-  /** Checks arguments (rejecting at once, naming the call), then runs the call under its own tag. */
-  /** Not async: the collective's own promise is returned, one promise and its hops fewer per call. */
+  /**
+   * Checks arguments (rejecting at once, naming the call), then runs the call
+   * under its own tag. Not async: the collective's own promise is returned,
+   * one promise and its hops fewer per call.
+   */
   private collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
     try {
       this.checkUsable(call);
@@ -338,44 +335,11 @@ export class Comm {
     return runCollective(call, this, this.nextCollectiveTag(), algorithm);
   }
 
-  // ---- [coll block ends] ----
-
   // ---- internals ----
 
-  /** One creation at a time per process, so concurrent ones never pick the same context id. */
-  private createComm<T>(create: (pool: ContextPool) => Promise<T>): Promise<T> {
-    const pool = this.world.contexts;
-    return pool.serialize(() => create(pool));
-  }
-
-  /** The lowest context id free on every rank here (MPICH's mask agreement). */
-  private async agreeContextId(pool: ContextPool, call: string, tag: number): Promise<number> {
-    const everywhereFree = await runCollective(call, this, tag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
-    return ContextPool.lowestFree(everywhereFree as Uint32Array);
-  }
-
-  /**
-   * split's engine. Bad arguments on one rank still take part in the exchange,
-   * so that every rank reports them instead of the others hanging.
-   */
-  private splitInto(call: string, color: number, key: number, make: (init: CommInit) => Comm): Promise<Comm | null> {
-    const problem = splitArgumentProblem(call, color, key);
-    const gatherTag = this.nextCollectiveTag();
-    const agreeTag = this.nextCollectiveTag();
-    return this.createComm(async (pool) => {
-      const entries = await runCollective(call, this, gatherTag,
-        (ch) => collectives.allgather(ch, problem ?? [color, key])) as ([number, number] | string)[];
-      const bad = entries.findIndex((entry) => typeof entry === 'string');
-      if (bad >= 0) throw new MPIError('ERR_ARG', bad === this.rank ? String(entries[bad]) : `${call}: rank ${bad} passed a bad argument: ${String(entries[bad])}`);
-      const id = await this.agreeContextId(pool, call, agreeTag);
-      if (color === UNDEFINED) return null;
-      pool.take(id);
-      const members = (entries as [number, number][])
-        .map(([c, k], rank) => ({ c, k, rank }))
-        .filter((entry) => entry.c === color)
-        .sort((a, b) => a.k - b.k || a.rank - b.rank);
-      return make({ world: this.world, group: members.map((m) => this.group[m.rank]!), context: pointToPointContext(id) });
-    });
+  /** Throws, naming the user's call, if the communicator was freed. */
+  protected checkUsable(call: string): void {
+    if (this.freed) throw new MPIError('ERR_COMM', `${call}: this communicator was freed`);
   }
 
   /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
@@ -384,11 +348,11 @@ export class Comm {
   }
 
   /*
-   * The blocking calls as promises: a synchronous throw (bad arguments) becomes
-   * a rejection. Arguments passed on rather than a closure over them: that
-   * would be an allocation per message.
+   * send and ssend: start the send, wait for it, and turn a synchronous throw
+   * (bad arguments) into a rejection. Arguments are passed on rather than
+   * closed over: a closure would be an allocation per message.
    */
-  private sent(call: string, value: unknown, dest: number, tag: number, sync: boolean): Promise<void> {
+  private sendAndWait(call: string, value: unknown, dest: number, tag: number, sync: boolean): Promise<void> {
     try {
       return this.startSend(call, value, dest, tag, sync).wait();
     } catch (err) {
@@ -396,9 +360,10 @@ export class Comm {
     }
   }
 
-  private received(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number, status: Status | undefined): Promise<unknown> {
+  /** recv and recvInto: start the receive and wait for it, a synchronous throw as a rejection. */
+  private receiveAndWait<T>(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number, status: Status | undefined): Promise<T> {
     try {
-      return this.startRecv(call, into, source, tag).wait(status);
+      return this.startRecv<T>(call, into, source, tag).wait(status);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -408,21 +373,79 @@ export class Comm {
     this.checkUsable(call);
     checkDest(dest, this.size, 'dest', call);
     checkSendTag(tag, 'tag', call);
-    return this.world.engine.isend(this.context, this.rank, this.worldRankOf(dest), tag, value, sync, call);
+    return this.world.engine.isend(this.pointToPointContext, this.rank, this.worldRankOf(dest), tag, value, sync, call);
   }
 
-  /** `into`: the caller's buffer (checked: it may be anything), or A_VALUE for a receive of a value. */
-  private startRecv(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Request<unknown> {
+  /**
+   * `into`: the caller's buffer (checked: it may be anything), or A_VALUE for
+   * a receive of a value. T is the caller's word for what arrives, as in
+   * mpi4py: a buffer receive gives back `into`, a value receive what the
+   * sender sent, which no type here can know.
+   */
+  private startRecv<T>(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Request<T> {
     if (into !== A_VALUE) checkBuffer(into, 'buf', call);
     this.checkUsable(call);
     checkSource(source, this.size, 'source', call);
     checkRecvTag(tag, 'tag', call);
-    return this.world.engine.irecv(this.context, source, this.worldRankOf(source), tag, into === A_VALUE ? null : into, call);
+    return this.world.engine.irecv(this.pointToPointContext, source, this.worldRankOf(source), tag,
+      into === A_VALUE ? null : into, call) as Request<T>;
+  }
+}
+
+export interface CartInit extends CommInit, Grid {}
+
+/** A communicator whose ranks sit on a grid (MPI 4.1 section 8.5); the grid math is in cart.ts. */
+export class CartComm extends Comm {
+  /** Extent of each dimension. */
+  readonly dims: readonly number[];
+  /** Whether each dimension wraps around. */
+  readonly periods: readonly boolean[];
+  /** This rank's coordinates. */
+  readonly coords: readonly number[];
+
+  /** @internal Cartesian communicators come from `comm.createCart`. */
+  constructor(init: CartInit) {
+    super(init);
+    this.dims = Object.freeze([...init.dims]);
+    this.periods = Object.freeze([...init.periods]);
+    this.coords = Object.freeze(coordsOf(this, this.rank));
+  }
+
+  get ndims(): number {
+    return this.dims.length;
+  }
+
+  /** The coordinates of `rank` (MPI_Cart_coords). */
+  getCoords(rank: number): number[] {
+    return coordsOf(this, rank);
+  }
+
+  /**
+   * The rank at `coords` (MPI_Cart_rank). Out-of-range coordinates wrap in a
+   * periodic dimension and are an error in the others.
+   */
+  getCartRank(coords: readonly number[]): number {
+    return rankAt(this, coords);
+  }
+
+  /**
+   * The neighbours for a shift of `disp` along `direction` (MPI_Cart_shift):
+   * `[source, dest]`, where this rank receives from `source` and sends to
+   * `dest`. Off the edge of a non-periodic dimension the neighbour is PROC_NULL.
+   */
+  shift(direction: number, disp = 1): [source: number, dest: number] {
+    this.checkUsable('shift');
+    return shiftNeighbours(this, this.coords, direction, disp);
   }
 }
 
 /** What a receive of a value (recv, irecv) passes where a buffer receive passes the caller's buffer. */
 const A_VALUE = Symbol('a value, not a buffer');
+
+/** The object of a new plain communicator, for the creations in create.ts. */
+function newComm(init: CommInit): Comm {
+  return new Comm(init);
+}
 
 /** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
 function checkOp(op: unknown): void {
@@ -430,33 +453,4 @@ function checkOp(op: unknown): void {
     const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
     throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
   }
-}
-
-function splitArgumentProblem(call: string, color: unknown, key: unknown): string | null {
-  if (!(Number.isInteger(color) && ((color as number) >= 0 || color === UNDEFINED))) {
-    return `${call}: color ${String(color)} must be a non-negative integer or UNDEFINED`;
-  }
-  if (!Number.isInteger(key)) return `${call}: key ${String(key)} must be an integer`;
-  return null;
-}
-
-/** The number of grid cells; the grid must fit in the communicator. */
-function checkCartDims(dims: unknown, size: number): number {
-  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} must be a non-empty array of positive integers ` +
-      '(MPI.computeDims(size, ndims) gives balanced ones)');
-  }
-  const cells = (dims as number[]).reduce((a, b) => a * b, 1);
-  if (cells > size) {
-    throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} make ${cells} cells, more than the ${size} ranks of the communicator`);
-  }
-  return cells;
-}
-
-function checkCartPeriods(periods: unknown, ndims: number): boolean[] {
-  if (periods === undefined) return new Array<boolean>(ndims).fill(false);
-  if (!Array.isArray(periods) || periods.length !== ndims || periods.some((p) => typeof p !== 'boolean')) {
-    throw new MPIError('ERR_ARG', `createCart: periods ${JSON.stringify(periods)} must be an array of ${ndims} booleans (one per dimension)`);
-  }
-  return [...(periods as boolean[])];
 }

@@ -1,0 +1,149 @@
+/**
+ * Communicator creation, the machinery behind Comm's dup, split, splitType
+ * and createCart (MPI 4.1 sections 7.4.2 and 8.5.1), kept apart from the
+ * public face as mpi4py keeps commimpl.pxi apart from Comm.pyx.
+ *
+ * Every creation is collective over the parent. Its tags are taken when the
+ * user calls it, like any collective's, so it keeps its place among the
+ * collectives started on the parent even though it runs later, after the
+ * creations already started in this process (`ContextPool.serialize`). Its
+ * members then agree on a context id free on all of them (context.ts). A
+ * split first allgathers `[color, key]`, or a rank's bad argument in its
+ * place, so that every rank reports the bad argument instead of the others
+ * hanging.
+ *
+ * The new communicator's object is built by the caller's `make` (a Comm or a
+ * CartComm): this module knows the parent only through `Parent`, so it
+ * imports nothing of comm.ts and no import cycle runs back up.
+ *
+ * # Unfinished features
+ * - **7.4.2**: MPI_Comm_create and MPI_Comm_create_group (they need groups,
+ *   7.3), MPI_Comm_create_from_group (sessions, 11.3), MPI_Comm_idup and the
+ *   `_with_info` variants; split types other than COMM_TYPE_SHARED
+ *   (MPI_COMM_TYPE_HW_GUIDED, MPI_COMM_TYPE_HW_UNGUIDED, MPI_COMM_TYPE_RESOURCE_GUIDED).
+ * - **7.6.2**: MPI_Intercomm_create and MPI_Intercomm_merge.
+ * - **8.5.3**, **8.5.4**, **8.5.7**: MPI_Graph_create, MPI_Dist_graph_create
+ *   and MPI_Dist_graph_create_adjacent, MPI_Cart_sub.
+ */
+import { COMM_TYPE_SHARED, MPIError, UNDEFINED } from '../base/index.js';
+import { BAND, collectives, runCollective, type CollectiveEndpoint } from '../coll/index.js';
+import { cellCount, type Grid } from './cart.js';
+import { ContextPool, pointToPointContext } from './context.js';
+import type { World } from './world.js';
+
+/** What a communicator is made of: the argument of `new Comm(init)`. */
+export interface CommInit {
+  world: World;
+  /** World rank of each member, indexed by rank in this communicator. */
+  group: readonly number[];
+  /** The engine's point-to-point matching context, `pointToPointContext(contextId)` (context.ts). */
+  context: number;
+}
+
+/** What a creation needs of the parent communicator. */
+export interface Parent extends CollectiveEndpoint {
+  readonly world: World;
+  readonly group: readonly number[];
+  /** The tag of the parent's next collective call (its sequence number). */
+  nextCollectiveTag(): number;
+}
+
+/** Builds the object of a new communicator (a Comm, or a CartComm with its grid). */
+export type MakeComm<C> = (init: CommInit) => C;
+
+/** MPI_Comm_dup: the parent's group under a context id of its own. */
+export function commDup<C>(parent: Parent, make: MakeComm<C>): Promise<C> {
+  const agreeTag = parent.nextCollectiveTag();
+  return createComm(parent.world, async (pool) => {
+    const contextId = await agreeContextId(parent, pool, 'dup', agreeTag);
+    pool.take(contextId);
+    return make({ world: parent.world, group: parent.group, context: pointToPointContext(contextId) });
+  });
+}
+
+/** MPI_Comm_split: one communicator per color, ranked by key then by rank in the parent; null for UNDEFINED. */
+export function commSplit<C>(parent: Parent, color: number, key: number, make: MakeComm<C>): Promise<C | null> {
+  return splitInto(parent, 'split', color, key, make);
+}
+
+/** MPI_Comm_split_type: the ranks of the parent that share this host (COMM_TYPE_SHARED); null for UNDEFINED. */
+export function commSplitType<C>(parent: Parent, type: number, key: number, make: MakeComm<C>): Promise<C | null> {
+  if (type !== COMM_TYPE_SHARED && type !== UNDEFINED) {
+    return Promise.reject(new MPIError('ERR_ARG', `splitType: type ${String(type)} is not supported ` +
+      `(COMM_TYPE_SHARED = ${COMM_TYPE_SHARED}, or UNDEFINED)`));
+  }
+  return splitInto(parent, 'splitType', type === UNDEFINED ? UNDEFINED : sameHostColor(parent), key, make);
+}
+
+/**
+ * MPI_Cart_create for a checked `grid` (cart.ts `checkGrid`): the first
+ * cellCount(grid) ranks of the parent, in their order (no reorder); null on
+ * the ranks beyond the grid.
+ */
+export function cartCreate<C>(parent: Parent, grid: Grid, make: MakeComm<C>): Promise<C | null> {
+  const color = parent.rank < cellCount(grid) ? 0 : UNDEFINED;
+  return splitInto(parent, 'createCart', color, parent.rank, make);
+}
+
+/** A color that is the same on every rank of one host: the lowest rank of the parent on it. */
+function sameHostColor(parent: Parent): number {
+  const table = parent.world.table;
+  const myHost = table[parent.world.rank]!.hostId;
+  return parent.group.findIndex((worldRank) => table[worldRank]!.hostId === myHost);
+}
+
+/** What each rank contributes to a split: its color and key, or what is wrong with them. */
+type SplitEntry = [color: number, key: number] | string;
+
+/**
+ * split's engine. Bad arguments on one rank still take part in the exchange,
+ * so that every rank reports them instead of the others hanging. Every color
+ * gets the same context id, which is safe because the new groups are disjoint.
+ */
+function splitInto<C>(parent: Parent, call: string, color: number, key: number, make: MakeComm<C>): Promise<C | null> {
+  const offer: SplitEntry = splitArgumentProblem(call, color, key) ?? [color, key];
+  const gatherTag = parent.nextCollectiveTag();
+  const agreeTag = parent.nextCollectiveTag();
+  return createComm(parent.world, async (pool) => {
+    const entries = await runCollective(call, parent, gatherTag,
+      (ch) => collectives.allgather(ch, offer)) as SplitEntry[];
+    const bad = entries.findIndex((entry) => typeof entry === 'string');
+    if (bad >= 0) {
+      throw new MPIError('ERR_ARG', bad === parent.rank ? String(entries[bad]) : `${call}: rank ${bad} passed a bad argument: ${String(entries[bad])}`);
+    }
+    const contextId = await agreeContextId(parent, pool, call, agreeTag);
+    if (color === UNDEFINED) return null;
+    pool.take(contextId);
+    const group = membersOf(entries as [number, number][], color).map((rank) => parent.group[rank]!);
+    return make({ world: parent.world, group, context: pointToPointContext(contextId) });
+  });
+}
+
+/** The parent ranks of `color`, in the order of the new communicator: by key, then by rank in the parent. */
+function membersOf(entries: readonly (readonly [color: number, key: number])[], color: number): number[] {
+  return entries
+    .map(([c, key], rank) => ({ c, key, rank }))
+    .filter((entry) => entry.c === color)
+    .sort((a, b) => a.key - b.key || a.rank - b.rank)
+    .map((entry) => entry.rank);
+}
+
+function splitArgumentProblem(call: string, color: unknown, key: unknown): string | null {
+  if (!(Number.isInteger(color) && ((color as number) >= 0 || color === UNDEFINED))) {
+    return `${call}: color ${String(color)} must be a non-negative integer or UNDEFINED`;
+  }
+  if (!Number.isInteger(key)) return `${call}: key ${String(key)} must be an integer`;
+  return null;
+}
+
+/** One creation at a time per process, so concurrent ones never offer the same free context id. */
+function createComm<T>(world: World, create: (pool: ContextPool) => Promise<T>): Promise<T> {
+  const pool = world.contexts;
+  return pool.serialize(() => create(pool));
+}
+
+/** The lowest context id free on every rank of the parent (MPICH's mask agreement). */
+async function agreeContextId(parent: Parent, pool: ContextPool, call: string, tag: number): Promise<number> {
+  const everywhereFree = await runCollective(call, parent, tag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
+  return ContextPool.lowestFree(everywhereFree as Uint32Array);
+}
