@@ -1,4 +1,14 @@
-/** Argument checks shared by every Comm call; messages name argument, value and range. */
+/**
+ * Argument checks shared by the Comm calls. A message names the argument, its
+ * value and what is allowed; given `call`, it starts with the user's call
+ * (`send: dest 9 is out of range ...`), and the collectives prefix theirs
+ * (Comm.collective). The name is composed only when a check fails, so the
+ * send and receive paths build no string per message.
+ *
+ * # Unfinished features
+ * None of its own: error handlers (MPI 4.1 section 9.3), which would decide
+ * what a failed check does instead of throwing, are listed in comm.ts.
+ */
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
 
 function show(value: unknown): string {
