@@ -1,7 +1,13 @@
 /**
  * Turns a byte stream into frames. Bytes arrive in chunks of any size; a
  * header or payload may be split anywhere. Frames are handed up by synchronous
- * callback (no microtask per frame).
+ * callback (no microtask per frame). Each header is checked by frame.ts's
+ * decodeHeader, as the shared-memory ring's reader does.
+ *
+ * Not implemented here:
+ * - A DATA payload lands in one contiguous buffer, the receive's own: no
+ *   scatter into several, as MPI's derived datatypes would need (mpi4ts
+ *   sends whole values and whole typed arrays only).
  */
 import { checkedDataTarget, decodeHeader, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader, type FrameHeader, type FrameReaderLimits } from './frame.js';
 

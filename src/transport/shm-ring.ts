@@ -15,6 +15,13 @@
  * Index words sit on separate cache lines so the two sides do not bounce one
  * line between cores. Atomics.load/store order the data copies against the
  * index updates (sequentially consistent, also on ARM).
+ *
+ * Not implemented here:
+ * - No single-copy path for large messages: every byte is copied into the
+ *   ring by the writer and out of it by the reader. Open MPI copies once,
+ *   from the sender's memory straight into the receiver's (CMA,
+ *   process_vm_readv; or XPMEM/KNEM); a large allreduce on one host spends
+ *   a third of its time in these copies (DESIGN.md "Progress").
  */
 import { copyInto } from '../base/index.js';
 import { checkedDataTarget, decodeHeader, encodeHeader, encodeHeaderInto, FrameKind, HEADER_BYTES, kindCarriesPayload, newHeader,

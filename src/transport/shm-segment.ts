@@ -19,6 +19,13 @@
  *
  * koffi (an optional dependency) calls libc; without it, or where memfd or
  * /proc is unavailable, ranks use Unix sockets.
+ *
+ * Not implemented here:
+ * - Linux only (memfd_create, /proc/<pid>/fd): no POSIX shm_open or System V
+ *   segment for other systems.
+ * - Ranks that cannot open each other's /proc/<pid>/fd (other users, other
+ *   PID namespaces, e.g. one container each) use sockets, not shared memory.
+ * - No NUMA placement: the kernel puts each page where it is first touched.
  */
 import { createHmac } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
