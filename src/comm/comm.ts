@@ -40,8 +40,11 @@ import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
 import { cartCreate, commDup, commSplit, commSplitType, type CommInit } from './create.js';
 import type { World } from './world.js';
 
+/** A communicator (MPI 4.1 section 7.4): the ranks of a group and a matching space of their own. */
 export class Comm {
+  /** This process's rank in the communicator (MPI_Comm_rank). */
   readonly rank: number;
+  /** How many ranks the communicator has (MPI_Comm_size). */
   readonly size: number;
   /** @internal */ readonly world: World;
   /** @internal World rank of each member, indexed by rank in this communicator. */
@@ -337,7 +340,7 @@ export class Comm {
 
   // ---- internals ----
 
-  /** Throws, naming the user's call, if the communicator was freed. */
+  /** @internal Throws, naming the user's call, if the communicator was freed. */
   protected checkUsable(call: string): void {
     if (this.freed) throw new MPIError('ERR_COMM', `${call}: this communicator was freed`);
   }

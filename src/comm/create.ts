@@ -36,7 +36,10 @@ export interface CommInit {
   world: World;
   /** World rank of each member, indexed by rank in this communicator. */
   group: readonly number[];
-  /** The engine's point-to-point matching context, `pointToPointContext(contextId)` (context.ts). */
+  /**
+   * The engine's point-to-point matching context, `pointToPointContext(contextId)`
+   * (context.ts): 0 for COMM_WORLD and 2 for COMM_SELF, as src/index.ts builds them.
+   */
   context: number;
 }
 
