@@ -11,14 +11,14 @@ import { chunkStarts, ringAllgather, ringReduceScatter } from './ring.js';
  * then the ranks that sat out get the result. Every rank's result depends
  * on every input, so a failure anywhere reaches every rank.
  */
-export async function allreduceRecursiveDoubling(ch: Channel, value: unknown, op: Op): Promise<unknown> {
+export async function allreduceRecursiveDoubling<T>(ch: Channel, value: T | Failure, op: Op): Promise<T | Failure> {
   const fold = new Fold(ch.rank, ch.size);
   let acc = ownOperand(ch, op, value);
   if (fold.newRank < 0) {
     await ch.send(ch.rank + 1, acc);
-    return ch.recv(ch.rank + 1);
+    return ch.recv<T>(ch.rank + 1);
   }
-  if (fold.absorbsLower) acc = reduceStep(ch, op, acc, await ch.recv(ch.rank - 1), true);
+  if (fold.absorbsLower) acc = reduceStep(ch, op, acc, await ch.recv<T>(ch.rank - 1), true);
   for (let mask = 1; mask < fold.pof2; mask *= 2) {
     const partner = fold.newRank ^ mask;
     const incoming = await exchange(ch, fold.realRank(partner), acc);
@@ -35,7 +35,7 @@ export async function allreduceRecursiveDoubling(ch: Channel, value: unknown, op
  * ring's reduce-scatter and allgather passes. The result goes to `output` (a
  * new array when none is given); `output === value` reduces in place.
  */
-export async function allreduceRing(ch: Channel, value: TypedArray, op: Op, output?: TypedArray): Promise<unknown> {
+export async function allreduceRing<A extends TypedArray>(ch: Channel, value: A, op: Op, output?: A): Promise<A | Failure> {
   // An array the op cannot take (BXOR on floats) fails in the agreement, where a failure
   // reaches every rank; in the ring each rank's op would throw on its own.
   const problem = op.problem(value);

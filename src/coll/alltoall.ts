@@ -1,4 +1,4 @@
-/** All-to-all (MPI 4.0 section 6.8). */
+/** All-to-all (MPI 4.1 section 6.8). */
 import { Failure, type Channel } from './channel.js';
 
 /**
@@ -7,16 +7,16 @@ import { Failure, type Channel } from './channel.js';
  * steps. `values` is a Failure when this rank's input is bad: every peer then
  * gets the failure in place of its item.
  */
-export async function alltoallPairwise(ch: Channel, values: unknown[] | Failure): Promise<unknown[]> {
+export async function alltoallPairwise<T>(ch: Channel, values: readonly T[] | Failure): Promise<T[] | Failure> {
   const { rank, size } = ch;
-  const itemFor = (dest: number): unknown => (values instanceof Failure ? values : values[dest]);
-  const result: unknown[] = new Array<unknown>(size);
-  result[rank] = itemFor(rank);
+  const result = new Array<T>(size);
+  if (!(values instanceof Failure)) result[rank] = values[rank]!;
   for (let step = 1; step < size; step++) {
     const dest = (rank + step) % size;
     const source = (rank - step + size) % size;
-    const [, incoming] = await Promise.all([ch.send(dest, itemFor(dest)), ch.recv(source)]);
-    result[source] = incoming;
+    const [, incoming] = await Promise.all([ch.send(dest, values instanceof Failure ? values : values[dest]), ch.recv<T>(source)]);
+    // A failed item is in ch.failure: the call fails, so its place stays empty.
+    if (!(incoming instanceof Failure)) result[source] = incoming;
   }
-  return result;
+  return ch.failure ?? result;
 }

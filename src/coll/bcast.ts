@@ -1,5 +1,5 @@
 /** Broadcast (MPI 4.1 section 6.4). */
-import type { Channel } from './channel.js';
+import type { Channel, Failure } from './channel.js';
 import { BinomialTree } from './binomial-tree.js';
 
 /**
@@ -7,9 +7,9 @@ import { BinomialTree } from './binomial-tree.js';
  * to its children, farthest (largest subtree) first; ceil(log2 size)
  * rounds. A failure at the root travels down in place of the value.
  */
-export async function bcastBinomial(ch: Channel, value: unknown, root: number): Promise<unknown> {
+export async function bcastBinomial<T>(ch: Channel, value: T | Failure, root: number): Promise<T | Failure> {
   const tree = new BinomialTree(ch.rank, ch.size, root);
-  const received = tree.parent < 0 ? value : await ch.recv(tree.parent);
+  const received = tree.parent < 0 ? value : await ch.recv<T>(tree.parent);
   const sends: Promise<void>[] = [];
   for (let i = tree.children.length - 1; i >= 0; i--) sends.push(ch.send(tree.children[i]!, received));
   await Promise.all(sends);

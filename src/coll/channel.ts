@@ -52,8 +52,13 @@ export interface Channel {
   failure: Failure | null;
   /** Sends a value or a failure; a value that cannot be encoded goes as a failure instead. */
   send(dest: number, value: unknown): Promise<void>;
-  /** Receives a value, or a Failure (also recorded in `failure`). */
-  recv(source: number): Promise<unknown>;
+  /**
+   * Receives a value, or a Failure (also recorded in `failure`). `T` is what
+   * the algorithm expects from that peer: every rank of a call runs the same
+   * algorithm on the same kind of input (MPI's SPMD rule), so a peer sends
+   * what this rank would; a Failure is the one thing that may come instead.
+   */
+  recv<T = unknown>(source: number): Promise<T | Failure>;
   /** Receives raw bytes into `target`, resolving with their count (no failure markers: use after the ranks agreed on shapes). */
   recvInto(source: number, target: RawBuffer): Promise<number>;
 }
@@ -111,8 +116,9 @@ export class LinkChannel implements Channel {
     }
   }
 
-  recv(source: number): Promise<unknown> {
-    return Promise.resolve(this.link.irecv(source)).then(this.received);
+  recv<T = unknown>(source: number): Promise<T | Failure> {
+    // The wire is untyped: the cast is the SPMD rule stated at Channel.recv.
+    return Promise.resolve(this.link.irecv(source)).then(this.received) as Promise<T | Failure>;
   }
 
   private readonly received = (wire: unknown): unknown => {

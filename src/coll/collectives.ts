@@ -5,7 +5,7 @@
  */
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
-import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
+import { describe, type Op, type TypedArray } from './op.js';
 import { barrierDissemination } from './barrier.js';
 import { bcastBinomial } from './bcast.js';
 import { allgatherRecursiveDoubling, gatherBinomial, scatterBinomial } from './scatter-gather.js';
@@ -27,6 +27,16 @@ export function ringMinBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 const RING_MIN_BYTES = ringMinBytes();
 
+/**
+ * A call's result as its caller sees it. An algorithm ends on a Failure
+ * only once `ch.failure` holds one (it notes every failure it makes or
+ * receives), and runCollective then throws instead of resolving, as it does
+ * for any Failure result: what a caller gets is never the Failure.
+ */
+function completed<T>(running: Promise<T | Failure>): Promise<T> {
+  return running as Promise<T>;
+}
+
 /** A local check that fails this rank's contribution instead of throwing, so peers learn of it too. */
 function guard<T>(ch: Channel, check: () => T): T | Failure {
   try {
@@ -36,30 +46,40 @@ function guard<T>(ch: Channel, check: () => T): T | Failure {
   }
 }
 
-function itemsFor(ch: Channel, values: unknown, what: string): unknown[] | Failure {
+/** `values` as one item per rank, or why it is not (a JavaScript caller may pass anything). */
+function itemsFor<T>(ch: Channel, values: readonly T[] | null, what: string): readonly T[] | Failure {
   return guard(ch, () => {
     if (!Array.isArray(values)) throw new TypeError(`${what} must be an array of ${ch.size} items (one per rank), got ${describe(values)}`);
     if (values.length !== ch.size) {
       throw new MPIError('ERR_COUNT', `${what} must be an array of ${ch.size} items (one per rank), got an array of length ${values.length}`);
     }
-    return values as unknown[];
+    return values;
   });
 }
 
-export const barrier = (ch: Channel): Promise<void> => barrierDissemination(ch);
-
-export const bcast = (ch: Channel, value: unknown, root: number): Promise<unknown> => bcastBinomial(ch, value, root);
-
-export function scatter(ch: Channel, values: unknown, root: number): Promise<unknown> {
-  return scatterBinomial(ch, ch.rank === root ? itemsFor(ch, values, 'values at the root') : null, root);
+export function barrier(ch: Channel): Promise<void> {
+  return barrierDissemination(ch);
 }
 
-export const gather = (ch: Channel, value: unknown, root: number): Promise<unknown[] | null> => gatherBinomial(ch, value, root);
+export function bcast<T>(ch: Channel, value: T, root: number): Promise<T> {
+  return completed(bcastBinomial(ch, value, root));
+}
 
-export const allgather = (ch: Channel, value: unknown): Promise<unknown[] | null> => allgatherRecursiveDoubling(ch, value);
+export function scatter<T>(ch: Channel, values: readonly T[] | null, root: number): Promise<T> {
+  return completed(scatterBinomial(ch, ch.rank === root ? itemsFor(ch, values, 'values at the root') : null, root));
+}
 
-export function alltoall(ch: Channel, values: unknown): Promise<unknown[]> {
-  return alltoallPairwise(ch, itemsFor(ch, values, 'values'));
+/** Every rank's value in rank order at the root; null elsewhere. */
+export function gather<T>(ch: Channel, value: T, root: number): Promise<T[] | null> {
+  return completed(gatherBinomial(ch, value, root));
+}
+
+export function allgather<T>(ch: Channel, value: T): Promise<T[]> {
+  return completed(allgatherRecursiveDoubling(ch, value));
+}
+
+export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[]> {
+  return completed(alltoallPairwise(ch, itemsFor(ch, values, 'values')));
 }
 
 /**
@@ -67,7 +87,11 @@ export function alltoall(ch: Channel, values: unknown): Promise<unknown[]> {
  * (MPI4TS_RING_MIN_BYTES unless a caller, a unit test, picks another),
  * recursive doubling for the rest.
  */
-export function allreduce(ch: Channel, value: unknown, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
+export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<T> {
+  return completed(allreduceByLength(ch, value, op, ringMinBytes));
+}
+
+function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: number): Promise<T | Failure> {
   return takesRing(value, op, ch.size, ringMinBytes) ? allreduceRing(ch, value, op) : allreduceRecursiveDoubling(ch, value, op);
 }
 
@@ -77,18 +101,21 @@ export function allreduce(ch: Channel, value: unknown, op: Op, ringMinBytes = RI
  * straight into `recv`. `recv === send` reduces in place. A `recv` of another
  * type or length fails on every rank, since the others could not go on alone.
  */
-export async function allreduceInto(ch: Channel, send: unknown, recv: unknown, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
+export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<A> {
+  return completed(allreduceIntoRecvbuf(ch, send, recv, op, ringMinBytes));
+}
+
+async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes: number): Promise<A | Failure> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     checkRecvbuf(send, recv);
     return send;
   });
-  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) {
-    return allreduceRing(ch, checked, op, recv as TypedArray);
-  }
-  const result = await allreduce(ch, checked, op, ringMinBytes);
-  if (isTypedArray(result) && result !== recv) (recv as TypedArray).set(result as never);
-  return result instanceof Failure ? result : recv;
+  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv);
+  const result = await allreduceRecursiveDoubling(ch, checked, op);
+  if (result instanceof Failure) return result;
+  if (result !== recv) recv.set(result as never);
+  return recv;
 }
 
 function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArray {
@@ -108,28 +135,40 @@ function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArr
  * bad operand's error to every rank; the root keeps the result. User ops,
  * which may be costly and non-commutative, go up a binomial tree.
  */
-export async function reduce(ch: Channel, value: unknown, op: Op, root: number, ringMinBytes = RING_MIN_BYTES): Promise<unknown> {
-  const result = op.isPredefined ? await allreduce(ch, value, op, ringMinBytes) : await reduceBinomial(ch, value, op, root);
+export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = RING_MIN_BYTES): Promise<T | null> {
+  return completed(op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes), root) : reduceBinomial(ch, value, op, root));
+}
+
+async function keptAtRoot<T>(ch: Channel, running: Promise<T | Failure>, root: number): Promise<T | Failure | null> {
+  const result = await running;
   return ch.rank === root ? result : null;
 }
 
-export async function scan(ch: Channel, value: unknown, op: Op, exclusive: boolean): Promise<unknown> {
+/** Inclusive (MPI_Scan) or exclusive (MPI_Exscan, null on rank 0) prefix reduction. */
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: false): Promise<T>;
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null>;
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null> {
+  return completed(prefixOf(ch, value, op, exclusive));
+}
+
+async function prefixOf<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | Failure | null> {
   const prefix = await scanRecursiveDoubling(ch, value, op);
-  if (prefix instanceof Failure) return null;
-  const result = exclusive ? prefix.exclusive : prefix.inclusive;
-  return isNothing(result) ? null : result;
+  if (prefix instanceof Failure) return prefix;
+  if (!exclusive) return prefix.inclusive;
+  return isNothing(prefix.exclusive) ? null : prefix.exclusive;
 }
 
-export function gatherv(ch: Channel, send: unknown, counts: readonly number[] | null, root: number): Promise<TypedArray | null> {
+/** Every rank's part joined in rank order at the root; null elsewhere. */
+export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[] | null, root: number): Promise<A | null> {
   const checkedCounts = ch.rank === root ? guard(ch, () => { offsetsOf(counts, ch.size, 'counts'); return counts!; }) : null;
-  if (!isTypedArray(send)) {
-    const failure = noteFailure(ch, new TypeError(`sendbuf must be a typed array, got ${describe(send)}`));
-    return gathervLinear(ch, new Uint8Array(0), ch.rank === root ? failure : null, root);
-  }
-  return gathervLinear(ch, send, checkedCounts, root);
+  const checked = guard(ch, () => {
+    checkTypedArray(send, 'sendbuf');
+    return send;
+  });
+  return completed(gathervLinear(ch, checked, checkedCounts, root));
 }
 
-export function scatterv(ch: Channel, send: unknown, counts: readonly number[] | null, root: number): Promise<unknown> {
+export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null, root: number): Promise<A> {
   const checked = ch.rank !== root ? null : guard(ch, () => {
     checkTypedArray(send, 'sendbuf at the root');
     const { total } = offsetsOf(counts, ch.size, 'counts');
@@ -138,19 +177,19 @@ export function scatterv(ch: Channel, send: unknown, counts: readonly number[] |
     }
     return send;
   });
-  return scattervBinomial(ch, checked, counts, root);
+  return completed(scattervBinomial(ch, checked, counts, root));
 }
 
-export function allgatherv(ch: Channel, send: unknown, counts: readonly number[]): Promise<TypedArray | null> {
+export function allgatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[]): Promise<A> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     offsetsOf(counts, ch.size, 'counts');
     return send;
   });
-  return allgathervRecursiveDoubling(ch, checked, counts);
+  return completed(allgathervRecursiveDoubling(ch, checked, counts));
 }
 
-export function reduceScatter(ch: Channel, send: unknown, counts: readonly number[], op: Op): Promise<unknown> {
+export function reduceScatter<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[], op: Op): Promise<A> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     const { total } = offsetsOf(counts, ch.size, 'counts');
@@ -162,5 +201,5 @@ export function reduceScatter(ch: Channel, send: unknown, counts: readonly numbe
     return send;
   });
   // Predefined ops are element-wise and commute: the ring. User ops combine whole arrays in rank order.
-  return op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op);
+  return completed(op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op));
 }

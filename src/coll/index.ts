@@ -3,7 +3,7 @@
  * communicator's collective context (DESIGN.md "Collectives").
  */
 import type { P2PEngine } from '../p2p/index.js';
-import { LinkChannel, type Channel, type Link } from './channel.js';
+import { Failure, LinkChannel, type Channel, type Link } from './channel.js';
 import { collectiveCode } from './calls.js';
 
 export { collectiveCode, collectiveName } from './calls.js';
@@ -60,7 +60,9 @@ export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Ch
     return Promise.reject(err);
   }
   return running.then((result) => {
-    if (ch.failure !== null) throw ch.failure.toError(call, ch.rank);
+    // The algorithms note every Failure they return; a result that is one is thrown all the same.
+    const failure = ch.failure ?? (result instanceof Failure ? result : null);
+    if (failure !== null) throw failure.toError(call, ch.rank);
     return result;
   });
 }

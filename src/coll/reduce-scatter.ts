@@ -6,7 +6,7 @@ import { allreduceRecursiveDoubling } from './allreduce.js';
 import { reduceBinomial } from './reduce.js';
 import { scatterBinomial } from './scatter-gather.js';
 import { ringReduceScatter } from './ring.js';
-import { AGREE_SHAPES, newLike, noteFailure, shapeOf } from './step.js';
+import { AGREE_SHAPES, newLike, noteFailure, shapeOf, sliceOf } from './step.js';
 import { offsetsOf } from './vector.js';
 
 /**
@@ -15,14 +15,16 @@ import { offsetsOf } from './vector.js';
  * reduce-scatter pass with the counted parts as its chunks, from the input
  * into a fresh array; each rank keeps its part. Bandwidth-optimal.
  */
-export async function reduceScatterRing(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
+export async function reduceScatterRing<A extends TypedArray>(ch: Channel, send: A | Failure, counts: readonly number[],
+  op: Op): Promise<A | Failure> {
   const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
   const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-  if (agreed instanceof Failure || send instanceof Failure) return null;
+  if (agreed instanceof Failure) return agreed;
+  if (send instanceof Failure) return send;
   const starts = startsOf(counts, ch.size);
   const reduced = newLike(send, send.length);
   await ringReduceScatter(ch, send, reduced, op, starts);
-  return reduced.slice(starts[ch.rank], starts[ch.rank + 1]);
+  return sliceOf(reduced, starts[ch.rank], starts[ch.rank + 1]);
 }
 
 /**
@@ -30,19 +32,21 @@ export async function reduceScatterRing(ch: Channel, send: TypedArray | Failure,
  * binomial reduce to rank 0, which cuts the result into the parts, then a
  * binomial scatter of the parts.
  */
-export async function reduceScatterBinomial(ch: Channel, send: TypedArray | Failure, counts: readonly number[], op: Op): Promise<unknown> {
+export async function reduceScatterBinomial<A extends TypedArray>(ch: Channel, send: A | Failure, counts: readonly number[],
+  op: Op): Promise<A | Failure> {
   const whole = await reduceBinomial(ch, send, op, 0);
   return scatterBinomial(ch, ch.rank === 0 ? partsOf(ch, whole, counts) : null, 0);
 }
 
 /** The parts of the reduction at rank 0, or why there are none. */
-function partsOf(ch: Channel, whole: unknown, counts: readonly number[]): unknown[] | Failure {
+function partsOf<A extends TypedArray>(ch: Channel, whole: A | Failure | null, counts: readonly number[]): A[] | Failure {
   if (whole instanceof Failure) return whole;
   const starts = startsOf(counts, ch.size);
+  // A user op may give anything: check before cutting.
   if (!isTypedArray(whole) || whole.length !== starts[ch.size]) {
     return noteFailure(ch, new MPIError('ERR_COUNT', `the op gave ${describe(whole)}, not a typed array of the sum of counts`));
   }
-  return counts.map((_, r) => whole.slice(starts[r], starts[r + 1]));
+  return counts.map((_, r) => sliceOf(whole, starts[r], starts[r + 1]));
 }
 
 /** Where each rank's part starts, and the end (counts already checked on this rank). */

@@ -10,18 +10,20 @@ import { BinomialTree } from './binomial-tree.js';
  * slice of the child's subtree. `values` is significant at the root only (an
  * array of length size, or a Failure when it is not one).
  */
-export async function scatterBinomial(ch: Channel, values: unknown[] | Failure | null, root: number): Promise<unknown> {
+export async function scatterBinomial<T>(ch: Channel, values: readonly T[] | Failure | null, root: number): Promise<T | Failure> {
   const { rank, size } = ch;
   const tree = new BinomialTree(rank, size, root);
-  const block = tree.parent >= 0 ? await ch.recv(tree.parent)
-    : Array.isArray(values) ? Array.from({ length: size }, (_, i) => values[(root + i) % size]) : values;
+  const block = tree.parent >= 0 ? await ch.recv<T[]>(tree.parent) : inRelativeOrder(values!, root, size);
   const sends: Promise<void>[] = [];
   for (let i = tree.children.length - 1; i >= 0; i--) {
-    const part = block instanceof Failure ? block : (block as unknown[]).slice(2 ** i, 2 ** (i + 1));
-    sends.push(ch.send(tree.children[i]!, part));
+    sends.push(ch.send(tree.children[i]!, block instanceof Failure ? block : block.slice(2 ** i, 2 ** (i + 1))));
   }
   await Promise.all(sends);
-  return block instanceof Failure ? block : (block as unknown[])[0];
+  return block instanceof Failure ? block : block[0]!;
+}
+
+function inRelativeOrder<T>(values: readonly T[] | Failure, root: number, size: number): T[] | Failure {
+  return values instanceof Failure ? values : Array.from({ length: size }, (_, i) => values[(root + i) % size]!);
 }
 
 /**
@@ -29,21 +31,21 @@ export async function scatterBinomial(ch: Channel, values: unknown[] | Failure |
  * order (its own, then each child's block, nearest child first) and sends
  * them to its parent; the root puts them back in absolute rank order.
  */
-export async function gatherBinomial(ch: Channel, value: unknown, root: number): Promise<unknown[] | null> {
+export async function gatherBinomial<T>(ch: Channel, value: T | Failure, root: number): Promise<T[] | Failure | null> {
   const { rank, size } = ch;
   const tree = new BinomialTree(rank, size, root);
-  let block: unknown[] | Failure = value instanceof Failure ? value : [value];
+  let block: T[] | Failure = value instanceof Failure ? value : [value];
   for (const child of tree.children) {
-    const incoming = await ch.recv(child);
-    if (!(block instanceof Failure)) block = incoming instanceof Failure ? incoming : block.concat(incoming as unknown[]);
+    const incoming = await ch.recv<T[]>(child);
+    if (!(block instanceof Failure)) block = incoming instanceof Failure ? incoming : block.concat(incoming);
   }
   if (tree.parent >= 0) {
     await ch.send(tree.parent, block);
     return null;
   }
-  if (block instanceof Failure) return null;
+  if (block instanceof Failure) return block;
   const items = block;
-  return Array.from({ length: size }, (_, r) => items[(r - root + size) % size]);
+  return Array.from({ length: size }, (_, r) => items[(r - root + size) % size]!);
 }
 
 /**
@@ -52,26 +54,25 @@ export async function gatherBinomial(ch: Channel, value: unknown, root: number):
  * result to the ranks that sat out. Each rank receives (size-1)/size of the
  * data once per round it takes part in.
  */
-export async function allgatherRecursiveDoubling(ch: Channel, value: unknown): Promise<unknown[] | null> {
+export async function allgatherRecursiveDoubling<T>(ch: Channel, value: T | Failure): Promise<T[] | Failure> {
   const fold = new Fold(ch.rank, ch.size);
-  let block: unknown[] | Failure = value instanceof Failure ? value : [value];
+  let block: T[] | Failure = value instanceof Failure ? value : [value];
   if (fold.newRank < 0) {
     await ch.send(ch.rank + 1, block);
-    const all = await ch.recv(ch.rank + 1);
-    return all instanceof Failure ? null : all as unknown[];
+    return ch.recv<T[]>(ch.rank + 1);
   }
-  if (fold.absorbsLower) block = merge(ch, await ch.recv(ch.rank - 1), block);
+  if (fold.absorbsLower) block = merge(ch, await ch.recv<T[]>(ch.rank - 1), block);
   for (let mask = 1; mask < fold.pof2; mask *= 2) {
     const partner = fold.newRank ^ mask;
     const incoming = await exchange(ch, fold.realRank(partner), block);
     block = partner < fold.newRank ? merge(ch, incoming, block) : merge(ch, block, incoming);
   }
   if (fold.absorbsLower) await ch.send(ch.rank - 1, block);
-  return block instanceof Failure ? null : block;
+  return block;
 }
 
-function merge(ch: Channel, lower: unknown, higher: unknown): unknown[] | Failure {
+function merge<T>(ch: Channel, lower: T[] | Failure, higher: T[] | Failure): T[] | Failure {
   if (lower instanceof Failure) return noteFailure(ch, lower);
   if (higher instanceof Failure) return noteFailure(ch, higher);
-  return (lower as unknown[]).concat(higher as unknown[]);
+  return lower.concat(higher);
 }

@@ -7,16 +7,27 @@ import { MPIError } from '../base/index.js';
  * This rank's operand, checked against the op and, for a typed array under a
  * predefined op, copied once so later steps can reduce into it in place.
  */
-export function ownOperand(ch: Channel, op: Op, value: unknown): unknown {
+export function ownOperand<T>(ch: Channel, op: Op, value: T | Failure): T | Failure {
   if (value instanceof Failure) return value;
   const problem = op.problem(value);
   if (problem !== null) return noteFailure(ch, new TypeError(problem));
-  return op.isPredefined && isTypedArray(value) ? value.slice() : value;
+  return op.isPredefined && isTypedArray(value) ? sliceOf(value) : value;
 }
 
+/*
+ * A typed array's constructor and slice() give arrays of its own type, but
+ * TypeScript's lib says so class by class: on a type parameter it knows only
+ * the union. These two say it once.
+ */
+
 /** A zeroed typed array of `sample`'s type. */
-export function newLike(sample: TypedArray, length: number): TypedArray {
-  return new (sample.constructor as new (n: number) => TypedArray)(length);
+export function newLike<A extends TypedArray>(sample: A, length: number): A {
+  return new (sample.constructor as new (n: number) => A)(length);
+}
+
+/** `array.slice(start, end)`, of `array`'s type. */
+export function sliceOf<A extends TypedArray>(array: A, start?: number, end?: number): A {
+  return array.slice(start, end) as A;
 }
 
 export function noteFailure(ch: Channel, err: unknown): Failure {
@@ -60,7 +71,7 @@ export const AGREE_SHAPES = Op.create<unknown>((a, b) => {
  * A failure on either side wins; an op that throws becomes a failure. Under a
  * predefined op a typed-array `acc` (this rank's own copy) is reduced in place.
  */
-export function reduceStep(ch: Channel, op: Op, acc: unknown, incoming: unknown, incomingIsLower: boolean): unknown {
+export function reduceStep<T>(ch: Channel, op: Op, acc: T | Failure, incoming: T | Failure, incomingIsLower: boolean): T | Failure {
   if (acc instanceof Failure) return acc;
   if (incoming instanceof Failure) return noteFailure(ch, incoming);
   try {
@@ -72,7 +83,8 @@ export function reduceStep(ch: Channel, op: Op, acc: unknown, incoming: unknown,
       op.accumulate(acc, incoming);
       return acc;
     }
-    return incomingIsLower ? op.combine(incoming, acc) : op.combine(acc, incoming);
+    // An op maps two operands to one of their type (MPI: of the same datatype).
+    return (incomingIsLower ? op.combine(incoming, acc) : op.combine(acc, incoming)) as T;
   } catch (err) {
     return noteFailure(ch, err);
   }
@@ -110,7 +122,7 @@ export class Fold {
 }
 
 /** Sends and receives at once with one peer. */
-export async function exchange(ch: Channel, peer: number, value: unknown): Promise<unknown> {
-  const [, incoming] = await Promise.all([ch.send(peer, value), ch.recv(peer)]);
+export async function exchange<T>(ch: Channel, peer: number, value: T | Failure): Promise<T | Failure> {
+  const [, incoming] = await Promise.all([ch.send(peer, value), ch.recv<T>(peer)]);
   return incoming;
 }

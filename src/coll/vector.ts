@@ -7,7 +7,7 @@ import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import { describe, isTypedArray, type TypedArray } from './op.js';
 import { allgatherRecursiveDoubling, scatterBinomial } from './scatter-gather.js';
-import { newLike, noteFailure } from './step.js';
+import { newLike, noteFailure, sliceOf } from './step.js';
 
 /** Start of each rank's part and the total, or the reason the counts are bad. */
 export function offsetsOf(counts: unknown, size: number, what: string): { offsets: number[]; total: number } {
@@ -30,22 +30,26 @@ export function checkTypedArray(value: unknown, what: string): asserts value is 
   if (!isTypedArray(value)) throw new TypeError(`${what} must be a typed array, got ${describe(value)}`);
 }
 
+/** What a rank whose part is bad sends in its place: raw parts have no room for a failure marker. */
+const NO_PART = new Uint8Array(0);
+
 /**
  * Linear gatherv, as MPICH does for the v-variants: each rank sends its part
- * straight to the root, which receives it in place in the result. The root
- * checks each part's size against its count.
+ * straight to the root, which receives it in place in the result and checks
+ * its size against its count. A rank with a bad part sends an empty one, so
+ * the root is not left waiting (and reports it, unless its count is 0).
  */
-export async function gathervLinear(ch: Channel, send: TypedArray, counts: readonly number[] | Failure | null, root: number): Promise<TypedArray | null> {
+export async function gathervLinear<A extends TypedArray>(ch: Channel, send: A | Failure, counts: readonly number[] | Failure | null,
+  root: number): Promise<A | Failure | null> {
   const { rank, size } = ch;
   if (rank !== root) {
-    await ch.send(root, send);
+    await ch.send(root, send instanceof Failure ? NO_PART : send);
     return null;
   }
-  if (counts instanceof Failure) {
+  if (counts instanceof Failure || send instanceof Failure) {
     // Drain every part so nothing of this call stays queued, then fail.
     await Promise.all(Array.from({ length: size }, (_, r) => (r === root ? null : ch.recv(r))));
-    noteFailure(ch, counts);
-    return null;
+    return noteFailure(ch, counts instanceof Failure ? counts : send);
   }
   const { offsets, total } = offsetsOf(counts, size, 'counts');
   const result = newLike(send, total);
@@ -64,7 +68,7 @@ export async function gathervLinear(ch: Channel, send: TypedArray, counts: reado
   });
   const outcomes = await Promise.allSettled(receives);
   for (const outcome of outcomes) if (outcome.status === 'rejected') noteFailure(ch, outcome.reason);
-  return result;
+  return ch.failure ?? result;
 }
 
 function countMismatch(rank: number, got: string, expected: number, sample: TypedArray): MPIError {
@@ -74,15 +78,16 @@ function countMismatch(rank: number, got: string, expected: number, sample: Type
 /**
  * Scatterv by binomial tree over the parts (each rank receives its subtree's
  * parts from its parent); the root's bad input travels down as a failure, so
- * every rank fails.
+ * every rank fails. `send` and `counts` are significant at the root only.
  */
-export async function scattervBinomial(ch: Channel, send: TypedArray | Failure | null, counts: readonly number[] | null, root: number): Promise<unknown> {
-  let parts: unknown[] | Failure | null = null;
+export async function scattervBinomial<A extends TypedArray>(ch: Channel, send: A | Failure | null, counts: readonly number[] | null,
+  root: number): Promise<A | Failure> {
+  let parts: A[] | Failure | null = null;
   if (ch.rank === root) {
     if (send instanceof Failure || send === null) parts = send;
     else {
       const { offsets } = offsetsOf(counts, ch.size, 'counts');
-      parts = offsets.map((start, r) => send.slice(start, start + counts![r]!));
+      parts = offsets.map((start, r) => sliceOf(send, start, start + counts![r]!));
     }
   }
   return scatterBinomial(ch, parts, root);
@@ -92,16 +97,18 @@ export async function scattervBinomial(ch: Channel, send: TypedArray | Failure |
  * Allgatherv: recursive-doubling allgather of the parts, then every rank
  * checks them against the counts (so all fail alike) and joins them.
  */
-export async function allgathervRecursiveDoubling(ch: Channel, send: TypedArray | Failure, counts: readonly number[]): Promise<TypedArray | null> {
+export async function allgathervRecursiveDoubling<A extends TypedArray>(ch: Channel, send: A | Failure,
+  counts: readonly number[]): Promise<A | Failure> {
   const parts = await allgatherRecursiveDoubling(ch, send);
-  if (parts === null || send instanceof Failure) return null;
+  if (parts instanceof Failure) return parts;
+  if (send instanceof Failure) return send;
   const { offsets, total } = offsetsOf(counts, ch.size, 'counts');
   const result = newLike(send, total);
   for (let r = 0; r < ch.size; r++) {
-    const part = parts[r];
+    // Each part is checked: a peer's typed array differs from this rank's only in a wrong program, but then it may.
+    const part: unknown = parts[r];
     if (!isTypedArray(part) || part.constructor !== send.constructor || part.length !== counts[r]) {
-      noteFailure(ch, new MPIError('ERR_COUNT', `rank ${r} sent ${describe(part)} but counts[${r}] is ${counts[r]} elements of ${send.constructor.name}`));
-      return null;
+      return noteFailure(ch, new MPIError('ERR_COUNT', `rank ${r} sent ${describe(part)} but counts[${r}] is ${counts[r]} elements of ${send.constructor.name}`));
     }
     result.set(part as never, offsets[r]);
   }

@@ -155,7 +155,7 @@ test('allreduceInto: the result lands in recvbuf, in place too, on both algorith
       for (const inPlace of [false, true]) {
         const sends = ranks(size).map((r) => doubles(r, length));
         const recvs = sends.map((send) => (inPlace ? send : new Float64Array(length)));
-        const got = await valuesOf(size, 'allreduceInto', (ch) => collectives.allreduceInto(ch, sends[ch.rank], recvs[ch.rank], SUM, threshold));
+        const got = await valuesOf(size, 'allreduceInto', (ch) => collectives.allreduceInto(ch, sends[ch.rank]!, recvs[ch.rank]!, SUM, threshold));
         const where = `${inPlace ? 'in place' : 'into recvbuf'}, threshold ${threshold}, ${size} ranks`;
         got.forEach((result, r) => assert.equal(result, recvs[r], `the result is recvbuf itself, ${where}`));
         assert.deepEqual(recvs, recvs.map(() => expected), where);
@@ -217,7 +217,7 @@ test('gatherv: the root gets every rank\'s part joined in rank order, the others
     for (const root of rootsOf(size)) {
       for (const counts of countPatterns(size)) {
         const parts = ranks(size).map((r) => doubles(r, counts[r]!));
-        const got = await valuesOf(size, 'gatherv', (ch) => collectives.gatherv(ch, parts[ch.rank], ch.rank === root ? counts : null, root));
+        const got = await valuesOf(size, 'gatherv', (ch) => collectives.gatherv(ch, parts[ch.rank]!, ch.rank === root ? counts : null, root));
         const joined = Float64Array.from(parts.flatMap((part) => [...part]));
         assert.deepEqual(got, ranks(size).map((r) => (r === root ? joined : null)), `gatherv of [${counts}] on ${size} ranks to ${root}`);
       }
@@ -241,7 +241,7 @@ test('allgatherv: every rank gets every part joined in rank order', async () => 
   for (const size of SIZES) {
     for (const counts of countPatterns(size)) {
       const parts = ranks(size).map((r) => doubles(r, counts[r]!));
-      const got = await valuesOf(size, 'allgatherv', (ch) => collectives.allgatherv(ch, parts[ch.rank], counts));
+      const got = await valuesOf(size, 'allgatherv', (ch) => collectives.allgatherv(ch, parts[ch.rank]!, counts));
       const joined = Float64Array.from(parts.flatMap((part) => [...part]));
       assert.deepEqual(got, got.map(() => joined), `allgatherv of [${counts}] on ${size} ranks`);
     }
@@ -255,7 +255,7 @@ test('reduceScatter: rank i gets its counts[i] elements of the reduction, by rin
       const total = counts.reduce((a, b) => a + b);
       const inputs = ranks(size).map((r) => doubles(r, total));
       for (const op of [SUM, USER_ELEMENTWISE_SUM]) {
-        const got = await valuesOf(size, 'reduceScatter', (ch) => collectives.reduceScatter(ch, inputs[ch.rank], counts, op));
+        const got = await valuesOf(size, 'reduceScatter', (ch) => collectives.reduceScatter(ch, inputs[ch.rank]!, counts, op));
         assert.deepEqual(got, partsOf(reduced(inputs, SUM), counts), `reduceScatter by ${op.isPredefined ? 'ring' : 'tree'} of [${counts}] on ${size} ranks`);
       }
       assert.deepEqual(inputs, ranks(size).map((r) => doubles(r, total)), 'reduceScatter leaves its input alone');

@@ -271,3 +271,19 @@ test('reduceScatter: bad counts on one rank or on all fail every rank, by ring a
     }
   }
 });
+
+test('scan: a rank whose prefix needed a combine that threw fails, and every other rank fails or is right', async () => {
+  // Whatever the pattern, rank 2's prefix is "ABC", made by some combine: that one throws.
+  const picky = Op.create((a: string, b: string) => {
+    if (a + b === 'ABC') throw new RangeError('not ABC');
+    return a + b;
+  }, false);
+  for (const size of SIZES.slice(2)) {
+    const outcomes = await runRanks(size, 'scan', (ch) => collectives.scan(ch, String.fromCharCode(65 + ch.rank), picky, false));
+    for (const { rank, value, error } of outcomes) {
+      if (rank === 2) assert.ok(error !== undefined, `rank 2 of ${size} should fail, got ${String(value)}`);
+      if (error !== undefined) assert.match(error.message, /^scan: (rank \d+ failed: )?not ABC$/, `rank ${rank} of ${size}`);
+      else assert.equal(value, 'ABCDEFGHIJKLMNOPQ'.slice(0, rank + 1), `rank ${rank} of ${size}`);
+    }
+  }
+});
