@@ -1,4 +1,11 @@
-/** All-reduce (MPI 4.1 section 6.9.6). */
+/**
+ * All-reduce (MPI 4.1 section 6.9.6). allreduceInto is MPI_Allreduce on
+ * buffers, MPI_IN_PLACE included (recvbuf === sendbuf).
+ *
+ * # Unfinished features
+ * - **6.12.8**: MPI_Iallreduce as a Request.
+ * - **6.13.8**: MPI_Allreduce_init.
+ */
 import { Failure, type Channel } from './channel.js';
 import { isTypedArray, type Op, type TypedArray } from './op.js';
 import { AGREE_SHAPES, Fold, exchange, newLike, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';

@@ -1,4 +1,11 @@
-/** Barrier (MPI 4.0 section 6.3). */
+/**
+ * Barrier (MPI 4.1 section 6.3).
+ *
+ * # Unfinished features
+ * - **6.12.1**: MPI_Ibarrier as a Request (a barrier's promise may be held and
+ *   awaited later, but it is no Request for test, waitany or waitall).
+ * - **6.13.1**: MPI_Barrier_init.
+ */
 import type { Channel } from './channel.js';
 
 /**

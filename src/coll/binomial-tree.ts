@@ -1,6 +1,9 @@
 /**
  * The binomial tree that bcast, scatter, gather and reduce walk (as MPICH's
  * binomial algorithms), in one place.
+ *
+ * # Unfinished features
+ * None of its own: it serves the algorithms, whose modules list theirs.
  */
 
 /**

@@ -3,6 +3,10 @@
  * (FrameHeader.collective): ranks that reach the same call number with
  * different calls then fail with an error that says so, instead of reading
  * each other's data as their own. Codes are on the wire: add, never renumber.
+ *
+ * # Unfinished features
+ * None of its own: a call added to the folder (index.ts lists those
+ * missing) takes a new code here.
  */
 const CODES: Record<string, number> = {
   barrier: 1,

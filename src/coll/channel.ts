@@ -13,6 +13,10 @@
  * of its data, and the algorithm still runs its whole pattern, so no rank
  * waits for a message that never comes and every rank whose result depends
  * on the bad input learns why.
+ *
+ * # Unfinished features
+ * - **6.2.2**, **6.2.3**: collectives on inter-communicators would need a
+ *   channel to a remote group besides the local one (rank, size).
  */
 import { isRawBuffer, type RawBuffer } from '../codec/index.js';
 import { MPIError, type ErrorClassName } from '../base/index.js';

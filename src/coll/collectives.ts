@@ -2,6 +2,10 @@
  * Each collective as the library runs it: data-level checks (which become
  * failures that travel with the data, so every rank learns of them), then the
  * algorithm chosen by size and message length.
+ *
+ * # Unfinished features
+ * None of its own: index.ts lists the folder's, each algorithm's module
+ * those of its area.
  */
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';

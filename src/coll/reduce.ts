@@ -1,4 +1,13 @@
-/** Reduce (MPI 4.1 section 6.9.1) under a user op; predefined ops run as the allreduce (collectives.ts). */
+/**
+ * Reduce (MPI 4.1 section 6.9.1) under a user op; predefined ops run as the
+ * allreduce (collectives.ts).
+ *
+ * # Unfinished features
+ * - **6.9.1**: MPI_Reduce into the root's receive buffer (the result is a new
+ *   value), and MPI_IN_PLACE at the root.
+ * - **6.12.7**: MPI_Ireduce as a Request.
+ * - **6.13.7**: MPI_Reduce_init.
+ */
 import type { Channel, Failure } from './channel.js';
 import type { Op } from './op.js';
 import { BinomialTree } from './binomial-tree.js';

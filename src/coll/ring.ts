@@ -5,6 +5,9 @@
  *
  * Chunks travel as raw bytes, with no room for failure markers: the ranks
  * agree on shapes before either pass, and the passes check nothing.
+ *
+ * # Unfinished features
+ * None of its own: it serves the algorithms, whose modules list theirs.
  */
 import type { Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';

@@ -1,4 +1,10 @@
-/** Pieces shared by the algorithms: reduction steps that carry failures, and the power-of-two fold. */
+/**
+ * Pieces shared by the algorithms: reduction steps that carry failures, the
+ * agreement on shapes, and the power-of-two fold.
+ *
+ * # Unfinished features
+ * None of its own: it serves the algorithms, whose modules list theirs.
+ */
 import { isTypedArray, Op, type TypedArray } from './op.js';
 import { Failure, type Channel } from './channel.js';
 import { MPIError } from '../base/index.js';
