@@ -61,9 +61,7 @@ export async function detectBootstrap(env: NodeJS.ProcessEnv = process.env): Pro
   debug('bootstrap: %s', kind);
   switch (kind) {
     case 'mpi4ts': {
-      const boot = new LauncherBootstrap(launcherEnvironment(env)!);
-      await boot.connect();
-      return boot;
+      return LauncherBootstrap.open(launcherEnvironment(env)!);
     }
     case 'pmix':
       return PmixBootstrap.open(env);

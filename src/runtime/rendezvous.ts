@@ -14,11 +14,10 @@
  * (control-protocol.ts), with one addition: rank 0 ends the others by
  * closing their connections, and each rank then exits.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
 import { JobError, readOptions, requiredIntVar } from '../base/index.js';
-import { ControlKind, encodeControl, LineDecoder, MAX_HELLO_LINE, PeerDoneRelay, proofMatches, proofOf, readControlLines, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS,
-  UnprovenConnections, type ControlMessage, type PeerAddress, type PeerEnd } from '../wire/index.js';
+import { ControlClient, ControlRegistry, type PeerAddress, type PeerEnd } from '../wire/index.js';
+import { endRank } from './launcher-bootstrap.js';
 import type { Bootstrap } from './bootstrap.js';
 
 export interface RendezvousEnvironment {
@@ -33,7 +32,6 @@ export interface RendezvousEnvironment {
   timeoutMs: number;
 }
 
-const RETRY_MS = 200;
 
 /** Reads MPI4TS_RANK/SIZE/RENDEZVOUS/KEY; null when MPI4TS_RENDEZVOUS is unset. */
 export function rendezvousEnvironment(env: NodeJS.ProcessEnv): RendezvousEnvironment | null {
@@ -73,125 +71,54 @@ export class RendezvousBootstrap implements Bootstrap {
   readonly rank: number;
   readonly size: number;
   readonly key: Buffer;
-  advertiseHost = '127.0.0.1';
-  private server: RendezvousServer | null = null;
-  private socket: Socket | null = null;
-  private readonly inbox: ControlMessage[] = [];
-  private waiter: ((m: ControlMessage | null) => void) | null = null;
-  ending = false;
+  readonly advertiseHost: string;
 
-  private constructor(private readonly env: RendezvousEnvironment) {
+  private constructor(private readonly env: RendezvousEnvironment, private readonly control: ControlClient,
+    private readonly server: RendezvousServer | null) {
     this.name = env.name;
     this.rank = env.rank;
     this.size = env.size;
     this.key = env.key;
+    this.advertiseHost = control.localAddress;
   }
 
   static async open(env: RendezvousEnvironment): Promise<RendezvousBootstrap> {
-    const boot = new RendezvousBootstrap(env);
-    if (env.rank === 0) {
-      boot.server = new RendezvousServer(env.size, env.key, (code) => {
-        // Rank 0 ended the job: its own connection closing is expected; leave with the code.
-        boot.ending = true;
-        process.exit(code);
-      });
-      await boot.server.listen(env.host, env.port);
-    }
-    await boot.connect();
-    return boot;
+    const server = env.rank === 0 ? await RendezvousServer.open(env) : null;
+    const control = await ControlClient.connect({
+      host: env.host, port: env.port, rank: env.rank, size: env.size, key: env.key, label: 'rdv',
+      server: 'rank 0', addressFrom: 'MPI4TS_RENDEZVOUS', connectForMs: env.timeoutMs,
+      proofHint: `rank 0 is at ${env.host}:${env.port}: is MPI4TS_KEY the same on every rank?`,
+      onLost: (why) => endRank(env.rank, `${why} (the job was ended, or rank 0 died)`),
+    });
+    return new RendezvousBootstrap(env, control, server);
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {
-    const nonce = randomBytes(16).toString('hex');
-    this.write({ t: ControlKind.HELLO, rank: this.rank, nonce, address: me, proof: proofOf(this.key, 'rdv-C', nonce, this.rank).toString('hex') });
-    const welcome = await this.withinTimeout(this.next(ControlKind.WELCOME));
-    if (!proofMatches(proofOf(this.key, 'rdv-S', nonce, this.rank), Buffer.from(welcome.proof, 'hex'))) {
-      throw new JobError(`rank 0 at ${this.env.host}:${this.env.port} failed the job key proof: is MPI4TS_KEY the same on every rank?`);
-    }
-    if (welcome.table.length !== this.size) throw new JobError(`rank 0 sent ${welcome.table.length} addresses for a job of ${this.size} ranks`);
-    this.socket!.unref();
+    const table = await this.withinTimeout(this.control.exchange(me));
     this.server?.unref();
-    return welcome.table;
+    return table;
   }
 
-  async finalize(): Promise<void> {
-    this.socket!.ref();
-    this.write({ t: ControlKind.FINALIZE, rank: this.rank });
-    await this.next(ControlKind.FINALIZED);
+  finalize(): Promise<void> {
+    return this.control.finalize();
   }
 
   async abort(code: number, message: string): Promise<void> {
     if (message !== '') process.stderr.write(`mpi4ts: ${message}\n`);
-    this.ending = true;
-    if (this.server !== null) {
-      this.server.endJob(`rank 0 aborted with code ${code}`, code);
-    } else {
-      this.write({ t: ControlKind.ABORT, rank: this.rank, code, message });
-    }
+    this.control.expectEnd();
+    if (this.server !== null) this.server.endJob(`rank 0 aborted with code ${code}`, code);
+    else this.control.abort(code, message);
     process.exit(code);
   }
 
   close(): void {
-    this.ending = true;
-    this.socket?.end();
-    this.socket?.unref();
-    this.server?.close();
+    this.control.close();
+    this.server?.stopListening();
   }
 
-  /** Connects to rank 0, retrying while it is not listening yet. */
-  private async connect(): Promise<void> {
-    const { host, port, timeoutMs } = this.env;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        this.socket = await tryConnect(host, port);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) {
-          throw new JobError(`rank ${this.rank} cannot reach rank 0 at ${host}:${port} (MPI4TS_RENDEZVOUS) within ${timeoutMs / 1000} s: ${(err as Error).message}`);
-        }
-        await new Promise((r) => setTimeout(r, RETRY_MS));
-      }
-    }
-    const socket = this.socket;
-    this.advertiseHost = socket.localAddress ?? '127.0.0.1';
-    const decoder = new LineDecoder((m) => this.receive(m));
-    socket.on('data', (chunk) => {
-      try {
-        decoder.push(chunk);
-      } catch (err) {
-        this.lost(`got a bad message from rank 0: ${(err as Error).message}`);
-      }
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => this.lost('lost its connection to rank 0 (the job was ended, or rank 0 died)'));
-  }
-
-  private write(message: ControlMessage): void {
-    this.socket!.write(encodeControl(message));
-  }
-
-  /** `onDone` hears of every other rank that finalized (rank 0 tells). */
+  /** `onDone` hears of every other rank whose program is done (rank 0 tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
-    this.peersDone.watch(onDone);
-  }
-
-  private readonly peersDone = new PeerDoneRelay();
-
-  private receive(message: ControlMessage): void {
-    if (message.t === ControlKind.PEER_DONE) {
-      this.peersDone.deliver(message.rank, message.how);
-      return;
-    }
-    // Once everyone is done, rank 0 may exit at once: its connection closing is no failure then.
-    if (message.t === ControlKind.FINALIZED) this.ending = true;
-    const waiter = this.waiter;
-    if (waiter === null) {
-      this.inbox.push(message);
-      return;
-    }
-    this.waiter = null;
-    waiter(message);
+    this.control.watchPeers(onDone);
   }
 
   /**
@@ -211,98 +138,48 @@ export class RendezvousBootstrap implements Bootstrap {
     });
     return Promise.race([welcome, timeout]).finally(() => clearTimeout(timer));
   }
-
-  private next<K extends ControlMessage['t']>(kind: K): Promise<Extract<ControlMessage, { t: K }>> {
-    const take = (m: ControlMessage): Extract<ControlMessage, { t: K }> => {
-      if (m.t !== kind) throw new JobError(`rank 0 sent "${m.t}" where "${kind}" was expected`);
-      return m as Extract<ControlMessage, { t: K }>;
-    };
-    const queued = this.inbox.shift();
-    if (queued !== undefined) return Promise.resolve(take(queued));
-    return new Promise((resolve, reject) => {
-      this.waiter = (m) => {
-        try {
-          resolve(take(m!));
-        } catch (err) {
-          reject(err);
-        }
-      };
-    });
-  }
-
-  private lost(why: string): void {
-    if (this.ending) return;
-    this.ending = true;
-    try {
-      process.stderr.write(`mpi4ts: rank ${this.rank} ${why}; exiting\n`);
-    } catch {
-      // stderr may be gone.
-    }
-    process.exit(1);
-  }
-}
-
-function tryConnect(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      socket.destroy();
-      reject(err);
-    });
-  });
 }
 
 /**
- * Rank 0's side: collects every rank's hello, sends the table, counts
- * finalizes, and ends the job (closes every connection) on an abort or on a
- * connection lost before its rank finalized.
+ * Rank 0's side: a ControlRegistry (wire/control-registry.ts) under the "rdv"
+ * proof label, which ends the job (closes every connection, so each rank
+ * exits) on an abort or on a connection lost before its rank was let go.
  */
 class RendezvousServer {
-  private server: Server | null = null;
-  private readonly table: (PeerAddress | undefined)[];
-  private readonly sockets: (Socket | undefined)[];
-  private readonly nonces: string[] = [];
-  private readonly seenNonces = new Set<string>();
-  private readonly finalized = new Set<number>();
-  private readonly unproven: UnprovenConnections;
-  private arrived = 0;
   private ended = false;
 
-  /** The ranks that have not joined yet, as "rank N" words. */
-  missingRanks(): string[] {
-    const missing: string[] = [];
-    for (let rank = 0; rank < this.size; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
-    return missing;
-  }
+  private constructor(private readonly registry: ControlRegistry) {}
 
-  constructor(private readonly size: number, private readonly key: Buffer, private readonly onEnded: (code: number) => void) {
-    this.table = new Array<PeerAddress | undefined>(size);
-    this.sockets = new Array<Socket | undefined>(size);
-    this.unproven = new UnprovenConnections({ limit: UNPROVEN_LIMIT + size, maxBytes: MAX_HELLO_LINE, timeoutMs: UNPROVEN_TIMEOUT_MS }, () => {});
-  }
-
-  listen(host: string, port: number): Promise<void> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new JobError(`rank 0 cannot listen on ${host}:${port} (MPI4TS_RENDEZVOUS): ${err.message}`)));
-      server.listen(port, host, () => resolve());
+  static async open(env: RendezvousEnvironment): Promise<RendezvousServer> {
+    let server: RendezvousServer | null = null;
+    const registry = new ControlRegistry(env.size, env.key, 'rdv', {
+      // Rank 0 carries the aborting rank's code out of the job.
+      onAbort: (rank, code, message) => server?.endJob(`rank ${rank} aborted with code ${code}${message === '' ? '' : `: ${message}`}`, code),
+      onLost: (rank) => server?.endJob(`rank ${rank} left before finalize`),
+      // Strangers on an open port are expected: dropped without a word, as the launcher does.
+      onRejected: () => {},
     });
+    server = new RendezvousServer(registry);
+    try {
+      await registry.listen(env.host, env.port);
+    } catch (err) {
+      throw new JobError(`rank 0 cannot listen on ${env.host}:${env.port} (MPI4TS_RENDEZVOUS): ${(err as Error).message}`);
+    }
+    return server;
   }
 
-  /** Rank 0's own finalize keeps the loop alive while it waits; idle, these must not. */
+  missingRanks(): string[] {
+    return this.registry.missingRanks();
+  }
+
+  /** Rank 0's own finalize keeps the loop alive while it waits; idle, the server must not. */
   unref(): void {
-    this.server?.unref();
-    for (const socket of this.sockets) socket?.unref();
+    this.registry.unref();
   }
 
-  close(): void {
+  stopListening(): void {
     this.ended = true;
-    this.server?.close();
+    this.registry.stopListening();
   }
 
   /** Closes every connection: each rank sees it and exits; then rank 0 exits with `code`. */
@@ -310,67 +187,7 @@ class RendezvousServer {
     if (this.ended) return;
     this.ended = true;
     process.stderr.write(`mpi4ts: ${why}; ending the job\n`);
-    this.server?.close();
-    for (const socket of this.sockets) socket?.destroy();
-    this.onEnded(code);
-  }
-
-  private accept(socket: Socket): void {
-    socket.on('error', () => {});
-    let proven = -1;
-    readControlLines(socket, this.unproven, {
-      hello: (message) => (proven = this.hello(socket, message)),
-      message: (rank, message) => this.fromRank(rank, message),
-      reject: () => {},
-    });
-    socket.on('close', () => {
-      if (proven >= 0 && !this.finalized.has(proven) && !this.ended) this.endJob(`rank ${proven} left before finalize`);
-    });
-  }
-
-  private hello(socket: Socket, message: ControlMessage): number {
-    if (message.t !== ControlKind.HELLO) {
-      socket.destroy();
-      return -1;
-    }
-    const { rank, nonce } = message;
-    const proven = Number.isInteger(rank) && rank >= 0 && rank < this.size && this.sockets[rank] === undefined &&
-      typeof nonce === 'string' && /^[0-9a-f]{32}$/.test(nonce) && !this.seenNonces.has(nonce) &&
-      proofMatches(proofOf(this.key, 'rdv-C', nonce, rank), Buffer.from(String(message.proof), 'hex'));
-    if (!proven) {
-      // Unauthenticated, replayed or duplicate: dropped without a word, as the launcher does.
-      socket.destroy();
-      return -1;
-    }
-    this.seenNonces.add(nonce);
-    this.sockets[rank] = socket;
-    this.table[rank] = { ...message.address, rank };
-    this.nonces[rank] = message.nonce;
-    if (++this.arrived === this.size) this.welcomeAll();
-    return rank;
-  }
-
-  private welcomeAll(): void {
-    const table = this.table as PeerAddress[];
-    this.sockets.forEach((socket, rank) => {
-      const proof = proofOf(this.key, 'rdv-S', this.nonces[rank] ?? '', rank).toString('hex');
-      socket?.write(encodeControl({ t: ControlKind.WELCOME, proof, table }));
-    });
-  }
-
-  private fromRank(rank: number, message: ControlMessage): void {
-    if (message.t === ControlKind.ABORT) {
-      // Rank 0 carries the aborting rank's code out of the job.
-      this.endJob(`rank ${rank} aborted with code ${message.code}${message.message === '' ? '' : `: ${message.message}`}`, message.code);
-    }
-    if (message.t !== ControlKind.FINALIZE) return;
-    this.finalized.add(rank);
-    // The others learn that a receive only this rank could satisfy never completes.
-    const done = encodeControl({ t: ControlKind.PEER_DONE, rank, how: 'finalized' });
-    this.sockets.forEach((socket, other) => {
-      if (other !== rank && !this.finalized.has(other)) socket?.write(done);
-    });
-    if (this.finalized.size < this.size) return;
-    for (const socket of this.sockets) socket?.write(encodeControl({ t: ControlKind.FINALIZED }));
+    this.registry.close();
+    process.exit(code);
   }
 }

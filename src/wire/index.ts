@@ -12,3 +12,7 @@ export { UnprovenConnections, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS } from './unpr
 export type { UnprovenLimits } from './unproven.js';
 export { ControlKind, LineDecoder, encodeControl, readControlLines, PeerDoneRelay, MAX_CONTROL_LINE, MAX_RANK_LINE, MAX_HELLO_LINE } from './control-protocol.js';
 export type { ControlMessage, ControlConnectionHandlers, PeerEnd } from './control-protocol.js';
+export { ControlClient, CONTROL_KEEPALIVE_IDLE_MS } from './control-client.js';
+export type { ControlClientOptions } from './control-client.js';
+export { ControlRegistry } from './control-registry.js';
+export type { ControlRegistryEvents } from './control-registry.js';

@@ -1,0 +1,198 @@
+/**
+ * The rank's end of a control connection (control-protocol.ts), the one
+ * client both bootstraps that own such a connection use: the launcher's
+ * (runtime/launcher-bootstrap.ts, label "ctl") and a rendezvous at rank 0
+ * (runtime/rendezvous.ts, label "rdv"). The label keeps a proof made for one
+ * from passing for the other.
+ *
+ * States: connecting -> connected (hello written, waiting for the welcome)
+ * -> running (the table is known; the socket no longer holds the loop open)
+ * -> finalizing (finalize written, the loop held again until "finalized")
+ * -> ended. A connection that closes or breaks the protocol in any state but
+ * ended is `onLost`: without the server a rank can neither be stopped nor
+ * finish cleanly, so its owner ends the process.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { JobError } from '../base/index.js';
+import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import type { PeerAddress } from './peer-address.js';
+import { proofMatches, proofOf } from './proof.js';
+
+/**
+ * Control connections idle most of the time, so a dead link or host shows
+ * only through TCP keep-alive: Node probes every second, ten times, after
+ * this much silence; a lost peer is noticed within about 15 s (README
+ * "Running on a cluster"). The same on both ends.
+ */
+export const CONTROL_KEEPALIVE_IDLE_MS = 5000;
+const RETRY_MS = 200;
+
+export interface ControlClientOptions {
+  host: string;
+  port: number;
+  rank: number;
+  size: number;
+  key: Buffer;
+  /** "ctl" (mpi4ts run) or "rdv" (rendezvous): proofs of one never pass for the other. */
+  label: string;
+  /** The server, for messages: "the launcher", "rank 0". */
+  server: string;
+  /** Where its address came from, for messages: "MPI4TS_RENDEZVOUS", or '' . */
+  addressFrom: string;
+  /** Keep trying to connect this long (rank 0 may not listen yet); 0: one try. */
+  connectForMs: number;
+  /** What to tell the user when the server's proof fails (the likely cause). */
+  proofHint: string;
+  /** The connection closed or broke the protocol before `close()`; `why` completes "rank N ...". */
+  onLost(why: string): void;
+}
+
+export class ControlClient {
+  /** The local address the connection used: one the server's host, and so peers, can reach. */
+  readonly localAddress: string;
+  private readonly inbox: ControlMessage[] = [];
+  private waiter: ((m: ControlMessage) => void) | null = null;
+  private readonly peersDone = new PeerDoneRelay();
+  private ended = false;
+
+  private constructor(private readonly socket: Socket, private readonly options: ControlClientOptions) {
+    this.localAddress = socket.localAddress ?? '127.0.0.1';
+    socket.setKeepAlive(true, CONTROL_KEEPALIVE_IDLE_MS);
+    const decoder = new LineDecoder((message) => this.receive(message));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        this.lost(`got a bad control message from ${options.server}: ${(err as Error).message}`);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.lost(`lost its connection to ${options.server}`));
+  }
+
+  /** Connects, retrying for `connectForMs`; rejects with a JobError naming the server and its address. */
+  static async connect(options: ControlClientOptions): Promise<ControlClient> {
+    const deadline = Date.now() + options.connectForMs;
+    for (;;) {
+      try {
+        return new ControlClient(await tryConnect(options.host, options.port), options);
+      } catch (err) {
+        if (Date.now() >= deadline) throw new JobError(unreachable(options, (err as Error).message));
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /**
+   * Says hello with this rank's address and a fresh proof of the key, and
+   * returns every rank's address once the server's own proof checks out.
+   */
+  async exchange(me: PeerAddress): Promise<PeerAddress[]> {
+    const { key, label, rank, size, server } = this.options;
+    const nonce = randomBytes(16).toString('hex');
+    this.write({ t: ControlKind.HELLO, rank, nonce, address: me, proof: proofOf(key, `${label}-C`, nonce, rank).toString('hex') });
+    const welcome = await this.next(ControlKind.WELCOME);
+    if (!proofMatches(proofOf(key, `${label}-S`, nonce, rank), Buffer.from(String(welcome.proof), 'hex'))) {
+      throw new JobError(`${server} failed the job key proof; ${this.options.proofHint}`);
+    }
+    if (!Array.isArray(welcome.table) || welcome.table.length !== size) {
+      throw new JobError(`${server} sent ${Array.isArray(welcome.table) ? welcome.table.length : 'no'} addresses for a job of ${size} ranks`);
+    }
+    // From here on the connection must not keep the process alive by itself.
+    this.socket.unref();
+    return welcome.table;
+  }
+
+  /** Tells the server this rank is done and waits until every rank is (the barrier inside MPI_Finalize). */
+  async finalize(): Promise<void> {
+    this.socket.ref();
+    this.write({ t: ControlKind.FINALIZE, rank: this.options.rank });
+    await this.next(ControlKind.FINALIZED);
+  }
+
+  /** Asks the server to end the job with `code`; it stops every rank, this one included. */
+  abort(code: number, message: string): void {
+    this.write({ t: ControlKind.ABORT, rank: this.options.rank, code, message });
+  }
+
+  /** `onDone` hears of every other rank whose program is done (the server tells). */
+  watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
+    this.peersDone.watch(onDone);
+  }
+
+  /** From here on the connection closing is expected (the job is ending on purpose). */
+  expectEnd(): void {
+    this.ended = true;
+  }
+
+  close(): void {
+    this.ended = true;
+    this.socket.end();
+    this.socket.unref();
+  }
+
+  private write(message: ControlMessage): void {
+    this.socket.write(encodeControl(message));
+  }
+
+  private receive(message: ControlMessage): void {
+    if (message.t === ControlKind.PEER_DONE) {
+      this.peersDone.deliver(message.rank, message.how);
+      return;
+    }
+    // Once every rank is done the server may go at once (rank 0 exits): a close is no failure then.
+    if (message.t === ControlKind.FINALIZED) this.ended = true;
+    const waiter = this.waiter;
+    if (waiter === null) {
+      this.inbox.push(message);
+      return;
+    }
+    this.waiter = null;
+    waiter(message);
+  }
+
+  private next<K extends ControlMessage['t']>(kind: K): Promise<Extract<ControlMessage, { t: K }>> {
+    const take = (m: ControlMessage): Extract<ControlMessage, { t: K }> => {
+      if (m.t !== kind) throw new JobError(`${this.options.server} sent "${m.t}" where "${kind}" was expected`);
+      return m as Extract<ControlMessage, { t: K }>;
+    };
+    const queued = this.inbox.shift();
+    if (queued !== undefined) return Promise.resolve().then(() => take(queued));
+    return new Promise((resolve, reject) => {
+      this.waiter = (m) => {
+        try {
+          resolve(take(m));
+        } catch (err) {
+          reject(err);
+        }
+      };
+    });
+  }
+
+  private lost(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.onLost(why);
+  }
+}
+
+function unreachable(options: ControlClientOptions, reason: string): string {
+  const from = options.addressFrom === '' ? '' : ` (${options.addressFrom})`;
+  const within = options.connectForMs > 0 ? ` within ${options.connectForMs / 1000} s` : '';
+  return `rank ${options.rank} cannot reach ${options.server} at ${options.host}:${options.port}${from}${within}: ${reason}`;
+}
+
+function tryConnect(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      socket.destroy();
+      reject(err);
+    });
+  });
+}

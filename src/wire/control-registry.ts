@@ -1,0 +1,213 @@
+/**
+ * The server's end of the control connections (control-protocol.ts), the one
+ * registry both servers use: the launcher's control server
+ * (launcher/control-server.ts, label "ctl") and rank 0's rendezvous server
+ * (runtime/rendezvous.ts, label "rdv").
+ *
+ * Every rank connects, proves the job key in its first line and publishes
+ * its address; once all have, each gets the table of all ranks with the
+ * server's own proof. Afterwards the registry carries abort and finalize,
+ * tells every rank when another's program is done, and lets all go once all
+ * are done. Connections that have not proved the key are bounded in number,
+ * bytes and time (unproven.ts), as the port may face the network; those that
+ * fail the proof, replay a nonce or claim a rank already taken are dropped
+ * without a word.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { CONTROL_KEEPALIVE_IDLE_MS } from './control-client.js';
+import type { PeerAddress } from './peer-address.js';
+import { proofMatches, proofOf } from './proof.js';
+import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
+
+export interface ControlRegistryEvents {
+  /** A proven rank asked to end the job. */
+  onAbort(rank: number, code: number, message: string): void;
+  /** Something was wrong with a connection (for debug output: strangers are expected on an open port). */
+  onRejected(reason: string): void;
+  /** A proven rank's connection closed before the job let it go (its process, host or link went down). */
+  onLost(rank: number): void;
+}
+
+export class ControlRegistry {
+  private server: Server | null = null;
+  private readonly table: (PeerAddress | undefined)[];
+  private readonly sockets: (Socket | undefined)[];
+  private readonly nonces: string[] = [];
+  private readonly seenNonces = new Set<string>();
+  /** Ranks that said finalize and have not been let go yet. */
+  private readonly finalizing = new Set<number>();
+  /** Every rank that ever said finalize. */
+  private readonly finalizedEver = new Set<number>();
+  /** Ranks whose process ended cleanly without finalize (the launcher knows; a rendezvous never does). */
+  private readonly exited = new Set<number>();
+  /** Ranks let go: their connection may close now. */
+  private readonly released = new Set<number>();
+  private readonly unproven: UnprovenConnections;
+  private closing = false;
+  private arrived = 0;
+
+  constructor(private readonly size: number, private readonly key: Buffer, private readonly label: string,
+    private readonly events: ControlRegistryEvents) {
+    this.table = new Array<PeerAddress | undefined>(size);
+    this.sockets = new Array<Socket | undefined>(size);
+    this.unproven = new UnprovenConnections(
+      { limit: UNPROVEN_LIMIT + size, maxBytes: MAX_HELLO_LINE, timeoutMs: UNPROVEN_TIMEOUT_MS },
+      (_socket, reason) => events.onRejected(reason),
+    );
+  }
+
+  /** Listens on `host`:`port` (0: any); resolves with the port, rejects with the listen error. */
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.removeListener('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+  }
+
+  /** The ranks that have not joined yet, as "rank N" words. */
+  missingRanks(): string[] {
+    const missing: string[] = [];
+    for (let rank = 0; rank < this.size; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
+    return missing;
+  }
+
+  /** Whether `rank` ever said finalize. */
+  hasFinalized(rank: number): boolean {
+    return this.finalizedEver.has(rank);
+  }
+
+  /** A rank's process ended with code 0: it needs no more, and counts as done. */
+  rankExitedCleanly(rank: number): void {
+    this.exited.add(rank);
+    if (!this.finalizedEver.has(rank)) this.tellDone(rank, 'exited');
+    this.maybeRelease();
+  }
+
+  /** The server's own process waits in finalize with the loop held; idle, the registry must not hold it. */
+  unref(): void {
+    this.server?.unref();
+    for (const socket of this.sockets) socket?.unref();
+  }
+
+  /** Stops listening and drops every connection: each rank sees its connection close. */
+  close(): void {
+    this.closing = true;
+    this.server?.close();
+    this.unproven.clear();
+    for (const socket of this.sockets) socket?.destroy();
+  }
+
+  /** Stops listening; proven connections stay until their ranks close them. */
+  stopListening(): void {
+    this.server?.close();
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {});
+    socket.setKeepAlive(true, CONTROL_KEEPALIVE_IDLE_MS);
+    readControlLines(socket, this.unproven, {
+      hello: (message) => this.hello(socket, message),
+      message: (rank, message) => this.fromRank(rank, message),
+      reject: (reason) => this.events.onRejected(reason),
+    });
+  }
+
+  /** Checks a hello; returns the proven rank, or -1 after dropping the connection. */
+  private hello(socket: Socket, message: ControlMessage): number {
+    const problem = this.helloProblem(message);
+    if (problem !== null) {
+      this.events.onRejected(problem);
+      this.unproven.proven(socket);
+      socket.destroy();
+      return -1;
+    }
+    const { rank, nonce, address } = message as Extract<ControlMessage, { t: 'hello' }>;
+    this.seenNonces.add(nonce);
+    this.sockets[rank] = socket;
+    socket.once('close', () => {
+      if (!this.released.has(rank) && !this.exited.has(rank) && !this.closing) this.events.onLost(rank);
+    });
+    this.table[rank] = { ...address, rank };
+    this.nonces[rank] = nonce;
+    if (++this.arrived === this.size) this.welcomeAll();
+    return rank;
+  }
+
+  private helloProblem(message: ControlMessage): string | null {
+    if (message.t !== ControlKind.HELLO) return `expected hello, got "${message.t}"`;
+    const { rank, nonce } = message;
+    if (!Number.isInteger(rank) || rank < 0 || rank >= this.size || this.sockets[rank] !== undefined) {
+      return `hello from an invalid or duplicate rank ${String(rank)}`;
+    }
+    if (typeof nonce !== 'string' || !/^[0-9a-f]{32}$/.test(nonce) || this.seenNonces.has(nonce)) {
+      return `a connection claiming rank ${rank} sent a missing or used nonce`;
+    }
+    if (!proofMatches(proofOf(this.key, `${this.label}-C`, nonce, rank), Buffer.from(String(message.proof), 'hex'))) {
+      return `a connection claiming rank ${rank} failed the job key proof`;
+    }
+    if (typeof message.address !== 'object' || message.address === null) return `rank ${rank} sent no address`;
+    return null;
+  }
+
+  private welcomeAll(): void {
+    const table = this.table as PeerAddress[];
+    this.sockets.forEach((socket, rank) => {
+      const proof = proofOf(this.key, `${this.label}-S`, this.nonces[rank] ?? '', rank).toString('hex');
+      socket?.write(encodeControl({ t: ControlKind.WELCOME, proof, table }));
+    });
+  }
+
+  private fromRank(rank: number, message: ControlMessage): void {
+    switch (message.t) {
+      case ControlKind.ABORT:
+        this.events.onAbort(rank, Number.isInteger(message.code) ? message.code : 1, String(message.message ?? ''));
+        return;
+      case ControlKind.FINALIZE:
+        this.finalizing.add(rank);
+        if (!this.finalizedEver.has(rank)) {
+          this.finalizedEver.add(rank);
+          this.tellDone(rank, 'finalized');
+        }
+        this.maybeRelease();
+        return;
+      case ControlKind.HELLO:
+      case ControlKind.WELCOME:
+      case ControlKind.FINALIZED:
+      case ControlKind.PEER_DONE:
+        this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
+        return;
+      default: {
+        const unknown: never = message;
+        this.events.onRejected(`rank ${rank} sent an unknown control message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /** Tells every other rank still held that `rank`'s program is done: a receive only it could satisfy never completes. */
+  private tellDone(rank: number, how: PeerEnd): void {
+    if (this.arrived < this.size) return;
+    const line = encodeControl({ t: ControlKind.PEER_DONE, rank, how });
+    this.sockets.forEach((socket, other) => {
+      if (other !== rank && !this.released.has(other)) socket?.write(line);
+    });
+  }
+
+  /** Everybody done: let them all close and exit (the barrier inside MPI_Finalize). */
+  private maybeRelease(): void {
+    for (let rank = 0; rank < this.size; rank++) {
+      if (!this.finalizing.has(rank) && !this.exited.has(rank)) return;
+    }
+    for (const rank of this.finalizing) {
+      this.released.add(rank);
+      this.sockets[rank]?.write(encodeControl({ t: ControlKind.FINALIZED }));
+    }
+    this.finalizing.clear();
+  }
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { ControlClient, ControlRegistry, type ControlRegistryEvents, type PeerAddress, type PeerEnd } from '../../src/wire/index.js';
+
+/** A registry on a free loopback port, and what it told its owner. */
+async function registry(size: number, key: Buffer, label = 'ctl') {
+  const told = { aborts: [] as string[], rejected: [] as string[], lost: [] as number[] };
+  const events: ControlRegistryEvents = {
+    onAbort: (rank, code, message) => told.aborts.push(`${rank}:${code}:${message}`),
+    onRejected: (reason) => told.rejected.push(reason),
+    onLost: (rank) => told.lost.push(rank),
+  };
+  const server = new ControlRegistry(size, key, label, events);
+  const port = await server.listen('127.0.0.1', 0);
+  return { server, port, told };
+}
+
+function address(rank: number): PeerAddress {
+  return { rank, host: `h${rank}`, hostId: 'x', tcpHost: '127.0.0.1', tcpPort: 1000 + rank, unixPath: '', pid: 1 };
+}
+
+function client(port: number, rank: number, size: number, key: Buffer, lost: string[], label = 'ctl') {
+  return ControlClient.connect({
+    host: '127.0.0.1', port, rank, size, key, label, server: 'the test server', addressFrom: '', connectForMs: 0,
+    proofHint: 'wrong key?', onLost: (why) => lost.push(`${rank} ${why}`),
+  });
+}
+
+const until = async (check: () => boolean, what: string): Promise<void> => {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('every rank gets the whole table once all said hello; finalize lets all go together; done notices reach the others', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(3, key);
+  const lost: string[] = [];
+  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
+  const done: string[] = [];
+  clients.forEach((c, rank) => c.watchPeers((peer: number, how: PeerEnd) => done.push(`${rank} hears ${peer} ${how}`)));
+  const tables = await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  for (const table of tables) assert.deepEqual(table.map((p) => p.tcpPort), [1000, 1001, 1002]);
+  let released = 0;
+  const finals = clients.slice(0, 2).map((c) => c.finalize().then(() => released++));
+  await until(() => done.length === 4, 'done notices');
+  assert.deepEqual(done.sort(), ['0 hears 1 finalized', '1 hears 0 finalized', '2 hears 0 finalized', '2 hears 1 finalized']);
+  assert.equal(released, 0, 'released before the last rank finalized');
+  assert.equal(server.hasFinalized(0), true);
+  assert.equal(server.hasFinalized(2), false);
+  server.rankExitedCleanly(2);
+  await Promise.all(finals);
+  for (const c of clients) c.close();
+  server.close();
+  assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], });
+});
+
+test('a wrong key, a proof made for the other label, a replayed or duplicate rank are dropped; the rank waits on', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(2, key, 'rdv');
+  const lost: string[] = [];
+  const wrongKey = await client(port, 0, 2, randomBytes(32), lost, 'rdv');
+  const wrongLabel = await client(port, 0, 2, key, lost, 'ctl');
+  void wrongKey.exchange(address(0)).catch(() => {});
+  void wrongLabel.exchange(address(0)).catch(() => {});
+  await until(() => lost.length === 2, 'both to be dropped');
+  assert.deepEqual(told.rejected, ['a connection claiming rank 0 failed the job key proof', 'a connection claiming rank 0 failed the job key proof']);
+  assert.deepEqual(lost, ['0 lost its connection to the test server', '0 lost its connection to the test server']);
+  const first = await client(port, 0, 2, key, lost, 'rdv');
+  void first.exchange(address(0));
+  const duplicate = await client(port, 0, 2, key, lost, 'rdv');
+  void duplicate.exchange(address(0)).catch(() => {});
+  await until(() => told.rejected.length === 3, 'the duplicate');
+  assert.equal(told.rejected[2], 'hello from an invalid or duplicate rank 0');
+  assert.deepEqual(server.missingRanks(), ['rank 1']);
+  first.close();
+  server.close();
+});
+
+test('strangers: a first byte that is not a JSON object, or a hello line past its bound, are rejected before any proof', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(1, key);
+  for (const bytes of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.alloc(20_000, 0x7b)]) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(bytes);
+    await new Promise((resolve) => socket.once('close', resolve));
+  }
+  assert.equal(told.rejected[0], 'a connection sent something other than a control message');
+  assert.equal(told.rejected[1], 'a connection sent more than 16384 bytes before proving the job key');
+  server.close();
+});
+
+test('abort reaches the owner with its code and message; a proven connection that closes before its release is lost', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(2, key);
+  const lost: string[] = [];
+  const [a, b] = await Promise.all([client(port, 0, 2, key, lost), client(port, 1, 2, key, lost)]);
+  await Promise.all([a.exchange(address(0)), b.exchange(address(1))]);
+  a.abort(3, 'bad input on rank 0');
+  await until(() => told.aborts.length === 1, 'the abort');
+  assert.deepEqual(told.aborts, ['0:3:bad input on rank 0']);
+  b.close();
+  await until(() => told.lost.length === 1, 'the lost rank');
+  assert.deepEqual(told.lost, [1]);
+  server.close();
+  await until(() => lost.length === 1, 'rank 0 to see the server go');
+  assert.deepEqual(lost, ['0 lost its connection to the test server']);
+});
+
+test('a server whose proof fails, or that sends a table of the wrong size, is refused by the client with a JobError', async () => {
+  const key = randomBytes(32);
+  const { server, port } = await registry(2, key);
+  const lost: string[] = [];
+  const liar = await ControlClient.connect({
+    host: '127.0.0.1', port, rank: 0, size: 3, key, label: 'ctl', server: 'the test server', addressFrom: '', connectForMs: 0,
+    proofHint: 'wrong key?', onLost: (why) => lost.push(why),
+  });
+  const other = await client(port, 1, 2, key, lost);
+  const [refused] = await Promise.allSettled([liar.exchange(address(0)), other.exchange(address(1))]);
+  assert.equal(refused.status, 'rejected');
+  assert.match(String((refused as PromiseRejectedResult).reason), /JobError: the test server sent 2 addresses for a job of 3 ranks/);
+  liar.close();
+  other.close();
+  server.close();
+});
+
+test('a client that cannot connect names the server, its address and where the address came from', async () => {
+  const { server, port } = await registry(1, randomBytes(32));
+  server.close();
+  await assert.rejects(ControlClient.connect({
+    host: '127.0.0.1', port, rank: 4, size: 5, key: randomBytes(32), label: 'rdv', server: 'rank 0', addressFrom: 'MPI4TS_RENDEZVOUS',
+    connectForMs: 300, proofHint: '', onLost: () => {},
+  }), { name: 'JobError', message: new RegExp(`^rank 4 cannot reach rank 0 at 127\\.0\\.0\\.1:${port} \\(MPI4TS_RENDEZVOUS\\) within 0\\.3 s: connect ECONNREFUSED`) });
+});
