@@ -1,12 +1,18 @@
 /**
- * Reduction operations (MPI 4.0 section 6.9). The predefined ops work on
- * numbers, bigints and element by element on typed arrays (and the logical
- * ones on booleans); MAXLOC and MINLOC on `[value, index]` pairs. User ops
- * (`Op.create`) combine any two values.
+ * Reduction operations (MPI 4.1 sections 6.9.2-6.9.5). The predefined ops
+ * work on numbers, bigints and element by element on typed arrays (and the
+ * logical ones on booleans); MAXLOC and MINLOC on `[value, index]` pairs.
+ * User ops (`Op.create`) combine any two values.
  *
  * Order: `combine(lower, higher)` takes the partial result of the lower ranks
  * first, so a non-commutative op is applied in rank order when the
  * algorithm keeps blocks of ranks contiguous.
+ *
+ * # Unfinished features
+ * - **6.9.4**: MAXLOC and MINLOC on typed arrays of (value, index) pairs, as
+ *   MPI's pair datatypes (MPI_2INT, MPI_DOUBLE_INT, ...) hold them: only
+ *   `[value, index]` arrays.
+ * - **6.9.7**: MPI_Reduce_local: `combine` and `accumulate` are internal.
  */
 import { kernelFor } from './kernels.js';
 import { typedArrayTypeOf } from '../codec/payload-type.js';
