@@ -111,11 +111,11 @@ function wrap(grid: Grid, d: number, coord: number): number | null {
 
 /** createCart's dims: positive integers whose product fits in the communicator. */
 function checkCartDims(dims: unknown, size: number): number[] {
-  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+  if (!isPositiveIntegers(dims) || dims.length === 0) {
     throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} must be a non-empty array of positive integers ` +
       '(MPI.computeDims(size, ndims) gives balanced ones)');
   }
-  const extents = [...(dims as number[])];
+  const extents = [...dims];
   const cells = product(extents);
   if (cells > size) {
     throw new MPIError('ERR_DIMS', `createCart: dims ${JSON.stringify(dims)} make ${cells} cells, more than the ${size} ranks of the communicator`);
@@ -126,10 +126,18 @@ function checkCartDims(dims: unknown, size: number): number[] {
 /** createCart's periods: one boolean per dimension; none given is all false. */
 function checkCartPeriods(periods: unknown, ndims: number): boolean[] {
   if (periods === undefined) return new Array<boolean>(ndims).fill(false);
-  if (!Array.isArray(periods) || periods.length !== ndims || periods.some((p) => typeof p !== 'boolean')) {
+  if (!isBooleans(periods) || periods.length !== ndims) {
     throw new MPIError('ERR_ARG', `createCart: periods ${JSON.stringify(periods)} must be an array of ${ndims} booleans (one per dimension)`);
   }
-  return [...(periods as boolean[])];
+  return [...periods];
+}
+
+function isPositiveIntegers(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 1);
+}
+
+function isBooleans(value: unknown): value is boolean[] {
+  return Array.isArray(value) && value.every((p: unknown) => typeof p === 'boolean');
 }
 
 /**

@@ -232,38 +232,38 @@ export class Comm {
 
   /** The root's value, on every rank (MPI_Bcast). */
   bcast<T>(value: T, root = 0): Promise<T> {
-    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root)) as Promise<T>;
+    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root));
   }
 
   /** `values[rank]` of the root's array of `size` items (MPI_Scatter); others pass null. */
   scatter<T>(values: readonly T[] | null, root = 0): Promise<T> {
-    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root)) as Promise<T>;
+    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root));
   }
 
   /** Every rank's value, in rank order, at the root; null elsewhere (MPI_Gather). */
   gather<T>(value: T, root = 0): Promise<T[] | null> {
-    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root)) as Promise<T[] | null>;
+    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root));
   }
 
   /** Every rank's value, in rank order, on every rank (MPI_Allgather). */
   allgather<T>(value: T): Promise<T[]> {
-    return this.collective('allgather', () => {}, (ch) => collectives.allgather(ch, value)) as Promise<T[]>;
+    return this.collective('allgather', () => {}, (ch) => collectives.allgather(ch, value));
   }
 
   /** Item i of the result is what rank i put at index `rank` (MPI_Alltoall). */
   alltoall<T>(values: readonly T[]): Promise<T[]> {
-    return this.collective('alltoall', () => {}, (ch) => collectives.alltoall(ch, values)) as Promise<T[]>;
+    return this.collective('alltoall', () => {}, (ch) => collectives.alltoall(ch, values));
   }
 
   /** The reduction of every rank's value at the root; null elsewhere (MPI_Reduce). */
   reduce<T>(value: T, op: Op = SUM, root = 0): Promise<T | null> {
     return this.collective('reduce', () => { checkOp(op); checkRoot(root, this.size); },
-      (ch) => collectives.reduce(ch, value, op, root)) as Promise<T | null>;
+      (ch) => collectives.reduce(ch, value, op, root));
   }
 
   /** The reduction of every rank's value, on every rank (MPI_Allreduce). */
   allreduce<T>(value: T, op: Op = SUM): Promise<T> {
-    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op)) as Promise<T>;
+    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op));
   }
 
   /**
@@ -272,17 +272,17 @@ export class Comm {
    * or is `sendbuf` itself to reduce in place. Large arrays allocate nothing.
    */
   allreduceInto<A extends TypedArray>(sendbuf: A, recvbuf: A, op: Op = SUM): Promise<A> {
-    return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op)) as Promise<A>;
+    return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op));
   }
 
   /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
   scan<T>(value: T, op: Op = SUM): Promise<T> {
-    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false)) as Promise<T>;
+    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false));
   }
 
   /** Exclusive prefix reduction over ranks 0..rank-1; null on rank 0 (MPI_Exscan). */
   exscan<T>(value: T, op: Op = SUM): Promise<T | null> {
-    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true)) as Promise<T | null>;
+    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true));
   }
 
   /**
@@ -291,7 +291,7 @@ export class Comm {
    */
   gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0): Promise<A | null> {
     return this.collective('gatherv', () => checkRoot(root, this.size),
-      (ch) => collectives.gatherv(ch, sendbuf, counts, root)) as Promise<A | null>;
+      (ch) => collectives.gatherv(ch, sendbuf, counts, root));
   }
 
   /**
@@ -301,12 +301,12 @@ export class Comm {
    */
   scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0): Promise<A> {
     return this.collective('scatterv', () => checkRoot(root, this.size),
-      (ch) => collectives.scatterv(ch, sendbuf, counts, root)) as Promise<A>;
+      (ch) => collectives.scatterv(ch, sendbuf, counts, root));
   }
 
   /** Every rank's typed array (rank i's of length `counts[i]`) joined in rank order, everywhere (MPI_Allgatherv). */
   allgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[]): Promise<A> {
-    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts)) as Promise<A>;
+    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts));
   }
 
   /**
@@ -315,7 +315,7 @@ export class Comm {
    */
   reduceScatter<A extends TypedArray>(sendbuf: A, counts: readonly number[], op: Op = SUM): Promise<A> {
     return this.collective('reduceScatter', () => checkOp(op),
-      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op)) as Promise<A>;
+      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op));
   }
 
   /**

@@ -95,8 +95,13 @@ function sameHostColor(parent: Parent): number {
   return parent.group.findIndex((worldRank) => table[worldRank]!.hostId === myHost);
 }
 
+type ColorAndKey = [color: number, key: number];
 /** What each rank contributes to a split: its color and key, or what is wrong with them. */
-type SplitEntry = [color: number, key: number] | string;
+type SplitEntry = ColorAndKey | string;
+
+function isColorAndKey(entry: SplitEntry): entry is ColorAndKey {
+  return typeof entry !== 'string';
+}
 
 /**
  * split's engine. Bad arguments on one rank still take part in the exchange,
@@ -108,22 +113,21 @@ function splitInto<C>(parent: Parent, call: string, color: number, key: number, 
   const gatherTag = parent.nextCollectiveTag();
   const agreeTag = parent.nextCollectiveTag();
   return createComm(parent.world, async (pool) => {
-    const entries = await runCollective(call, parent, gatherTag,
-      (ch) => collectives.allgather(ch, offer)) as SplitEntry[];
-    const bad = entries.findIndex((entry) => typeof entry === 'string');
-    if (bad >= 0) {
+    const entries = await runCollective(call, parent, gatherTag, (ch) => collectives.allgather(ch, offer));
+    if (!entries.every(isColorAndKey)) {
+      const bad = entries.findIndex((entry) => typeof entry === 'string');
       throw new MPIError('ERR_ARG', bad === parent.rank ? String(entries[bad]) : `${call}: rank ${bad} passed a bad argument: ${String(entries[bad])}`);
     }
     const contextId = await agreeContextId(parent, pool, call, agreeTag);
     if (color === UNDEFINED) return null;
     pool.take(contextId);
-    const group = membersOf(entries as [number, number][], color).map((rank) => parent.group[rank]!);
+    const group = membersOf(entries, color).map((rank) => parent.group[rank]!);
     return make({ world: parent.world, group, context: pointToPointContext(contextId) });
   });
 }
 
 /** The parent ranks of `color`, in the order of the new communicator: by key, then by rank in the parent. */
-function membersOf(entries: readonly (readonly [color: number, key: number])[], color: number): number[] {
+function membersOf(entries: readonly ColorAndKey[], color: number): number[] {
   return entries
     .map(([c, key], rank) => ({ c, key, rank }))
     .filter((entry) => entry.c === color)
@@ -132,7 +136,7 @@ function membersOf(entries: readonly (readonly [color: number, key: number])[], 
 }
 
 function splitArgumentProblem(call: string, color: unknown, key: unknown): string | null {
-  if (!(Number.isInteger(color) && ((color as number) >= 0 || color === UNDEFINED))) {
+  if (!(typeof color === 'number' && Number.isInteger(color) && (color >= 0 || color === UNDEFINED))) {
     return `${call}: color ${String(color)} must be a non-negative integer or UNDEFINED`;
   }
   if (!Number.isInteger(key)) return `${call}: key ${String(key)} must be an integer`;
@@ -148,5 +152,5 @@ function createComm<T>(world: World, create: (pool: ContextPool) => Promise<T>):
 /** The lowest context id free on every rank of the parent (MPICH's mask agreement). */
 async function agreeContextId(parent: Parent, pool: ContextPool, call: string, tag: number): Promise<number> {
   const everywhereFree = await runCollective(call, parent, tag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
-  return ContextPool.lowestFree(everywhereFree as Uint32Array);
+  return ContextPool.lowestFree(everywhereFree);
 }
