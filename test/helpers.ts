@@ -86,6 +86,19 @@ export async function strays(marker: string, settleMs = 300): Promise<string[]> 
  * The collective checks of test/programs/coll.ts that other launchers and the
  * multi-host cluster run: the main algorithms, without coll.test.ts's long op matrix.
  */
+/** The checks of test/programs/p2p.ts. */
+export const P2P_CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
+  'valueTypes', 'requests', 'specialRanks', 'recvIntoChecks', 'badInput'];
+/** The communicators p2p.ts runs its checks on, in turn (as mpi4py binds its test classes to several). */
+export const P2P_COMMUNICATORS = ['COMM_WORLD', 'dup', 'COMM_SELF'];
+/** Checks of the transport rather than of a communicator, run on COMM_WORLD only. */
+const P2P_WORLD_ONLY = new Set(['bigTypedArray']);
+
+/** The ok lines p2p.ts prints when `checks` pass: every check on every communicator it runs on. */
+export function p2pPassed(checks: readonly string[] = P2P_CHECKS): string[] {
+  return P2P_COMMUNICATORS.flatMap((comm) => checks.filter((c) => comm === 'COMM_WORLD' || !P2P_WORLD_ONLY.has(c)).map((c) => `${c} on ${comm}`));
+}
+
 export const CORE_COLL_CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'scatterGather', 'alltoall', 'isolation'];
 
 export function program(name: string): string {

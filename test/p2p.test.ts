@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { mpirun, program, strays } from './helpers.js';
+import { mpirun, p2pPassed, P2P_CHECKS, program, strays } from './helpers.js';
 
-const CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
-  'valueTypes', 'requests', 'specialRanks', 'recvIntoChecks', 'badInput'];
-/** The program runs its checks on each of these communicators in turn (as mpi4py's test classes are bound to several). */
-const COMMUNICATORS = ['COMM_WORLD', 'dup', 'COMM_SELF'];
-/** Checks of the transport rather than of a communicator, run on COMM_WORLD only. */
-const WORLD_ONLY = new Set(['bigTypedArray']);
-
-/** The ok lines of a run of `checks`: every check on every communicator it runs on. */
-function passed(checks: readonly string[] = CHECKS): string[] {
-  return COMMUNICATORS.flatMap((comm) => checks.filter((c) => comm === 'COMM_WORLD' || !WORLD_ONLY.has(c)).map((c) => `${c} on ${comm}`));
-}
+const CHECKS = P2P_CHECKS;
+const passed = p2pPassed;
 
 function okLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
