@@ -109,6 +109,26 @@ interface ContextState {
   group: readonly number[] | null;
 }
 
+/**
+ * What the engine works with, given at construction (undici's dispatcher
+ * pattern): the progress engine it keeps busy while operations are pending,
+ * and a factory that opens its transport with the engine as the sink of
+ * whatever arrives, so neither is ever without the other.
+ */
+export interface EngineCollaborators {
+  progress: Progress;
+  openTransport(sink: FrameSink): Transport;
+}
+
+/** What the engine learns once every rank's address is known (P2PEngine.start). */
+export interface EngineStart {
+  table: readonly PeerAddress[];
+  /** How long the progress engine spins after the last activity (0: never, on a host with more ranks than cores). */
+  pollMicros: number;
+  /** Empty polls before the spin yields the core (0: from the first; default: the progress engine's own). */
+  yieldAfterPolls?: number;
+}
+
 export interface EngineOptions {
   worldSize: number;
   eagerThreshold: number;
@@ -143,7 +163,9 @@ export class P2PEngine implements FrameSink {
   private nextRendezvousId = 1;
   private lastContext = -1;
   private lastState: ContextState | null = null;
-  private transport: Transport | null = null;
+  /** Where frames go; it delivers what arrives to this engine (FrameSink). */
+  readonly transport: Transport;
+  private readonly progress: Progress;
   /** Why each peer sends no more messages, or null while it may. */
   private readonly ended: (string | null)[];
   private endedCount = 0;
@@ -156,30 +178,34 @@ export class P2PEngine implements FrameSink {
   private readonly creditOwed: Float64Array;
   private readonly creditReturnAt: number;
 
-  constructor(
-    readonly worldRank: number,
-    private readonly progress: Progress,
-    private readonly options: EngineOptions,
-  ) {
+  /**
+   * Frames may arrive from here on (peers connect while addresses are being
+   * exchanged): they are matched as usual. Sends wait for start().
+   */
+  constructor(readonly worldRank: number, collaborators: EngineCollaborators, private readonly options: EngineOptions) {
     const size = options.worldSize;
     this.ended = new Array<string | null>(size).fill(null);
     this.creditLeft = new Float64Array(size);
     this.creditGranted = new Float64Array(size);
     this.creditOwed = new Float64Array(size);
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
+    this.progress = collaborators.progress;
+    this.transport = collaborators.openTransport(this);
   }
 
-  attach(transport: Transport): void {
-    this.transport = transport;
-  }
-
-  /** The address table is known: the eager credit each peer grants. */
-  setPeers(table: readonly PeerAddress[]): void {
-    for (const peer of table) {
+  /**
+   * Every rank's address is known: the eager credit each peer grants, how
+   * this host spins, and the transport's own start. Called once, before the
+   * first send.
+   */
+  start(job: EngineStart): void {
+    for (const peer of job.table) {
       const credit = peer.eagerCredit ?? this.options.eagerCredit;
       this.creditLeft[peer.rank] = credit;
       this.creditGranted[peer.rank] = credit;
     }
+    this.progress.setPollMicros(job.pollMicros, job.yieldAfterPolls);
+    this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
   }
 
   /**
@@ -209,7 +235,7 @@ export class P2PEngine implements FrameSink {
       this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, collective, request);
       return request;
     }
-    const gone = this.transport!.sendFailure(destWorld);
+    const gone = this.transport.sendFailure(destWorld);
     if (gone !== null) {
       request._reject(new JobError(`${call}: cannot send to rank ${destWorld}: ${gone.message}`, { cause: gone }));
       return request;
@@ -400,7 +426,7 @@ export class P2PEngine implements FrameSink {
 
   private sendEager(context: number, source: number, dest: number, tag: number, type: number,
     bytes: Uint8Array, owner: BytesOwnerCode, collective: number, request: Request<void>): void {
-    const transport = this.transport!;
+    const transport = this.transport;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0, collective);
     if (owner === BytesOwner.FRESH) {
       transport.send(dest, header, bytes);
@@ -438,7 +464,7 @@ export class P2PEngine implements FrameSink {
   private sendCallerBytesLater(dest: number, header: FrameHeader, bytes: Uint8Array, request: Request<void>): void {
     // begin() only schedules polling, never polls: no frame can arrive and reuse `header` before send().
     this.progress.begin();
-    this.transport!.send(dest, header, bytes, (err) => {
+    this.transport.send(dest, header, bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) request._resolve(undefined);
       else request._reject(err);
@@ -451,7 +477,7 @@ export class P2PEngine implements FrameSink {
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
     this.pendingSends.set(id, { dest, bytes, request });
     this.progress.begin();
-    this.transport!.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
+    this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
   private clearToSend(from: number, id: number): void {
@@ -461,7 +487,7 @@ export class P2PEngine implements FrameSink {
     }
     this.pendingSends.delete(id);
     const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0);
-    this.transport!.send(from, header, send.bytes, (err) => {
+    this.transport.send(from, header, send.bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) send.request._resolve(undefined);
       else send.request._reject(err);
@@ -510,7 +536,7 @@ export class P2PEngine implements FrameSink {
       return;
     }
     this.creditOwed[from] = 0;
-    this.transport!.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
+    this.transport.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
   }
 
   // ---- receiving ----
@@ -581,6 +607,13 @@ export class P2PEngine implements FrameSink {
       finish(target);
       return;
     }
+    // A sender whose process is gone answers no clear-to-send (one that finalized still does).
+    const senderEnd = this.ended[message.fromWorld] ?? null;
+    if (senderEnd !== null && senderEnd !== 'finalized') {
+      this.progress.end();
+      request._reject(new JobError(`${posted.call}: rank ${message.fromWorld} ${endedWords(senderEnd)} before it sent the data of a message this rank is receiving`));
+      return;
+    }
     this.pendingData.set(message.fromWorld * RDV_KEY_SPAN + message.rendezvousId, {
       target, finish,
       fail: (err) => {
@@ -588,7 +621,7 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
-    this.transport!.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0), null);
+    this.transport.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0), null);
   }
 
   /** Why a message cannot land in a receive's buffer, or null when it can. */

@@ -89,7 +89,7 @@ export class Progress {
   }
 
   /** Adds a poller (the rings, the sockets) to what is polled; the engine starts asleep. */
-  attachPoller(poller: Poller): void {
+  addPoller(poller: Poller): void {
     poller.setAsleep(true);
     const current = this.poller;
     if (current === null) this.poller = poller;

@@ -20,7 +20,7 @@ import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
 import { RingReader, RingWriter } from './shm-ring.js';
 import { WRITE_HIGH_WATER, type SocketTransport } from './socket-transport.js';
-import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
+import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 
 const debug = debuglog('mpi4ts');
 
@@ -43,6 +43,14 @@ export interface ShmTransportOptions {
   ringCapacity: number;
   /** Called when a doorbell rings: the progress engine polls. */
   onDoorbell: () => void;
+  /** Identifies this host (PeerAddress.hostId): the ranks with the same id share memory with this one. */
+  hostId: string;
+  /**
+   * Opens the socket transport underneath (doorbells, and every peer without
+   * shared memory), given the sink it delivers to: this transport's, where
+   * doorbells stop and the rest goes up.
+   */
+  openSockets: (sink: FrameSink) => SocketTransport;
 }
 
 interface ShmPeer {
@@ -63,7 +71,7 @@ interface ShmSource {
 }
 
 export class ShmTransport implements Transport {
-  private socket: SocketTransport | null = null;
+  private readonly socket: SocketTransport;
   /** By rank: an array, not a Map, as it is looked up for every frame sent. */
   private peers: (ShmPeer | undefined)[] = [];
   private readonly sources: ShmSource[] = [];
@@ -105,24 +113,40 @@ export class ShmTransport implements Transport {
     onProtocolError: (err) => this.opts.sink.onProtocolError(err),
   };
 
-  constructor(private readonly opts: ShmTransportOptions) {}
+  constructor(private readonly opts: ShmTransportOptions) {
+    this.socket = opts.openSockets(this.socketSink);
+  }
 
   /** The descriptor of this rank's inbox, to publish. */
   get inboxFd(): number {
     return this.opts.inbox.fd;
   }
 
-  /** The socket transport for doorbells and for peers without shared memory. */
-  attachSocket(socket: SocketTransport): void {
-    this.socket = socket;
+  /** The sockets' listeners, and this rank's inbox where a Unix socket can carry its doorbells. */
+  async listen(): Promise<TransportAddress> {
+    const address = await this.socket.listen();
+    return address.unixPath === '' ? address : { ...address, shmFd: this.opts.inbox.fd };
+  }
+
+  /** The socket transport underneath: its listeners' address is this rank's too. */
+  get sockets(): SocketTransport {
+    return this.socket;
   }
 
   /**
    * The address table is known: size this rank's inbox for the other local
-   * ranks that offer shared memory, and start reading their rings.
+   * ranks that offer shared memory, start reading their rings, and start the
+   * sockets (which then leave the doorbell connections to libuv).
    */
-  setPeers(table: readonly PeerAddress[], myHostId: string): void {
-    const local = table.filter((p) => p.hostId === myHostId && (p.shmFd ?? -1) >= 0).map((p) => p.rank);
+  start(job: TransportStart): void {
+    this.openRings(job.table);
+    this.socket.start({ ...job, doorbellsOnly: (peer) => this.peers[peer] !== undefined });
+    // Open the doorbell connections now: their closing is how a dead peer shows.
+    for (const peer of this.peers) if (peer !== undefined) this.ringDoorbell(peer.rank);
+  }
+
+  private openRings(table: readonly PeerAddress[]): void {
+    const local = table.filter((p) => p.hostId === this.opts.hostId && (p.shmFd ?? -1) >= 0).map((p) => p.rank);
     if (!local.includes(this.opts.rank) || local.length < 2) return;
     const me = this.opts.rank;
     this.ringCount = local.length - 1;
@@ -135,6 +159,8 @@ export class ShmTransport implements Transport {
       debug('cannot size the shared-memory inbox (%s); using sockets', (err as Error).message);
       return;
     }
+    // The progress engine may already sleep (it did since this transport was made): peers must see it.
+    inbox.setAsleep(this.asleep);
     const ringIndex = (writer: number, owner: number): number => {
       const w = local.indexOf(writer);
       return w - (w > local.indexOf(owner) ? 1 : 0);
@@ -153,21 +179,19 @@ export class ShmTransport implements Transport {
       }, this.opts.limits);
       this.sources.push({ rank, reader });
     }
-    // Open the doorbell connections now: their closing is how a dead peer shows.
-    for (const peer of this.peers) if (peer !== undefined) this.ringDoorbell(peer.rank);
   }
 
   kindTo(dest: number): ChannelKind {
     const peer = this.peers[dest];
     if (peer !== undefined && !peer.fellBack) return 'shm';
-    return this.sockets().kindTo(dest);
+    return this.socket.kindTo(dest);
   }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
     const peer = this.peers[dest];
     const writer = peer === undefined ? null : this.writerOf(peer);
     if (writer === null) {
-      this.sockets().send(dest, header, payload, onWritten);
+      this.socket.send(dest, header, payload, onWritten);
       return;
     }
     writer.send(header, payload, onWritten);
@@ -177,7 +201,7 @@ export class ShmTransport implements Transport {
   trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean {
     const peer = this.peers[dest];
     const writer = peer === undefined ? null : this.writerOf(peer);
-    if (writer === null) return this.sockets().trySend(dest, header, payload);
+    if (writer === null) return this.socket.trySend(dest, header, payload);
     // Straight into the ring when it has room: the copy into shared memory is the only one.
     // Otherwise the caller send()s the frame, and it waits for room with the caller's bytes:
     // copying them first would cost an allocation and a copy per queued frame.
@@ -188,19 +212,19 @@ export class ShmTransport implements Transport {
 
   queuedBytes(dest: number): number {
     const peer = this.peers[dest];
-    if (peer === undefined || peer.fellBack) return this.sockets().queuedBytes(dest);
+    if (peer === undefined || peer.fellBack) return this.socket.queuedBytes(dest);
     return peer.writer?.queuedBytes ?? 0;
   }
 
   writable(dest: number): boolean {
     const peer = this.peers[dest];
-    if (peer === undefined || peer.fellBack) return this.sockets().writable(dest);
+    if (peer === undefined || peer.fellBack) return this.socket.writable(dest);
     return (peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER;
   }
 
   whenWritable(dest: number): Promise<void> {
     const peer = this.peers[dest];
-    if (peer === undefined || peer.fellBack) return this.sockets().whenWritable(dest);
+    if (peer === undefined || peer.fellBack) return this.socket.whenWritable(dest);
     const failure = peer.writer?.failure ?? null;
     if (failure !== null) return Promise.reject(failure);
     if ((peer.writer?.queuedBytes ?? 0) < WRITE_HIGH_WATER) return Promise.resolve();
@@ -211,7 +235,7 @@ export class ShmTransport implements Transport {
     const peer = this.peers[dest];
     // A ring's writer is failed with its doorbell connection (socketSink.onSendFailed).
     if (peer !== undefined && peer.writer !== null) return peer.writer.failure;
-    return this.sockets().sendFailure(dest);
+    return this.socket.sendFailure(dest);
   }
 
   /** Everything queued behind full rings goes in, then the sockets say goodbye after it. */
@@ -221,11 +245,11 @@ export class ShmTransport implements Transport {
       debug('rank %d waits for frames queued behind full rings to %s', this.opts.rank, [...this.backlog].map((p) => p.rank).join(', '));
       await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
     }
-    await this.sockets().finish();
+    await this.socket.finish();
   }
 
   peerDone(rank: number, why: string): void {
-    this.sockets().peerDone(rank, why);
+    this.socket.peerDone(rank, why);
   }
 
   /**
@@ -238,7 +262,7 @@ export class ShmTransport implements Transport {
     const waits: Promise<void>[] = [];
     for (const peer of this.peers) {
       if (peer === undefined) continue;
-      waits.push(this.sockets().whenReady(peer.rank), this.sockets().whenIncoming(peer.rank));
+      waits.push(this.socket.whenReady(peer.rank), this.socket.whenIncoming(peer.rank));
     }
     await Promise.all(waits);
   }
@@ -308,7 +332,7 @@ export class ShmTransport implements Transport {
 
   async close(): Promise<void> {
     debug('rank %d rang %d doorbells', this.opts.rank, this.doorbellsRung);
-    await this.sockets().close();
+    await this.socket.close();
     this.opts.inbox.close();
   }
 
@@ -372,11 +396,7 @@ export class ShmTransport implements Transport {
 
   private ringDoorbell(rank: number): void {
     this.doorbellsRung++;
-    this.sockets().send(rank, DOORBELL, null);
+    this.socket.send(rank, DOORBELL, null);
   }
 
-  private sockets(): SocketTransport {
-    if (this.socket === null) throw new ProtocolError('shared-memory transport used before its socket transport was attached');
-    return this.socket;
-  }
 }

@@ -106,20 +106,20 @@ export class SocketPump implements Poller {
   /** The same memory as shorts: events and revents of entry i at 4i+2 and 4i+3. */
   private pollShorts = new Int16Array(0);
 
-  /**
-   * Whether a connection from this peer, accepted from now on, is polled.
-   * Not where the progress engine never spins (a host with more ranks than
-   * cores): there the spin would not read, and libuv reads large payloads
-   * straight into their buffers only on connections the spin leaves alone.
-   * Not from a peer reached through shared memory either: that connection
-   * only carries doorbells, and a recv per poll would slow the rings' spin.
-   */
-  polls: (peerRank: number) => boolean = () => false;
-
   /** What the transport writes out before a spin (its corked sockets). */
   private flushWrites: () => void = () => {};
 
-  constructor(private readonly lib: SocketLib) {}
+  /** Runs once, at the first connection: the progress engine starts polling this pump then. */
+  private activate: (() => void) | null;
+
+  /**
+   * `onFirstConnection` runs when the first connection is added. A job whose
+   * peers are all reached through shared memory never polls sockets, and its
+   * spin then pays nothing for this pump.
+   */
+  constructor(private readonly lib: SocketLib, onFirstConnection: (pump: SocketPump) => void) {
+    this.activate = () => onFirstConnection(this);
+  }
 
   /** The transport's way to write out what it holds back until the end of the tick. */
   onFlush(flush: () => void): void {
@@ -128,18 +128,6 @@ export class SocketPump implements Poller {
 
   flush(): void {
     this.flushWrites();
-  }
-
-  /** Called once, at the first connection: the progress engine starts polling this pump then. */
-  private activate: (() => void) | null = null;
-
-  /**
-   * `activate` runs when the first connection is added. A job whose peers are
-   * all reached through shared memory never polls sockets, and its spin then
-   * pays nothing for this pump.
-   */
-  onFirstConnection(activate: () => void): void {
-    this.activate = activate;
   }
 
   /** Reads `connection` from now on, for as long as its socket owns its descriptor. */

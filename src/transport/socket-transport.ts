@@ -30,7 +30,7 @@ import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPump } from './socket-pump.js';
-import type { ChannelKind, FrameSink, PeerAddress, Transport } from './transport.js';
+import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
 
 const debug = debuglog('mpi4ts');
@@ -84,9 +84,21 @@ export interface SocketTransportOptions {
   directRead: boolean;
   /**
    * Reads authenticated peer connections from the progress engine's spin too
-   * (socket-poller.ts); null leaves all reading to libuv. Needs directRead.
+   * (socket-pump.ts); null leaves all reading to libuv. Needs directRead.
    */
-  poller: SocketPump | null;
+  pump: SocketPump | null;
+  /** Identifies this host (PeerAddress.hostId): peers with the same id are reached by Unix socket. */
+  hostId: string;
+}
+
+/** What SocketTransport.start learns besides the table. */
+export interface SocketStart extends TransportStart {
+  /**
+   * Connections from these peers carry only doorbells (a ShmTransport reaches
+   * them through shared memory): the spin leaves them alone, as a recv per
+   * poll would slow the rings' spin for nothing.
+   */
+  doorbellsOnly?: (peerRank: number) => boolean;
 }
 
 interface PendingWrite {
@@ -153,8 +165,9 @@ export class SocketTransport implements Transport {
   private readonly servers: Server[] = [];
   private readonly checker: HelloChecker;
   private readonly unproven: UnprovenConnections;
-  private peers: PeerAddress[] = [];
-  private myHostId = '';
+  private peers: readonly PeerAddress[] = [];
+  /** Whether a connection from this peer, once proven, is read by the spin (decided at start). */
+  private pollsFrom: (peerRank: number) => boolean = () => false;
   private closing = false;
   private serial = 0;
 
@@ -162,7 +175,7 @@ export class SocketTransport implements Transport {
   private readonly corkedChannels = new Set<OutgoingChannel>();
 
   constructor(private readonly opts: SocketTransportOptions) {
-    opts.poller?.onFlush(() => this.flushCorked());
+    opts.pump?.onFlush(() => this.flushCorked());
     this.checker = new HelloChecker(opts.key, opts.rank, opts.size);
     this.unproven = new UnprovenConnections(
       { limit: UNPROVEN_LIMIT + opts.size, maxBytes: CLIENT_HELLO_BYTES, timeoutMs: UNPROVEN_TIMEOUT_MS },
@@ -200,7 +213,7 @@ export class SocketTransport implements Transport {
   }
 
   /** Opens the listeners; returns what to publish as this rank's address. */
-  async listen(): Promise<{ tcpPort: number; unixPath: string }> {
+  async listen(): Promise<TransportAddress> {
     const tcpPort = await this.listenTcp();
     let unixPath = '';
     if (!this.opts.forceTcp && this.opts.unixPath !== '') {
@@ -215,16 +228,22 @@ export class SocketTransport implements Transport {
     return { tcpPort, unixPath };
   }
 
-  /** The address table of the whole job; needed before the first send. */
-  setPeers(peers: PeerAddress[], myHostId: string): void {
-    this.peers = peers;
-    this.myHostId = myHostId;
+  /**
+   * The address table of the whole job; before the first send. A connection
+   * is read by the spin only where the engine spins: where it never does
+   * (more ranks than cores), libuv reads large payloads straight into their
+   * buffers only on connections the spin leaves alone.
+   */
+  start(job: SocketStart): void {
+    this.peers = job.table;
+    const doorbellsOnly = job.doorbellsOnly ?? (() => false);
+    this.pollsFrom = job.spinning && this.opts.pump !== null ? (peer) => !doorbellsOnly(peer) : () => false;
   }
 
   kindTo(dest: number): ChannelKind {
     if (dest === this.opts.rank) return 'self';
     const peer = this.peers[dest];
-    if (peer !== undefined && !this.opts.forceTcp && peer.unixPath !== '' && peer.hostId === this.myHostId) return 'unix';
+    if (peer !== undefined && !this.opts.forceTcp && peer.unixPath !== '' && peer.hostId === this.opts.hostId) return 'unix';
     return 'tcp';
   }
 
@@ -275,7 +294,7 @@ export class SocketTransport implements Transport {
 
   /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
   private sentDirectly(socket: Socket, header: FrameHeader, payload: Uint8Array | null): boolean {
-    const poller = this.opts.poller;
+    const poller = this.opts.pump;
     if (poller === null) return false;
     const sent = poller.sendDirect(socket, header, payload);
     if (sent === 0) return false;
@@ -668,7 +687,7 @@ export class SocketTransport implements Transport {
     this.accepted.delete(accepted);
     (accepted as unknown as { _handle: unknown })._handle = null;
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    const polled = this.opts.poller?.polls(from) === true;
+    const polled = this.pollsFrom(from);
     const socket = new Socket({
       handle,
       onread: {
@@ -687,7 +706,7 @@ export class SocketTransport implements Transport {
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
     if (polled) {
       const pollBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      this.opts.poller!.add({
+      this.opts.pump!.add({
         socket,
         target: () => reader.nextReadTarget(pollBuffer),
         delivered: (target, count) => guard(() => reader.pushRead(target, count)),

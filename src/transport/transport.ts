@@ -30,7 +30,31 @@ export interface FrameSink {
 
 export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
 
+/** The part of a rank's address its transport contributes (Transport.listen). */
+export type TransportAddress = Pick<PeerAddress, 'tcpPort' | 'unixPath' | 'shmFd'>;
+
+/** What a transport learns once every rank's address is known (Transport.start). */
+export interface TransportStart {
+  /** Every rank's address, by rank. */
+  table: readonly PeerAddress[];
+  /**
+   * Whether the progress engine spins on this host (it does not where more
+   * ranks run than cores): only then do polled sockets get read by the spin.
+   */
+  spinning: boolean;
+}
+
+/**
+ * A transport is built complete (its sink and its collaborators arrive in its
+ * constructor) and listens from then on, so peers may connect while the
+ * addresses are being exchanged; `start` is the one later step, when every
+ * rank's address is known, and comes before the first send.
+ */
 export interface Transport {
+  /** Opens the listeners peers will connect to; what to publish of this rank's address. Called once, before start. */
+  listen(): Promise<TransportAddress>;
+  /** Every rank's address is known: sends may begin. Called once. */
+  start(job: TransportStart): void;
   /**
    * Writes one frame to `dest`; `onWritten` runs once the payload may be
    * reused. The header is encoded during the call and never kept, so callers

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { P2PEngine } from '../../src/p2p/index.js';
 import { Progress } from '../../src/p2p/index.js';
-import { FrameKind, HEADER_BYTES, type ChannelKind, type FrameHeader, type Transport } from '../../src/transport/index.js';
+import { FrameKind, HEADER_BYTES, type ChannelKind, type FrameHeader, type Transport, type TransportAddress } from '../../src/transport/index.js';
 
 const KIND_NAMES = Object.fromEntries(Object.entries(FrameKind).map(([name, code]) => [code, name]));
 
@@ -19,6 +19,11 @@ class HeldTransport implements Transport {
   peer: P2PEngine | null = null;
 
   constructor(private readonly from: number) {}
+
+  listen(): Promise<TransportAddress> {
+    return Promise.resolve({ tcpPort: 0, unixPath: '' });
+  }
+  start(): void {}
 
   send(_dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
     this.held.push({ header: { ...header }, payload: payload === null ? null : Uint8Array.from(payload) });
@@ -48,17 +53,15 @@ function pair(credit: number): { a: P2PEngine; b: P2PEngine; toB: HeldTransport;
     worldSize: 2, eagerThreshold: 1024, eagerCredit: credit, contextLimit: 4096,
     onFatal: (err: Error) => assert.fail(`rank ${rank}: ${err.message}`),
   });
-  const a = new P2PEngine(0, new Progress({ pollMicros: 0 }), options(0));
-  const b = new P2PEngine(1, new Progress({ pollMicros: 0 }), options(1));
   const toB = new HeldTransport(0);
   const toA = new HeldTransport(1);
-  a.attach(toB);
-  b.attach(toA);
+  const a = new P2PEngine(0, { progress: new Progress({ pollMicros: 0 }), openTransport: () => toB }, options(0));
+  const b = new P2PEngine(1, { progress: new Progress({ pollMicros: 0 }), openTransport: () => toA }, options(1));
   toB.peer = b;
   toA.peer = a;
   const table = [0, 1].map((rank) => ({ rank, host: 'h', hostId: 'x', tcpHost: '', tcpPort: 0, unixPath: '', pid: 0, eagerCredit: credit }));
   for (const e of [a, b]) {
-    e.setPeers(table);
+    e.start({ table, pollMicros: 0 });
     e.setGroup(0, [0, 1]);
   }
   return { a, b, toB, toA };

@@ -34,6 +34,7 @@ import { P2PEngine, Progress } from '../../src/p2p/index.js';
 import {
   encodeHeader, FrameKind, FrameReader, HEADER_BYTES, newHeader,
   type ChannelKind, type FrameHeader, type FrameKindCode, type FrameSink, type PeerAddress, type Transport,
+  type TransportAddress,
 } from '../../src/transport/index.js';
 
 /** COMM_WORLD's point-to-point and collective contexts, and COMM_SELF's, as comm/world.ts sets them up. */
@@ -356,6 +357,12 @@ export class LoopbackNetwork {
 class LoopbackTransport implements Transport {
   constructor(private readonly net: LoopbackNetwork, private readonly rank: number) {}
 
+  listen(): Promise<TransportAddress> {
+    return Promise.resolve({ tcpPort: 0, unixPath: '' });
+  }
+
+  start(): void {}
+
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: OnWritten): void {
     const link = this.net.link(this.rank, dest);
     if (link.failed !== null) {
@@ -455,7 +462,13 @@ export function makeEngines(n: number, options: LoopbackOptions = {}): Loopback 
   const progress = Array.from({ length: n }, () => new Progress({ pollMicros: 0 }));
   const everyone = Array.from({ length: n }, (_, r) => r);
   const engines = progress.map((p, rank) => {
-    const engine = new P2PEngine(rank, p, {
+    const engine = new P2PEngine(rank, {
+      progress: p,
+      openTransport: (sink) => {
+        net.connect(rank, sink);
+        return net.transport(rank);
+      },
+    }, {
       worldSize: n,
       eagerThreshold,
       eagerCredit: creditOf(rank),
@@ -465,9 +478,7 @@ export function makeEngines(n: number, options: LoopbackOptions = {}): Loopback 
     });
     engine.setGroup(WORLD, everyone);
     engine.setGroup(SELF, [rank]);
-    engine.attach(net.transport(rank));
-    net.connect(rank, engine);
-    engine.setPeers(table);
+    engine.start({ table, pollMicros: 0 });
     return engine;
   });
   return {
