@@ -15,7 +15,7 @@
  * - **6.9.7**: MPI_Reduce_local: `combine` and `accumulate` are internal.
  */
 import { kernelFor } from './kernels.js';
-import { typedArrayTypeOf } from '../codec/payload-type.js';
+import { typedArrayTypeOf } from '../codec/index.js';
 import { MPIError } from '../base/index.js';
 
 export type TypedArray =
