@@ -11,3 +11,5 @@ export { loadKoffi, loadOnce, type Koffi } from './native.js';
 export { options, readOptions, defaultEagerCredit, parsePortRange, textVar, intVar, requiredIntVar, switchVar, choiceVar, secondsVar,
   DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS, DEFAULT_RING_MIN_BYTES, DEFAULT_RENDEZVOUS_TIMEOUT_MS } from './options.js';
 export type { Options } from './options.js';
+export { debug, debugEnabled, publish } from './diagnostics.js';
+export type { DiagnosticsChannel, DiagnosticsMessages } from './diagnostics.js';

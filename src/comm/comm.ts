@@ -30,7 +30,7 @@
  * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
  *   accept, MPI_Comm_disconnect).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
 import { collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
@@ -209,6 +209,7 @@ export class Comm {
   abort(code = 1): Promise<never> {
     const exitCode = Number.isInteger(code) && code >= 0 && code <= 255 ? code : 1;
     const message = `rank ${this.world.rank} called abort(${code})`;
+    publish('mpi4ts:job:abort', () => ({ rank: this.world.rank, code: exitCode, message }));
     return this.world.bootstrap.abort(exitCode, message).then(() => process.exit(exitCode));
   }
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
+import { debug, publish } from '../base/index.js';
 import { ControlServer } from './control-server.js';
 import { forwardLines } from './output.js';
 import type { RankExit, RankProcess, Starter } from './starter.js';
@@ -71,7 +72,7 @@ export class Job {
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
       onRejected: (reason) => {
-        if (process.env.NODE_DEBUG?.includes('mpi4ts')) process.stderr.write(`mpi4ts: control: ${reason}\n`);
+        debug('control: %s', reason);
       },
     });
     this.control = control;
@@ -125,6 +126,7 @@ export class Job {
 
   private onExit(child: RankProcess, exit: RankExit): void {
     this.alive.delete(child.rank);
+    publish('mpi4ts:launcher:rank-exit', () => ({ rank: child.rank, host: child.host, code: exit.code, signal: exit.signal }));
     void child.localGroup.then((pgid) => {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
     });

@@ -22,10 +22,8 @@
  *   killed (process-group.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { debuglog } from 'node:util';
+import { debug } from '../base/index.js';
 import { killGroup } from './process-group.js';
-
-const debug = debuglog('mpi4ts');
 
 /**
  * POSIX sh: "+G" adds group G, "-G" removes it, "done" ends quietly; end of

@@ -25,7 +25,7 @@
  * can never complete, and fails with an error naming both, instead of
  * waiting for ever.
  */
-import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto } from '../base/index.js';
+import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
 import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
@@ -384,6 +384,7 @@ export class P2PEngine implements FrameSink {
     if (this.ended[rank] !== null || rank === this.worldRank || this.failedFatally) return;
     this.ended[rank] = why;
     this.endedCount++;
+    publish('mpi4ts:transport:peer-ended', () => ({ rank: this.worldRank, peer: rank, why }));
     if (why !== 'finalized') {
       // Its process is gone (a finalizing one still answers clear-to-send): the data will not come.
       const err = new JobError(`rank ${rank} ${endedWords(why)} before it sent the data of a message this rank is receiving`);

@@ -6,8 +6,7 @@
  * without PMI_FD, which MPICH itself ignores (a leftover in a user's shell),
  * so they are ignored here too, with a debug note (NODE_DEBUG=mpi4ts).
  */
-import { debuglog } from 'node:util';
-import { JobError, readOptions } from '../base/index.js';
+import { JobError, readOptions, debug } from '../base/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
 import { SingletonBootstrap } from './singleton.js';
@@ -16,8 +15,6 @@ import { openPmi1 } from './pmi1.js';
 import { openPmi2 } from './pmi2.js';
 import { RendezvousBootstrap, rendezvousEnvironment } from './rendezvous.js';
 import { slurmEnvironment, underSlurmStep } from './slurm.js';
-
-const debug = debuglog('mpi4ts');
 
 export type BootstrapKind = 'mpi4ts' | 'pmix' | 'pmi1' | 'pmi2' | 'rendezvous' | 'slurm' | 'singleton';
 

@@ -13,16 +13,13 @@
  * consistent atomics, so a wake-up is never lost. The doorbell connection
  * also reports a peer's death, as for socket peers.
  */
-import { debuglog } from 'node:util';
-import { ProtocolError } from '../base/index.js';
+import { ProtocolError, debug } from '../base/index.js';
 import { FrameKind, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
 import { RingReader, RingWriter } from './shm-ring.js';
 import { WRITE_HIGH_WATER, type SocketTransport } from './socket-transport.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
-
-const debug = debuglog('mpi4ts');
 
 /** The doorbell, a frame of its own kind with nothing else in it; it never reaches the engine. */
 const DOORBELL = ((): FrameHeader => {

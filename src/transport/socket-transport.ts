@@ -24,16 +24,13 @@
  */
 import { createServer, connect, Socket, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { debuglog } from 'node:util';
-import { ProtocolError, copyBytes } from '../base/index.js';
+import { ProtocolError, copyBytes, debug, publish } from '../base/index.js';
 import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER_HELLO_BYTES } from './auth.js';
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPump } from './socket-pump.js';
 import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
-
-const debug = debuglog('mpi4ts');
 
 /**
  * Each incoming connection reads into one buffer of this size, reused for
@@ -490,6 +487,7 @@ export class SocketTransport implements Transport {
 
   private becomeReady(channel: OutgoingChannel, socket: Socket): void {
     channel.state = State.READY;
+    publish('mpi4ts:transport:connect', () => ({ rank: this.opts.rank, peer: channel.dest, kind: channel.kind }));
     channel.pendingBytes = 0;
     channel.promptRefusals = 0;
     this.cork(channel);

@@ -1,0 +1,58 @@
+/**
+ * The one diagnostics module, as undici's lib/core/diagnostics.js: a debug
+ * log (`NODE_DEBUG=mpi4ts`, util.debuglog) for people, and named
+ * node:diagnostics_channel channels for tools, which subscribe without
+ * changing a line of mpi4ts:
+ *
+ *     import diagnostics_channel from 'node:diagnostics_channel';
+ *     diagnostics_channel.subscribe('mpi4ts:transport:connect', (m) => console.log(m));
+ *
+ * A message is published only when someone subscribes (`hasSubscribers`), so
+ * an unwatched channel costs one property read. Channels are for events that
+ * happen a few times per peer or per job, never per message.
+ */
+import { channel } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
+
+/** The debug log: silent unless NODE_DEBUG names mpi4ts. */
+export const debug = debuglog('mpi4ts');
+
+/** Whether NODE_DEBUG turned the debug log on (checked without formatting anything). */
+export function debugEnabled(): boolean {
+  return debug.enabled;
+}
+
+/** What each channel publishes. */
+export interface DiagnosticsMessages {
+  /** This rank's world is up: the bootstrap that started it and how it reaches each peer. */
+  'mpi4ts:world:start': { rank: number; size: number; bootstrap: string; host: string; ranksOnHost: number; pollMicros: number };
+  /** This rank finished finalize (every rank reached it). */
+  'mpi4ts:world:finalize': { rank: number };
+  /** A connection to `peer` is proven both ways and carries frames from now on. */
+  'mpi4ts:transport:connect': { rank: number; peer: number; kind: string };
+  /** No more messages come from `peer` (`why`: finalized, exited, closed). */
+  'mpi4ts:transport:peer-ended': { rank: number; peer: number; why: string };
+  /** This rank asks for the job to end (comm.abort, or an error only ending the job can answer). */
+  'mpi4ts:job:abort': { rank: number; code: number; message: string };
+  /** The launcher saw a rank's process end. */
+  'mpi4ts:launcher:rank-exit': { rank: number; host: string; code: number | null; signal: string | null };
+}
+
+export type DiagnosticsChannel = keyof DiagnosticsMessages;
+
+const channels = new Map<DiagnosticsChannel, ReturnType<typeof channel>>();
+
+function channelOf(name: DiagnosticsChannel): ReturnType<typeof channel> {
+  let found = channels.get(name);
+  if (found === undefined) {
+    found = channel(name);
+    channels.set(name, found);
+  }
+  return found;
+}
+
+/** Publishes `message` on `name` if anyone listens; `message` is built only then. */
+export function publish<N extends DiagnosticsChannel>(name: N, message: () => DiagnosticsMessages[N]): void {
+  const target = channelOf(name);
+  if (target.hasSubscribers) target.publish(message());
+}
