@@ -39,7 +39,9 @@ export class Failure {
 
   /** The error a rank throws; on other ranks than the origin it says where it happened. */
   toError(call: string, rank: number): Error {
-    const text = this.origin === rank ? `${call}: ${this.message}` : `${call}: rank ${this.origin} failed: ${this.message}`;
+    // The engine already names the call in what it throws for a message of it: say it once.
+    const own = this.message.startsWith(`${call}: `) ? this.message.slice(call.length + 2) : this.message;
+    const text = this.origin === rank ? `${call}: ${own}` : `${call}: rank ${this.origin} failed: ${own}`;
     switch (this.kind) {
       case 'TypeError': return new TypeError(text);
       case 'RangeError': return new RangeError(text);

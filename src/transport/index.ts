@@ -30,7 +30,7 @@ export type { FrameHeader, FrameKindCode, FrameReaderLimits } from './frame.js';
 export { FrameReader } from './frame-reader.js';
 export type { FrameHandler } from './frame-reader.js';
 export { clientHello, checkServerHello, HelloChecker, CLIENT_HELLO_BYTES, SERVER_HELLO_BYTES } from './auth.js';
-export type { Transport, TransportAddress, TransportStart, FrameSink, PeerAddress, ChannelKind, Poller } from './transport.js';
+export type { Transport, TransportAddress, TransportStart, FrameSink, PeerAddress, ConnectionKind, Poller } from './transport.js';
 export { ShmTransport } from './shm-transport.js';
 export type { ShmTransportOptions } from './shm-transport.js';
 export { loadShmLib, OwnInbox } from './shm-segment.js';

@@ -19,7 +19,7 @@ import type { FrameReaderLimits } from './frame-reader.js';
 import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
 import { RingReader, RingWriter } from './shm-ring.js';
 import { WRITE_HIGH_WATER, type SocketTransport } from './socket-transport.js';
-import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
+import type { ConnectionKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 
 /** The doorbell, a frame of its own kind with nothing else in it; it never reaches the engine. */
 const DOORBELL = ((): FrameHeader => {
@@ -178,7 +178,7 @@ export class ShmTransport implements Transport {
     }
   }
 
-  kindTo(dest: number): ChannelKind {
+  kindTo(dest: number): ConnectionKind {
     const peer = this.peers[dest];
     if (peer !== undefined && !peer.fellBack) return 'shm';
     return this.socket.kindTo(dest);

@@ -6,7 +6,7 @@
  * sender reach the receiver in the order they were written (MPI's
  * non-overtaking rule rests on this).
  *
- * An outgoing channel goes through these states:
+ * An outgoing connection goes through these states:
  *
  *     CONNECTING --connect, hello written--> PROVING --answer checked--> READY
  *         ^                                     |                          |
@@ -15,7 +15,7 @@
  *         +-- too many prompt refusals --> FAILED <-- closed, or error ----+
  *
  * Frames written before READY wait in `pending`, and a send does not count as
- * written until its channel is READY (Transport.writable). Nothing in this
+ * written until its connection is READY (Transport.writable). Nothing in this
  * waits on a clock that a peer's busy event loop could run out: a peer that
  * computes leaves our connection in its accept queue, and we wait. Only the
  * accepting side times out a connection that has not proved the key (it may
@@ -29,7 +29,7 @@ import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
 import type { SocketPump } from './socket-pump.js';
-import type { ChannelKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
+import type { ConnectionKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
 
 /**
@@ -44,7 +44,7 @@ export const WRITE_HIGH_WATER = 8 * 1024 * 1024;
 /**
  * A hello written within this long of starting to connect was prompt: if the
  * peer then closes on us, it refused us, and enough refusals end the
- * channel. A hello our own busy loop wrote late may have been timed out by
+ * connection. A hello our own busy loop wrote late may have been timed out by
  * the peer for being late; that refusal does not count.
  */
 const PROMPT_HELLO_MS = 2000;
@@ -104,7 +104,7 @@ interface PendingWrite {
   onWritten: ((err?: Error | null) => void) | undefined;
 }
 
-/** Someone waiting until fewer than `limit` bytes are queued on a READY channel. */
+/** Someone waiting until fewer than `limit` bytes are queued on a READY connection. */
 interface QueueWaiter {
   limit: number;
   resolve: () => void;
@@ -115,11 +115,11 @@ const State = { CONNECTING: 0, PROVING: 1, READY: 2, FAILED: 3 } as const;
 type StateCode = (typeof State)[keyof typeof State];
 
 /** The connection this rank opened to one peer, used only to send. */
-class OutgoingChannel {
+class OutgoingConnection {
   socket: Socket | null = null;
   state: StateCode = State.CONNECTING;
   failed: Error | null = null;
-  /** Frames written before the channel was READY. */
+  /** Frames written before the connection was READY. */
   readonly pending: PendingWrite[] = [];
   pendingBytes = 0;
   /** Corked until the end of this tick (see SocketTransport.cork). */
@@ -127,7 +127,7 @@ class OutgoingChannel {
   promptRefusals = 0;
   attempts = 0;
   readonly waiters: QueueWaiter[] = [];
-  constructor(readonly dest: number, readonly kind: ChannelKind) {}
+  constructor(readonly dest: number, readonly kind: ConnectionKind) {}
 
   get ready(): boolean {
     return this.state === State.READY;
@@ -150,7 +150,7 @@ interface IncomingPath {
 }
 
 export class SocketTransport implements Transport {
-  private readonly outgoing = new Map<number, OutgoingChannel>();
+  private readonly outgoing = new Map<number, OutgoingConnection>();
   /** Every accepted socket, proven or not, to destroy at close. */
   private readonly accepted = new Set<Socket>();
   private readonly incoming = new Map<number, IncomingPath[]>();
@@ -168,8 +168,8 @@ export class SocketTransport implements Transport {
   private closing = false;
   private serial = 0;
 
-  /** Channels corked for this tick (see cork): what a flush before a spin uncorks, not every peer's. */
-  private readonly corkedChannels = new Set<OutgoingChannel>();
+  /** Connections corked for this tick (see cork): what a flush before a spin uncorks, not every peer's. */
+  private readonly corkedConnections = new Set<OutgoingConnection>();
 
   constructor(private readonly opts: SocketTransportOptions) {
     opts.pump?.onFlush(() => this.flushCorked());
@@ -180,9 +180,9 @@ export class SocketTransport implements Transport {
     );
   }
 
-  /** Uncorks every channel corked for this tick: the progress engine is about to spin. */
+  /** Uncorks every connection corked for this tick: the progress engine is about to spin. */
   private flushCorked(): void {
-    for (const channel of this.corkedChannels) this.uncork(channel);
+    for (const connection of this.corkedConnections) this.uncork(connection);
   }
 
   /**
@@ -191,22 +191,22 @@ export class SocketTransport implements Transport {
    * current tick's callbacks and promise continuations have run. A program
    * that then waits for anything lets it go at once, so latency is unchanged.
    */
-  private cork(channel: OutgoingChannel): void {
-    if (channel.corked) return;
-    channel.corked = true;
-    channel.socket!.cork();
-    this.corkedChannels.add(channel);
-    process.nextTick(this.uncorkAtTickEnd, channel);
+  private cork(connection: OutgoingConnection): void {
+    if (connection.corked) return;
+    connection.corked = true;
+    connection.socket!.cork();
+    this.corkedConnections.add(connection);
+    process.nextTick(this.uncorkAtTickEnd, connection);
   }
 
-  private readonly uncorkAtTickEnd = (channel: OutgoingChannel): void => this.uncork(channel);
+  private readonly uncorkAtTickEnd = (connection: OutgoingConnection): void => this.uncork(connection);
 
-  private uncork(channel: OutgoingChannel): void {
+  private uncork(connection: OutgoingConnection): void {
     // Already uncorked by a flush before a spin: one cork, one uncork.
-    if (!channel.corked) return;
-    channel.corked = false;
-    this.corkedChannels.delete(channel);
-    channel.socket!.uncork();
+    if (!connection.corked) return;
+    connection.corked = false;
+    this.corkedConnections.delete(connection);
+    connection.socket!.uncork();
   }
 
   /** Opens the listeners; returns what to publish as this rank's address. */
@@ -237,7 +237,7 @@ export class SocketTransport implements Transport {
     this.pollsFrom = job.spinning && this.opts.pump !== null ? (peer) => !doorbellsOnly(peer) : () => false;
   }
 
-  kindTo(dest: number): ChannelKind {
+  kindTo(dest: number): ConnectionKind {
     if (dest === this.opts.rank) return 'self';
     const peer = this.peers[dest];
     if (peer !== undefined && !this.opts.forceTcp && peer.unixPath !== '' && peer.hostId === this.opts.hostId) return 'unix';
@@ -245,16 +245,16 @@ export class SocketTransport implements Transport {
   }
 
   trySend(dest: number, header: FrameHeader, payload: Uint8Array): boolean {
-    const channel = this.channelTo(dest);
+    const connection = this.connectionTo(dest);
     // Frames that wait in user space for the writev at the end of the tick need bytes of their own.
-    if (!this.sendFirstOfTick(channel, header, payload)) this.queueFrame(channel, header, copyBytes(payload), undefined);
+    if (!this.sendFirstOfTick(connection, header, payload)) this.queueFrame(connection, header, copyBytes(payload), undefined);
     return true;
   }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
-    const channel = this.channelTo(dest);
-    if (onWritten === undefined && this.sendFirstOfTick(channel, header, payload)) return;
-    this.queueFrame(channel, header, payload, onWritten);
+    const connection = this.connectionTo(dest);
+    if (onWritten === undefined && this.sendFirstOfTick(connection, header, payload)) return;
+    this.queueFrame(connection, header, payload, onWritten);
   }
 
   sendFailure(dest: number): Error | null {
@@ -266,27 +266,27 @@ export class SocketTransport implements Transport {
    * others of the tick (a window of isends) wait, corked, to leave together
    * in one writev. True when the frame went.
    */
-  private sendFirstOfTick(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null): boolean {
-    if (!channel.ready || channel.corked || !this.sentDirectly(channel.socket!, header, payload)) return false;
-    this.cork(channel);
+  private sendFirstOfTick(connection: OutgoingConnection, header: FrameHeader, payload: Uint8Array | null): boolean {
+    if (!connection.ready || connection.corked || !this.sentDirectly(connection.socket!, header, payload)) return false;
+    this.cork(connection);
     return true;
   }
 
-  /** A frame through Node's stream: held until the channel is READY, corked until the end of the tick. */
-  private queueFrame(channel: OutgoingChannel, header: FrameHeader, payload: Uint8Array | null,
+  /** A frame through Node's stream: held until the connection is READY, corked until the end of the tick. */
+  private queueFrame(connection: OutgoingConnection, header: FrameHeader, payload: Uint8Array | null,
     onWritten: ((err?: Error | null) => void) | undefined): void {
-    if (channel.failed !== null) {
-      onWritten?.(channel.failed);
+    if (connection.failed !== null) {
+      onWritten?.(connection.failed);
       return;
     }
-    if (!channel.ready) {
+    if (!connection.ready) {
       const head = encodeHeader(header);
-      channel.pending.push({ header: head, payload, onWritten });
-      channel.pendingBytes += head.length + (payload?.length ?? 0);
+      connection.pending.push({ header: head, payload, onWritten });
+      connection.pendingBytes += head.length + (payload?.length ?? 0);
       return;
     }
-    this.cork(channel);
-    writeFrame(channel.socket!, encodeHeader(header), payload, onWritten);
+    this.cork(connection);
+    writeFrame(connection.socket!, encodeHeader(header), payload, onWritten);
   }
 
   /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
@@ -302,22 +302,22 @@ export class SocketTransport implements Transport {
   }
 
   queuedBytes(dest: number): number {
-    const channel = this.outgoing.get(dest);
-    return channel === undefined ? 0 : queued(channel);
+    const connection = this.outgoing.get(dest);
+    return connection === undefined ? 0 : queued(connection);
   }
 
   writable(dest: number): boolean {
-    const channel = this.outgoing.get(dest);
-    return channel === undefined || (channel.ready && queued(channel) < WRITE_HIGH_WATER);
+    const connection = this.outgoing.get(dest);
+    return connection === undefined || (connection.ready && queued(connection) < WRITE_HIGH_WATER);
   }
 
   whenWritable(dest: number): Promise<void> {
     return this.whenQueuedBelow(dest, WRITE_HIGH_WATER);
   }
 
-  /** Resolves once the channel to `dest` is READY (opening it if need be); rejects if it fails. */
+  /** Resolves once the connection to `dest` is READY (opening it if need be); rejects if it fails. */
   whenReady(dest: number): Promise<void> {
-    this.channelTo(dest);
+    this.connectionTo(dest);
     return this.whenQueuedBelow(dest, Infinity);
   }
 
@@ -333,16 +333,16 @@ export class SocketTransport implements Transport {
 
   /**
    * Writes out what waits for every peer, then a goodbye (BYE) after it on
-   * every channel: the peer then knows that no message follows. Channels that
+   * every connection: the peer then knows that no message follows. Connections that
    * failed are skipped; their sends have been rejected.
    */
   async finish(): Promise<void> {
     const goodbyes: Promise<void>[] = [];
-    for (const channel of this.outgoing.values()) {
-      if (channel.failed !== null) continue;
+    for (const connection of this.outgoing.values()) {
+      if (connection.failed !== null) continue;
       // Written after everything queued, so its write callback says all of it went.
-      goodbyes.push(this.whenQueuedBelow(channel.dest, Infinity).then(() => new Promise<void>((resolve) => {
-        writeFrame(channel.socket!, encodeHeader(BYE), null, () => resolve());
+      goodbyes.push(this.whenQueuedBelow(connection.dest, Infinity).then(() => new Promise<void>((resolve) => {
+        writeFrame(connection.socket!, encodeHeader(BYE), null, () => resolve());
       }), () => undefined));
     }
     await Promise.all(goodbyes);
@@ -359,8 +359,8 @@ export class SocketTransport implements Transport {
     for (const server of this.servers) server.close();
     this.unproven.clear();
     const flushes: Promise<void>[] = [];
-    for (const channel of this.outgoing.values()) {
-      const socket = channel.socket;
+    for (const connection of this.outgoing.values()) {
+      const socket = connection.socket;
       if (socket === null || socket.destroyed) continue;
       flushes.push(new Promise((resolve) => {
         socket.once('close', () => resolve());
@@ -369,50 +369,50 @@ export class SocketTransport implements Transport {
     }
     await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 2000).unref())]);
     for (const socket of this.accepted) socket.destroy();
-    for (const channel of this.outgoing.values()) channel.socket?.destroy();
+    for (const connection of this.outgoing.values()) connection.socket?.destroy();
   }
 
   private whenQueuedBelow(dest: number, limit: number): Promise<void> {
-    const channel = this.outgoing.get(dest);
-    if (channel === undefined) return Promise.resolve();
-    if (channel.failed !== null) return Promise.reject(channel.failed);
-    if (channel.ready && queued(channel) < limit) return Promise.resolve();
-    return new Promise((resolve, reject) => channel.waiters.push({ limit, resolve, reject }));
+    const connection = this.outgoing.get(dest);
+    if (connection === undefined) return Promise.resolve();
+    if (connection.failed !== null) return Promise.reject(connection.failed);
+    if (connection.ready && queued(connection) < limit) return Promise.resolve();
+    return new Promise((resolve, reject) => connection.waiters.push({ limit, resolve, reject }));
   }
 
   /** Wakes those waiting for less to be queued; one 'drain' listener per socket, not one per waiter. */
-  private wakeWaiters(channel: OutgoingChannel): void {
-    if (!channel.ready || channel.waiters.length === 0) return;
-    const bytes = queued(channel);
-    for (let i = 0; i < channel.waiters.length; i++) {
-      const waiter = channel.waiters[i]!;
+  private wakeWaiters(connection: OutgoingConnection): void {
+    if (!connection.ready || connection.waiters.length === 0) return;
+    const bytes = queued(connection);
+    for (let i = 0; i < connection.waiters.length; i++) {
+      const waiter = connection.waiters[i]!;
       if (bytes >= waiter.limit) continue;
-      channel.waiters.splice(i--, 1);
+      connection.waiters.splice(i--, 1);
       waiter.resolve();
     }
   }
 
-  private channelTo(dest: number): OutgoingChannel {
-    let channel = this.outgoing.get(dest);
-    if (channel === undefined) {
+  private connectionTo(dest: number): OutgoingConnection {
+    let connection = this.outgoing.get(dest);
+    if (connection === undefined) {
       if (this.peers[dest] === undefined) throw new ProtocolError(`no address known for rank ${dest}`);
-      channel = new OutgoingChannel(dest, this.kindTo(dest));
-      this.outgoing.set(dest, channel);
-      this.open(channel);
+      connection = new OutgoingConnection(dest, this.kindTo(dest));
+      this.outgoing.set(dest, connection);
+      this.open(connection);
     }
-    return channel;
+    return connection;
   }
 
-  private open(channel: OutgoingChannel): void {
-    const dest = channel.dest;
+  private open(connection: OutgoingConnection): void {
+    const dest = connection.dest;
     const peer = this.peers[dest]!;
-    const socket = channel.kind === 'unix'
+    const socket = connection.kind === 'unix'
       ? connect({ path: peer.unixPath })
       : connect({ host: peer.tcpHost, port: peer.tcpPort, noDelay: true });
     socket.unref();
-    channel.socket = socket;
-    channel.state = State.CONNECTING;
-    channel.attempts++;
+    connection.socket = socket;
+    connection.state = State.CONNECTING;
+    connection.attempts++;
     const started = performance.now();
     let prompt = true;
     let nonce: Buffer | null = null;
@@ -424,13 +424,13 @@ export class SocketTransport implements Transport {
       nonce = n;
       prompt = performance.now() - started < PROMPT_HELLO_MS;
       socket.write(hello);
-      channel.state = State.PROVING;
+      connection.state = State.PROVING;
     });
     socket.on('data', (chunk: Buffer) => {
-      // Nothing arrives on an outgoing channel after the answer; reading goes on only to see the close.
-      if (channel.state !== State.PROVING) return;
+      // Nothing arrives on an outgoing connection after the answer; reading goes on only to see the close.
+      if (connection.state !== State.PROVING) return;
       if (got + chunk.length > SERVER_HELLO_BYTES) {
-        this.failChannel(channel, new ProtocolError(`rank ${dest} (${describe(peer, channel.kind)}) sent more than its key proof`));
+        this.failConnection(connection, new ProtocolError(`rank ${dest} (${describe(peer, connection.kind)}) sent more than its key proof`));
         socket.destroy();
         return;
       }
@@ -440,24 +440,24 @@ export class SocketTransport implements Transport {
       try {
         checkServerHello(reply, this.opts.key, nonce!, this.opts.rank, dest);
       } catch (err) {
-        this.failChannel(channel, err as Error);
+        this.failConnection(connection, err as Error);
         socket.destroy();
         return;
       }
-      this.becomeReady(channel, socket);
+      this.becomeReady(connection, socket);
     });
     socket.on('error', (err) => {
       lastError = err;
     });
     socket.on('close', () => {
-      if (channel.socket !== socket || channel.state === State.FAILED) return;
+      if (connection.socket !== socket || connection.state === State.FAILED) return;
       const why = lastError === null ? 'closed' : lastError.message;
       if (this.closing) {
-        this.failChannel(channel, new ProtocolError(`connection to rank ${dest} closed at the end of the job`), false);
-      } else if (channel.ready) {
-        this.failChannel(channel, new ProtocolError(`connection to rank ${dest} (${describe(peer, channel.kind)}) ${why === 'closed' ? 'closed' : `failed: ${why}`}`));
+        this.failConnection(connection, new ProtocolError(`connection to rank ${dest} closed at the end of the job`), false);
+      } else if (connection.ready) {
+        this.failConnection(connection, new ProtocolError(`connection to rank ${dest} (${describe(peer, connection.kind)}) ${why === 'closed' ? 'closed' : `failed: ${why}`}`));
       } else {
-        this.retry(channel, why, prompt);
+        this.retry(connection, why, prompt);
       }
     });
   }
@@ -466,45 +466,45 @@ export class SocketTransport implements Transport {
    * Closed before READY. The peer's listener may have dropped us for being
    * late with our hello, or for a flood of strangers: connect again after a
    * pause, frames still pending. A peer that keeps refusing a prompt hello
-   * (another job at its address, a wrong key) ends the channel.
+   * (another job at its address, a wrong key) ends the connection.
    */
-  private retry(channel: OutgoingChannel, why: string, prompt: boolean): void {
-    if (prompt) channel.promptRefusals++;
-    const peer = this.peers[channel.dest]!;
-    if (channel.promptRefusals >= MAX_PROMPT_REFUSALS) {
-      this.failChannel(channel, new ProtocolError(`cannot connect to rank ${channel.dest} (${describe(peer, channel.kind)}): ` +
-        `${why} (${channel.attempts} attempts; the key proof refused, or nobody listening there?)`));
+  private retry(connection: OutgoingConnection, why: string, prompt: boolean): void {
+    if (prompt) connection.promptRefusals++;
+    const peer = this.peers[connection.dest]!;
+    if (connection.promptRefusals >= MAX_PROMPT_REFUSALS) {
+      this.failConnection(connection, new ProtocolError(`cannot connect to rank ${connection.dest} (${describe(peer, connection.kind)}): ` +
+        `${why} (${connection.attempts} attempts; the key proof refused, or nobody listening there?)`));
       return;
     }
-    const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(channel.attempts - 1, 10));
-    debug('connection to rank %d %s before its key proof was answered; connecting again in %d ms', channel.dest, why, pause);
-    channel.socket = null;
-    // Ref'd: a finalize waiting for this channel must keep the process alive.
+    const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(connection.attempts - 1, 10));
+    debug('connection to rank %d %s before its key proof was answered; connecting again in %d ms', connection.dest, why, pause);
+    connection.socket = null;
+    // Ref'd: a finalize waiting for this connection must keep the process alive.
     setTimeout(() => {
-      if (!this.closing && channel.state !== State.FAILED) this.open(channel);
+      if (!this.closing && connection.state !== State.FAILED) this.open(connection);
     }, pause);
   }
 
-  private becomeReady(channel: OutgoingChannel, socket: Socket): void {
-    channel.state = State.READY;
-    publish('mpi4ts:transport:connect', () => ({ rank: this.opts.rank, peer: channel.dest, kind: channel.kind }));
-    channel.pendingBytes = 0;
-    channel.promptRefusals = 0;
-    this.cork(channel);
-    for (const w of channel.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
-    socket.on('drain', () => this.wakeWaiters(channel));
-    this.wakeWaiters(channel);
+  private becomeReady(connection: OutgoingConnection, socket: Socket): void {
+    connection.state = State.READY;
+    publish('mpi4ts:transport:connect', () => ({ rank: this.opts.rank, peer: connection.dest, kind: connection.kind }));
+    connection.pendingBytes = 0;
+    connection.promptRefusals = 0;
+    this.cork(connection);
+    for (const w of connection.pending.splice(0)) writeFrame(socket, w.header, w.payload, w.onWritten);
+    socket.on('drain', () => this.wakeWaiters(connection));
+    this.wakeWaiters(connection);
   }
 
-  /** The channel can carry nothing more: fail what waits on it and tell the sink. */
-  private failChannel(channel: OutgoingChannel, err: Error, tell = true): void {
-    if (channel.state === State.FAILED) return;
-    channel.state = State.FAILED;
-    channel.failed = err;
-    channel.pendingBytes = 0;
-    for (const w of channel.pending.splice(0)) w.onWritten?.(err);
-    for (const waiter of channel.waiters.splice(0)) waiter.reject(err);
-    if (tell && !this.closing) this.opts.sink.onSendFailed(channel.dest, err);
+  /** The connection can carry nothing more: fail what waits on it and tell the sink. */
+  private failConnection(connection: OutgoingConnection, err: Error, tell = true): void {
+    if (connection.state === State.FAILED) return;
+    connection.state = State.FAILED;
+    connection.failed = err;
+    connection.pendingBytes = 0;
+    for (const w of connection.pending.splice(0)) w.onWritten?.(err);
+    for (const waiter of connection.waiters.splice(0)) waiter.reject(err);
+    if (tell && !this.closing) this.opts.sink.onSendFailed(connection.dest, err);
   }
 
   private async listenTcp(): Promise<number> {
@@ -714,8 +714,8 @@ export class SocketTransport implements Transport {
   }
 }
 
-function queued(channel: OutgoingChannel): number {
-  return channel.pendingBytes + (channel.socket?.writableLength ?? 0);
+function queued(connection: OutgoingConnection): number {
+  return connection.pendingBytes + (connection.socket?.writableLength ?? 0);
 }
 
 function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
@@ -727,6 +727,6 @@ function writeFrame(socket: Socket, header: Buffer, payload: Uint8Array | null, 
   socket.write(payload, onWritten);
 }
 
-function describe(peer: PeerAddress, kind: ChannelKind): string {
+function describe(peer: PeerAddress, kind: ConnectionKind): string {
   return kind === 'unix' ? `unix socket on ${peer.host}` : `tcp ${peer.tcpHost}:${peer.tcpPort} on ${peer.host}`;
 }

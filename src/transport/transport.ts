@@ -28,7 +28,7 @@ export interface FrameSink {
   onProtocolError(err: Error): void;
 }
 
-export type ChannelKind = 'self' | 'shm' | 'unix' | 'tcp';
+export type ConnectionKind = 'self' | 'shm' | 'unix' | 'tcp';
 
 /** The part of a rank's address its transport contributes (Transport.listen). */
 export type TransportAddress = Pick<PeerAddress, 'tcpPort' | 'unixPath' | 'shmFd'>;
@@ -76,15 +76,15 @@ export interface Transport {
   /** False while so much waits for `dest` that senders should wait for whenWritable. */
   writable(dest: number): boolean;
   /**
-   * Resolves when the channel to `dest` is up and its queue has drained
-   * below the high-water mark; rejects when the channel fails.
+   * Resolves when the connection to `dest` is up and its queue has drained
+   * below the high-water mark; rejects when the connection fails.
    */
   whenWritable(dest: number): Promise<void>;
   /** Why frames to `dest` can no longer be delivered, or null while they can. */
   sendFailure(dest: number): Error | null;
   /**
    * Writes out everything queued for every peer and then a goodbye on each
-   * channel, after which only rendezvous data follows: the end of a rank's
+   * connection, after which only rendezvous data follows: the end of a rank's
    * program (finalize).
    */
   finish(): Promise<void>;
@@ -94,8 +94,8 @@ export interface Transport {
    * the sink hears onPeerEnded.
    */
   peerDone(rank: number, why: string): void;
-  kindTo(dest: number): ChannelKind;
-  /** Closes every channel gracefully, letting queued frames go out first. */
+  kindTo(dest: number): ConnectionKind;
+  /** Closes every connection gracefully, letting queued frames go out first. */
   close(): Promise<void>;
 }
 

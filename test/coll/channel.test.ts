@@ -33,3 +33,11 @@ test('a failure comes back as a Failure with its kind, message, class and origin
   assert.ok(back instanceof Failure);
   assert.deepEqual({ ...back }, { kind: 'MPIError', message: 'counts differ', errorClass: 'ERR_COUNT', origin: 3 });
 });
+
+test('a failure names the call once, though the engine already put it in front of its message', () => {
+  assert.equal(new Failure('TypeError', 'allgather: cannot send this value: a function', null, 1).toError('allgather', 1).message,
+    'allgather: cannot send this value: a function');
+  assert.equal(new Failure('TypeError', 'allgather: cannot send this value: a function', null, 1).toError('allgather', 0).message,
+    'allgather: rank 1 failed: cannot send this value: a function');
+  assert.equal(new Failure('MPIError', 'counts differ', 'ERR_COUNT', 0).toError('gatherv', 0).message, 'gatherv: counts differ');
+});

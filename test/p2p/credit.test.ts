@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { P2PEngine } from '../../src/p2p/index.js';
 import { Progress } from '../../src/p2p/index.js';
-import { FrameKind, HEADER_BYTES, type ChannelKind, type FrameHeader, type Transport, type TransportAddress } from '../../src/transport/index.js';
+import { FrameKind, HEADER_BYTES, type ConnectionKind, type FrameHeader, type Transport, type TransportAddress } from '../../src/transport/index.js';
 
 const KIND_NAMES = Object.fromEntries(Object.entries(FrameKind).map(([name, code]) => [code, name]));
 
@@ -44,7 +44,7 @@ class HeldTransport implements Transport {
   sendFailure(): Error | null { return null; }
   finish(): Promise<void> { return Promise.resolve(); }
   peerDone(): void {}
-  kindTo(): ChannelKind { return 'shm'; }
+  kindTo(): ConnectionKind { return 'shm'; }
   close(): Promise<void> { return Promise.resolve(); }
 }
 

@@ -33,7 +33,7 @@ import { pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from '../../sr
 import { P2PEngine, Progress } from '../../src/p2p/index.js';
 import {
   encodeHeader, FrameKind, FrameReader, HEADER_BYTES, newHeader,
-  type ChannelKind, type FrameHeader, type FrameKindCode, type FrameSink, type PeerAddress, type Transport,
+  type ConnectionKind, type FrameHeader, type FrameKindCode, type FrameSink, type PeerAddress, type Transport,
   type TransportAddress,
 } from '../../src/transport/index.js';
 
@@ -414,7 +414,7 @@ class LoopbackTransport implements Transport {
     this.net.enqueue(this.net.link(rank, this.rank), { what: 'end', seq: 0, why });
   }
 
-  kindTo(dest: number): ChannelKind {
+  kindTo(dest: number): ConnectionKind {
     return dest === this.rank ? 'self' : 'shm';
   }
 
