@@ -1,6 +1,11 @@
 /**
  * OSU-style benchmarks run by `mpi4ts bench`: the CLI parses the flags into a
  * BenchConfig and starts `worker.js` (a program run under the launcher).
+ *
+ * # Unfinished features
+ * - OSU's one-sided (osu_put_latency...), nonblocking-collective (osu_iallreduce...)
+ *   and multi-pair (osu_mbw_mr) tests; the collectives beyond allreduce, bcast,
+ *   reduce, allgather, alltoall, barrier, gather and scatter.
  */
 export { benchConfig, DEFAULT_WINDOW } from './config.js';
 export type { BenchConfig } from './config.js';

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-/** The `mpi4ts` command: run | info | bench | --version | --help. */
+/**
+ * The `mpi4ts` command: run | info | bench | --version | --help.
+ *
+ * # Unfinished features
+ * - `mpi4ts doctor` (the cluster checks of DESIGN.md's layer table) is not written yet.
+ * - mpiexec's MPMD form (`-n 1 a.ts : -n 3 b.ts`) and its -configfile.
+ */
 import { UsageError, VERSION } from '../base/index.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';

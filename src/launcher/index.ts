@@ -1,4 +1,12 @@
-/** The launcher behind `mpi4ts run`: placement, starters, the job and its control server. */
+/**
+ * The launcher behind `mpi4ts run` (MPI 4.1 section 11.5, mpiexec): placement,
+ * the local and ssh starters, the job and its control server.
+ *
+ * # Unfinished features
+ * - MPMD (`-n 1 a.ts : -n 3 b.ts`), -configfile, --wdir per host.
+ * - CPU binding (--bind-to, --cpu-set) and NUMA placement.
+ * - Starters for PBS/Torque, LSF and SGE (under Slurm, use srun).
+ */
 export { Job } from './job.js';
 export type { JobOptions, Placement } from './job.js';
 export { LocalStarter } from './local-starter.js';
