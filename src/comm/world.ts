@@ -7,8 +7,9 @@
  *    the listeners go up, so peers may connect from here on.
  * 2. exchange: this rank's address goes out through the bootstrap, every
  *    rank's comes back.
- * 3. start: the engine learns the table and how this host spins, and the
- *    shared-memory doorbells are connected both ways before the program runs.
+ * 3. start: the engine learns the table and how this host spins, and its
+ *    transport gets ready (shared-memory doorbells connected both ways)
+ *    before the program runs.
  *
  * Every object is complete when constructed: collaborators arrive in
  * constructors, and `start` is the one later step, taken once. Finalisation
@@ -90,14 +91,13 @@ export async function initWorld(): Promise<World> {
   };
   const table = await bootstrap.exchange(me);
   const spin = spinOf(table, hostId, options);
-  opened.engine.start({ table, ...spin });
+  const started = opened.engine.start({ table, ...spin });
+  // Done notices may have come already (they waited in the bootstrap): the transport knows its peers now.
   bootstrap.watchPeers?.((peer, how) => opened.engine.transport.peerDone(peer, how));
-  if (opened.shm !== null) {
-    // Before the program runs: no key proof may be left half done when it starts computing.
-    opened.progress.begin();
-    await opened.shm.connected();
-    opened.progress.end();
-  }
+  // Polled until ready: the doorbell connections' key proofs are finished before the program computes.
+  opened.progress.begin();
+  await started;
+  opened.progress.end();
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, spin.ranksHere, spin.pollMicros);
   publish('mpi4ts:world:start', () => ({ rank, size, bootstrap: bootstrap.name, host: me.host, ranksOnHost: spin.ranksHere, pollMicros: spin.pollMicros }));
   const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host);
@@ -108,17 +108,16 @@ export async function initWorld(): Promise<World> {
 }
 
 /** The progress engine and the matching engine on its transport, listening not yet. */
-function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { engine: P2PEngine; progress: Progress; shm: ShmTransport | null; eagerCredit: number } {
+function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { engine: P2PEngine; progress: Progress; eagerCredit: number } {
   const { rank, size } = bootstrap;
   const progress = new Progress({ pollMicros: options.pollMicros });
   const eagerCredit = options.eagerCredit ?? defaultEagerCredit(size, options.eagerLimit);
-  let shm: ShmTransport | null = null;
   const engine = new P2PEngine(rank, {
     progress,
     openTransport: (sink) => {
       const pump = size > 1 ? openSocketPump(rank, options, progress) : null;
       const sockets = (socketSink: FrameSink): SocketTransport => openSockets(bootstrap, options, hostId, socketSink, pump);
-      shm = size > 1 && options.useShm ? openShm(bootstrap, options, hostId, sink, sockets, progress) : null;
+      const shm = size > 1 && options.useShm ? openShm(bootstrap, options, hostId, sink, sockets, progress) : null;
       return shm ?? sockets(sink);
     },
   }, {
@@ -139,7 +138,7 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
   // are checked against their groups from the first.
   engine.setGroup(pointToPointContext(WORLD_CONTEXT_ID), Array.from({ length: size }, (_, r) => r));
   engine.setGroup(pointToPointContext(SELF_CONTEXT_ID), [rank]);
-  return { engine, progress, shm, eagerCredit };
+  return { engine, progress, eagerCredit };
 }
 
 /** How this host spins: more ranks than cores, and spinning would steal the cores the others need. */

@@ -195,17 +195,18 @@ export class P2PEngine implements FrameSink {
 
   /**
    * Every rank's address is known: the eager credit each peer grants, how
-   * this host spins, and the transport's own start. Called once, before the
-   * first send.
+   * this host spins, and the transport's own start; resolves once the
+   * transport is ready (keep the progress engine polling meanwhile: the
+   * shared-memory doorbells need it). Called once, before the first send.
    */
-  start(job: EngineStart): void {
+  start(job: EngineStart): Promise<void> {
     for (const peer of job.table) {
       const credit = peer.eagerCredit ?? this.options.eagerCredit;
       this.creditLeft[peer.rank] = credit;
       this.creditGranted[peer.rank] = credit;
     }
     this.progress.setPollMicros(job.pollMicros, job.yieldAfterPolls);
-    this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
+    return this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
   }
 
   /**

@@ -135,11 +135,12 @@ export class ShmTransport implements Transport {
    * ranks that offer shared memory, start reading their rings, and start the
    * sockets (which then leave the doorbell connections to libuv).
    */
-  start(job: TransportStart): void {
+  async start(job: TransportStart): Promise<void> {
     this.openRings(job.table);
-    this.socket.start({ ...job, doorbellsOnly: (peer) => this.peers[peer] !== undefined });
+    await this.socket.start({ ...job, doorbellsOnly: (peer) => this.peers[peer] !== undefined });
     // Open the doorbell connections now: their closing is how a dead peer shows.
     for (const peer of this.peers) if (peer !== undefined) this.ringDoorbell(peer.rank);
+    await this.connected();
   }
 
   private openRings(table: readonly PeerAddress[]): void {
@@ -255,7 +256,7 @@ export class ShmTransport implements Transport {
    * the program starts computing) and the one each peer opened, which it
    * does only after sizing its inbox (so a first send never waits for that).
    */
-  async connected(): Promise<void> {
+  private async connected(): Promise<void> {
     const waits: Promise<void>[] = [];
     for (const peer of this.peers) {
       if (peer === undefined) continue;

@@ -231,10 +231,12 @@ export class SocketTransport implements Transport {
    * (more ranks than cores), libuv reads large payloads straight into their
    * buffers only on connections the spin leaves alone.
    */
-  start(job: SocketStart): void {
+  start(job: SocketStart): Promise<void> {
     this.peers = job.table;
     const doorbellsOnly = job.doorbellsOnly ?? (() => false);
     this.pollsFrom = job.spinning && this.opts.pump !== null ? (peer) => !doorbellsOnly(peer) : () => false;
+    // Connections open on first use: nothing to wait for.
+    return Promise.resolve();
   }
 
   kindTo(dest: number): ConnectionKind {

@@ -53,8 +53,13 @@ export interface TransportStart {
 export interface Transport {
   /** Opens the listeners peers will connect to; what to publish of this rank's address. Called once, before start. */
   listen(): Promise<TransportAddress>;
-  /** Every rank's address is known: sends may begin. Called once. */
-  start(job: TransportStart): void;
+  /**
+   * Every rank's address is known: sends may begin. Called once. Resolves
+   * once the transport is ready for the program's first message (shared
+   * memory: its doorbell connections up both ways, so no key proof is left
+   * half done when the program starts computing).
+   */
+  start(job: TransportStart): Promise<void>;
   /**
    * Writes one frame to `dest`; `onWritten` runs once the payload may be
    * reused. The header is encoded during the call and never kept, so callers

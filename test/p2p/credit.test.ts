@@ -23,7 +23,9 @@ class HeldTransport implements Transport {
   listen(): Promise<TransportAddress> {
     return Promise.resolve({ tcpPort: 0, unixPath: '' });
   }
-  start(): void {}
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
 
   send(_dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
     this.held.push({ header: { ...header }, payload: payload === null ? null : Uint8Array.from(payload) });
@@ -61,7 +63,7 @@ function pair(credit: number): { a: P2PEngine; b: P2PEngine; toB: HeldTransport;
   toA.peer = a;
   const table = [0, 1].map((rank) => ({ rank, host: 'h', hostId: 'x', tcpHost: '', tcpPort: 0, unixPath: '', pid: 0, eagerCredit: credit }));
   for (const e of [a, b]) {
-    e.start({ table, pollMicros: 0 });
+    void e.start({ table, pollMicros: 0 });
     e.setGroup(0, [0, 1]);
   }
   return { a, b, toB, toA };

@@ -361,7 +361,9 @@ class LoopbackTransport implements Transport {
     return Promise.resolve({ tcpPort: 0, unixPath: '' });
   }
 
-  start(): void {}
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
 
   send(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: OnWritten): void {
     const link = this.net.link(this.rank, dest);
@@ -478,7 +480,7 @@ export function makeEngines(n: number, options: LoopbackOptions = {}): Loopback 
     });
     engine.setGroup(WORLD, everyone);
     engine.setGroup(SELF, [rank]);
-    engine.start({ table, pollMicros: 0 });
+    void engine.start({ table, pollMicros: 0 });
     return engine;
   });
   return {

@@ -53,11 +53,11 @@ test('strangers (garbage, a wrong key) are dropped and the rank carries on', asy
   raw.on('error', () => {});
   raw.write('GET / HTTP/1.1\r\n\r\n' + 'x'.repeat(100));
   // A client with the wrong key, claiming to be rank 1.
-  intruder.start({ table, spinning: false });
+  void intruder.start({ table, spinning: false });
   let intruderFailed: Error | null | undefined;
   intruder.send(0, eager(66), Buffer.from('evil!'), (err) => { intruderFailed = err; });
   // The real rank 1.
-  b.start({ table, spinning: false });
+  void b.start({ table, spinning: false });
   b.send(0, eager(7), Buffer.from('hello'));
   // The intruder is refused every time it tries (ten prompt refusals end its channel, a few seconds).
   for (let i = 0; i < 1000 && (received.length === 0 || intruderFailed === undefined); i++) await wait(20);
