@@ -272,13 +272,14 @@ export class P2PEngine implements FrameSink {
       return request;
     }
     const hopeless = this.endedCount > 0 ? this.hopeless(posted.sourceWorld, state) : null;
-    if (hopeless !== null) {
+    if (hopeless !== null && hopeless.rank >= 0) {
       queues.withdraw(posted);
       request._reject(neverArrives(call, source, sourceWorld, tag, collective, hopeless));
       return request;
     }
     this.progress.begin();
     request._onCancel(posted);
+    if (hopeless !== null) this.judgeAnySourceLater();
     return request;
   }
 
@@ -300,7 +301,8 @@ export class P2PEngine implements FrameSink {
     if (this.iprobe(context, source, tag, status)) return Promise.resolve(status);
     const state = this.stateOf(context);
     const hopeless = this.endedCount > 0 ? this.hopeless(sourceWorld, state) : null;
-    if (hopeless !== null) return Promise.reject(neverArrives('probe', source, sourceWorld, tag, 0, hopeless));
+    if (hopeless !== null && hopeless.rank >= 0) return Promise.reject(neverArrives('probe', source, sourceWorld, tag, 0, hopeless));
+    if (hopeless !== null) this.judgeAnySourceLater();
     this.progress.begin();
     return new Promise<Status>((resolve, reject) => {
       this.probeWaiters.push({
@@ -395,10 +397,27 @@ export class P2PEngine implements FrameSink {
         data.fail(err);
       }
     }
+    this.failHopeless(false);
+  }
+
+  /**
+   * Fails every receive and probe that can never complete. One from
+   * ANY_SOURCE whose every other rank has ended could still match a send this
+   * rank makes to itself, so it is failed only by the judgement one turn of
+   * the event loop later (`anySourceToo`): by then a send the program makes
+   * without waiting for anything (sendrecv to itself, an irecv then a send)
+   * has matched it.
+   */
+  private failHopeless(anySourceToo: boolean): void {
     for (const state of this.contexts.values()) {
       for (const posted of [...state.queues.postedReceives]) {
         const hopeless = this.hopeless(posted.sourceWorld, state);
-        if (hopeless === null || !state.queues.withdraw(posted)) continue;
+        if (hopeless === null) continue;
+        if (hopeless.rank < 0 && !anySourceToo) {
+          this.judgeAnySourceLater();
+          continue;
+        }
+        if (!state.queues.withdraw(posted)) continue;
         this.progress.end();
         posted.request._reject(neverArrives(posted.call, posted.source, posted.sourceWorld, posted.tag, posted.collective, hopeless));
       }
@@ -407,9 +426,22 @@ export class P2PEngine implements FrameSink {
       const w = this.probeWaiters[i]!;
       const hopeless = this.hopeless(w.sourceWorld, w.state);
       if (hopeless === null) continue;
+      if (hopeless.rank < 0 && !anySourceToo) {
+        this.judgeAnySourceLater();
+        continue;
+      }
       this.probeWaiters.splice(i--, 1);
       w.reject(neverArrives('probe', w.source, w.sourceWorld, w.tag, 0, hopeless));
     }
+  }
+
+  private anySourceJudgement: NodeJS.Immediate | null = null;
+
+  private judgeAnySourceLater(): void {
+    this.anySourceJudgement ??= setImmediate(() => {
+      this.anySourceJudgement = null;
+      this.failHopeless(true);
+    });
   }
 
   onProtocolError(err: Error): void {

@@ -12,9 +12,9 @@
  * - **4**: partitioned communication.
  * - **9.3**: error handlers: every error is fatal to the call (it rejects), as
  *   MPI_ERRORS_RETURN; there is no MPI_ERRORS_ARE_FATAL switch per communicator.
- * - An ANY_SOURCE receive fails as soon as every other rank has ended, though
- *   a send to oneself posted later could still match it (test/p2p/engine.test.ts
- *   keeps this as a todo).
+ * - An ANY_SOURCE receive whose every other rank has ended fails one turn of
+ *   the event loop later: a send to oneself made after a timer or I/O (not in
+ *   the same turn) would have matched it. MPI would wait for ever there.
  */
 export { P2PEngine } from './engine.js';
 export { Progress } from './progress.js';
