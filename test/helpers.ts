@@ -82,10 +82,6 @@ export async function strays(marker: string, settleMs = 300): Promise<string[]> 
 }
 
 /** Path of a test program. */
-/**
- * The collective checks of test/programs/coll.ts that other launchers and the
- * multi-host cluster run: the main algorithms, without coll.test.ts's long op matrix.
- */
 /** The checks of test/programs/p2p.ts. */
 export const P2P_CHECKS = ['ordering', 'wildcards', 'tagSelection', 'probes', 'ssendWaitsForMatch', 'bigTypedArray',
   'valueTypes', 'requests', 'specialRanks', 'recvIntoChecks', 'badInput'];
@@ -99,6 +95,10 @@ export function p2pPassed(checks: readonly string[] = P2P_CHECKS): string[] {
   return P2P_COMMUNICATORS.flatMap((comm) => checks.filter((c) => comm === 'COMM_WORLD' || !P2P_WORLD_ONLY.has(c)).map((c) => `${c} on ${comm}`));
 }
 
+/**
+ * The collective checks of test/programs/coll.ts that other launchers and the
+ * multi-host cluster run: the main algorithms, without coll.test.ts's long op matrix.
+ */
 export const CORE_COLL_CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'scatterGather', 'alltoall', 'isolation'];
 
 export function program(name: string): string {

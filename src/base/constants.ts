@@ -1,4 +1,4 @@
-/** MPI's special values (MPI 4.0 section 3.2.4 and appendix A.1). */
+/** MPI's special values (MPI 4.1 section 3.2.4 and appendix A.1). */
 export const ANY_SOURCE = -1;
 export const ANY_TAG = -1;
 export const PROC_NULL = -2;

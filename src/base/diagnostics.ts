@@ -31,7 +31,7 @@ export interface DiagnosticsMessages {
   /** A connection to `peer` is proven both ways and carries frames from now on. */
   'mpi4ts:transport:connect': { rank: number; peer: number; kind: string };
   /** No more messages come from `peer` (`why`: finalized, exited, closed). */
-  'mpi4ts:transport:peer-ended': { rank: number; peer: number; why: string };
+  'mpi4ts:p2p:peer-ended': { rank: number; peer: number; why: string };
   /** This rank asks for the job to end (comm.abort, or an error only ending the job can answer). */
   'mpi4ts:job:abort': { rank: number; code: number; message: string };
   /** The launcher saw a rank's process end. */

@@ -8,7 +8,7 @@ export * from './constants.js';
 export { VERSION } from './version.js';
 export { copyBytes, copyInto } from './bytes.js';
 export { loadKoffi, loadOnce, type Koffi } from './native.js';
-export { options, readOptions, defaultEagerCredit, parsePortRange, textVar, intVar, requiredIntVar, switchVar, choiceVar, secondsVar,
+export { options, optionsOf, readOptions, defaultEagerCredit, parsePortRange, textVar, intVar, requiredIntVar, switchVar, choiceVar, secondsVar,
   DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS, DEFAULT_RING_MIN_BYTES, DEFAULT_RENDEZVOUS_TIMEOUT_MS } from './options.js';
 export type { Options } from './options.js';
 export { debug, debugEnabled, publish } from './diagnostics.js';

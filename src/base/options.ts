@@ -52,6 +52,8 @@ export interface Options {
   hostAddress: string | null;
   /** How long ranks try to reach rank 0 at a rendezvous (MPI4TS_RENDEZVOUS_TIMEOUT, seconds). */
   rendezvousTimeoutMs: number;
+  /** The ssh command the launcher starts remote ranks with (MPI4TS_SSH; --ssh wins), or null for "ssh". */
+  ssh: string | null;
 }
 
 /** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
@@ -104,6 +106,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     pmixLib: textVar(env, 'MPI4TS_PMIX_LIB'),
     hostAddress: textVar(env, 'MPI4TS_HOST_ADDRESS'),
     rendezvousTimeoutMs: secondsVar(env, 'MPI4TS_RENDEZVOUS_TIMEOUT', DEFAULT_RENDEZVOUS_TIMEOUT_MS / 1000) * 1000,
+    ssh: textVar(env, 'MPI4TS_SSH'),
   };
 }
 
@@ -113,6 +116,11 @@ let processOptions: Options | null = null;
 export function options(): Options {
   processOptions ??= readOptions(process.env);
   return processOptions;
+}
+
+/** The tunables of `env`: this process's, read once, when it is process.env (tests pass their own). */
+export function optionsOf(env: NodeJS.ProcessEnv): Options {
+  return env === process.env ? options() : readOptions(env);
 }
 
 const TRANSPORTS = {

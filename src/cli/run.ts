@@ -1,5 +1,5 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
-import { parsePortRange, textVar, UsageError } from '../base/index.js';
+import { options as processOptions, parsePortRange, UsageError } from '../base/index.js';
 import { controlAddress, isLocalHost, Job, LocalStarter, parseHostList, placeRanks, readHostfile, scriptCommand, splitCommand, SshStarter,
   type HostEntry, type MapBy, type Placement, type Starter } from '../launcher/index.js';
 import { helpText, intArg, parseOptions, secondsArg, type OptionSpec } from './args.js';
@@ -85,7 +85,7 @@ function planPlacements(options: Map<string, string | string[] | true>, np: numb
 }
 
 function sshStarter(options: Map<string, string | string[] | true>): Starter {
-  const command = text(options, 'ssh') ?? textVar(process.env, 'MPI4TS_SSH') ?? 'ssh';
+  const command = text(options, 'ssh') ?? processOptions().ssh ?? 'ssh';
   const timeoutText = text(options, 'sshTimeout');
   const connectTimeoutSeconds = timeoutText === null ? 10 : Math.ceil(secondsArg(timeoutText, '--ssh-timeout'));
   return new SshStarter({ ssh: splitCommand(command, options.has('ssh') ? '--ssh' : 'MPI4TS_SSH'), connectTimeoutSeconds });

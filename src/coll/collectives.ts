@@ -7,7 +7,7 @@
  * None of its own: index.ts lists the folder's, each algorithm's module
  * those of its area.
  */
-import { MPIError } from '../base/index.js';
+import { MPIError, options } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import { describe, type Op, type TypedArray } from './op.js';
 import { barrierDissemination } from './barrier.js';
@@ -21,15 +21,6 @@ import { alltoallPairwise } from './alltoall.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { noteFailure } from './step.js';
 
-/** Typed arrays of at least this many bytes reduce by ring (MPI4TS_RING_MIN_BYTES; default 64 KiB). */
-export function ringMinBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.MPI4TS_RING_MIN_BYTES;
-  if (text === undefined || text === '') return 64 * 1024;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`MPI4TS_RING_MIN_BYTES="${text}" must be an integer >= 0`);
-  return value;
-}
-const RING_MIN_BYTES = ringMinBytes();
 
 /**
  * A call's result as its caller sees it. An algorithm ends on a Failure
@@ -88,10 +79,10 @@ export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[]> {
 
 /**
  * Allreduce: the ring for typed arrays of at least `ringMinBytes` bytes
- * (MPI4TS_RING_MIN_BYTES unless a caller, a unit test, picks another),
+ * (MPI4TS_RING_MIN_BYTES, read through base/options.ts, unless a caller, a unit test, picks another),
  * recursive doubling for the rest.
  */
-export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<T> {
+export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = options().ringMinBytes): Promise<T> {
   return completed(allreduceByLength(ch, value, op, ringMinBytes));
 }
 
@@ -105,7 +96,7 @@ function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: numbe
  * straight into `recv`. `recv === send` reduces in place. A `recv` of another
  * type or length fails on every rank, since the others could not go on alone.
  */
-export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = RING_MIN_BYTES): Promise<A> {
+export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = options().ringMinBytes): Promise<A> {
   return completed(allreduceIntoRecvbuf(ch, send, recv, op, ringMinBytes));
 }
 
@@ -139,7 +130,7 @@ function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArr
  * bad operand's error to every rank; the root keeps the result. User ops,
  * which may be costly and non-commutative, go up a binomial tree.
  */
-export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = RING_MIN_BYTES): Promise<T | null> {
+export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = options().ringMinBytes): Promise<T | null> {
   return completed(op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes), root) : reduceBinomial(ch, value, op, root));
 }
 

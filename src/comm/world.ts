@@ -23,7 +23,7 @@ import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
 import { detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
-import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketPump, SocketTransport, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
+import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
 import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 export type WorldState = 'running' | 'finalizing' | 'finalized';
@@ -95,9 +95,11 @@ export async function initWorld(): Promise<World> {
   // Done notices may have come already (they waited in the bootstrap): the transport knows its peers now.
   bootstrap.watchPeers?.((peer, how) => opened.engine.transport.peerDone(peer, how));
   // Polled until ready: the doorbell connections' key proofs are finished before the program computes.
-  opened.progress.begin();
+  // (Sockets alone have nothing to wait for, and a spin of pollMicros would be for nothing.)
+  const mayWait = size > 1 && options.useShm;
+  if (mayWait) opened.progress.begin();
   await started;
-  opened.progress.end();
+  if (mayWait) opened.progress.end();
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, spin.ranksHere, spin.pollMicros);
   publish('mpi4ts:world:start', () => ({ rank, size, bootstrap: bootstrap.name, host: me.host, ranksOnHost: spin.ranksHere, pollMicros: spin.pollMicros }));
   const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host);
@@ -115,8 +117,7 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
   const engine = new P2PEngine(rank, {
     progress,
     openTransport: (sink) => {
-      const pump = size > 1 ? openSocketPump(rank, options, progress) : null;
-      const sockets = (socketSink: FrameSink): SocketTransport => openSockets(bootstrap, options, hostId, socketSink, pump);
+      const sockets = (socketSink: FrameSink): SocketTransport => openSockets(bootstrap, options, hostId, socketSink, progress);
       const shm = size > 1 && options.useShm ? openShm(bootstrap, options, hostId, sink, sockets, progress) : null;
       return shm ?? sockets(sink);
     },
@@ -126,6 +127,12 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
     eagerCredit,
     // Context ids 0..MAX_CONTEXT_IDS-1, two matching contexts each (comm/context.ts).
     contextLimit: 2 * MAX_CONTEXT_IDS,
+    // COMM_WORLD and COMM_SELF (comm/context.ts) are known before any peer can send: their frames
+    // are checked against their groups from the first.
+    groups: [
+      { pointToPoint: pointToPointContext(WORLD_CONTEXT_ID), group: Array.from({ length: size }, (_, r) => r) },
+      { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
+    ],
     describeCollective: collectiveName,
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
     onFatal: (err) => {
@@ -134,10 +141,6 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
       void bootstrap.abort(1, message);
     },
   });
-  // COMM_WORLD and COMM_SELF (comm/context.ts) are known before any peer can send: their frames
-  // are checked against their groups from the first.
-  engine.setGroup(pointToPointContext(WORLD_CONTEXT_ID), Array.from({ length: size }, (_, r) => r));
-  engine.setGroup(pointToPointContext(SELF_CONTEXT_ID), [rank]);
   return { engine, progress, eagerCredit };
 }
 
@@ -154,10 +157,15 @@ function frameLimits(options: Options): { maxEagerBytes: number; maxMessageBytes
   return { maxEagerBytes: Math.max(options.eagerLimit, 64 * 1024 * 1024), maxMessageBytes: MAX_MESSAGE_BYTES };
 }
 
-function openSockets(bootstrap: Bootstrap, options: Options, hostId: string, sink: FrameSink, pump: SocketPump | null): SocketTransport {
+function openSockets(bootstrap: Bootstrap, options: Options, hostId: string, sink: FrameSink, progress: Progress): SocketTransport {
   const { rank, size } = bootstrap;
   return new SocketTransport({
-    rank, size, key: bootstrap.key, sink, hostId, pump,
+    rank, size, key: bootstrap.key, sink, hostId,
+    socketLib: size > 1 ? socketLibFor(options) : null,
+    onPumpActive: (pump) => {
+      debug('rank %d reads its peer sockets from the spin', rank);
+      progress.addPoller(pump);
+    },
     limits: frameLimits(options),
     forceTcp: options.forceTcp,
     bindHost: bootstrap.advertiseHost,
@@ -183,24 +191,28 @@ function openShm(bootstrap: Bootstrap, options: Options, hostId: string, sink: F
     debug('no shared memory: %s', (err as Error).message);
     return null;
   }
-  const shm = new ShmTransport({
-    rank: bootstrap.rank, key: bootstrap.key, sink, limits: frameLimits(options), lib, inbox, hostId, openSockets,
-    ringCapacity: options.shmRingBytes, onDoorbell: () => progress.kick(),
-  });
+  let shm: ShmTransport;
+  try {
+    shm = new ShmTransport({
+      rank: bootstrap.rank, key: bootstrap.key, sink, limits: frameLimits(options), lib, inbox, hostId, openSockets,
+      ringCapacity: options.shmRingBytes, onDoorbell: () => progress.kick(),
+    });
+  } catch (err) {
+    debug('no shared memory: %s', (err as Error).message);
+    inbox.close();
+    return null;
+  }
   progress.addPoller(shm);
   return shm;
 }
 
-/** The pump that reads and writes sockets from the spin, or null (reason in the debug log) where it is off or cannot work. */
-function openSocketPump(rank: number, options: Options, progress: Progress): SocketPump | null {
+/** The native calls of the socket pump (sockets read and written from the spin), or null (reason in the debug log) where it is off or cannot work. */
+function socketLibFor(options: Options): SocketLib | null {
   if (!options.socketPoll || !options.directRead) return null;
   const lib = loadSocketLib();
   if (lib instanceof Error) {
     debug('sockets read by libuv only: %s', lib.message);
     return null;
   }
-  return new SocketPump(lib, (pump) => {
-    debug('rank %d reads its peer sockets from the spin', rank);
-    progress.addPoller(pump);
-  });
+  return lib;
 }

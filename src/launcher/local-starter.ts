@@ -2,7 +2,7 @@
  * The starter of ranks on the launcher's own host (ssh-starter.ts starts the
  * others).
  *
- * Not implemented here:
+ * # Unfinished features
  * - No CPU binding (no --bind-to, --cpu-set, --map-by core): ranks run where
  *   the kernel's scheduler puts them.
  * - No starters for batch systems (PBS/Torque's tm, LSF's blaunch, SGE's

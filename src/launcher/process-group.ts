@@ -5,7 +5,7 @@
  * (local-starter.ts), the remote wrapper (remote-rank.ts) and the
  * watchdog's bookkeeping (watchdog.ts) all go through here.
  *
- * Not implemented here:
+ * # Unfinished features
  * - A process that leaves the group (setsid, or a daemon that double-forks)
  *   is out of reach: there is no cgroup or systemd scope per job to end
  *   everything a rank ever started.

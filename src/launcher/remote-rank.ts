@@ -7,7 +7,7 @@
  * launcher sends, and those sshd or a user sends to the wrapper, go to the
  * group too; when the rank ends, so does anything it left behind.
  *
- * Not implemented here:
+ * # Unfinished features
  * - One wrapper and one ssh session per rank: no daemon per host and no
  *   launch tree (as Hydra's proxies), so 64 ranks on a host are 64 logins.
  * - A wrapper killed with SIGKILL cannot stop its rank: nothing on the

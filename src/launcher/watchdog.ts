@@ -15,7 +15,7 @@
  * and a launcher that ends normally says "done" first, so the watchdog
  * never signals anything once the job is over.
  *
- * Not implemented here:
+ * # Unfinished features
  * - Without /bin/sh there is no watchdog (the debug log says so), and a
  *   launcher killed then leaves its local ranks to notice on their own.
  * - Only process groups: what a rank moved out of its group (setsid) is not

@@ -136,6 +136,11 @@ export interface EngineOptions {
   eagerCredit: number;
   /** Contexts on the wire are below this. */
   contextLimit: number;
+  /**
+   * The communicators that exist before any peer can send (COMM_WORLD,
+   * COMM_SELF): their frames are checked against their groups from the first.
+   */
+  groups?: readonly { pointToPoint: number; group: readonly number[] }[];
   /** Something only ending the job can answer (a connection broke the protocol). */
   onFatal: (err: Error) => void;
   /** The name of a collective call code, for errors. */
@@ -180,7 +185,8 @@ export class P2PEngine implements FrameSink {
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
-   * exchanged): they are matched as usual. Sends wait for start().
+   * exchanged): they are matched as usual. Sends need start() first (the
+   * transport knows no address before).
    */
   constructor(readonly worldRank: number, collaborators: EngineCollaborators, private readonly options: EngineOptions) {
     const size = options.worldSize;
@@ -190,6 +196,7 @@ export class P2PEngine implements FrameSink {
     this.creditOwed = new Float64Array(size);
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
     this.progress = collaborators.progress;
+    for (const { pointToPoint, group } of options.groups ?? []) this.setGroup(pointToPoint, group);
     this.transport = collaborators.openTransport(this);
   }
 
@@ -387,7 +394,7 @@ export class P2PEngine implements FrameSink {
     if (this.ended[rank] !== null || rank === this.worldRank || this.failedFatally) return;
     this.ended[rank] = why;
     this.endedCount++;
-    publish('mpi4ts:transport:peer-ended', () => ({ rank: this.worldRank, peer: rank, why }));
+    publish('mpi4ts:p2p:peer-ended', () => ({ rank: this.worldRank, peer: rank, why }));
     if (why !== 'finalized') {
       // Its process is gone (a finalizing one still answers clear-to-send): the data will not come.
       const err = new JobError(`rank ${rank} ${endedWords(why)} before it sent the data of a message this rank is receiving`);

@@ -1,5 +1,5 @@
 /**
- * MPI matching for one context (MPI 4.0 section 3.5): a message matches a
+ * MPI matching for one context (MPI 4.1 section 3.5): a message matches a
  * receive when source and tag agree, ANY_SOURCE and ANY_TAG being wildcards.
  * Both queues are kept in arrival/posting order and searched from the front,
  * so receives match in the order they were posted and messages from one

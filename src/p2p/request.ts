@@ -1,5 +1,5 @@
 /**
- * A pending operation (MPI 4.0 section 3.7.3). Thenable, so `await req` works;
+ * A pending operation (MPI 4.1 section 3.7.3). Thenable, so `await req` works;
  * its promise is made only when someone waits, so a failed request nobody
  * waits on never becomes an unhandled rejection.
  */

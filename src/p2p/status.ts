@@ -3,7 +3,7 @@ import { ANY_SOURCE, ANY_TAG } from '../base/index.js';
 /** A typed-array constructor, or anything with BYTES_PER_ELEMENT. */
 export interface ElementSized { readonly BYTES_PER_ELEMENT: number }
 
-/** What a receive or probe learned about a message (MPI 4.0 section 3.2.5). */
+/** What a receive or probe learned about a message (MPI 4.1 section 3.2.5). */
 export class Status {
   /** Rank of the sender in the communicator, or PROC_NULL. */
   source: number = ANY_SOURCE;

@@ -6,7 +6,7 @@
  * without PMI_FD, which MPICH itself ignores (a leftover in a user's shell),
  * so they are ignored here too, with a debug note (NODE_DEBUG=mpi4ts).
  */
-import { JobError, readOptions, debug } from '../base/index.js';
+import { JobError, optionsOf, debug } from '../base/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { LauncherBootstrap, launcherEnvironment } from './launcher-bootstrap.js';
 import { SingletonBootstrap } from './singleton.js';
@@ -41,7 +41,7 @@ export function chooseBootstrap(env: NodeJS.ProcessEnv): BootstrapKind {
 
 /** PMI_FD is there: PMI-2 under Slurm, PMI-1 (Hydra) otherwise; PMI-1 needs PMI_RANK and PMI_SIZE too. */
 function chooseWirePmi(env: NodeJS.ProcessEnv): BootstrapKind {
-  const forced = readOptions(env).pmi;
+  const forced = optionsOf(env).pmi;
   if (forced !== null) return forced === 1 ? 'pmi1' : 'pmi2';
   if (underSlurmStep(env) || set(env, 'PMI_JOBID')) return 'pmi2';
   const missing = ['PMI_RANK', 'PMI_SIZE'].filter((name) => !set(env, name));

@@ -2,7 +2,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { createHash } from 'node:crypto';
-import { JobError, textVar } from '../base/index.js';
+import { JobError, optionsOf } from '../base/index.js';
 
 function readOr(read: () => string, fallback: string): string {
   try {
@@ -33,7 +33,7 @@ export function processorName(): string {
  * non-internal IPv4 address, else loopback (ranks of one host use Unix sockets anyway).
  */
 export function defaultAdvertiseHost(env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = textVar(env, 'MPI4TS_HOST_ADDRESS');
+  const chosen = optionsOf(env).hostAddress;
   if (chosen !== null) return chosen;
   for (const addresses of Object.values(networkInterfaces())) {
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;

@@ -35,7 +35,7 @@ export class LauncherBootstrap implements Bootstrap {
     const control = await ControlClient.connect({
       ...env.control, rank: env.rank, size: env.size, key: env.key, label: 'ctl',
       server: 'the launcher', addressFrom: '', connectForMs: 0,
-      proofHint: 'is MPI4TS_CONTROL pointing at another job?',
+      proofHint: 'is MPI4TS_CONTROL pointing at another job?', closeHint: '',
       onLost: (why) => endRank(env.rank, why),
     });
     return new LauncherBootstrap(env, control);

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { JobError, requiredIntVar, textVar } from '../base/index.js';
+import { JobError, optionsOf, requiredIntVar } from '../base/index.js';
 import { defaultAdvertiseHost, firstLocalAddress, interfaceAddress } from './host.js';
 import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
 
@@ -40,7 +40,7 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
  * not); else the default (first non-loopback IPv4 address).
  */
 export async function hydraAdvertiseHost(env: NodeJS.ProcessEnv): Promise<string> {
-  if (textVar(env, 'MPI4TS_HOST_ADDRESS') !== null) return defaultAdvertiseHost(env);
+  if (optionsOf(env).hostAddress !== null) return defaultAdvertiseHost(env);
   const iface = env[HYDRA_IFACE] ?? '';
   if (iface !== '') return interfaceAddress(iface, `${HYDRA_IFACE} (mpiexec -iface)`);
   const name = env[HYDRA_HOSTNAME] ?? '';

@@ -13,7 +13,7 @@
  * end, when no message is in flight.
  */
 import { randomBytes } from 'node:crypto';
-import { JobError, loadKoffi, readOptions, type Koffi } from '../base/index.js';
+import { JobError, loadKoffi, optionsOf, type Koffi } from '../base/index.js';
 import type { PeerAddress } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
@@ -144,7 +144,7 @@ function loadPmix(env: NodeJS.ProcessEnv): PmixApi {
     throw new JobError('this process runs under a PMIx launcher (PMIX_NAMESPACE and PMIX_RANK are set, e.g. Open MPI\'s mpirun), ' +
       `which mpi4ts reaches through koffi, and ${koffi.message}`, { cause: koffi });
   }
-  const lib = openLibrary(koffi, readOptions(env).pmixLib ?? undefined);
+  const lib = openLibrary(koffi, optionsOf(env).pmixLib ?? undefined);
   // Named types, referred to by name in the prototypes below.
   koffi.struct('mpi4ts_pmix_proc_t', { nspace: koffi.array('char', 256, 'String'), rank: 'uint32' });
   const value = koffi.struct('mpi4ts_pmix_value_t', {

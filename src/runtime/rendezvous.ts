@@ -15,7 +15,7 @@
  * closing their connections, and each rank then exits.
  */
 import { createHash } from 'node:crypto';
-import { JobError, readOptions, requiredIntVar } from '../base/index.js';
+import { JobError, optionsOf, requiredIntVar } from '../base/index.js';
 import { ControlClient, ControlRegistry, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import { endRank } from './launcher-bootstrap.js';
 import type { Bootstrap } from './bootstrap.js';
@@ -40,7 +40,7 @@ export function rendezvousEnvironment(env: NodeJS.ProcessEnv): RendezvousEnviron
   const size = requiredIntVar(env, 'MPI4TS_SIZE', 1);
   const rank = requiredIntVar(env, 'MPI4TS_RANK', 0);
   if (rank >= size) throw new JobError(`MPI4TS_RANK=${rank} is out of range for MPI4TS_SIZE=${size} (0..${size - 1})`);
-  return { name: 'rendezvous', rank, size, ...parseHostPort(where, 'MPI4TS_RENDEZVOUS'), key: userKey(env), timeoutMs: readOptions(env).rendezvousTimeoutMs };
+  return { name: 'rendezvous', rank, size, ...parseHostPort(where, 'MPI4TS_RENDEZVOUS'), key: userKey(env), timeoutMs: optionsOf(env).rendezvousTimeoutMs };
 }
 
 /** "host:port" or "[v6]:port". */
@@ -87,8 +87,8 @@ export class RendezvousBootstrap implements Bootstrap {
     const control = await ControlClient.connect({
       host: env.host, port: env.port, rank: env.rank, size: env.size, key: env.key, label: 'rdv',
       server: 'rank 0', addressFrom: 'MPI4TS_RENDEZVOUS', connectForMs: env.timeoutMs,
-      proofHint: `rank 0 is at ${env.host}:${env.port}: is MPI4TS_KEY the same on every rank?`,
-      onLost: (why) => endRank(env.rank, `${why} (the job was ended, or rank 0 died)`),
+      proofHint: 'is MPI4TS_KEY the same on every rank?', closeHint: '(the job was ended, or rank 0 died)',
+      onLost: (why) => endRank(env.rank, why),
     });
     return new RendezvousBootstrap(env, control, server);
   }
@@ -155,7 +155,10 @@ class RendezvousServer {
     const registry = new ControlRegistry(env.size, env.key, 'rdv', {
       // Rank 0 carries the aborting rank's code out of the job.
       onAbort: (rank, code, message) => server?.endJob(`rank ${rank} aborted with code ${code}${message === '' ? '' : `: ${message}`}`, code),
-      onLost: (rank) => server?.endJob(`rank ${rank} left before finalize`),
+      // A rank that said finalize needs nothing more (its program is done): only one gone before ends the job.
+      onLost: (rank) => {
+        if (!registry.hasFinalized(rank)) server?.endJob(`rank ${rank} left before finalize`);
+      },
       // Strangers on an open port are expected: dropped without a word, as the launcher does.
       onRejected: () => {},
     });

@@ -11,7 +11,7 @@
  * directly in a batch script sees SLURM_PROCID and SLURM_NTASKS too, and is a
  * singleton there, as an MPI program would be.
  */
-import { DEFAULT_RENDEZVOUS_TIMEOUT_MS, JobError, requiredIntVar } from '../base/index.js';
+import { JobError, optionsOf, requiredIntVar } from '../base/index.js';
 import { parseHostPort, userKey, type RendezvousEnvironment } from './rendezvous.js';
 
 /** Ports derived from job and step ids fall in [BASE, BASE + SPAN). */
@@ -29,7 +29,7 @@ export function slurmEnvironment(env: NodeJS.ProcessEnv): RendezvousEnvironment 
   const key = userKey(env, 'srun without PMI (srun --mpi=none)');
   const override = env.MPI4TS_RENDEZVOUS;
   const where = override !== undefined && override !== '' ? parseHostPort(override, 'MPI4TS_RENDEZVOUS') : derivedRendezvous(env);
-  return { name: 'slurm', rank, size, ...where, key, timeoutMs: DEFAULT_RENDEZVOUS_TIMEOUT_MS };
+  return { name: 'slurm', rank, size, ...where, key, timeoutMs: optionsOf(env).rendezvousTimeoutMs };
 }
 
 function derivedRendezvous(env: NodeJS.ProcessEnv): { host: string; port: number } {

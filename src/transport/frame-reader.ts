@@ -4,7 +4,7 @@
  * callback (no microtask per frame). Each header is checked by frame.ts's
  * decodeHeader, as the shared-memory ring's reader does.
  *
- * Not implemented here:
+ * # Unfinished features
  * - A DATA payload lands in one contiguous buffer, the receive's own: no
  *   scatter into several, as MPI's derived datatypes would need (mpi4ts
  *   sends whole values and whole typed arrays only).

@@ -18,7 +18,7 @@
  * that both readers call: the socket stream's (frame-reader.ts) and the
  * shared-memory ring's (shm-ring.ts).
  *
- * Not implemented here:
+ * # Unfinished features
  * - No checksum of header or payload: TCP's own and the memory's integrity
  *   are relied on; a frame that decodes is believed.
  * - No negotiation of the protocol: every rank of a job must run the same

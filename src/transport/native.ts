@@ -4,7 +4,7 @@
  * the reason is kept and returned instead, so callers fall back and can say
  * why.
  *
- * Not implemented here:
+ * # Unfinished features
  * - Linux only: shared memory and the socket pump are off on macOS and
  *   Windows, where ranks use sockets read by libuv.
  * - libc is opened by glibc's name, libc.so.6: where there is no such file

@@ -16,7 +16,7 @@
  * line between cores. Atomics.load/store order the data copies against the
  * index updates (sequentially consistent, also on ARM).
  *
- * Not implemented here:
+ * # Unfinished features
  * - No single-copy path for large messages: every byte is copied into the
  *   ring by the writer and out of it by the reader. Open MPI copies once,
  *   from the sender's memory straight into the receiver's (CMA,

@@ -20,7 +20,7 @@
  * koffi (an optional dependency) calls libc; without it, or where memfd or
  * /proc is unavailable, ranks use Unix sockets.
  *
- * Not implemented here:
+ * # Unfinished features
  * - Linux only (memfd_create, /proc/<pid>/fd): no POSIX shm_open or System V
  *   segment for other systems.
  * - Ranks that cannot open each other's /proc/<pid>/fd (other users, other

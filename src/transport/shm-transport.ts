@@ -84,7 +84,7 @@ export class ShmTransport implements Transport {
   private readonly drainedWaiters: (() => void)[] = [];
 
   /** What the socket transport delivers to: doorbells stop here, the rest goes up. */
-  readonly socketSink: FrameSink = {
+  private readonly socketSink: FrameSink = {
     onFrame: (from, header, payload, owned) => {
       if (header.kind === FrameKind.DOORBELL) this.opts.onDoorbell();
       else this.opts.sink.onFrame(from, header, payload, owned);
@@ -114,20 +114,10 @@ export class ShmTransport implements Transport {
     this.socket = opts.openSockets(this.socketSink);
   }
 
-  /** The descriptor of this rank's inbox, to publish. */
-  get inboxFd(): number {
-    return this.opts.inbox.fd;
-  }
-
   /** The sockets' listeners, and this rank's inbox where a Unix socket can carry its doorbells. */
   async listen(): Promise<TransportAddress> {
     const address = await this.socket.listen();
     return address.unixPath === '' ? address : { ...address, shmFd: this.opts.inbox.fd };
-  }
-
-  /** The socket transport underneath: its listeners' address is this rank's too. */
-  get sockets(): SocketTransport {
-    return this.socket;
   }
 
   /**

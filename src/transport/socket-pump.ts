@@ -24,7 +24,7 @@
  * Switch: MPI4TS_SOCKET_POLL=0 (or MPI4TS_DIRECT_READ=0) runs no pump: libuv
  * and Node's streams do all the reading and writing.
  *
- * Not implemented here:
+ * # Unfinished features
  * - Linux only: the flag values (MSG_DONTWAIT, MSG_NOSIGNAL, POLL*) are
  *   Linux's, and libc is opened by name (native.ts); elsewhere libuv does
  *   all the reading and writing.
@@ -98,6 +98,12 @@ export function descriptorOf(socket: Socket): number {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
+/** What a pump calls back: its socket transport's flush, and its owner at the first connection. */
+export interface SocketPumpHooks {
+  flush: () => void;
+  onFirstConnection: (pump: SocketPump) => void;
+}
+
 /** Reads and writes peer sockets from the progress engine's spin (see the top of this file). */
 export class SocketPump implements Poller {
   private entries: Entry[] = [];
@@ -107,23 +113,21 @@ export class SocketPump implements Poller {
   private pollShorts = new Int16Array(0);
 
   /** What the transport writes out before a spin (its corked sockets). */
-  private flushWrites: () => void = () => {};
+  private readonly flushWrites: () => void;
 
   /** Runs once, at the first connection: the progress engine starts polling this pump then. */
   private activate: (() => void) | null;
 
   /**
-   * `onFirstConnection` runs when the first connection is added. A job whose
-   * peers are all reached through shared memory never polls sockets, and its
-   * spin then pays nothing for this pump.
+   * `hooks.flush` writes out what the socket transport holds back until the
+   * end of the tick (its corked sockets). `hooks.onFirstConnection` runs when
+   * the first connection is added: a job whose peers are all reached through
+   * shared memory never polls sockets, and its spin then pays nothing for
+   * this pump.
    */
-  constructor(private readonly lib: SocketLib, onFirstConnection: (pump: SocketPump) => void) {
-    this.activate = () => onFirstConnection(this);
-  }
-
-  /** The transport's way to write out what it holds back until the end of the tick. */
-  onFlush(flush: () => void): void {
-    this.flushWrites = flush;
+  constructor(private readonly lib: SocketLib, hooks: SocketPumpHooks) {
+    this.flushWrites = hooks.flush;
+    this.activate = () => hooks.onFirstConnection(this);
   }
 
   flush(): void {

@@ -28,7 +28,7 @@ import { ProtocolError, copyBytes, debug, publish } from '../base/index.js';
 import { checkServerHello, clientHello, CLIENT_HELLO_BYTES, HelloChecker, SERVER_HELLO_BYTES } from './auth.js';
 import { encodeHeader, FrameKind, HEADER_BYTES, newHeader, type FrameHeader } from './frame.js';
 import { FrameReader, type FrameReaderLimits } from './frame-reader.js';
-import type { SocketPump } from './socket-pump.js';
+import { SocketPump, type SocketLib } from './socket-pump.js';
 import type { ConnectionKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from '../wire/index.js';
 
@@ -81,9 +81,12 @@ export interface SocketTransportOptions {
   directRead: boolean;
   /**
    * Reads authenticated peer connections from the progress engine's spin too
-   * (socket-pump.ts); null leaves all reading to libuv. Needs directRead.
+   * through a SocketPump (socket-pump.ts) this transport makes with these
+   * native calls; null leaves all reading to libuv. Needs directRead.
    */
-  pump: SocketPump | null;
+  socketLib: SocketLib | null;
+  /** The pump has its first connection: the progress engine should poll it from now on. */
+  onPumpActive: (pump: SocketPump) => void;
   /** Identifies this host (PeerAddress.hostId): peers with the same id are reached by Unix socket. */
   hostId: string;
 }
@@ -163,6 +166,8 @@ export class SocketTransport implements Transport {
   private readonly checker: HelloChecker;
   private readonly unproven: UnprovenConnections;
   private peers: readonly PeerAddress[] = [];
+  /** Reads and writes the polled connections from the spin, or null (libuv does it all). */
+  private readonly pump: SocketPump | null;
   /** Whether a connection from this peer, once proven, is read by the spin (decided at start). */
   private pollsFrom: (peerRank: number) => boolean = () => false;
   private closing = false;
@@ -172,7 +177,8 @@ export class SocketTransport implements Transport {
   private readonly corkedConnections = new Set<OutgoingConnection>();
 
   constructor(private readonly opts: SocketTransportOptions) {
-    opts.pump?.onFlush(() => this.flushCorked());
+    this.pump = opts.socketLib === null ? null
+      : new SocketPump(opts.socketLib, { flush: () => this.flushCorked(), onFirstConnection: opts.onPumpActive });
     this.checker = new HelloChecker(opts.key, opts.rank, opts.size);
     this.unproven = new UnprovenConnections(
       { limit: UNPROVEN_LIMIT + opts.size, maxBytes: CLIENT_HELLO_BYTES, timeoutMs: UNPROVEN_TIMEOUT_MS },
@@ -234,7 +240,7 @@ export class SocketTransport implements Transport {
   start(job: SocketStart): Promise<void> {
     this.peers = job.table;
     const doorbellsOnly = job.doorbellsOnly ?? (() => false);
-    this.pollsFrom = job.spinning && this.opts.pump !== null ? (peer) => !doorbellsOnly(peer) : () => false;
+    this.pollsFrom = job.spinning && this.pump !== null ? (peer) => !doorbellsOnly(peer) : () => false;
     // Connections open on first use: nothing to wait for.
     return Promise.resolve();
   }
@@ -291,15 +297,15 @@ export class SocketTransport implements Transport {
     writeFrame(connection.socket!, encodeHeader(header), payload, onWritten);
   }
 
-  /** A small frame sent by one send(2) (socket-poller.ts); false when Node's stream must write it. */
+  /** A small frame sent by one send(2) (socket-pump.ts); false when Node's stream must write it. */
   private sentDirectly(socket: Socket, header: FrameHeader, payload: Uint8Array | null): boolean {
-    const poller = this.opts.pump;
-    if (poller === null) return false;
-    const sent = poller.sendDirect(socket, header, payload);
+    const pump = this.pump;
+    if (pump === null) return false;
+    const sent = pump.sendDirect(socket, header, payload);
     if (sent === 0) return false;
     const total = HEADER_BYTES + (payload?.length ?? 0);
     // The socket buffer took part of it: the rest goes through Node, first in its (empty) queue.
-    if (sent < total) socket.write(Buffer.from(poller.sendScratch.subarray(sent, total)));
+    if (sent < total) socket.write(Buffer.from(pump.sendScratch.subarray(sent, total)));
     return true;
   }
 
@@ -706,7 +712,7 @@ export class SocketTransport implements Transport {
     socket.on('error', (err) => debug('incoming connection error: %s', err.message));
     if (polled) {
       const pollBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      this.opts.pump!.add({
+      this.pump!.add({
         socket,
         target: () => reader.nextReadTarget(pollBuffer),
         delivered: (target, count) => guard(() => reader.pushRead(target, count)),

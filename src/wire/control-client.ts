@@ -15,17 +15,10 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { JobError } from '../base/index.js';
-import { ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import { proofMatches, proofOf } from './proof.js';
 
-/**
- * Control connections idle most of the time, so a dead link or host shows
- * only through TCP keep-alive: Node probes every second, ten times, after
- * this much silence; a lost peer is noticed within about 15 s (README
- * "Running on a cluster"). The same on both ends.
- */
-export const CONTROL_KEEPALIVE_IDLE_MS = 5000;
 const RETRY_MS = 200;
 
 export interface ControlClientOptions {
@@ -44,6 +37,8 @@ export interface ControlClientOptions {
   connectForMs: number;
   /** What to tell the user when the server's proof fails (the likely cause). */
   proofHint: string;
+  /** Words added when the connection closes (the likely cause): e.g. "(the job was ended, or rank 0 died)", or ''. */
+  closeHint: string;
   /** The connection closed or broke the protocol before `close()`; `why` completes "rank N ...". */
   onLost(why: string): void;
 }
@@ -68,7 +63,7 @@ export class ControlClient {
       }
     });
     socket.on('error', () => {});
-    socket.on('close', () => this.lost(`lost its connection to ${options.server}`));
+    socket.on('close', () => this.lost(`lost its connection to ${options.server}${options.closeHint === '' ? '' : ` ${options.closeHint}`}`));
   }
 
   /** Connects, retrying for `connectForMs`; rejects with a JobError naming the server and its address. */
@@ -94,7 +89,8 @@ export class ControlClient {
     this.write({ t: ControlKind.HELLO, rank, nonce, address: me, proof: proofOf(key, `${label}-C`, nonce, rank).toString('hex') });
     const welcome = await this.next(ControlKind.WELCOME);
     if (!proofMatches(proofOf(key, `${label}-S`, nonce, rank), Buffer.from(String(welcome.proof), 'hex'))) {
-      throw new JobError(`${server} failed the job key proof; ${this.options.proofHint}`);
+      const at = this.options.addressFrom === '' ? '' : ` at ${this.options.host}:${this.options.port}`;
+      throw new JobError(`${server}${at} failed the job key proof: ${this.options.proofHint}`);
     }
     if (!Array.isArray(welcome.table) || welcome.table.length !== size) {
       throw new JobError(`${server} sent ${Array.isArray(welcome.table) ? welcome.table.length : 'no'} addresses for a job of ${size} ranks`);

@@ -39,6 +39,15 @@ export type ControlMessage =
   | { t: typeof ControlKind.FINALIZED }
   | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd };
 
+/**
+ * Control connections idle most of the time, so a dead link or host shows
+ * only through TCP keep-alive: Node probes every second, ten times, after
+ * this much silence; a lost peer is noticed within about 15 s (README
+ * "Running on a cluster"). The same on both ends
+ * (control-client.ts, control-registry.ts).
+ */
+export const CONTROL_KEEPALIVE_IDLE_MS = 5000;
+
 /** Longest line a rank accepts from the server: the address table of a job of 100000 ranks fits. */
 export const MAX_CONTROL_LINE = 64 * 1024 * 1024;
 /** Longest line a server accepts from a rank once it has proved the key (an abort's message). */

@@ -14,8 +14,7 @@
  * without a word.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
-import { CONTROL_KEEPALIVE_IDLE_MS } from './control-client.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import { proofMatches, proofOf } from './proof.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
@@ -65,6 +64,8 @@ export class ControlRegistry {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.removeListener('error', reject);
+        // Once listening, an error is an accept that failed (EMFILE): say so, keep serving.
+        server.on('error', (err) => this.events.onRejected(`control server: ${err.message}`));
         const address = server.address();
         resolve(typeof address === 'object' && address !== null ? address.port : 0);
       });

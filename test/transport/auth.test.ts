@@ -20,7 +20,7 @@ function sink(received: string[], lost: string[]): FrameSink {
 function transport(rank: number, key: Buffer, received: string[], lost: string[]): SocketTransport {
   return new SocketTransport({
     rank, size: 2, key, sink: sink(received, lost), limits: { maxEagerBytes: 1 << 20, maxMessageBytes: 1 << 30 },
-    forceTcp: true, bindHost: '127.0.0.1', portRange: null, unixPath: '', directRead: true, pump: null, hostId: 'x',
+    forceTcp: true, bindHost: '127.0.0.1', portRange: null, unixPath: '', directRead: true, socketLib: null, onPumpActive: () => {}, hostId: 'x',
   });
 }
 

@@ -41,7 +41,7 @@ async function pollUntil(pump: SocketPump, done: () => boolean): Promise<void> {
 }
 
 test('the spin reads polled sockets in order, one or several, and drops one Node has destroyed', { skip }, async () => {
-  const pump = new SocketPump(lib as Exclude<typeof lib, Error>, () => {});
+  const pump = new SocketPump(lib as Exclude<typeof lib, Error>, { flush: () => {}, onFirstConnection: () => {} });
   const [servedA, clientA] = await socketPair();
   const [servedB, clientB] = await socketPair();
   servedA.pause();
@@ -69,7 +69,7 @@ test('the spin reads polled sockets in order, one or several, and drops one Node
 });
 
 test('sendDirect sends a small frame (header encoded in place, then payload) in one syscall only while Node has nothing queued', { skip }, async () => {
-  const pump = new SocketPump(lib as Exclude<typeof lib, Error>, () => {});
+  const pump = new SocketPump(lib as Exclude<typeof lib, Error>, { flush: () => {}, onFirstConnection: () => {} });
   const [served, client] = await socketPair();
   const got: number[] = [];
   served.on('data', (chunk: Buffer) => got.push(...chunk));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
-import { ControlClient, ControlRegistry, type ControlRegistryEvents, type PeerAddress, type PeerEnd } from '../../src/wire/index.js';
+import { connect, createServer, type Server } from 'node:net';
+import { ControlClient, ControlKind, ControlRegistry, encodeControl, type ControlRegistryEvents, type PeerAddress, type PeerEnd } from '../../src/wire/index.js';
 
 /** A registry on a free loopback port, and what it told its owner. */
 async function registry(size: number, key: Buffer, label = 'ctl') {
@@ -24,7 +24,7 @@ function address(rank: number): PeerAddress {
 function client(port: number, rank: number, size: number, key: Buffer, lost: string[], label = 'ctl') {
   return ControlClient.connect({
     host: '127.0.0.1', port, rank, size, key, label, server: 'the test server', addressFrom: '', connectForMs: 0,
-    proofHint: 'wrong key?', onLost: (why) => lost.push(`${rank} ${why}`),
+    proofHint: 'wrong key?', closeHint: '', onLost: (why) => lost.push(`${rank} ${why}`),
   });
 }
 
@@ -112,13 +112,13 @@ test('abort reaches the owner with its code and message; a proven connection tha
   assert.deepEqual(lost, ['0 lost its connection to the test server']);
 });
 
-test('a server whose proof fails, or that sends a table of the wrong size, is refused by the client with a JobError', async () => {
+test('a server that sends a table of the wrong size is refused by the client with a JobError', async () => {
   const key = randomBytes(32);
   const { server, port } = await registry(2, key);
   const lost: string[] = [];
   const liar = await ControlClient.connect({
     host: '127.0.0.1', port, rank: 0, size: 3, key, label: 'ctl', server: 'the test server', addressFrom: '', connectForMs: 0,
-    proofHint: 'wrong key?', onLost: (why) => lost.push(why),
+    proofHint: 'wrong key?', closeHint: '', onLost: (why) => lost.push(why),
   });
   const other = await client(port, 1, 2, key, lost);
   const [refused] = await Promise.allSettled([liar.exchange(address(0)), other.exchange(address(1))]);
@@ -134,6 +134,60 @@ test('a client that cannot connect names the server, its address and where the a
   server.close();
   await assert.rejects(ControlClient.connect({
     host: '127.0.0.1', port, rank: 4, size: 5, key: randomBytes(32), label: 'rdv', server: 'rank 0', addressFrom: 'MPI4TS_RENDEZVOUS',
-    connectForMs: 300, proofHint: '', onLost: () => {},
+    connectForMs: 300, proofHint: '', closeHint: '', onLost: () => {},
   }), { name: 'JobError', message: new RegExp(`^rank 4 cannot reach rank 0 at 127\\.0\\.0\\.1:${port} \\(MPI4TS_RENDEZVOUS\\) within 0\\.3 s: connect ECONNREFUSED`) });
+});
+
+/** A server that answers each hello line with `reply(line)` (a liar, or one that goes away), on a free port. */
+async function fakeServer(reply: (socket: import('node:net').Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => reply(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as import('node:net').AddressInfo).port };
+}
+
+test('a server whose own proof fails is refused with a JobError naming it, its address and the likely cause', async () => {
+  const table = [address(0)];
+  const { server, port } = await fakeServer((socket) => socket.write(encodeControl({ t: ControlKind.WELCOME, proof: '00'.repeat(32), table })));
+  const client = await ControlClient.connect({
+    host: '127.0.0.1', port, rank: 0, size: 1, key: randomBytes(32), label: 'rdv', server: 'rank 0', addressFrom: 'MPI4TS_RENDEZVOUS', connectForMs: 0,
+    proofHint: 'is MPI4TS_KEY the same on every rank?', closeHint: '', onLost: () => {},
+  });
+  await assert.rejects(client.exchange(address(0)), {
+    name: 'JobError', message: `rank 0 at 127.0.0.1:${port} failed the job key proof: is MPI4TS_KEY the same on every rank?`,
+  });
+  client.close();
+  server.close();
+});
+
+test('a server that goes away right after "finalized" is no loss; one that goes before is, with the close hint', async () => {
+  const key = randomBytes(32);
+  const { server, port } = await registry(1, key, 'rdv');
+  const lost: string[] = [];
+  const options = (hint: string) => ({
+    host: '127.0.0.1', port, rank: 0, size: 1, key, label: 'rdv', server: 'rank 0', addressFrom: '', connectForMs: 0,
+    proofHint: '', closeHint: hint, onLost: (why: string) => lost.push(why),
+  });
+  const client = await ControlClient.connect(options(''));
+  await client.exchange(address(0));
+  await client.finalize();
+  server.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(lost, []);
+  const again = await registry(1, key, 'rdv');
+  const early = await ControlClient.connect({ ...options('(the job was ended, or rank 0 died)'), port: again.port });
+  await early.exchange(address(0));
+  again.server.close();
+  await until(() => lost.length === 1, 'the loss');
+  assert.deepEqual(lost, ['lost its connection to rank 0 (the job was ended, or rank 0 died)']);
+});
+
+test('once listening, a failed accept (EMFILE) is reported, not thrown', async () => {
+  const { server, told } = await registry(1, randomBytes(32));
+  const inner = (server as unknown as { server: Server }).server;
+  inner.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+  assert.deepEqual(told.rejected, ['control server: accept EMFILE']);
+  server.close();
 });
