@@ -22,15 +22,6 @@ import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf,
 import { noteFailure } from './step.js';
 
 
-/**
- * A call's result as its caller sees it. An algorithm ends on a Failure
- * only once `ch.failure` holds one (it notes every failure it makes or
- * receives), and runCollective then throws instead of resolving, as it does
- * for any Failure result: what a caller gets is never the Failure.
- */
-function completed<T>(running: Promise<T | Failure>): Promise<T> {
-  return running as Promise<T>;
-}
 
 /** A local check that fails this rank's contribution instead of throwing, so peers learn of it too. */
 function guard<T>(ch: Channel, check: () => T): T | Failure {
@@ -56,25 +47,25 @@ export function barrier(ch: Channel): Promise<void> {
   return barrierDissemination(ch);
 }
 
-export function bcast<T>(ch: Channel, value: T, root: number): Promise<T> {
-  return completed(bcastBinomial(ch, value, root));
+export function bcast<T>(ch: Channel, value: T, root: number): Promise<T | Failure> {
+  return bcastBinomial(ch, value, root);
 }
 
-export function scatter<T>(ch: Channel, values: readonly T[] | null, root: number): Promise<T> {
-  return completed(scatterBinomial(ch, ch.rank === root ? itemsFor(ch, values, 'values at the root') : null, root));
+export function scatter<T>(ch: Channel, values: readonly T[] | null, root: number): Promise<T | Failure> {
+  return scatterBinomial(ch, ch.rank === root ? itemsFor(ch, values, 'values at the root') : null, root);
 }
 
 /** Every rank's value in rank order at the root; null elsewhere. */
-export function gather<T>(ch: Channel, value: T, root: number): Promise<T[] | null> {
-  return completed(gatherBinomial(ch, value, root));
+export function gather<T>(ch: Channel, value: T, root: number): Promise<T[] | null | Failure> {
+  return gatherBinomial(ch, value, root);
 }
 
-export function allgather<T>(ch: Channel, value: T): Promise<T[]> {
-  return completed(allgatherRecursiveDoubling(ch, value));
+export function allgather<T>(ch: Channel, value: T): Promise<T[] | Failure> {
+  return allgatherRecursiveDoubling(ch, value);
 }
 
-export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[]> {
-  return completed(alltoallPairwise(ch, itemsFor(ch, values, 'values')));
+export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[] | Failure> {
+  return alltoallPairwise(ch, itemsFor(ch, values, 'values'));
 }
 
 /**
@@ -82,8 +73,8 @@ export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[]> {
  * (MPI4TS_RING_MIN_BYTES, read through base/options.ts, unless a caller, a unit test, picks another),
  * recursive doubling for the rest.
  */
-export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = options().ringMinBytes): Promise<T> {
-  return completed(allreduceByLength(ch, value, op, ringMinBytes));
+export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = options().ringMinBytes): Promise<T | Failure> {
+  return allreduceByLength(ch, value, op, ringMinBytes);
 }
 
 function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: number): Promise<T | Failure> {
@@ -96,8 +87,8 @@ function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: numbe
  * straight into `recv`. `recv === send` reduces in place. A `recv` of another
  * type or length fails on every rank, since the others could not go on alone.
  */
-export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = options().ringMinBytes): Promise<A> {
-  return completed(allreduceIntoRecvbuf(ch, send, recv, op, ringMinBytes));
+export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = options().ringMinBytes): Promise<A | Failure> {
+  return allreduceIntoRecvbuf(ch, send, recv, op, ringMinBytes);
 }
 
 async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes: number): Promise<A | Failure> {
@@ -130,8 +121,8 @@ function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArr
  * bad operand's error to every rank; the root keeps the result. User ops,
  * which may be costly and non-commutative, go up a binomial tree.
  */
-export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = options().ringMinBytes): Promise<T | null> {
-  return completed(op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes), root) : reduceBinomial(ch, value, op, root));
+export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = options().ringMinBytes): Promise<T | null | Failure> {
+  return op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes), root) : reduceBinomial(ch, value, op, root);
 }
 
 async function keptAtRoot<T>(ch: Channel, running: Promise<T | Failure>, root: number): Promise<T | Failure | null> {
@@ -140,10 +131,10 @@ async function keptAtRoot<T>(ch: Channel, running: Promise<T | Failure>, root: n
 }
 
 /** Inclusive (MPI_Scan) or exclusive (MPI_Exscan, null on rank 0) prefix reduction. */
-export function scan<T>(ch: Channel, value: T, op: Op, exclusive: false): Promise<T>;
-export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null>;
-export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null> {
-  return completed(prefixOf(ch, value, op, exclusive));
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: false): Promise<T | Failure>;
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null | Failure>;
+export function scan<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | null | Failure> {
+  return prefixOf(ch, value, op, exclusive);
 }
 
 async function prefixOf<T>(ch: Channel, value: T, op: Op, exclusive: boolean): Promise<T | Failure | null> {
@@ -154,16 +145,16 @@ async function prefixOf<T>(ch: Channel, value: T, op: Op, exclusive: boolean): P
 }
 
 /** Every rank's part joined in rank order at the root; null elsewhere. */
-export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[] | null, root: number): Promise<A | null> {
+export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[] | null, root: number): Promise<A | null | Failure> {
   const checkedCounts = ch.rank === root ? guard(ch, () => { offsetsOf(counts, ch.size, 'counts'); return counts!; }) : null;
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     return send;
   });
-  return completed(gathervLinear(ch, checked, checkedCounts, root));
+  return gathervLinear(ch, checked, checkedCounts, root);
 }
 
-export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null, root: number): Promise<A> {
+export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null, root: number): Promise<A | Failure> {
   const checked = ch.rank !== root ? null : guard(ch, () => {
     checkTypedArray(send, 'sendbuf at the root');
     const { total } = offsetsOf(counts, ch.size, 'counts');
@@ -172,19 +163,19 @@ export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, coun
     }
     return send;
   });
-  return completed(scattervBinomial(ch, checked, counts, root));
+  return scattervBinomial(ch, checked, counts, root);
 }
 
-export function allgatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[]): Promise<A> {
+export function allgatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[]): Promise<A | Failure> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     offsetsOf(counts, ch.size, 'counts');
     return send;
   });
-  return completed(allgathervRecursiveDoubling(ch, checked, counts));
+  return allgathervRecursiveDoubling(ch, checked, counts);
 }
 
-export function reduceScatter<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[], op: Op): Promise<A> {
+export function reduceScatter<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[], op: Op): Promise<A | Failure> {
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     const { total } = offsetsOf(counts, ch.size, 'counts');
@@ -196,5 +187,5 @@ export function reduceScatter<A extends TypedArray>(ch: Channel, send: A, counts
     return send;
   });
   // Predefined ops are element-wise and commute: the ring. User ops combine whole arrays in rank order.
-  return completed(op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op));
+  return op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op);
 }

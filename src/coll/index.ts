@@ -65,13 +65,13 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string):
  * pattern, so no peer is left waiting).
  */
 export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
-  algorithm: (ch: Channel) => Promise<T>): Promise<T> {
+  algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
   return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call)), algorithm);
 }
 
 /** runCollective over a channel of one's own (unit tests pass one over an in-memory link). */
-export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
-  let running: Promise<T>;
+export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
+  let running: Promise<T | Failure>;
   try {
     running = algorithm(ch);
   } catch (err) {
@@ -79,8 +79,8 @@ export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Ch
   }
   return running.then((result) => {
     // The algorithms note every Failure they return; a result that is one is thrown all the same.
-    const failure = ch.failure ?? (result instanceof Failure ? result : null);
-    if (failure !== null) throw failure.toError(call, ch.rank);
+    if (result instanceof Failure) throw (ch.failure ?? result).toError(call, ch.rank);
+    if (ch.failure !== null) throw ch.failure.toError(call, ch.rank);
     return result;
   });
 }

@@ -33,7 +33,7 @@
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
-import { collectives, Op, runCollective, SUM, type Channel, type TypedArray } from '../coll/index.js';
+import { collectives, Op, runCollective, SUM, type Channel, type Failure, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
@@ -324,7 +324,7 @@ export class Comm {
    * under its own tag. Not async: the collective's own promise is returned,
    * one promise and its hops fewer per call.
    */
-  private collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T>): Promise<T> {
+  private collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
     try {
       this.checkUsable(call);
     } catch (err) {
