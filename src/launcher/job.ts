@@ -41,6 +41,12 @@ export interface JobOptions {
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
 const CONTROL_LOST_GRACE_MS = 5000;
+/**
+ * How long a failure waits while another rank's control connection has
+ * closed and its exit report is on its way (over ssh, after the close): that
+ * rank's death is the likelier first cause (the others' receives from it fail).
+ */
+const ROOT_CAUSE_GRACE_MS = 1000;
 
 interface Failure {
   code: number;
@@ -61,6 +67,10 @@ export class Job {
   private control: ControlServer | null = null;
   private watchdog: Watchdog | null = null;
   private earlyExit: EarlyExit | null = null;
+  /** Running ranks whose control connection closed: their exit report is on its way. */
+  private readonly lostControl = new Set<number>();
+  /** A failure held back for ROOT_CAUSE_GRACE_MS while a lost rank's exit report comes. */
+  private heldFailure: { code: number; message: string; culprit: number } | null = null;
 
   constructor(private readonly opts: JobOptions) {}
 
@@ -126,6 +136,7 @@ export class Job {
 
   private onExit(child: RankProcess, exit: RankExit): void {
     this.alive.delete(child.rank);
+    this.lostControl.delete(child.rank);
     publish('mpi4ts:launcher:rank-exit', () => ({ rank: child.rank, host: child.host, code: exit.code, signal: exit.signal }));
     void child.localGroup.then((pgid) => {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
@@ -154,6 +165,7 @@ export class Job {
    * at once and says more; if it does not, the host or the link is gone.
    */
   private controlLost(rank: number): void {
+    if (this.alive.has(rank)) this.lostControl.add(rank);
     setTimeout(() => {
       if (!this.alive.has(rank) || this.stopping) return;
       const child = this.ranks.find((r) => r.rank === rank);
@@ -167,7 +179,8 @@ export class Job {
    * that left early without finalizing is named first: the others' failure
    * (a receive from it that can never complete) follows from it.
    */
-  private fail(code: number, message: string, culprit = -1): void {
+  private fail(code: number, message: string, culprit = -1, mayHold = true): void {
+    if (mayHold && this.failure === null && this.heldFailure === null && this.holdForRootCause(code, message, culprit)) return;
     if (this.failure === null) {
       const early = this.earlyExit;
       const text = early === null || early.rank === culprit ? message
@@ -177,6 +190,24 @@ export class Job {
       process.stderr.write(`${text}\n`);
     }
     this.stopAll();
+  }
+
+  /**
+   * A rank failed while another's control connection had already closed (a
+   * rank killed, its host gone): that one's exit is the likelier first cause,
+   * and its report (over ssh) may trail the close. Hold this failure a moment
+   * for it; true if held. Stopping the job now would drop that report.
+   */
+  private holdForRootCause(code: number, message: string, culprit: number): boolean {
+    const lost = [...this.lostControl].some((rank) => rank !== culprit && this.alive.has(rank));
+    if (!lost) return false;
+    this.heldFailure = { code, message, culprit };
+    setTimeout(() => {
+      const held = this.heldFailure;
+      this.heldFailure = null;
+      if (held !== null && this.failure === null) this.fail(held.code, held.message, held.culprit, false);
+    }, ROOT_CAUSE_GRACE_MS).unref();
+    return true;
   }
 
   private stopAll(): void {

@@ -1,0 +1,104 @@
+/**
+ * The launcher's Job with ranks that are not processes: a fake starter whose
+ * "ranks" speak the real control protocol in this process (a ControlClient
+ * each) and end when the test says, in the order the test picks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { Job, type RankExit, type RankProcess, type RankSpec, type Starter } from '../../src/launcher/index.js';
+import { ControlClient, type PeerAddress } from '../../src/wire/index.js';
+
+interface FakeRank {
+  client: ControlClient;
+  /** Ends the fake process with this exit. */
+  exit(how: RankExit): void;
+}
+
+/** Starts fake ranks that join the job's control server; `ranks` fills in as they join. */
+function fakeStarter(ranks: Map<number, Promise<FakeRank>>): Starter {
+  return {
+    start(spec: RankSpec): RankProcess {
+      let exit!: (how: RankExit) => void;
+      const exited = new Promise<RankExit>((resolve) => { exit = resolve; });
+      const [host, port] = spec.env.MPI4TS_CONTROL!.split(':') as [string, string];
+      ranks.set(spec.rank, (async () => {
+        const client = await ControlClient.connect({
+          host, port: Number(port), rank: spec.rank, size: Number(spec.env.MPI4TS_SIZE), key: Buffer.from(spec.env.MPI4TS_JOB_KEY!, 'hex'),
+          label: 'ctl', server: 'the launcher', addressFrom: '', connectForMs: 0, proofHint: '', closeHint: '', onLost: () => {},
+        });
+        return { client, exit };
+      })());
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      void exited.then(() => {
+        stdout.end();
+        stderr.end();
+      });
+      return { rank: spec.rank, host: spec.host, pid: 1000 + spec.rank, stdout, stderr, stdin: null, exited, localGroup: Promise.resolve(undefined), kill: () => {} };
+    },
+  };
+}
+
+function address(rank: number): PeerAddress {
+  return { rank, host: 'h', hostId: 'h', tcpHost: '127.0.0.1', tcpPort: 1, unixPath: '', pid: 1 };
+}
+
+/** Runs a job of `size` fake ranks; `script` ends them; resolves with the exit code and what the launcher said. */
+async function runJob(size: number, script: (ranks: FakeRank[]) => Promise<void>): Promise<{ code: number; said: string }> {
+  const ranks = new Map<number, Promise<FakeRank>>();
+  const job = new Job({
+    placements: Array.from({ length: size }, (_, rank) => ({ rank, host: rank === 0 ? 'localhost' : `node${rank}` })),
+    command: ['fake'], cwd: '/', env: {}, tagOutput: false, timeoutSeconds: 30,
+    starterFor: () => fakeStarter(ranks), controlBind: '127.0.0.1', controlAdvertise: '127.0.0.1',
+  });
+  const said: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((text: string) => said.push(text) > 0) as typeof process.stderr.write;
+  try {
+    const running = job.run();
+    while (ranks.size < size) await new Promise((resolve) => setTimeout(resolve, 5));
+    const fakes = await Promise.all([...ranks.keys()].sort().map((rank) => ranks.get(rank)!));
+    await Promise.all(fakes.map((f, rank) => f.client.exchange(address(rank))));
+    await script(fakes);
+    return { code: await running, said: said.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test('a rank that fails because another died is not blamed when the dead one\'s control connection closed first', async () => {
+  const { code, said } = await runJob(2, async ([zero, one]) => {
+    // Rank 1 is killed: its connections close at once, its exit report (over ssh) comes later.
+    one!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Rank 0's receive from it fails, and rank 0 exits first.
+    zero!.exit({ code: 1, signal: null });
+    zero!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    one!.exit({ code: null, signal: 'SIGKILL' });
+  });
+  assert.equal(code, 137);
+  assert.equal(said, 'mpi4ts: rank 1 (node1, pid 1001) was killed by signal SIGKILL; stopping the job\n');
+});
+
+test('without a lost rank, a failure is reported at once; a lost rank that never reports lets the held failure through', async () => {
+  const direct = await runJob(2, async ([zero, one]) => {
+    zero!.exit({ code: 3, signal: null });
+    one!.exit({ code: null, signal: 'SIGTERM' });
+  });
+  assert.equal(direct.code, 3);
+  assert.equal(direct.said, 'mpi4ts: rank 0 (localhost, pid 1000) exited with code 3; stopping the job\n');
+  const started = Date.now();
+  const held = await runJob(2, async ([zero, one]) => {
+    one!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    zero!.exit({ code: 1, signal: null });
+    // Rank 1's report never comes until the job stops it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    one!.exit({ code: null, signal: 'SIGTERM' });
+  });
+  assert.equal(held.code, 1);
+  assert.equal(held.said, 'mpi4ts: rank 0 (localhost, pid 1000) exited with code 1; stopping the job\n');
+  assert.ok(Date.now() - started >= 1000);
+});
