@@ -1,9 +1,13 @@
 /**
  * Command-line parsing for `mpi4ts run` (and `bench`, which takes the same
- * placement options). Options stop at the script name; everything after it
- * belongs to the script. mpiexec's spellings are accepted too (-np, -f, ...).
+ * placement options, and `doctor`, which takes the same host, ssh and
+ * network options: HOST_OPTIONS, read by the functions below it, so the two
+ * commands never disagree on what a hostfile or --ssh means). Options stop at
+ * the script name; everything after it belongs to the script. mpiexec's
+ * spellings are accepted too (-np, -f, ...).
  */
-import { UsageError } from '../base/index.js';
+import { options as processOptions, parsePortRange, UsageError } from '../base/index.js';
+import { parseHostList, readHostfile, splitCommand, type HostEntry } from '../launcher/index.js';
 
 export interface OptionSpec {
   /** Every spelling, e.g. ['-n', '-np', '--np']. */
@@ -90,4 +94,62 @@ export function helpText(usage: string, specs: OptionSpec[]): string {
     return left.length > 34 ? `  ${left}\n  ${''.padEnd(34)} ${s.help}` : `  ${left.padEnd(34)} ${s.help}`;
   });
   return `${usage}\n\nOptions:\n${rows.join('\n')}\n`;
+}
+
+/** What parseOptions returns for each key. */
+export type ParsedOptions = Map<string, string | string[] | true>;
+
+/** The host, ssh and network options of `mpi4ts run`, which `mpi4ts doctor` takes too. */
+export const HOST_OPTIONS: readonly OptionSpec[] = [
+  { names: ['--hostfile', '--machinefile', '-f', '-machinefile', '-hostfile'], key: 'hostfile', value: 'one', meta: 'FILE', help: 'hosts to run on: lines of "host", "host:slots" or "host slots=N [max_slots=M]"' },
+  { names: ['--host', '--hosts', '-H', '-host', '-hosts'], key: 'hosts', value: 'one', meta: 'LIST', help: 'hosts to run on, e.g. node1:2,node2:2 (default slots 1)' },
+  { names: ['--ssh', '-launcher-exec'], key: 'ssh', value: 'one', meta: 'CMD', help: 'ssh command for remote hosts, e.g. "ssh -F cfg" (default $MPI4TS_SSH or ssh)' },
+  { names: ['--ssh-timeout'], key: 'sshTimeout', value: 'one', meta: 'S', help: 'seconds ssh may take to connect to a host (default 10)' },
+  { names: ['--node'], key: 'node', value: 'one', meta: 'PATH', help: 'Node executable on remote hosts (default: this one\'s path)' },
+  { names: ['--iface', '-iface'], key: 'iface', value: 'one', meta: 'NAME', help: 'network interface the job talks over (its address is dialled by every rank)' },
+  { names: ['--net'], key: 'net', value: 'one', meta: 'CIDR', help: 'talk over the network holding this host\'s address in CIDR, e.g. 10.1.0.0/16' },
+  { names: ['--port-range'], key: 'portRange', value: 'one', meta: 'LO-HI', help: 'TCP ports the launcher and ranks listen on (for firewalls)' },
+];
+
+/** The value of a one-value option, or null when it was not given. */
+export function textOption(options: ParsedOptions, key: string): string | null {
+  const value = options.get(key);
+  return typeof value === 'string' ? value : null;
+}
+
+/** The hosts of --hostfile or --host, or null when neither was given. */
+export function hostEntries(options: ParsedOptions): HostEntry[] | null {
+  const hostfile = textOption(options, 'hostfile');
+  const hostList = textOption(options, 'hosts');
+  if (hostfile !== null && hostList !== null) throw new UsageError('give either --hostfile or --host, not both');
+  if (hostfile !== null) return readHostfile(hostfile);
+  if (hostList !== null) return parseHostList(hostList);
+  return null;
+}
+
+/** The ssh command words (--ssh, else $MPI4TS_SSH, else ssh). */
+export function sshCommandOf(options: ParsedOptions): string[] {
+  const command = textOption(options, 'ssh') ?? processOptions().ssh ?? 'ssh';
+  return splitCommand(command, options.has('ssh') ? '--ssh' : 'MPI4TS_SSH');
+}
+
+/** Seconds ssh may take to connect (--ssh-timeout, default 10), whole for ssh's ConnectTimeout. */
+export function sshTimeoutOf(options: ParsedOptions): number {
+  const timeoutText = textOption(options, 'sshTimeout');
+  return timeoutText === null ? 10 : Math.ceil(secondsArg(timeoutText, '--ssh-timeout'));
+}
+
+/** --port-range as [lo, hi], or null when not given. */
+export function portRangeOf(options: ParsedOptions): [number, number] | null {
+  const portRangeText = textOption(options, 'portRange');
+  return portRangeText === null ? null : usage(() => parsePortRange(portRangeText, '--port-range'));
+}
+
+/** Errors of shared parsers (JobError) become usage errors: exit code 2, no stack. */
+export function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
