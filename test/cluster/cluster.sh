@@ -4,6 +4,8 @@
 #   test/cluster/cluster.sh up N DIR    build hosts m4h1..m4hN (10.77.0.1..N), keys and configs in DIR
 #   test/cluster/cluster.sh down [DIR]  remove everything (DIR defaults to the last cluster built)
 #   test/cluster/cluster.sh run H CMD.. run CMD on host H, under H's host name
+#   test/cluster/cluster.sh fault H KIND [ARG]  break one thing on host H (see faults below)
+#   test/cluster/cluster.sh heal H KIND         undo that fault
 #
 # Each host is a network namespace with one veth link to a bridge (m4hbr) that
 # lives in its own namespace (m4hsw), so no test traffic touches the machine's
@@ -68,6 +70,7 @@ up() {
   need /usr/sbin/sshd openssh-server
   need ssh openssh-client
   need ssh-keygen openssh-client
+  need nsenter util-linux
   down ""
   mkdir -p "$dir" /run/sshd
   echo "$dir" >"$LAST"
@@ -86,6 +89,8 @@ up() {
     echo "  UserKnownHostsFile /dev/null"
     echo "  GlobalKnownHostsFile /dev/null"
     echo "  LogLevel ERROR"
+    # What `mpi4ts doctor` may be pointed at (fake firmware) reaches every host.
+    echo "  SendEnv MPI4TS_DOCTOR_*"
   } >"$dir/ssh_config"
   printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$dir/ssh_config" >"$dir/ssh"
   chmod +x "$dir/ssh"
@@ -136,10 +141,138 @@ PrintMotd no
 ClientAliveInterval 2
 ClientAliveCountMax 3
 LogLevel ERROR
+AcceptEnv MPI4TS_DOCTOR_*
 CFG
   printf 'Host %s\n  HostName %s\n' "$name" "$NET.$i" >>"$dir/ssh_config"
-  # sshd forks into the background; it and every session keep the host's name.
-  ip netns exec "$name" unshare --uts sh -c "hostname $name && exec /usr/sbin/sshd -f $dir/sshd_config-$i -E $dir/sshd-$i.log"
+  sshd_start "$i" "$dir"
+}
+
+# (sh has no local variables: these use no name that up() or host() keeps.)
+# sshd forks into the background; it and every session keep the host's name
+# (its own UTS namespace) and its own mount namespace (made by `ip netns exec`),
+# so the faults below can change the name or one path for that host alone.
+sshd_start() {
+  i=$1
+  dir=$2
+  shift 2
+  rm -f "$dir/sshd-$i.pid"
+  ip netns exec "$P$i" unshare --uts sh -c 'hostname "$0" && exec /usr/sbin/sshd "$@"' "$P$i" -f "$dir/sshd_config-$i" -E "$dir/sshd-$i.log" "$@"
+  # Back only once it listens (the pid file is written after the bind).
+  tries=0
+  until [ -s "$dir/sshd-$i.pid" ] && ip netns exec "$P$i" ss -ltnH 'sport = :22' | grep -q LISTEN; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ]; then echo "cluster.sh: sshd on $P$i does not listen" >&2; exit 1; fi
+    sleep 0.05
+  done
+}
+
+sshd_stop() {
+  i=$1
+  dir=$2
+  pid=$(cat "$dir/sshd-$i.pid" 2>/dev/null || true)
+  [ -n "$pid" ] || return 0
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$dir/sshd_config"; then
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$dir/sshd-$i.pid"
+}
+
+# Faults, one per KIND, each undone by `heal H KIND` (on the last cluster built):
+#   name NAME      the host's name becomes NAME (e.g. m4h_3 or "(none)") for new ssh sessions
+#   unresolvable   the host's own name is missing from its /etc/hosts (other names still resolve)
+#   sshd-down      the host's sshd is stopped (nothing listens on port 22)
+#   key-refused    the host's sshd is restarted with another (empty) AuthorizedKeysFile
+#   key-mode       (H is `client`) the client's private key is made readable by others (chmod 644)
+#   ports LO-HI    the host drops TCP to and from ports LO-HI (an nft table in its namespace)
+#   path DIR       DIR is empty on that host (an empty directory bind-mounted over it, in its sshd's mounts)
+#   node VERSION   the node binary (`command -v node`) reports VERSION on that host
+#                  (a wrapper bind-mounted over it that runs the real one with a preload)
+#   file PATH TEXT the file PATH holds TEXT on that host (bind-mounted over it)
+# `heal H path`, `heal H file` undo every such mount of that host.
+fault() {
+  name=$1
+  kind=$2
+  shift 2
+  dir=$(cat "$LAST" 2>/dev/null || true)
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "cluster.sh: no cluster of prefix $P is up" >&2; exit 1; }
+  if [ "$kind" = key-mode ]; then chmod 644 "$dir/client_key"; return; fi
+  i=${name#"$P"}
+  case "$i" in '' | *[!0-9]*) echo "cluster.sh: $name is not a host of this cluster" >&2; exit 2 ;; esac
+  [ -f "$dir/sshd_config-$i" ] || { echo "cluster.sh: $name is not a host of this cluster" >&2; exit 2; }
+  pid=$(cat "$dir/sshd-$i.pid" 2>/dev/null || true)
+  case "$kind" in
+    # Through the kernel: hostname(1) refuses an invalid name such as m4h_3.
+    name) nsenter -t "$pid" --uts sh -c 'printf %s "$0" >/proc/sys/kernel/hostname' "$1" ;;
+    unresolvable)
+      # In place: the host's /etc/hosts is a bind mount of this very file.
+      grep -v " $name\$" "$dir/hosts" | cat >"/etc/netns/$name/hosts" ;;
+    sshd-down) sshd_stop "$i" "$dir" ;;
+    key-refused)
+      : >"$dir/authorized_keys-none"
+      sshd_stop "$i" "$dir"
+      sshd_start "$i" "$dir" -o "AuthorizedKeysFile=$dir/authorized_keys-none" ;;
+    ports)
+      ip netns exec "$name" nft -f - <<NFT
+table inet ${P}fault {
+  chain input { type filter hook input priority 0; policy accept; tcp dport $1 drop; tcp sport $1 drop; }
+  chain output { type filter hook output priority 0; policy accept; tcp dport $1 drop; tcp sport $1 drop; }
+}
+NFT
+      ;;
+    path)
+      mkdir -p "$dir/fault-empty"
+      nsenter -t "$pid" -m mount --bind "$dir/fault-empty" "$1"
+      echo "$1" >>"$dir/fault-mounts-$i" ;;
+    node)
+      node=$(command -v node)
+      fake=$dir/fault-node-$i
+      mkdir -p "$fake"
+      : >"$fake/node.real"
+      cat >"$fake/preload.mjs" <<JS
+Object.defineProperty(process, 'version', { value: '$1' });
+Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${1#v}' } });
+JS
+      cat >"$fake/node" <<SH
+#!/bin/sh
+case "\$1" in --version | -v) echo $1; exit 0 ;; esac
+exec $fake/node.real --import $fake/preload.mjs "\$@"
+SH
+      chmod +x "$fake/node"
+      nsenter -t "$pid" -m sh -c 'mount --bind "$0" "$1" && mount --bind "$2" "$0"' "$node" "$fake/node.real" "$fake/node"
+      printf '%s\n%s\n' "$node" "$fake/node.real" >>"$dir/fault-mounts-$i" ;;
+    file)
+      mkdir -p "$dir/fault-files-$i"
+      copy=$dir/fault-files-$i/$(echo "$1" | tr / _)
+      printf '%s\n' "$2" >"$copy"
+      nsenter -t "$pid" -m mount --bind "$copy" "$1"
+      echo "$1" >>"$dir/fault-mounts-$i" ;;
+    *) echo "cluster.sh: unknown fault \"$kind\" (name, unresolvable, sshd-down, key-refused, key-mode, ports, path, node, file)" >&2; exit 2 ;;
+  esac
+}
+
+heal() {
+  name=$1
+  kind=$2
+  dir=$(cat "$LAST" 2>/dev/null || true)
+  [ -n "$dir" ] && [ -d "$dir" ] || { echo "cluster.sh: no cluster of prefix $P is up" >&2; exit 1; }
+  if [ "$kind" = key-mode ]; then chmod 600 "$dir/client_key"; return; fi
+  i=${name#"$P"}
+  [ -f "$dir/sshd_config-$i" ] || { echo "cluster.sh: $name is not a host of this cluster" >&2; exit 2; }
+  pid=$(cat "$dir/sshd-$i.pid" 2>/dev/null || true)
+  case "$kind" in
+    name) nsenter -t "$pid" --uts sh -c 'printf %s "$0" >/proc/sys/kernel/hostname' "$name" ;;
+    unresolvable) cat "$dir/hosts" >"/etc/netns/$name/hosts" ;;
+    sshd-down | key-refused) sshd_stop "$i" "$dir"; sshd_start "$i" "$dir" ;;
+    ports) ip netns exec "$name" nft delete table inet "${P}fault" 2>/dev/null || true ;;
+    path | node | file)
+      # Last mounted first (the node fault mounts twice).
+      if [ -f "$dir/fault-mounts-$i" ]; then
+        tac "$dir/fault-mounts-$i" | while read -r target; do nsenter -t "$pid" -m umount "$target" || true; done
+        rm -f "$dir/fault-mounts-$i"
+      fi ;;
+    *) echo "cluster.sh: unknown fault \"$kind\"" >&2; exit 2 ;;
+  esac
 }
 
 run() {
@@ -152,5 +285,7 @@ case "${1:-}" in
   up) up "$2" "$3" ;;
   down) down "${2:-}" ;;
   run) shift; run "$@" ;;
-  *) echo "usage: $0 up N DIR | down [DIR] | run HOST CMD..." >&2; exit 2 ;;
+  fault) need nft nftables; shift; fault "$@" ;;
+  heal) shift; heal "$@" ;;
+  *) echo "usage: $0 up N DIR | down [DIR] | run HOST CMD... | fault HOST KIND [ARG...] | heal HOST KIND" >&2; exit 2 ;;
 esac
