@@ -25,7 +25,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   index: ['base', 'codec', 'p2p', 'coll', 'comm'],
   launcher: ['base', 'wire'],
   bench: ['base', 'coll', 'p2p', 'comm', 'index'],
-  cli: ['base', 'launcher', 'bench', 'index'],
+  doctor: ['base', 'wire', 'launcher'],
+  cli: ['base', 'launcher', 'bench', 'doctor', 'index'],
 };
 
 interface ImportEdge {

@@ -54,6 +54,10 @@ export interface Options {
   rendezvousTimeoutMs: number;
   /** The ssh command the launcher starts remote ranks with (MPI4TS_SSH; --ssh wins), or null for "ssh". */
   ssh: string | null;
+  /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
+  doctorThrottledFile: string | null;
+  /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
+  doctorVcgencmd: string | null;
 }
 
 /** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
@@ -107,6 +111,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     hostAddress: textVar(env, 'MPI4TS_HOST_ADDRESS'),
     rendezvousTimeoutMs: secondsVar(env, 'MPI4TS_RENDEZVOUS_TIMEOUT', DEFAULT_RENDEZVOUS_TIMEOUT_MS / 1000) * 1000,
     ssh: textVar(env, 'MPI4TS_SSH'),
+    doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
+    doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
   };
 }
 

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `mpi4ts` command: run | info | bench | --version | --help.
+ * The `mpi4ts` command: run | info | bench | doctor | --version | --help.
  *
  * # Unfinished features
- * - `mpi4ts doctor` (the cluster checks of DESIGN.md's layer table) is not written yet.
  * - mpiexec's MPMD form (`-n 1 a.ts : -n 3 b.ts`) and its -configfile.
  */
 import { UsageError, VERSION } from '../base/index.js';
@@ -11,6 +10,7 @@ import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
 import { remoteRankMain, REMOTE_RANK_COMMAND } from '../launcher/index.js';
 import { benchCommand } from './bench.js';
+import { doctorCommand } from './doctor.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
@@ -18,9 +18,10 @@ Usage:
   mpi4ts run -n N [options] script.ts [args...]   start N ranks of a program
   mpi4ts info                                     versions, transports, environment
   mpi4ts bench TEST [options]                     OSU micro-benchmarks (latency, bw, bibw, allreduce, ...)
+  mpi4ts doctor [-f FILE | --host LIST] [prog.ts]  check hosts, ssh, versions and ports before a job
   mpi4ts --version
 
-Run "mpi4ts run --help" for the options of run.
+Run "mpi4ts run --help" for the options of run, "mpi4ts doctor --help" for doctor's.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return remoteRankMain();
     case 'bench':
       return benchCommand(rest);
+    case 'doctor':
+      return doctorCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command "${command}"; commands are run, info, bench (see mpi4ts --help)`);
+      throw new UsageError(`unknown command "${command}"; commands are run, info, bench, doctor (see mpi4ts --help)`);
   }
 }
 

@@ -1,0 +1,30 @@
+/** The doctor's two outputs: a table and a paragraph per problem for people, one JSON document for tools. */
+import type { Check, CheckStatus } from './check.js';
+import type { DoctorReport } from './doctor.js';
+
+const COLOURS: Record<CheckStatus, string> = { ok: '\x1b[32m', warn: '\x1b[33m', fail: '\x1b[31m' };
+const RESET = '\x1b[0m';
+
+export function formatJson(report: DoctorReport): string {
+  return `${JSON.stringify({ ok: report.ok, checks: report.checks.map(({ host, check, status, detail, fix }) => ({ host, check, status, detail, fix })) }, null, 2)}\n`;
+}
+
+export function formatHuman(report: DoctorReport, colour: boolean): string {
+  const hostWidth = Math.max(4, ...report.checks.map((c) => c.host.length));
+  const paint = (status: CheckStatus): string => {
+    const text = status.toUpperCase().padEnd(4);
+    return colour ? `${COLOURS[status]}${text}${RESET}` : text;
+  };
+  const rows = report.checks.map((c) => `${c.host.padEnd(hostWidth)}  ${c.check.padEnd(8)}  ${paint(c.status)}  ${c.detail}`);
+  const header = `${'HOST'.padEnd(hostWidth)}  ${'CHECK'.padEnd(8)}  STAT  DETAIL`;
+  const problems = report.checks.filter((c) => c.status !== 'ok').map(paragraph);
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  const warned = report.checks.filter((c) => c.status === 'warn').length;
+  const summary = failed === 0 ? `all checks passed${warned === 0 ? '' : ` (${warned} warning${warned === 1 ? '' : 's'})`}` :
+    `${failed} check${failed === 1 ? '' : 's'} failed${warned === 0 ? '' : `, ${warned} warning${warned === 1 ? '' : 's'}`}`;
+  return [header, ...rows, '', ...problems, summary, ''].join('\n');
+}
+
+function paragraph(c: Check): string {
+  return `${c.status === 'fail' ? 'FAIL' : 'WARN'} ${c.check} on ${c.host}: ${c.detail}.\n  ${c.fix}.\n`;
+}
