@@ -17,7 +17,13 @@ export function formatHuman(report: DoctorReport, colour: boolean): string {
   };
   const rows = report.checks.map((c) => `${c.host.padEnd(hostWidth)}  ${c.check.padEnd(8)}  ${paint(c.status)}  ${c.detail}`);
   const header = `${'HOST'.padEnd(hostWidth)}  ${'CHECK'.padEnd(8)}  STAT  DETAIL`;
-  const problems = report.checks.filter((c) => c.status !== 'ok').map(paragraph);
+  const isSkipped = (c: Check): boolean => c.detail.startsWith('skipped: ');
+  const problems = report.checks.filter((c) => c.status !== 'ok' && !isSkipped(c)).map(paragraph);
+  // Checks that could not run say so once per host, not a paragraph each.
+  for (const host of new Set(report.checks.map((c) => c.host))) {
+    const skipped = report.checks.filter((c) => c.host === host && isSkipped(c));
+    if (skipped.length > 0) problems.push(`SKIP ${skipped.map((c) => c.check).join(', ')} on ${host}: ${skipped[0]!.detail.slice('skipped: '.length)}; fix that first.\n`);
+  }
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   const warned = report.checks.filter((c) => c.status === 'warn').length;
   const summary = failed === 0 ? `all checks passed${warned === 0 ? '' : ` (${warned} warning${warned === 1 ? '' : 's'})`}` :
