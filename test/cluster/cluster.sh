@@ -180,11 +180,13 @@ sshd_stop() {
 
 # Faults, one per KIND, each undone by `heal H KIND` (on the last cluster built):
 #   name NAME      the host's name becomes NAME (e.g. m4h_3 or "(none)") for new ssh sessions
-#   unresolvable   the host's own name is missing from its /etc/hosts (other names still resolve)
+#   unresolvable [NAME]  NAME (default: the host's own name) is missing from the host's /etc/hosts
+#                  (other names still resolve; the cluster has no DNS)
 #   sshd-down      the host's sshd is stopped (nothing listens on port 22)
 #   key-refused    the host's sshd is restarted with another (empty) AuthorizedKeysFile
 #   key-mode       (H is `client`) the client's private key is made readable by others (chmod 644)
-#   ports LO-HI    the host drops TCP to and from ports LO-HI (an nft table in its namespace)
+#   ports LO-HI    the host drops new TCP connections to its ports LO-HI, as a host firewall
+#                  does (an nft table in its namespace; its own connections out still work)
 #   path DIR       DIR is empty on that host (an empty directory bind-mounted over it, in its sshd's mounts)
 #   node VERSION   the node binary (`command -v node`) reports VERSION on that host
 #                  (a wrapper bind-mounted over it that runs the real one with a preload)
@@ -206,7 +208,7 @@ fault() {
     name) nsenter -t "$pid" --uts sh -c 'printf %s "$0" >/proc/sys/kernel/hostname' "$1" ;;
     unresolvable)
       # In place: the host's /etc/hosts is a bind mount of this very file.
-      grep -v " $name\$" "$dir/hosts" | cat >"/etc/netns/$name/hosts" ;;
+      grep -v " ${1:-$name}\$" "$dir/hosts" | cat >"/etc/netns/$name/hosts" ;;
     sshd-down) sshd_stop "$i" "$dir" ;;
     key-refused)
       : >"$dir/authorized_keys-none"
@@ -215,8 +217,7 @@ fault() {
     ports)
       ip netns exec "$name" nft -f - <<NFT
 table inet ${P}fault {
-  chain input { type filter hook input priority 0; policy accept; tcp dport $1 drop; tcp sport $1 drop; }
-  chain output { type filter hook output priority 0; policy accept; tcp dport $1 drop; tcp sport $1 drop; }
+  chain input { type filter hook input priority 0; policy accept; ct state new tcp dport $1 drop; }
 }
 NFT
       ;;
