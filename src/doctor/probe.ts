@@ -53,6 +53,9 @@ export interface Facts {
 export const PROBE = String.raw`
 const fs = require('fs'), os = require('os'), path = require('path'), cp = require('child_process'), dns = require('dns');
 const input = JSON.parse(process.argv[1]);
+// The launcher's overrides win; a host's own (sent by ssh SendEnv, or set there) apply when the launcher has none.
+input.throttledFile = input.throttledFile || process.env.MPI4TS_DOCTOR_THROTTLED_FILE || null;
+input.vcgencmd = input.vcgencmd || process.env.MPI4TS_DOCTOR_VCGENCMD || null;
 function mode(p) { try { return fs.statSync(p).mode & 511; } catch (e) { return null; } }
 function run(cmd, args) { try { return cp.execFileSync(cmd, args, { encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { return e.stdout ? String(e.stdout) + String(e.stderr || '') : null; } }
 function which(name) {
