@@ -5,6 +5,7 @@
  * tests pass their own Runner.
  */
 import { spawn } from 'node:child_process';
+import { shellQuote, unattendedOptions } from '../launcher/index.js';
 
 export interface ExecResult {
   /** Exit code; 255 from ssh means ssh itself failed; null when killed by the time-out. */
@@ -34,10 +35,6 @@ export interface SystemRunnerOptions {
   connectTimeoutSeconds: number;
 }
 
-/** `'it'\''s'`: a word safe for the remote login shell (ssh joins its arguments into one command line). */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 export class SystemRunner implements Runner {
   constructor(private readonly opts: SystemRunnerOptions) {}
@@ -45,8 +42,8 @@ export class SystemRunner implements Runner {
   /** The local argv that runs `argv` on `host`. */
   commandFor(host: string, argv: string[], local: boolean): string[] {
     if (local) return argv;
-    return [...this.opts.ssh, '-T', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${this.opts.connectTimeoutSeconds}`,
-      host, argv.map(shellWord).join(' ')];
+    // The launcher's own options for unattended ssh: what fails here fails for its ranks.
+    return [...this.opts.ssh, ...unattendedOptions(this.opts.connectTimeoutSeconds), host, argv.map(shellQuote).join(' ')];
   }
 
   exec(host: string, argv: string[], opts: { stdin?: string; timeoutMs: number; local: boolean }): Promise<ExecResult> {

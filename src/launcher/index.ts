@@ -18,7 +18,7 @@ export { parseHostList, readHostfile } from './hostfile.js';
 export type { HostEntry } from './hostfile.js';
 export { placeRanks } from './placement.js';
 export type { MapBy } from './placement.js';
-export { SshStarter, splitCommand } from './ssh-starter.js';
+export { SshStarter, splitCommand, shellQuote, unattendedOptions } from './ssh-starter.js';
 export { controlAddress, isLocalHost } from './network.js';
 export { remoteRankMain } from './remote-rank.js';
 export { REMOTE_RANK_COMMAND } from './remote-protocol.js';

@@ -26,7 +26,7 @@ export interface SshOptions {
 const SSH_FAILED = 255;
 
 /** Options that make ssh fit to run unattended; they come after the user's, which win (ssh keeps the first value). */
-function unattendedOptions(connectTimeoutSeconds: number): string[] {
+export function unattendedOptions(connectTimeoutSeconds: number): string[] {
   return ['-T', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeoutSeconds}`,
     '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3'];
 }
