@@ -36,6 +36,9 @@ export interface RunOptions {
   killAfterMs?: number;
 }
 
+/** cluster.sh's fault kinds. */
+export type FaultKind = 'name' | 'unresolvable' | 'sshd-down' | 'key-refused' | 'key-mode' | 'ports' | 'path' | 'node' | 'file';
+
 export class Cluster {
   readonly hosts: string[];
   readonly sshConfig: string;
@@ -134,6 +137,35 @@ export class Cluster {
         return '';
       }
     }).filter((line) => line !== '');
+  }
+
+  /**
+   * Breaks one thing on `host` with cluster.sh's `fault H KIND [ARG...]` (see
+   * the list there: name, unresolvable, sshd-down, key-refused, key-mode with
+   * host `client`, ports, path, node, file); undo it with heal().
+   */
+  fault(host: string, kind: FaultKind, ...args: string[]): void {
+    this.script(['fault', host, kind, ...args]);
+  }
+
+  /** Undoes fault(host, kind). */
+  heal(host: string, kind: FaultKind): void {
+    this.script(['heal', host, kind]);
+  }
+
+  /** fault(), then body, then heal() however body ends. */
+  async withFault<T>(host: string, kind: FaultKind, args: string[], body: () => Promise<T>): Promise<T> {
+    this.fault(host, kind, ...args);
+    try {
+      return await body();
+    } finally {
+      this.heal(host, kind);
+    }
+  }
+
+  private script(argv: string[]): void {
+    const r = spawnSync('sh', [SCRIPT, ...argv], { encoding: 'utf8', env: { ...process.env, CLUSTER_PREFIX: this.prefix } });
+    if (r.status !== 0) throw new Error(`cluster.sh ${argv.join(' ')} exited with ${r.status}: ${r.stderr.trim()}`);
   }
 
   down(): void {
