@@ -210,6 +210,8 @@ faultTest('a host whose own name does not resolve there fails hostname on dr4 al
   { host: 'dr4', check: 'hostname', status: 'fail', detail: /"dr4" does not resolve/, fix: /\/etc\/hosts on dr4/ },
 ]);
 
+// dr4 cannot resolve dr2: only dr4's resolve row fails. dr2's ports are open, so its ports
+// row stays ok (a name dr4 cannot resolve is dr4's resolve problem, not a firewall on dr2).
 faultTest('a host where another host\'s name does not resolve fails resolve on that host alone', 'dr4', 'unresolvable', ['dr2'], () => [
   { host: 'dr4', check: 'resolve', status: 'fail', detail: /"dr2" does not resolve/, fix: /"10\.77\.0\.2 dr2" to \/etc\/hosts on dr4/ },
 ]);
