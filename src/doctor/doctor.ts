@@ -110,7 +110,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   });
   const portHosts: PortHost[] = hosts.flatMap((h) => {
     const p = probed.find((x) => x.host === h);
-    return p === undefined ? [] : [{ name: h, local: p.local, node: p.node }];
+    if (p === undefined) return [];
+    const seen = launcherResolved[h];
+    const address = Array.isArray(seen) && seen.length > 0 ? seen[0]! : h;
+    return [{ name: h, address, local: p.local, node: p.node }];
   });
   if (portHosts.length > 0) checks.push(...await portsChecks(portHosts, opts.runner, opts.portRange));
   return { ok: checks.every((c) => c.status !== 'fail'), checks: sortChecks(checks, hosts) };

@@ -3,6 +3,10 @@
  * connection to every other host's listener, all at once, each with a 2 s
  * connect time-out. A firewall that drops shows as a time-out, one that
  * rejects as ECONNREFUSED or EHOSTUNREACH; each failing pair is named.
+ * Hosts are dialled at the address the launcher resolved for them, as ranks
+ * dial each other at the addresses they published, never by name: a host
+ * that cannot resolve another's name is the `resolve` check's failure, not a
+ * closed port on the other.
  */
 import { fail, ok, type Check } from './check.js';
 import type { Runner } from './runner.js';
@@ -39,6 +43,8 @@ export const CONNECT_TIMEOUT_MS = 2000;
 
 export interface PortHost {
   name: string;
+  /** Where the others dial it: the launcher's address for it (its name when the launcher has none). */
+  address: string;
   local: boolean;
   node: string;
 }
@@ -55,10 +61,10 @@ export async function portsChecks(hosts: PortHost[], runner: Runner, portRange: 
   const sessions = hosts.map((h) => runner.open(h.name, [h.node, '-e', LISTENER, JSON.stringify(range)], { local: h.local }));
   try {
     const ports = await Promise.all(sessions.map(async (s) => parseListen(await s.firstLine)));
-    const listening = hosts.flatMap((h, i) => (typeof ports[i] === 'number' ? [{ to: h.name, port: ports[i] }] : []));
+    const listening = hosts.flatMap((h, i) => (typeof ports[i] === 'number' ? [{ to: h.address, name: h.name, port: ports[i] }] : []));
     // With one host it dials itself: that still shows whether it can listen and be reached.
     const reaches = await Promise.all(hosts.map(async (h) => {
-      const targets = listening.filter((t) => t.to !== h.name || hosts.length === 1);
+      const targets = listening.filter((t) => t.name !== h.name || hosts.length === 1);
       if (targets.length === 0) return [];
       const r = await runner.exec(h.name, [h.node, '-e', CONNECTOR, JSON.stringify(targets), String(CONNECT_TIMEOUT_MS)],
         { timeoutMs: CONNECT_TIMEOUT_MS + 15_000, local: h.local });
@@ -70,8 +76,8 @@ export async function portsChecks(hosts: PortHost[], runner: Runner, portRange: 
         return fail(h.name, 'ports', `cannot listen on ${rangeText} on ${h.name}: ${port}`,
           `ranks listen in this range; free a port in it or give a wider --port-range LO-HI`);
       }
-      const failures = hosts.flatMap((from, j) => (reaches[j] ?? []).filter((r) => r.to === h.name && r.error !== null)
-        .map((r) => `${from.name} -> ${h.name}:${port} ${describe(r.error!)}`));
+      const failures = hosts.flatMap((from, j) => (reaches[j] ?? []).filter((r) => r.to === h.address && r.error !== null)
+        .map((r) => `${from.name} -> ${h.name}${h.address === h.name ? '' : ` (${h.address})`}:${port} ${describe(r.error!)}`));
       if (failures.length === 0) return ok(h.name, 'ports', `listened on ${port}; ${hosts.length === 1 ? 'reachable from itself' : 'every other host connected'}`);
       const range2 = portRange === null ? '1024:65535' : `${portRange[0]}:${portRange[1]}`;
       return fail(h.name, 'ports', failures.join('; '),

@@ -114,10 +114,11 @@ test('a host whose ssh fails: every later check says "skipped: ssh to HOST faile
 });
 
 test('a refused port is named with its host pair', async () => {
-  const report = await runDoctor(options(['pi1', 'pi2'], fakeRunner({ pi1: facts(), pi2: facts({ hostname: 'pi2' }) }, ['pi2'])));
+  // Dialled at the launcher's address for pi2, as ranks dial published addresses, never by name.
+  const report = await runDoctor(options(['pi1', 'pi2'], fakeRunner({ pi1: facts(), pi2: facts({ hostname: 'pi2' }) }, ['10.0.0.2'])));
   const ports = report.checks.find((c) => c.host === 'pi2' && c.check === 'ports')!;
   assert.equal(ports.status, 'fail');
-  assert.equal(ports.detail, 'pi1 -> pi2:40001 refused (ECONNREFUSED: a firewall rejects it, or the address is another machine)');
+  assert.equal(ports.detail, 'pi1 -> pi2 (10.0.0.2):40001 refused (ECONNREFUSED: a firewall rejects it, or the address is another machine)');
   assert.match(ports.fix, /sudo ufw allow 40000:40100\/tcp/);
 });
 

@@ -231,7 +231,7 @@ faultTest('a private key readable by others (chmod 644) fails ssh and ssh-key on
   ]), ['dr2', 'dr3', 'dr4']);
 
 faultTest(`a host whose firewall drops TCP on ${RANGE} fails ports on dr4 alone, naming who could not connect`, 'dr4', 'ports', [RANGE], () => [
-  { host: 'dr4', check: 'ports', status: 'fail', detail: /dr1 -> dr4:410\d\d timed out.*dr2 -> dr4:410\d\d timed out.*dr3 -> dr4:410\d\d timed out/, fix: `--port-range ${RANGE}` },
+  { host: 'dr4', check: 'ports', status: 'fail', detail: /dr1 -> dr4 \(10\.77\.0\.4\):410\d\d timed out.*dr2 -> dr4 \(10\.77\.0\.4\):410\d\d timed out.*dr3 -> dr4 \(10\.77\.0\.4\):410\d\d timed out/, fix: `--port-range ${RANGE}` },
 ]);
 
 faultTest('a host where the program does not exist fails program on dr3 alone', 'dr3', 'path', [join(ROOT, 'examples')], () => [
