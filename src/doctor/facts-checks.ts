@@ -167,7 +167,9 @@ export function programCheck(host: string, facts: Facts, program: string): Check
 
 /** Skew against the launcher: the host's time less the middle of the round trip. */
 export function clockCheck(host: string, facts: Facts, sentAt: number, receivedAt: number): Check {
-  const skewMs = facts.time - (sentAt + receivedAt) / 2;
+  // The host read its clock somewhere between our sending the probe and our getting its answer
+  // (node's start-up on a loaded host is much of that): only what lies outside that window is skew.
+  const skewMs = facts.time > receivedAt ? facts.time - receivedAt : facts.time < sentAt ? facts.time - sentAt : 0;
   const seconds = (Math.abs(skewMs) / 1000).toFixed(1);
   if (Math.abs(skewMs) > 1000) {
     return warn(host, 'clock', `the clock of ${host} is ${seconds} s ${skewMs > 0 ? 'ahead of' : 'behind'} the launching host`,

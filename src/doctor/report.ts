@@ -24,13 +24,21 @@ export function formatHuman(report: DoctorReport, colour: boolean): string {
     const skipped = report.checks.filter((c) => c.host === host && isSkipped(c));
     if (skipped.length > 0) problems.push(`SKIP ${skipped.map((c) => c.check).join(', ')} on ${host}: ${skipped[0]!.detail.slice('skipped: '.length)}; fix that first.\n`);
   }
-  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  const skippedCount = report.checks.filter(isSkipped).length;
+  const failed = report.checks.filter((c) => c.status === 'fail').length - skippedCount;
   const warned = report.checks.filter((c) => c.status === 'warn').length;
-  const summary = failed === 0 ? `all checks passed${warned === 0 ? '' : ` (${warned} warning${warned === 1 ? '' : 's'})`}` :
-    `${failed} check${failed === 1 ? '' : 's'} failed${warned === 0 ? '' : `, ${warned} warning${warned === 1 ? '' : 's'}`}`;
+  const counts = [`${failed} check${failed === 1 ? '' : 's'} failed`];
+  if (skippedCount > 0) counts.push(`${skippedCount} could not run`);
+  if (warned > 0) counts.push(`${warned} warning${warned === 1 ? '' : 's'}`);
+  const summary = failed + skippedCount === 0 ? `all checks passed${warned === 0 ? '' : ` (${counts.at(-1)!})`}` : counts.join(', ');
   return [header, ...rows, '', ...problems, summary, ''].join('\n');
 }
 
 function paragraph(c: Check): string {
-  return `${c.status === 'fail' ? 'FAIL' : 'WARN'} ${c.check} on ${c.host}: ${c.detail}.\n  ${c.fix}.\n`;
+  return `${c.status === 'fail' ? 'FAIL' : 'WARN'} ${c.check} on ${c.host}: ${sentence(c.detail)}\n  ${sentence(c.fix)}\n`;
+}
+
+/** `text` ending in one full stop (ssh's own words often end in one already). */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

@@ -3,7 +3,7 @@ import { fail, ok, type Check } from './check.js';
 import type { ExecResult } from './runner.js';
 
 export function sshCheck(host: string, r: ExecResult, timeoutSeconds: number): Check {
-  if (r.code === 0) return ok(host, 'ssh', 'ssh HOST true works without a password');
+  if (r.code === 0) return ok(host, 'ssh', `ssh ${host} true works without a password`);
   const said = r.stderr.trim().split('\n').filter((l) => l.trim() !== '' && !/^@+$/.test(l.trim())).slice(-3).join(' / ');
   const seen = r.timedOut ? `ssh ${host} true did not finish within ${timeoutSeconds} s` : `ssh ${host} true failed (exit ${r.code})${said === '' ? '' : `: ${said}`}`;
   return fail(host, 'ssh', seen, `mpi4ts starts every rank of ${host} with ssh in batch mode, so it must log in without a password; ${cause(host, r)}`);

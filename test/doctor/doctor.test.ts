@@ -86,6 +86,10 @@ test('node, program, clock, mpi', () => {
   assert.equal(programCheck('pi1', facts({ program: 'missing' }), '/home/pi/a.ts').detail, '/home/pi/a.ts does not exist on pi1');
   assert.equal(clockCheck('pi1', facts({ time: 5000 }), 1000, 1000).detail, 'the clock of pi1 is 4.0 s ahead of the launching host');
   assert.equal(clockCheck('pi1', facts({ time: 1500 }), 1000, 1000).status, 'ok');
+  // Read anywhere between sending and answer: a slow probe (2.4 s) is not skew; outside it, the excess is.
+  assert.equal(clockCheck('pi1', facts({ time: 3300 }), 1000, 3400).status, 'ok');
+  assert.equal(clockCheck('pi1', facts({ time: 5000 }), 1000, 3400).detail, 'the clock of pi1 is 1.6 s ahead of the launching host');
+  assert.equal(clockCheck('pi1', facts({ time: 0 }), 2000, 2500).detail, 'the clock of pi1 is 2.0 s behind the launching host');
   const two = mpiCheck('pi1', facts({ mpi: [
     { name: 'mpiexec', path: '/usr/bin/mpiexec', real: '/usr/bin/mpiexec.hydra', version: 'HYDRA build details:' },
     { name: 'mpirun', path: '/usr/bin/mpirun', real: '/usr/bin/orterun', version: 'mpirun (Open MPI) 4.1.4' }] }));
