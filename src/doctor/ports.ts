@@ -26,16 +26,26 @@ process.stdin.resume(); process.stdin.on('end', function () { process.exit(0); }
 setTimeout(function () { process.exit(0); }, 60000).unref();
 `;
 
-/** Connects to each {to, port}, prints [{"to", "error"}] (error null when it connected). */
+/**
+ * Connects to each {to, port}, prints [{"to", "error"}] (error null when it connected). A time-out is
+ * tried once more: a firewall that drops drops again, while a host too loaded to answer in time (a
+ * 2-core machine running dozens of probes) answers the second time.
+ */
 export const CONNECTOR = String.raw`
 const net = require('net'); const targets = JSON.parse(process.argv[1]); const ms = Number(process.argv[2]);
-Promise.all(targets.map(function (t) {
+function attempt(t, triesLeft) {
   return new Promise(function (resolve) {
     const s = net.connect({ host: t.to, port: t.port });
-    const timer = setTimeout(function () { s.destroy(); resolve({ to: t.to, error: 'ETIMEDOUT' }); }, ms);
-    s.once('connect', function () { clearTimeout(timer); s.destroy(); resolve({ to: t.to, error: null }); });
-    s.once('error', function (e) { clearTimeout(timer); resolve({ to: t.to, error: e.code || String(e) }); });
-  });
+    let connected = false;
+    // A timer runs before the poll for I/O in a turn of the loop: on a loaded host it may fire with the
+    // connection already up but not yet read. Judge in the check phase, after that poll.
+    const timer = setTimeout(function () { setImmediate(function () { if (!connected) { s.destroy(); resolve('ETIMEDOUT'); } }); }, ms);
+    s.once('connect', function () { connected = true; clearTimeout(timer); s.destroy(); resolve(null); });
+    s.once('error', function (e) { clearTimeout(timer); resolve(e.code || String(e)); });
+  }).then(function (error) { return error === 'ETIMEDOUT' && triesLeft > 0 ? attempt(t, triesLeft - 1) : error; });
+}
+Promise.all(targets.map(function (t) {
+  return attempt(t, 1).then(function (error) { return { to: t.to, error: error }; });
 })).then(function (list) { process.stdout.write(JSON.stringify(list) + '\n'); });
 `;
 
@@ -67,7 +77,7 @@ export async function portsChecks(hosts: PortHost[], runner: Runner, portRange: 
       const targets = listening.filter((t) => t.name !== h.name || hosts.length === 1);
       if (targets.length === 0) return [];
       const r = await runner.exec(h.name, [h.node, '-e', CONNECTOR, JSON.stringify(targets), String(CONNECT_TIMEOUT_MS)],
-        { timeoutMs: CONNECT_TIMEOUT_MS + 15_000, local: h.local });
+        { timeoutMs: 2 * CONNECT_TIMEOUT_MS + 15_000, local: h.local });
       return parseReach(r.stdout) ?? targets.map((t) => ({ to: t.to, error: `no answer from the probe (${r.stderr.trim() || `exit ${r.code}`})` }));
     }));
     return hosts.map((h, i) => {
@@ -91,7 +101,7 @@ export async function portsChecks(hosts: PortHost[], runner: Runner, portRange: 
 }
 
 function describe(error: string): string {
-  if (error === 'ETIMEDOUT') return `timed out after ${CONNECT_TIMEOUT_MS / 1000} s (a firewall drops it)`;
+  if (error === 'ETIMEDOUT') return `timed out twice after ${CONNECT_TIMEOUT_MS / 1000} s (a firewall drops it)`;
   if (error === 'ECONNREFUSED') return 'refused (ECONNREFUSED: a firewall rejects it, or the address is another machine)';
   if (error === 'EHOSTUNREACH') return 'unreachable (EHOSTUNREACH: a firewall rejects it, or no route)';
   return `failed (${error})`;
