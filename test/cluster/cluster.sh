@@ -191,6 +191,12 @@ sshd_stop() {
 #   node VERSION   the node binary (`command -v node`) reports VERSION on that host
 #                  (a wrapper bind-mounted over it that runs the real one with a preload)
 #   file PATH TEXT the file PATH holds TEXT on that host (bind-mounted over it)
+#   home-mode      the user's home on that host is world-writable (0757; a copy holding
+#                  .ssh/authorized_keys, bind-mounted over it), and its sshd is restarted with
+#                  StrictModes=yes and AuthorizedKeysFile=.ssh/authorized_keys, as a stock sshd
+#                  has them: it refuses the key ("bad ownership or modes for directory").
+#                  Not 0775: Debian's sshd lets a group-writable home pass when the group has
+#                  no other members (root's has none)
 # `heal H path`, `heal H file` undo every such mount of that host.
 fault() {
   name=$1
@@ -248,7 +254,19 @@ SH
       printf '%s\n' "$2" >"$copy"
       nsenter -t "$pid" -m mount --bind "$copy" "$1"
       echo "$1" >>"$dir/fault-mounts-$i" ;;
-    *) echo "cluster.sh: unknown fault \"$kind\" (name, unresolvable, sshd-down, key-refused, key-mode, ports, path, node, file)" >&2; exit 2 ;;
+    home-mode)
+      home=$(getent passwd root | cut -d: -f6)
+      fake=$dir/fault-home-$i
+      mkdir -p "$fake/.ssh"
+      cp "$dir/authorized_keys" "$fake/.ssh/authorized_keys"
+      chmod 600 "$fake/.ssh/authorized_keys"
+      chmod 700 "$fake/.ssh"
+      chmod 757 "$fake"
+      sshd_stop "$i" "$dir"
+      sshd_start "$i" "$dir" -o StrictModes=yes -o AuthorizedKeysFile=.ssh/authorized_keys
+      # In the new sshd's mounts: `ip netns exec` gave it a mount namespace of its own.
+      nsenter -t "$(cat "$dir/sshd-$i.pid")" -m mount --bind "$fake" "$home" ;;
+    *) echo "cluster.sh: unknown fault \"$kind\" (name, unresolvable, sshd-down, key-refused, key-mode, ports, path, node, file, home-mode)" >&2; exit 2 ;;
   esac
 }
 
@@ -264,7 +282,8 @@ heal() {
   case "$kind" in
     name) nsenter -t "$pid" --uts sh -c 'printf %s "$0" >/proc/sys/kernel/hostname' "$name" ;;
     unresolvable) cat "$dir/hosts" >"/etc/netns/$name/hosts" ;;
-    sshd-down | key-refused) sshd_stop "$i" "$dir"; sshd_start "$i" "$dir" ;;
+    # A fresh sshd has the cluster's config and a fresh mount namespace (without home-mode's mount).
+    sshd-down | key-refused | home-mode) sshd_stop "$i" "$dir"; sshd_start "$i" "$dir"; rm -rf "$dir/fault-home-$i" ;;
     ports) ip netns exec "$name" nft delete table inet "${P}fault" 2>/dev/null || true ;;
     path | node | file)
       # Last mounted first (the node fault mounts twice).

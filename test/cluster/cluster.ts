@@ -37,7 +37,7 @@ export interface RunOptions {
 }
 
 /** cluster.sh's fault kinds. */
-export type FaultKind = 'name' | 'unresolvable' | 'sshd-down' | 'key-refused' | 'key-mode' | 'ports' | 'path' | 'node' | 'file';
+export type FaultKind = 'name' | 'unresolvable' | 'sshd-down' | 'key-refused' | 'key-mode' | 'ports' | 'path' | 'node' | 'file' | 'home-mode';
 
 export class Cluster {
   readonly hosts: string[];

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runDoctor, type Check, type DoctorOptions, type ExecResult, type Runner } from '../../src/doctor/index.js';
 import { PROBE, parseFacts, type Facts } from '../../src/doctor/probe.js';
 import { mpi4tsCheck, mpiCheck, nodeCheck, powerCheck, programCheck, remoteKeyProblems, sshKeyCheck } from '../../src/doctor/facts-checks.js';
+import { sshCheck } from '../../src/doctor/ssh-checks.js';
 import { mpi4ts } from '../helpers.js';
 
 function facts(over: Partial<Facts> = {}): Facts {
@@ -146,6 +147,15 @@ test('ssh-key, StrictModes on a remote host: a home, ~/.ssh or authorized_keys o
   const both = sshKeyCheck('pi2', { problems: ['L'], fixes: ['chmod 600 K'] }, remoteKeyProblems('pi2', facts({ modes: { '/home/pi': 0o775 } })));
   assert.equal(both.detail, 'L; /home/pi on pi2 has mode 0775');
   assert.equal(both.fix, `${KEY_WHY}chmod 600 K; on pi2: chmod go-w /home/pi`);
+});
+
+test('ssh refused with "Permission denied": the fix names a missing key and, as sshd says no more, StrictModes', () => {
+  assert.deepEqual(sshCheck('pi2', done('', 255, 'root@pi2: Permission denied (publickey).'), 10), { host: 'pi2', check: 'ssh', status: 'fail',
+    detail: 'ssh pi2 true failed (exit 255): root@pi2: Permission denied (publickey).',
+    fix: 'mpi4ts starts every rank of pi2 with ssh in batch mode, so it must log in without a password; ' +
+      'no key is accepted: run ssh-copy-id pi2 (after ssh-keygen -t ed25519 if you have no key); ' +
+      'if the key is there already, sshd (StrictModes) refuses it when ~, ~/.ssh or ~/.ssh/authorized_keys on pi2 can be written by others: ' +
+      'there, chmod go-w ~; chmod 700 ~/.ssh; chmod 600 ~/.ssh/authorized_keys' });
 });
 
 const SUPPLY = 'an under-powered Pi slows down, resets or drops USB and Ethernet in the middle of a job; ' +

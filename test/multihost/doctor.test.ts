@@ -224,6 +224,14 @@ faultTest('an sshd that does not accept the key fails ssh on dr2, and every othe
   { host: 'dr2', check: 'ssh', status: 'fail', detail: /Permission denied \(publickey\)/, fix: /ssh-copy-id dr2/ },
 ], ['dr2']);
 
+// A stock sshd (StrictModes=yes) refuses the key when the home there is writable by others, and says
+// only "Permission denied": ssh fails, the doctor cannot look inside, so the ssh row names that cause with its chmods.
+faultTest('a home others can write on dr3, behind an sshd with StrictModes, fails ssh on dr3 with the StrictModes fix', 'dr3', 'home-mode', [], () => [
+  { host: 'dr3', check: 'ssh', status: 'fail', detail: 'ssh dr3 true failed (exit 255): root@10.77.0.3: Permission denied (publickey).',
+    fix: 'if the key is there already, sshd (StrictModes) refuses it when ~, ~/.ssh or ~/.ssh/authorized_keys on dr3 can be written by others: ' +
+      'there, chmod go-w ~; chmod 700 ~/.ssh; chmod 600 ~/.ssh/authorized_keys' },
+], ['dr3']);
+
 faultTest('a private key readable by others (chmod 644) fails ssh and ssh-key on every remote host, naming the file and chmod 600',
   'client', 'key-mode', [], (c) => ['dr2', 'dr3', 'dr4'].flatMap((host) => [
     { host, check: 'ssh', status: 'fail' as const, detail: /Permission denied \(publickey\)/ },
