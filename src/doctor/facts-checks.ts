@@ -117,6 +117,13 @@ export function sshKeyCheck(host: string, local: { problems: string[]; fixes: st
   if (problems.length === 0) {
     return ok(host, 'ssh-key', remote === null ? 'keys and ~/.ssh of this host are private' : 'keys private here, ~ and ~/.ssh there as sshd requires');
   }
+  if (local.problems.length === 0) {
+    // Remote modes only: ssh just logged in, so this sshd accepts them (StrictModes off, or keys kept
+    // elsewhere); another sshd, or this one configured as Debian ships it, would not.
+    return warn(host, 'ssh-key', problems.join('; '),
+      `ssh to ${host} works now, but an sshd with StrictModes (the default) refuses keys when ~, ~/.ssh or authorized_keys ` +
+      `can be written by others; ${fixes.join('; ')}`);
+  }
   return fail(host, 'ssh-key', problems.join('; '),
     `ssh ignores a private key others can read, and sshd (StrictModes) refuses keys when ~, ~/.ssh or authorized_keys can be written by others, ` +
     `so logins ask for a password, which batch mode cannot give; ${fixes.join('; ')}`);
