@@ -38,7 +38,7 @@ export interface CollectiveEndpoint {
   readonly size: number;
   readonly collContext: number;
   worldRankOf(rank: number): number;
-  readonly world: { readonly engine: P2PEngine };
+  readonly world: { readonly engine: Pick<P2PEngine, 'isend' | 'irecv'> };
 }
 
 /** Point-to-point under one tag in the collective context of `comm`, for the call named `call`. */

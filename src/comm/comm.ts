@@ -38,7 +38,7 @@ import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSou
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
 import { cartCreate, commDup, commSplit, commSplitType, type CommInit } from './create.js';
-import type { World } from './world.js';
+import type { CommWorld } from './world.js';
 
 /** A communicator (MPI 4.1 section 7.4): the ranks of a group and a matching space of their own. */
 export class Comm {
@@ -46,7 +46,7 @@ export class Comm {
   readonly rank: number;
   /** How many ranks the communicator has (MPI_Comm_size). */
   readonly size: number;
-  /** @internal */ readonly world: World;
+  /** @internal */ readonly world: CommWorld;
   /** @internal World rank of each member, indexed by rank in this communicator. */
   readonly group: readonly number[];
   /** @internal The number the members agreed on for this communicator (context.ts). */

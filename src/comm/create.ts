@@ -29,11 +29,11 @@ import { COMM_TYPE_SHARED, MPIError, UNDEFINED } from '../base/index.js';
 import { BAND, collectives, runCollective, type CollectiveEndpoint } from '../coll/index.js';
 import { cellCount, type Grid } from './cart.js';
 import { ContextPool, pointToPointContext } from './context.js';
-import type { World } from './world.js';
+import type { CommWorld } from './world.js';
 
 /** What a communicator is made of: the argument of `new Comm(init)`. */
 export interface CommInit {
-  world: World;
+  world: CommWorld;
   /** World rank of each member, indexed by rank in this communicator. */
   group: readonly number[];
   /**
@@ -45,7 +45,7 @@ export interface CommInit {
 
 /** What a creation needs of the parent communicator. */
 export interface Parent extends CollectiveEndpoint {
-  readonly world: World;
+  readonly world: CommWorld;
   readonly group: readonly number[];
   /** The tag of the parent's next collective call (its sequence number). */
   nextCollectiveTag(): number;
@@ -144,7 +144,7 @@ function splitArgumentProblem(call: string, color: unknown, key: unknown): strin
 }
 
 /** One creation at a time per process, so concurrent ones never offer the same free context id. */
-function createComm<T>(world: World, create: (pool: ContextPool) => Promise<T>): Promise<T> {
+function createComm<T>(world: CommWorld, create: (pool: ContextPool) => Promise<T>): Promise<T> {
   const pool = world.contexts;
   return pool.serialize(() => create(pool));
 }

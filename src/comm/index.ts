@@ -12,4 +12,4 @@ export { CartComm, Comm } from './comm.js';
 export type { CommInit } from './create.js';
 export { computeDims } from './cart.js';
 export { initWorld } from './world.js';
-export type { World } from './world.js';
+export type { World, CommWorld, CommEngine } from './world.js';

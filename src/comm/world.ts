@@ -28,8 +28,25 @@ import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WOR
 
 export type WorldState = 'running' | 'finalizing' | 'finalized';
 
+/** What a communicator uses of the matching engine. */
+export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'irecv'>;
+
+/**
+ * What a communicator and its creation use of the world: narrow, so a unit
+ * test builds one without the transports, and the compiler checks it does.
+ */
+export interface CommWorld {
+  readonly rank: number;
+  readonly engine: CommEngine;
+  /** The context ids of this process's communicators (comm/context.ts). */
+  readonly contexts: ContextPool;
+  /** Every rank's address: splitType groups ranks by host. */
+  readonly table: readonly Pick<PeerAddress, 'hostId'>[];
+  readonly bootstrap: Pick<Bootstrap, 'abort'>;
+}
+
 /** The process's MPI world: what every communicator of this process shares. */
-export class World {
+export class World implements CommWorld {
   readonly rank: number;
   readonly size: number;
   readonly transport: Transport;

@@ -10,10 +10,10 @@ import { PROC_NULL } from '../../src/base/index.js';
 import { SUM, type Op } from '../../src/coll/index.js';
 import { CartComm, Comm } from '../../src/comm/index.js';
 import { ContextPool, pointToPointContext, WORLD_CONTEXT_ID } from '../../src/comm/context.js';
-import type { World } from '../../src/comm/world.js';
+import type { CommWorld } from '../../src/comm/world.js';
 
 /** A world of 4 ranks seen from rank 0, whose engine accepts groups and nothing else. */
-function fakeWorld(): World {
+function fakeWorld(): CommWorld {
   const engine = {
     setGroup: () => {},
     isend: () => assert.fail('a send reached the engine'),
@@ -21,7 +21,8 @@ function fakeWorld(): World {
     probe: () => assert.fail('a probe reached the engine'),
     iprobe: () => assert.fail('a probe reached the engine'),
   };
-  return { rank: 0, size: 4, engine, contexts: new ContextPool(), table: [] } as unknown as World;
+  const bootstrap = { abort: () => assert.fail('abort reached the bootstrap') };
+  return { rank: 0, engine, contexts: new ContextPool(), table: [], bootstrap };
 }
 
 function worldComm(): Comm {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { COMM_TYPE_SHARED, UNDEFINED } from '../../src/base/index.js';
 import { ContextPool, MAX_CONTEXT_IDS } from '../../src/comm/context.js';
 import { cartCreate, commDup, commSplit, commSplitType, type CommInit, type Parent } from '../../src/comm/create.js';
-import type { World } from '../../src/comm/world.js';
+import type { CommEngine, CommWorld } from '../../src/comm/world.js';
 
 interface FakeParent extends Parent {
   /** How many collective tags the creations took. */
@@ -18,8 +18,9 @@ interface FakeParent extends Parent {
 
 /** A parent communicator of one rank; its engine must never be used (one rank sends nothing). */
 function oneRankParent(): FakeParent {
-  const engine = new Proxy({}, { get: (_, name) => { throw new Error(`the engine was used (${String(name)})`); } });
-  const world = { rank: 0, size: 1, contexts: new ContextPool(), table: [{ rank: 0, hostId: 'here' }], engine } as unknown as World;
+  // A one-rank parent sends nothing: any use of the engine is a bug.
+  const engine = new Proxy({}, { get: (_, name) => { throw new Error(`the engine was used (${String(name)})`); } }) as CommEngine;
+  const world: CommWorld = { rank: 0, contexts: new ContextPool(), table: [{ hostId: 'here' }], engine, bootstrap: { abort: () => Promise.resolve() } };
   let tags = 0;
   return {
     rank: 0, size: 1, world, group: [0], collContext: 1,
