@@ -4,6 +4,7 @@
  * host name, and looks for processes left on any host.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { after } from 'node:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -203,3 +204,21 @@ export async function buildCluster(size: number, prefix = 'm4h'): Promise<Cluste
   return cluster;
 }
 
+/**
+ * Takes `cluster` down when the test file ends, or is interrupted (SIGINT,
+ * SIGTERM): namespaces and sshds outlive the process otherwise. A string (why
+ * no cluster was built) needs nothing.
+ */
+export function downAtExit(cluster: () => Cluster | string): void {
+  const down = (): void => {
+    const c = cluster();
+    if (typeof c !== 'string') c.down();
+  };
+  after(down);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      down();
+      process.exit(1);
+    });
+  }
+}

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDoctor, type Check, type DoctorOptions, type ExecResult, type Runner } from '../../src/doctor/index.js';
+import { doctorOptions } from './fakes.js';
 import { PROBE, parseFacts, type Facts } from '../../src/doctor/probe.js';
 import { mpi4tsCheck, mpiCheck, nodeCheck, powerCheck, programCheck, remoteKeyProblems, sshKeyCheck } from '../../src/doctor/facts-checks.js';
 import { sshCheck } from '../../src/doctor/ssh-checks.js';
@@ -49,12 +50,7 @@ function fakeRunner(hostFacts: Record<string, Facts | 'key-refused'>, sshG = 'id
 }
 
 function options(hosts: string[], runner: Runner, over: Partial<DoctorOptions> = {}): DoctorOptions {
-  return {
-    hosts, isLocal: (h) => h === 'localhost', runner, remoteNode: '/usr/bin/node', localNode: '/usr/bin/node',
-    launcherNodeVersion: 'v20.5.0', version: '0.1.0', mpi4tsPackage: '/opt/mpi4ts/package.json', tsx: null, program: null,
-    portRange: [40000, 40100], sshTimeoutSeconds: 10, ssh: ['ssh', '-F', '/cfg'], throttledFile: null, vcgencmd: null,
-    statMode: (p) => (p.endsWith('.ssh') ? 0o700 : 0o600), now: () => 1000, home: '/home/me', ...over,
-  };
+  return doctorOptions(hosts, runner, { ssh: ['ssh', '-F', '/cfg'], ...over });
 }
 
 /** statMode from a table; every other path is absent. */

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHECK_IDS, formatHuman, formatJson, runDoctor, type DoctorOptions, type ExecResult, type Runner } from '../../src/doctor/index.js';
+import { doctorOptions } from './fakes.js';
 import type { Facts } from '../../src/doctor/probe.js';
 import { clockCheck, hostnameCheck, isValidHostName, mpiCheck, nodeCheck, powerCheck, programCheck, resolveCheck } from '../../src/doctor/facts-checks.js';
 import { sshCheck } from '../../src/doctor/ssh-checks.js';
@@ -39,12 +40,7 @@ function fakeRunner(hostFacts: Record<string, Facts | 'ssh-fails' | 'no-node'>, 
 }
 
 function options(hosts: string[], runner: Runner, over: Partial<DoctorOptions> = {}): DoctorOptions {
-  return {
-    hosts, isLocal: (h) => h === 'localhost', runner, remoteNode: '/usr/bin/node', localNode: '/usr/bin/node',
-    launcherNodeVersion: 'v20.5.0', version: '0.1.0', mpi4tsPackage: '/opt/mpi4ts/package.json', tsx: null, program: null,
-    portRange: [40000, 40100], sshTimeoutSeconds: 10, ssh: ['ssh'], throttledFile: null, vcgencmd: null,
-    statMode: (p) => (p.endsWith('.ssh') ? 0o700 : 0o600), now: () => 1000, home: '/home/me', ...over,
-  };
+  return doctorOptions(hosts, runner, over);
 }
 
 test('hostname: RFC 1123; "_" is invalid and the fix says "-" is fine', () => {

@@ -7,12 +7,12 @@
  * address it finds would give its peers one they cannot reach.
  * Needs root (network namespaces) and mpich; skipped otherwise, saying why.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, CORE_COLL_CHECKS, example, p2pPassed, program } from '../helpers.js';
-import { buildCluster, type Cluster, type RunOptions } from '../cluster/cluster.js';
+import { buildCluster, downAtExit, type Cluster, type RunOptions } from '../cluster/cluster.js';
 import { ensureMpich, MPIEXEC, nodeArgs } from './programs.js';
 import type { JobResult } from '../helpers.js';
 
@@ -26,15 +26,7 @@ before(async () => {
   cluster = noMpich !== false ? noMpich : await buildCluster(HOSTS, PREFIX);
   if (typeof cluster !== 'string') await addDockerBridges(cluster);
 });
-after(() => {
-  if (typeof cluster !== 'string') cluster.down();
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (typeof cluster !== 'string') cluster.down();
-    process.exit(1);
-  });
-}
+downAtExit(() => cluster);
 
 async function addDockerBridges(c: Cluster): Promise<void> {
   for (const host of c.hosts) {

@@ -3,24 +3,16 @@
  * real sshd, real ssh, one network per host, the launcher inside host m4h1.
  * Needs root (network namespaces); elsewhere every test here is skipped and says why.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, p2pPassed, program, ROOT, strays } from '../helpers.js';
-import { buildCluster, type Cluster } from '../cluster/cluster.js';
+import { buildCluster, downAtExit, type Cluster } from '../cluster/cluster.js';
 
 const cluster = await buildCluster(4);
-after(() => {
-  if (typeof cluster !== 'string') cluster.down();
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (typeof cluster !== 'string') cluster.down();
-    process.exit(1);
-  });
-}
+downAtExit(() => cluster);
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
   test(name, async (t) => {

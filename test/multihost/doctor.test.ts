@@ -7,13 +7,13 @@
  * under dr1's name, as a user on the first node would run it.
  * Needs root (network namespaces); elsewhere every test here is skipped and says why.
  */
-import { test, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers.js';
-import { buildCluster, type Cluster, type FaultKind } from '../cluster/cluster.js';
+import { buildCluster, downAtExit, type Cluster, type FaultKind } from '../cluster/cluster.js';
 
 const PREFIX = 'dr';
 const SCRIPT = join(ROOT, 'test', 'cluster', 'cluster.sh');
@@ -22,15 +22,7 @@ const RANGE = '41000-41099';
 const FAKE_NODE = 'v18.20.4';
 
 const cluster = await buildCluster(4, PREFIX);
-after(() => {
-  if (typeof cluster !== 'string') cluster.down();
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (typeof cluster !== 'string') cluster.down();
-    process.exit(1);
-  });
-}
+downAtExit(() => cluster);
 
 /** Why `mpi4ts doctor` cannot be run from dist, or null when it can. */
 function doctorMissing(): string | null {
