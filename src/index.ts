@@ -16,6 +16,9 @@ export { Comm, CartComm, computeDims } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';
 export type { TypedArray } from './coll/index.js';
+// collectives on the caller's buffers (src/coll/buffer.ts)
+export { IN_PLACE } from './coll/index.js';
+export type { Buf, BufferPart, InPlace } from './coll/index.js';
 export { VERSION } from './base/index.js';
 
 const world = await initWorld();

@@ -19,7 +19,7 @@
  *   channel to a remote group besides the local one (rank, size).
  */
 import { isRawBuffer, type RawBuffer } from '../codec/index.js';
-import { MPIError, type ErrorClassName } from '../base/index.js';
+import { JobError, MPIError, ProtocolError, type ErrorClassName } from '../base/index.js';
 
 /** A failure in place of a value; `origin` is the rank that detected it. */
 export class Failure {
@@ -65,8 +65,13 @@ export interface Channel {
    * what this rank would; a Failure is the one thing that may come instead.
    */
   recv<T = unknown>(source: number): Promise<T | Failure>;
-  /** Receives raw bytes into `target`, resolving with their count (no failure markers: use after the ranks agreed on shapes). */
-  recvInto(source: number, target: RawBuffer): Promise<number>;
+  /**
+   * Receives raw bytes into `target`, resolving with their count, or with a
+   * Failure (also recorded in `failure`): the peer's failure marker sent in
+   * place of its data, or this rank's own, when more bytes came than
+   * `target` holds (ERR_TRUNCATE) or a value came instead of raw data.
+   */
+  recvInto(source: number, target: RawBuffer): Promise<number | Failure>;
 }
 
 /**
@@ -93,12 +98,21 @@ export function fromWire(wire: unknown): unknown {
   return new Failure(failed[0], failed[1], failed[2], failed[3]);
 }
 
+/** A value that came where raw bytes were expected. */
+export interface Instead {
+  instead: unknown;
+}
+
 /** Low-level message passing a channel is built on (the p2p engine, or a fake in unit tests). */
 export interface Link {
   isend(dest: number, wire: unknown): PromiseLike<void>;
   irecv(source: number): PromiseLike<unknown>;
-  /** Resolves with the number of bytes received. */
-  irecvInto(source: number, target: RawBuffer): PromiseLike<number>;
+  /**
+   * Resolves with the number of bytes received; or, when the peer sent a
+   * structured value rather than raw bytes (a failure marker in its wire
+   * form), with that value as `{ instead }`.
+   */
+  irecvInto(source: number, target: RawBuffer): PromiseLike<number | Instead>;
 }
 
 export class LinkChannel implements Channel {
@@ -124,7 +138,7 @@ export class LinkChannel implements Channel {
 
   recv<T = unknown>(source: number): Promise<T | Failure> {
     // The wire is untyped: the cast is the SPMD rule stated at Channel.recv.
-    return Promise.resolve(this.link.irecv(source)).then(this.received) as Promise<T | Failure>;
+    return Promise.resolve(this.link.irecv(source)).then(this.received, this.refused) as Promise<T | Failure>;
   }
 
   private readonly received = (wire: unknown): unknown => {
@@ -133,7 +147,33 @@ export class LinkChannel implements Channel {
     return value;
   };
 
-  async recvInto(source: number, target: RawBuffer): Promise<number> {
-    return this.link.irecvInto(source, target);
+  recvInto(source: number, target: RawBuffer): Promise<number | Failure> {
+    return Promise.resolve(this.link.irecvInto(source, target)).then(this.landed, this.refused);
   }
+
+  private readonly landed = (got: number | Instead): number | Failure => {
+    if (typeof got === 'number') return got;
+    const value = fromWire(got.instead);
+    if (value instanceof Failure) return this.note(value);
+    // The SPMD rule says a peer sends what this rank would: raw data here. A wrong program may not.
+    return this.note(new Failure('MPIError', `a peer sent ${describeValue(value)} where this rank expected raw data of a typed array`, 'ERR_TYPE', this.rank));
+  };
+
+  /**
+   * What the engine refused to deliver (too many bytes for the buffer, or a
+   * message of another collective call: the ranks' calls disagree) is this
+   * rank's failure, passed on where the data would have gone, so that the
+   * ranks after it in the pattern learn of it instead of waiting. A broken
+   * job (a peer ended, a bad frame) stays an error: the job is ending.
+   */
+  private readonly refused = (err: unknown): Failure => {
+    if (err instanceof MPIError && !(err instanceof JobError) && !(err instanceof ProtocolError)) return this.note(Failure.of(err, this.rank));
+    throw err;
+  };
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return `an object (${(value as object).constructor?.name ?? 'Object'})`;
 }

@@ -19,18 +19,10 @@ import { reduceScatterBinomial, reduceScatterRing } from './reduce-scatter.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
 import { alltoallPairwise } from './alltoall.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
-import { noteFailure } from './step.js';
+import { guard, newLike } from './step.js';
+import { allreducePair, allgathervInto, gathervInto, scattervInto } from './buffers.js';
+import { checkPerRank, extentOf, type Buf, type InPlace } from './buffer.js';
 
-
-
-/** A local check that fails this rank's contribution instead of throwing, so peers learn of it too. */
-function guard<T>(ch: Channel, check: () => T): T | Failure {
-  try {
-    return check();
-  } catch (err) {
-    return noteFailure(ch, err);
-  }
-}
 
 /** `values` as one item per rank, or why it is not (a JavaScript caller may pass anything). */
 function itemsFor<T>(ch: Channel, values: readonly T[] | null, what: string): readonly T[] | Failure {
@@ -87,21 +79,23 @@ function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: numbe
  * straight into `recv`. `recv === send` reduces in place. A `recv` of another
  * type or length fails on every rank, since the others could not go on alone.
  */
-export function allreduceInto<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes = options().ringMinBytes): Promise<A | Failure> {
-  return allreduceIntoRecvbuf(ch, send, recv, op, ringMinBytes);
+export function allreduceInto<A extends TypedArray>(ch: Channel, sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op,
+  ringMinBytes = options().ringMinBytes): Promise<A | Failure> {
+  return allreduceIntoRecvbuf(ch, allreducePair<A>(ch, sendbuf, recvbuf), op, ringMinBytes);
 }
 
-async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, send: A, recv: A, op: Op, ringMinBytes: number): Promise<A | Failure> {
-  const checked = guard(ch, () => {
-    checkTypedArray(send, 'sendbuf');
-    checkRecvbuf(send, recv);
-    return send;
+async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, pair: { send: A; recv: A } | Failure, op: Op,
+  ringMinBytes: number): Promise<A | Failure> {
+  const checked = pair instanceof Failure ? pair : guard(ch, () => {
+    checkRecvbuf(pair.send, pair.recv);
+    return pair.send;
   });
-  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv);
+  const recv = pair instanceof Failure ? null : pair.recv;
+  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv!);
   const result = await allreduceRecursiveDoubling(ch, checked, op);
   if (result instanceof Failure) return result;
-  if (result !== recv) recv.set(result as never);
-  return recv;
+  if (result !== recv) recv!.set(result as never);
+  return recv!;
 }
 
 function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArray {
@@ -144,8 +138,13 @@ async function prefixOf<T>(ch: Channel, value: T, op: Op, exclusive: boolean): P
   return isNothing(prefix.exclusive) ? null : prefix.exclusive;
 }
 
-/** Every rank's part joined in rank order at the root; null elsewhere. */
-export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[] | null, root: number): Promise<A | null | Failure> {
+/**
+ * Every rank's part joined in rank order at the root; null elsewhere. With
+ * displacements the parts land at them, in a new array just long enough.
+ */
+export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[] | null, root: number,
+  displs: readonly number[] | null = null): Promise<A | null | Failure> {
+  if (displs !== null) return gathervInto(ch, send, ch.rank === root ? resultFor(ch, send, counts, displs) : null, counts, displs, root);
   const checkedCounts = ch.rank === root ? guard(ch, () => { offsetsOf(counts, ch.size, 'counts'); return counts!; }) : null;
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
@@ -154,7 +153,9 @@ export function gatherv<A extends TypedArray>(ch: Channel, send: A, counts: read
   return gathervLinear(ch, checked, checkedCounts, root);
 }
 
-export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null, root: number): Promise<A | Failure> {
+export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null, root: number,
+  displs: readonly number[] | null = null): Promise<A | Failure> {
+  if (displs !== null) return scattervIntoNew(ch, send, counts, displs, root);
   const checked = ch.rank !== root ? null : guard(ch, () => {
     checkTypedArray(send, 'sendbuf at the root');
     const { total } = offsetsOf(counts, ch.size, 'counts');
@@ -166,7 +167,9 @@ export function scatterv<A extends TypedArray>(ch: Channel, send: A | null, coun
   return scattervBinomial(ch, checked, counts, root);
 }
 
-export function allgatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[]): Promise<A | Failure> {
+export function allgatherv<A extends TypedArray>(ch: Channel, send: A, counts: readonly number[],
+  displs: readonly number[] | null = null): Promise<A | Failure> {
+  if (displs !== null) return allgathervInto(ch, send, resultFor(ch, send, counts, displs), counts, displs);
   const checked = guard(ch, () => {
     checkTypedArray(send, 'sendbuf');
     offsetsOf(counts, ch.size, 'counts');
@@ -188,4 +191,31 @@ export function reduceScatter<A extends TypedArray>(ch: Channel, send: A, counts
   });
   // Predefined ops are element-wise and commute: the ring. User ops combine whole arrays in rank order.
   return op.isPredefined ? reduceScatterRing(ch, checked, counts, op) : reduceScatterBinomial(ch, checked, counts, op);
+}
+
+/**
+ * A new array for the parts at `displs`, of `send`'s type, or the reason
+ * there is none (bad counts or displacements; the call's checks name it).
+ */
+function resultFor<A extends TypedArray>(ch: Channel, send: unknown, counts: unknown, displs: readonly number[]): A | Failure {
+  return guard(ch, () => {
+    checkTypedArray(send, 'sendbuf');
+    const c = checkPerRank(counts, ch.size, 'counts');
+    return newLike(send as A, extentOf(c, checkPerRank(displs, ch.size, 'displs')));
+  });
+}
+
+/** Scatterv with displacements: every rank's part arrives in a new array of its count, which only the root knows. */
+async function scattervIntoNew<A extends TypedArray>(ch: Channel, send: A | null, counts: readonly number[] | null,
+  displs: readonly number[], root: number): Promise<A | Failure> {
+  if (ch.rank === root) {
+    const own = guard(ch, () => {
+      checkTypedArray(send, 'sendbuf at the root');
+      return newLike(send, checkPerRank(counts, ch.size, 'counts')[root]!);
+    });
+    return scattervInto(ch, own instanceof Failure ? own : send, counts, displs, own, root);
+  }
+  // Off the root the count is not known: the part comes as a value.
+  const part = await ch.recv<A>(root);
+  return part;
 }

@@ -29,6 +29,9 @@ export { collectiveCode, collectiveName } from './calls.js';
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, isTypedArray } from './op.js';
 export type { TypedArray } from './op.js';
 export * as collectives from './collectives.js';
+export * as buffers from './buffers.js';
+export { IN_PLACE } from './buffer.js';
+export type { Buf, BufferPart, InPlace } from './buffer.js';
 export { Failure, LinkChannel } from './channel.js';
 export type { Channel, Link } from './channel.js';
 
@@ -51,10 +54,10 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string):
   return {
     isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false, call, code).wait(),
     irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null, call, code).wait(),
-    irecvInto: async (source, target) => {
+    irecvInto: (source, target) => {
       const request = engine.irecv(context, source, comm.worldRankOf(source), tag, target, call, code);
-      await request.wait();
-      return request.status.count;
+      // The engine gives back the target when raw bytes landed there, or the value that came instead.
+      return request.wait().then((got) => (got === target ? request.status.count : { instead: got }));
     },
   };
 }

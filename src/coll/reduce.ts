@@ -8,10 +8,13 @@
  * - **6.12.7**: MPI_Ireduce as a Request.
  * - **6.13.7**: MPI_Reduce_init.
  */
-import type { Channel, Failure } from './channel.js';
-import type { Op } from './op.js';
+import { Failure, type Channel } from './channel.js';
+import type { Op, TypedArray } from './op.js';
 import { BinomialTree } from './binomial-tree.js';
-import { ownOperand, reduceStep } from './step.js';
+import { AGREE_SHAPES, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
+import { allreduceRecursiveDoubling } from './allreduce.js';
+import { chunkStarts, ringReduceScatter } from './ring.js';
+import { acquireLike, release } from './scratch.js';
 
 /**
  * Binomial reduce. A commutative op uses the tree rooted at `root`; a
@@ -33,4 +36,41 @@ export async function reduceBinomial<T>(ch: Channel, value: T | Failure, op: Op,
     return null;
   }
   return rank === root ? ch.recv<T>(treeRoot) : null;
+}
+
+/**
+ * Reduce of a long typed array into the root's buffer, for predefined ops
+ * (Rabenseifner's reduce: a reduce-scatter, then a gather of the reduced
+ * chunks). The ranks agree on shapes first (so raw chunks can travel
+ * unchecked and a mismatch fails everywhere), then the ring reduce-scatter
+ * leaves chunk r reduced on rank r, which sends it to the root, where it
+ * lands in its place in `recv`. Each rank sends about twice (size-1)/size of
+ * the data and does 1/size of the arithmetic, against the whole of both at
+ * the root of a tree. Off the root the partial results go to kept scratch
+ * memory: nothing is allocated per call. `recv === send` at the root reduces
+ * in place (MPI_IN_PLACE).
+ */
+export async function reduceIntoRing<A extends TypedArray>(ch: Channel, send: A | Failure, recv: A | null, op: Op,
+  root: number): Promise<Failure | null> {
+  const problem = send instanceof Failure ? null : op.problem(send);
+  const shape = send instanceof Failure ? send : problem === null ? shapeOf(send) : noteFailure(ch, new TypeError(problem));
+  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
+  if (agreed instanceof Failure) return agreed;
+  const input = send as A;
+  const starts = chunkStarts(input.length, ch.size);
+  const output = ch.rank === root ? recv! : acquireLike(input, input.length);
+  try {
+    await ringReduceScatter(ch, input, output, op, starts);
+    const { rank, size } = ch;
+    if (rank !== root) {
+      await ch.send(root, output.subarray(starts[rank], starts[rank + 1]));
+      return null;
+    }
+    const chunks: Promise<number | Failure>[] = [];
+    for (let r = 0; r < size; r++) if (r !== root) chunks.push(ch.recvInto(r, output.subarray(starts[r], starts[r + 1])));
+    await Promise.all(chunks);
+    return ch.failure;
+  } finally {
+    if (output !== recv) release(output);
+  }
 }

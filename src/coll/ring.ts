@@ -11,7 +11,7 @@
  */
 import type { Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';
-import { newLike } from './step.js';
+import { acquireLike, release } from './scratch.js';
 
 /** Where each of `parts` near-equal chunks of `length` elements starts, and the end: `parts + 1` numbers. */
 export function chunkStarts(length: number, parts: number): number[] {
@@ -44,7 +44,7 @@ export async function ringReduceScatter(ch: Channel, input: TypedArray, output: 
   }
   const right = (rank + 1) % size;
   const left = (rank - 1 + size) % size;
-  const scratch = output === input ? newLike(input, largestChunk(starts)) : null;
+  const scratch = output === input ? acquireLike(input, largestChunk(starts)) : null;
   for (let step = 0; step < size - 1; step++) {
     const sent = (rank - step - 1 + size) % size;
     const received = (rank - step - 2 + 2 * size) % size;
@@ -54,6 +54,7 @@ export async function ringReduceScatter(ch: Channel, input: TypedArray, output: 
     await Promise.all([ch.send(right, outgoing), ch.recvInto(left, landing)]);
     op.accumulate(place, landing === place ? input.subarray(starts[received], starts[received + 1]) : landing);
   }
+  if (scratch !== null) release(scratch);
 }
 
 /**

@@ -36,6 +36,15 @@ export function sliceOf<A extends TypedArray>(array: A, start?: number, end?: nu
   return array.slice(start, end) as A;
 }
 
+/** A local check that fails this rank's contribution instead of throwing, so peers learn of it too. */
+export function guard<T>(ch: Channel, check: () => T): T | Failure {
+  try {
+    return check();
+  } catch (err) {
+    return noteFailure(ch, err);
+  }
+}
+
 export function noteFailure(ch: Channel, err: unknown): Failure {
   const failure = err instanceof Failure ? err : Failure.of(err, ch.rank);
   ch.failure ??= failure;

@@ -69,10 +69,9 @@ export async function gathervLinear<A extends TypedArray>(ch: Channel, send: A |
       place.set(send as never);
       return;
     }
-    const bytes = await ch.recvInto(r, place).catch(() => -1);
-    if (bytes !== place.byteLength) {
-      throw countMismatch(r, bytes < 0 ? 'more elements, or another type,' : `${bytes / send.BYTES_PER_ELEMENT} elements`, expected, send);
-    }
+    // Too long a part, or a value, is a Failure the channel noted; too short a one is counted here.
+    const got = await ch.recvInto(r, place);
+    if (!(got instanceof Failure) && got !== place.byteLength) throw countMismatch(r, `${got / send.BYTES_PER_ELEMENT} elements`, expected, send);
   });
   const outcomes = await Promise.allSettled(receives);
   for (const outcome of outcomes) if (outcome.status === 'rejected') noteFailure(ch, outcome.reason);

@@ -30,10 +30,10 @@
  * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
  *   accept, MPI_Comm_disconnect).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, publish } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { Request, Status } from '../p2p/index.js';
-import { collectives, Op, runCollective, SUM, type Channel, type Failure, type TypedArray } from '../coll/index.js';
+import { buffers, collectives, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
@@ -60,6 +60,8 @@ export class Comm {
   readonly collContext: number;
   private freed = false;
   private collectiveCalls = 0;
+  /** The nonblocking call a blocking method runs for (see nonblocking), or null. */
+  private callName: string | null = null;
 
   /** @internal Communicators come from COMM_WORLD, dup, split and createCart. */
   constructor(init: CommInit) {
@@ -272,7 +274,7 @@ export class Comm {
    * with a receive buffer): `recvbuf` has the type and length of `sendbuf`,
    * or is `sendbuf` itself to reduce in place. Large arrays allocate nothing.
    */
-  allreduceInto<A extends TypedArray>(sendbuf: A, recvbuf: A, op: Op = SUM): Promise<A> {
+  allreduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
     return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op));
   }
 
@@ -290,9 +292,9 @@ export class Comm {
    * Every rank's typed array joined in rank order at the root, null elsewhere
    * (MPI_Gatherv). `counts[i]` (significant at the root) is the length rank i sends.
    */
-  gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0): Promise<A | null> {
+  gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Promise<A | null> {
     return this.collective('gatherv', () => checkRoot(root, this.size),
-      (ch) => collectives.gatherv(ch, sendbuf, counts, root));
+      (ch) => collectives.gatherv(ch, sendbuf, counts, root, displs));
   }
 
   /**
@@ -300,14 +302,14 @@ export class Comm {
    * those of ranks below it (MPI_Scatterv). `sendbuf` and `counts` are
    * significant at the root; others may pass null.
    */
-  scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0): Promise<A> {
+  scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Promise<A> {
     return this.collective('scatterv', () => checkRoot(root, this.size),
-      (ch) => collectives.scatterv(ch, sendbuf, counts, root));
+      (ch) => collectives.scatterv(ch, sendbuf, counts, root, displs));
   }
 
   /** Every rank's typed array (rank i's of length `counts[i]`) joined in rank order, everywhere (MPI_Allgatherv). */
-  allgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[]): Promise<A> {
-    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts));
+  allgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[], displs: readonly number[] | null = null): Promise<A> {
+    return this.collective('allgatherv', () => {}, (ch) => collectives.allgatherv(ch, sendbuf, counts, displs));
   }
 
   /**
@@ -319,12 +321,207 @@ export class Comm {
       (ch) => collectives.reduceScatter(ch, sendbuf, counts, op));
   }
 
+  // ---- collectives on the caller's buffers (mpi4py's upper-case calls); algorithms in coll/buffers.ts ----
+
+  /** The root's `buf` into every other rank's (MPI_Bcast on a buffer, mpi4py's `Bcast`). */
+  bcastInto<A extends TypedArray>(buf: Buf<A>, root = 0): Promise<A> {
+    return this.collective('bcastInto', () => checkRoot(root, this.size), (ch) => buffers.bcastInto<A>(ch, buf, root));
+  }
+
+  /**
+   * The reduction of every rank's sendbuf into the root's recvbuf (MPI_Reduce
+   * on buffers); other ranks may pass null as recvbuf. IN_PLACE as sendbuf at
+   * the root takes its operand from recvbuf. Resolves with recvbuf at the root, null elsewhere.
+   */
+  reduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, op: Op = SUM, root = 0): Promise<A | null> {
+    return this.collective('reduceInto', () => { checkOp(op); checkRoot(root, this.size); },
+      (ch) => buffers.reduceInto<A>(ch, sendbuf, recvbuf, op, root, options().ringMinBytes));
+  }
+
+  /** Every rank's sendbuf into its block of the root's recvbuf (MPI_Gather on buffers); IN_PLACE at the root. */
+  gatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, root = 0): Promise<A | null> {
+    return this.collective('gatherInto', () => checkRoot(root, this.size), (ch) => buffers.gatherInto<A>(ch, sendbuf, recvbuf, root));
+  }
+
+  /** Block `rank` of the root's sendbuf into each rank's recvbuf (MPI_Scatter on buffers); IN_PLACE as recvbuf at the root. */
+  scatterInto<A extends TypedArray>(sendbuf: Buf<A> | null, recvbuf: Buf<A> | InPlace, root = 0): Promise<A> {
+    return this.collective('scatterInto', () => checkRoot(root, this.size), (ch) => buffers.scatterInto<A>(ch, sendbuf, recvbuf, root));
+  }
+
+  /** Every rank's sendbuf into its block of every recvbuf (MPI_Allgather on buffers); IN_PLACE: this rank's block is in recvbuf. */
+  allgatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Promise<A> {
+    return this.collective('allgatherInto', () => {}, (ch) => buffers.allgatherInto<A>(ch, sendbuf, recvbuf));
+  }
+
+  /** Block i of sendbuf to rank i; rank i's block into block i of recvbuf (MPI_Alltoall on buffers). */
+  alltoallInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Promise<A> {
+    return this.collective('alltoallInto', () => {}, (ch) => buffers.alltoallInto<A>(ch, sendbuf, recvbuf));
+  }
+
+  /**
+   * MPI_Alltoallv: `sendcounts[i]` elements at `sdispls[i]` of sendbuf go to
+   * rank i; rank i's part lands at `rdispls[i]` of recvbuf (`recvcounts[i]`
+   * elements). Null displacements: parts back to back.
+   */
+  alltoallv<A extends TypedArray>(sendbuf: Buf<A> | InPlace, sendcounts: readonly number[] | null, sdispls: readonly number[] | null,
+    recvbuf: Buf<A>, recvcounts: readonly number[], rdispls: readonly number[] | null = null): Promise<A> {
+    return this.collective('alltoallv', () => {},
+      (ch) => buffers.alltoallvInto<A>(ch, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls));
+  }
+
+  /** MPI_Alltoallw: `sendbufs[i]` to rank i, rank i's part into `recvbufs[i]`; any types, one byte length per pair. */
+  alltoallw(sendbufs: readonly Buf[], recvbufs: readonly Buf[]): Promise<TypedArray[]> {
+    return this.collective('alltoallw', () => {}, (ch) => buffers.alltoallw(ch, sendbufs, recvbufs));
+  }
+
+  /** Inclusive prefix reduction into recvbuf (MPI_Scan on buffers); IN_PLACE takes the operand from recvbuf. */
+  scanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
+    return this.collective('scanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, false));
+  }
+
+  /** Exclusive prefix reduction into recvbuf (MPI_Exscan on buffers); rank 0's recvbuf is left as it is. */
+  exscanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
+    return this.collective('exscanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, true));
+  }
+
+  /**
+   * MPI_Reduce_scatter_block: sendbufs of size × recvbuf.length elements
+   * reduced element by element; rank i gets block i in recvbuf. IN_PLACE:
+   * recvbuf holds the whole input and gets the block at its start.
+   */
+  reduceScatterBlockInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
+    return this.collective('reduceScatterBlockInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, null, op));
+  }
+
+  /** MPI_Reduce_scatter into recvbuf (`counts[rank]` elements); IN_PLACE as reduceScatterBlockInto. */
+  reduceScatterInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[], op: Op = SUM): Promise<A> {
+    return this.collective('reduceScatterInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, counts, op));
+  }
+
+  /**
+   * MPI_Gatherv on buffers: rank i's sendbuf into `counts[i]` elements at
+   * `displs[i]` of the root's recvbuf (null displs: back to back); counts,
+   * displs and recvbuf are significant at the root. IN_PLACE at the root.
+   */
+  gathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, counts: readonly number[] | null,
+    displs: readonly number[] | null = null, root = 0): Promise<A | null> {
+    return this.collective('gathervInto', () => checkRoot(root, this.size),
+      (ch) => buffers.gathervInto<A>(ch, sendbuf, recvbuf, counts, displs, root));
+  }
+
+  /** MPI_Scatterv on buffers: `counts[i]` elements at `displs[i]` of the root's sendbuf into rank i's recvbuf; IN_PLACE recvbuf at the root. */
+  scattervInto<A extends TypedArray>(sendbuf: Buf<A> | null, counts: readonly number[] | null, displs: readonly number[] | null,
+    recvbuf: Buf<A> | InPlace, root = 0): Promise<A> {
+    return this.collective('scattervInto', () => checkRoot(root, this.size),
+      (ch) => buffers.scattervInto<A>(ch, sendbuf, counts, displs, recvbuf, root));
+  }
+
+  /** MPI_Allgatherv on buffers: rank i's sendbuf into `counts[i]` elements at `displs[i]` of every recvbuf; IN_PLACE. */
+  allgathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[],
+    displs: readonly number[] | null = null): Promise<A> {
+    return this.collective('allgathervInto', () => {}, (ch) => buffers.allgathervInto<A>(ch, sendbuf, recvbuf, counts, displs));
+  }
+
+  // ---- nonblocking collectives (MPI 4.1 section 6.12): the calls above as Requests ----
+
+  /** MPI_Ibarrier: a Request that completes once every rank has called it. */
+  ibarrier(): Request<void> { return this.nonblocking(this.barrier, 'ibarrier', []); }
+  ibcast<T>(value: T, root = 0): Request<T> { return this.nonblocking(this.bcast, 'ibcast', [value, root]) as Request<T>; }
+  ibcastInto<A extends TypedArray>(buf: Buf<A>, root = 0): Request<A> { return this.nonblocking(this.bcastInto, 'ibcastInto', [buf, root]) as Request<A>; }
+  iscatter<T>(values: readonly T[] | null, root = 0): Request<T> { return this.nonblocking(this.scatter, 'iscatter', [values, root]) as Request<T>; }
+  iscatterInto<A extends TypedArray>(sendbuf: Buf<A> | null, recvbuf: Buf<A> | InPlace, root = 0): Request<A> {
+    return this.nonblocking(this.scatterInto, 'iscatterInto', [sendbuf, recvbuf, root]) as Request<A>;
+  }
+  iscatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Request<A> {
+    return this.nonblocking(this.scatterv, 'iscatterv', [sendbuf, counts, root, displs]) as Request<A>;
+  }
+  iscattervInto<A extends TypedArray>(sendbuf: Buf<A> | null, counts: readonly number[] | null, displs: readonly number[] | null,
+    recvbuf: Buf<A> | InPlace, root = 0): Request<A> {
+    return this.nonblocking(this.scattervInto, 'iscattervInto', [sendbuf, counts, displs, recvbuf, root]) as Request<A>;
+  }
+  igather<T>(value: T, root = 0): Request<T[] | null> { return this.nonblocking(this.gather, 'igather', [value, root]) as Request<T[] | null>; }
+  igatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, root = 0): Request<A | null> {
+    return this.nonblocking(this.gatherInto, 'igatherInto', [sendbuf, recvbuf, root]) as Request<A | null>;
+  }
+  igatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Request<A | null> {
+    return this.nonblocking(this.gatherv, 'igatherv', [sendbuf, counts, root, displs]) as Request<A | null>;
+  }
+  igathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, counts: readonly number[] | null,
+    displs: readonly number[] | null = null, root = 0): Request<A | null> {
+    return this.nonblocking(this.gathervInto, 'igathervInto', [sendbuf, recvbuf, counts, displs, root]) as Request<A | null>;
+  }
+  iallgather<T>(value: T): Request<T[]> { return this.nonblocking(this.allgather, 'iallgather', [value]) as Request<T[]>; }
+  iallgatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Request<A> {
+    return this.nonblocking(this.allgatherInto, 'iallgatherInto', [sendbuf, recvbuf]) as Request<A>;
+  }
+  iallgatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[], displs: readonly number[] | null = null): Request<A> {
+    return this.nonblocking(this.allgatherv, 'iallgatherv', [sendbuf, counts, displs]) as Request<A>;
+  }
+  iallgathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[],
+    displs: readonly number[] | null = null): Request<A> {
+    return this.nonblocking(this.allgathervInto, 'iallgathervInto', [sendbuf, recvbuf, counts, displs]) as Request<A>;
+  }
+  ialltoall<T>(values: readonly T[]): Request<T[]> { return this.nonblocking(this.alltoall, 'ialltoall', [values]) as Request<T[]>; }
+  ialltoallInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Request<A> {
+    return this.nonblocking(this.alltoallInto, 'ialltoallInto', [sendbuf, recvbuf]) as Request<A>;
+  }
+  ialltoallv<A extends TypedArray>(sendbuf: Buf<A> | InPlace, sendcounts: readonly number[] | null, sdispls: readonly number[] | null,
+    recvbuf: Buf<A>, recvcounts: readonly number[], rdispls: readonly number[] | null = null): Request<A> {
+    return this.nonblocking(this.alltoallv, 'ialltoallv', [sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls]) as Request<A>;
+  }
+  ireduce<T>(value: T, op: Op = SUM, root = 0): Request<T | null> { return this.nonblocking(this.reduce, 'ireduce', [value, op, root]) as Request<T | null>; }
+  ireduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, op: Op = SUM, root = 0): Request<A | null> {
+    return this.nonblocking(this.reduceInto, 'ireduceInto', [sendbuf, recvbuf, op, root]) as Request<A | null>;
+  }
+  iallreduce<T>(value: T, op: Op = SUM): Request<T> { return this.nonblocking(this.allreduce, 'iallreduce', [value, op]) as Request<T>; }
+  iallreduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Request<A> {
+    return this.nonblocking(this.allreduceInto, 'iallreduceInto', [sendbuf, recvbuf, op]) as Request<A>;
+  }
+  ireduceScatter<A extends TypedArray>(sendbuf: A, counts: readonly number[], op: Op = SUM): Request<A> {
+    return this.nonblocking(this.reduceScatter, 'ireduceScatter', [sendbuf, counts, op]) as Request<A>;
+  }
+  ireduceScatterInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[], op: Op = SUM): Request<A> {
+    return this.nonblocking(this.reduceScatterInto, 'ireduceScatterInto', [sendbuf, recvbuf, counts, op]) as Request<A>;
+  }
+  ireduceScatterBlockInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Request<A> {
+    return this.nonblocking(this.reduceScatterBlockInto, 'ireduceScatterBlockInto', [sendbuf, recvbuf, op]) as Request<A>;
+  }
+  iscan<T>(value: T, op: Op = SUM): Request<T> { return this.nonblocking(this.scan, 'iscan', [value, op]) as Request<T>; }
+  iscanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Request<A> {
+    return this.nonblocking(this.scanInto, 'iscanInto', [sendbuf, recvbuf, op]) as Request<A>;
+  }
+  iexscan<T>(value: T, op: Op = SUM): Request<T | null> { return this.nonblocking(this.exscan, 'iexscan', [value, op]) as Request<T | null>; }
+  iexscanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Request<A> {
+    return this.nonblocking(this.exscanInto, 'iexscanInto', [sendbuf, recvbuf, op]) as Request<A>;
+  }
+
+  /**
+   * A blocking collective's method run under the nonblocking call's name
+   * (its errors, and its code on the wire: MPI never matches a nonblocking
+   * collective with a blocking one), its outcome as a Request. The call takes
+   * its place in the communicator's order now, as the blocking one does.
+   */
+  private nonblocking<R>(method: (...args: never[]) => Promise<R>, call: string, args: unknown[]): Request<R> {
+    this.callName = call;
+    let running: Promise<R>;
+    try {
+      running = (method as (...a: unknown[]) => Promise<R>).apply(this, args);
+    } finally {
+      this.callName = null;
+    }
+    const request = new Request<R>();
+    running.then((value) => request._resolve(value), (err: unknown) => request._reject(err));
+    return request;
+  }
+
   /**
    * Checks arguments (rejecting at once, naming the call), then runs the call
    * under its own tag. Not async: the collective's own promise is returned,
    * one promise and its hops fewer per call.
    */
-  private collective<T>(call: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
+  private collective<T>(blockingCall: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
+    const call = this.callName ?? blockingCall;
+    this.callName = null;
     try {
       this.checkUsable(call);
     } catch (err) {

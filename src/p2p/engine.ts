@@ -626,20 +626,21 @@ export class P2PEngine implements FrameSink {
     this.consumed(message.fromWorld, message.cost);
     const request = posted.request;
     fillStatus(request.status, message);
-    const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted);
+    const into = landingOf(message, posted);
+    const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);
     if (message.eager !== null) {
       if (problem !== null) request._reject(problem);
-      else this.complete(request, message.payloadType, message.eager, message.owned, posted.target, false);
+      else this.complete(request, message.payloadType, message.eager, message.owned, into, false);
       return;
     }
     // Rendezvous: choose where the payload lands, then ask for it.
-    const target = problem === null && posted.target !== null
-      ? bytesOf(posted.target).subarray(0, message.byteLength)
+    const target = problem === null && into !== null
+      ? bytesOf(into).subarray(0, message.byteLength)
       : new Uint8Array(message.byteLength);
     const finish = (bytes: Uint8Array): void => {
       this.progress.end();
       if (problem !== null) request._reject(problem);
-      else this.complete(request, message.payloadType, bytes, true, posted.target, true);
+      else this.complete(request, message.payloadType, bytes, true, into, true);
     };
     this.progress.begin();
     if (message.local !== null) {
@@ -666,8 +667,7 @@ export class P2PEngine implements FrameSink {
   }
 
   /** Why a message cannot land in a receive's buffer, or null when it can. */
-  private checkTarget(message: IncomingMessage, posted: PostedReceive): MPIError | null {
-    const target = posted.target;
+  private checkTarget(message: IncomingMessage, posted: PostedReceive, target: RawBuffer | null): MPIError | null {
     if (target === null) return null;
     if (isStructured(message.payloadType)) {
       return new MPIError('ERR_TYPE', `${posted.call}: the message from rank ${message.source} (tag ${message.tag}) is a structured value, ` +
@@ -746,6 +746,16 @@ export class P2PEngine implements FrameSink {
     this.lastState = state;
     return state;
   }
+}
+
+/**
+ * The buffer a message lands in: the receive's, except that a collective's
+ * receive into a buffer takes a structured value as a value. The collectives
+ * send a failure marker (an object) in place of a rank's data when it cannot
+ * give any, and the receiver must read why rather than fail on the type.
+ */
+function landingOf(message: IncomingMessage, posted: PostedReceive): RawBuffer | null {
+  return posted.collective !== 0 && isStructured(message.payloadType) ? null : posted.target;
 }
 
 /** Why a receive can never complete: the rank that ended (-1: all the others), in words. */

@@ -189,11 +189,13 @@ test('gatherv: a part longer or shorter than its count, or bad counts, fail the 
     for (const root of picks(size)) {
       const counts = ranks(size).map((r) => r % 3 + 1);
       for (const bad of picks(size).filter((r) => r !== root)) {
-        for (const [length, sent] of [[counts[bad]! + 1, 'more elements, or another type,'], [counts[bad]! - 1, `${counts[bad]! - 1} elements`]] as const) {
+        // Too long a part does not fit its place (the engine's truncation); too short a one is counted.
+        const tooLong = `message of ${(counts[bad]! + 1) * 8} bytes (float64) from rank ${bad} does not fit the ${counts[bad]! * 8}-byte buffer (MPI_ERR_TRUNCATE)`;
+        const tooShort = `rank ${bad} sent ${counts[bad]! - 1} elements but counts[${bad}] is ${counts[bad]} elements of Float64Array`;
+        for (const [length, problem] of [[counts[bad]! + 1, tooLong], [counts[bad]! - 1, tooShort]] as const) {
           await failsAsExpected(size, 'gatherv',
             (ch) => collectives.gatherv(ch, new Float64Array(ch.rank === bad ? length : counts[ch.rank]!), ch.rank === root ? counts : null, root), {
-              failing: [root], origin: root, kind: MPIError,
-              problem: `rank ${bad} sent ${sent} but counts[${bad}] is ${counts[bad]} elements of Float64Array`,
+              failing: [root], origin: root, kind: MPIError, problem,
             }, `gatherv to ${root}, ${bad} of length ${length}`);
         }
       }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toWire } from '../../src/coll/channel.js';
-import { MPIError, TruncationError } from '../../src/base/index.js';
+import { TruncationError } from '../../src/base/index.js';
 import { MemoryNetwork, runRanks, Stuck } from './memory-link.js';
 
 test('messages between one pair arrive in the order sent, whichever side comes first', async () => {
@@ -35,7 +35,7 @@ test('values go through the codec: copies arrive, a typed array is taken when se
   assert.deepEqual(network.strays(), [], 'a refused value sends nothing');
 });
 
-test('irecvInto copies raw bytes into the target and counts them; structured values and too many bytes are refused', async () => {
+test('irecvInto copies raw bytes into the target and counts them; a structured value comes as itself; too many bytes are refused', async () => {
   const network = new MemoryNetwork(2);
   const [zero, one] = [network.link(0), network.link(1)];
   const target = new Float64Array(4);
@@ -43,7 +43,7 @@ test('irecvInto copies raw bytes into the target and counts them; structured val
   assert.equal(await one.irecvInto(0, target.subarray(1)), 16);
   assert.deepEqual(target, new Float64Array([0, 7, 8, 0]));
   await zero.isend(1, 5);
-  await assert.rejects(Promise.resolve(one.irecvInto(0, target)), (err) => err instanceof MPIError && err.errorClass === 'ERR_TYPE');
+  assert.deepEqual(await one.irecvInto(0, target), { instead: 5 });
   await zero.isend(1, new Float64Array(5));
   await assert.rejects(Promise.resolve(one.irecvInto(0, target)), TruncationError);
 });

@@ -12,15 +12,16 @@
  *   object, and a typed array sent is snapshotted when the send starts (the
  *   sender may reuse it once the send completes).
  * - `irecvInto` copies the raw bytes into the target and resolves with their
- *   count; a structured value, or more bytes than the target holds, rejects
- *   as the engine's receive does (ERR_TYPE, ERR_TRUNCATE).
+ *   count; a structured value (a failure marker) resolves as that value, and
+ *   more bytes than the target holds rejects, as the engine's collective
+ *   receive does (ERR_TRUNCATE).
  *
  * What it adds for tests: ranks out of range throw (an algorithm bug), and
  * `runRanks` reports ranks that wait for ever and messages never received.
  */
 import { BytesOwner, decode, encode, isStructured, payloadTypeName, type RawBuffer } from '../../src/codec/index.js';
-import { copyBytes, MPIError, TruncationError } from '../../src/base/index.js';
-import { LinkChannel, type Channel, type Link } from '../../src/coll/channel.js';
+import { copyBytes, TruncationError } from '../../src/base/index.js';
+import { LinkChannel, type Channel, type Instead, type Link } from '../../src/coll/channel.js';
 import { runCollectiveOn } from '../../src/coll/index.js';
 
 interface Message {
@@ -113,10 +114,9 @@ function decoded(message: Message): unknown {
   return decode(message.type, message.bytes, true);
 }
 
-function landInto(message: Message, target: RawBuffer, source: number): number {
-  if (isStructured(message.type)) {
-    throw new MPIError('ERR_TYPE', `the message from rank ${source} is a structured value, not raw bytes`);
-  }
+function landInto(message: Message, target: RawBuffer, source: number): number | Instead {
+  // As the engine's collective receives: a structured value (a failure marker) comes back as that value.
+  if (isStructured(message.type)) return { instead: decode(message.type, message.bytes, true) };
   if (message.bytes.byteLength > target.byteLength) {
     throw new TruncationError(`message of ${message.bytes.byteLength} bytes (${payloadTypeName(message.type)}) from rank ${source} ` +
       `does not fit the ${target.byteLength}-byte buffer (MPI_ERR_TRUNCATE)`);

@@ -1,0 +1,26 @@
+// The buffer and nonblocking collectives through the real launcher, at 1 to 7
+// ranks (7 oversubscribed on the 2-core machine): test/programs/buffers.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mpirun, program, strays } from './helpers.js';
+
+const CHECKS = ['rooted', 'everywhere', 'nonblocking', 'badInput'];
+
+function okLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
+}
+
+for (const np of [1, 2, 3, 4, 7]) {
+  test(`buffer and nonblocking collectives pass with ${np} rank(s)`, async () => {
+    const r = await mpirun(np, program('buffers.ts'), { args: CHECKS });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(okLines(r.stdout), CHECKS);
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}
+
+test('with MPI4TS_RING_MIN_BYTES=0 the buffer reductions take the ring, 3 ranks', async () => {
+  const r = await mpirun(3, program('buffers.ts'), { args: CHECKS, env: { MPI4TS_RING_MIN_BYTES: '0' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), CHECKS);
+});
