@@ -10,7 +10,10 @@ export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHAR
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
 export { ProtocolError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
-export type { TestResult, ElementSized } from './p2p/index.js';
+export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
+// point-to-point beyond send and receive: persistent requests, matched probe, buffered mode (src/p2p/)
+export { Prequest, Message, MESSAGE_NO_PROC, attachBuffer, detachBuffer, BSEND_OVERHEAD } from './p2p/index.js';
+export type { AttachedMemory } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
 export { Comm, CartComm, computeDims } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)

@@ -32,9 +32,9 @@
  */
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
-import { Request, Status } from '../p2p/index.js';
+import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
 import { buffers, collectives, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
-import { checkBuffer, checkDest, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
+import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
 import { cartCreate, commDup, commSplit, commSplitType, type CommInit } from './create.js';
@@ -78,6 +78,16 @@ export class Comm {
 
   // ---- point-to-point (MPI 4.1 chapter 3) ----
 
+  /** This process's rank, as `rank` (MPI_Comm_rank; mpi4py's `Get_rank()`, for programs being ported). */
+  getRank(): number {
+    return this.rank;
+  }
+
+  /** How many ranks, as `size` (MPI_Comm_size; mpi4py's `Get_size()`). */
+  getSize(): number {
+    return this.size;
+  }
+
   /** Standard-mode send (MPI_Send): resolves when `value` may be changed again. */
   send(value: unknown, dest: number, tag = 0): Promise<void> {
     return this.sendAndWait('send', value, dest, tag, false);
@@ -96,6 +106,39 @@ export class Comm {
   /** Nonblocking synchronous send (MPI_Issend). */
   issend(value: unknown, dest: number, tag = 0): Request<void> {
     return this.startSend('issend', value, dest, tag, true);
+  }
+
+  /**
+   * Ready-mode send (MPI 4.1 section 3.4, MPI_Rsend): MPI calls it erroneous
+   * unless the receive is already posted, and leaves what happens then to
+   * the library; here it is a standard send, so it is delivered either way.
+   */
+  rsend(value: unknown, dest: number, tag = 0): Promise<void> {
+    return this.sendAndWait('rsend', value, dest, tag, false);
+  }
+
+  /** Nonblocking ready-mode send (MPI_Irsend), a standard send as rsend. */
+  irsend(value: unknown, dest: number, tag = 0): Request<void> {
+    return this.startSend('irsend', value, dest, tag, false);
+  }
+
+  /**
+   * Buffered send (MPI 4.1 sections 3.4 and 3.6, MPI_Bsend): resolves at
+   * once, the message kept in the room of MPI.attachBuffer until delivered.
+   * Rejects (MPI_ERR_BUFFER) with no buffer attached, or too little room
+   * left in it (each message takes its encoded size plus MPI.BSEND_OVERHEAD).
+   */
+  bsend(value: unknown, dest: number, tag = 0): Promise<void> {
+    try {
+      return this.startBufferedSend('bsend', value, dest, tag, new Request<void>()).wait();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Nonblocking buffered send (MPI_Ibsend): the request is complete when returned; throws as bsend rejects. */
+  ibsend(value: unknown, dest: number, tag = 0): Request<void> {
+    return this.startBufferedSend('ibsend', value, dest, tag, new Request<void>());
   }
 
   /** Receives a value (MPI_Recv); fills `status` when given. */
@@ -119,23 +162,61 @@ export class Comm {
   }
 
   /** Sends and receives at once (MPI_Sendrecv), safe against the exchange deadlock. */
-  async sendrecv<T = unknown>(value: unknown, dest: number, sendtag = 0,
+  sendrecv<T = unknown>(value: unknown, dest: number, sendtag = 0,
     source: number = ANY_SOURCE, recvtag: number = ANY_TAG, status?: Status): Promise<T> {
-    // Both halves' arguments first: a receive posted before a bad send would wait for ever.
-    this.checkUsable('sendrecv');
-    checkDest(dest, this.size, 'dest', 'sendrecv');
-    checkSendTag(sendtag, 'sendtag', 'sendrecv');
-    const receive = this.startRecv<T>('sendrecv', A_VALUE, source, recvtag);
+    return this.exchange<T>('sendrecv', value, dest, sendtag, A_VALUE, source, recvtag, status);
+  }
+
+  /**
+   * MPI_Sendrecv with a receive buffer: sends `sendbuf`'s bytes to `dest`
+   * and receives into `recvbuf` (as recvInto), which it resolves with. The
+   * order differs from mpi4py's `Sendrecv(sendbuf, dest, sendtag, recvbuf,
+   * source, recvtag)`: the tags come after both ranks and buffers. The two
+   * arrays must not overlap (MPI forbids it; use sendrecvReplace).
+   */
+  sendrecvInto<B extends RawBuffer>(sendbuf: RawBuffer, dest: number, recvbuf: B, source: number = ANY_SOURCE,
+    sendtag = 0, recvtag: number = ANY_TAG, status?: Status): Promise<B> {
+    try {
+      checkBuffer(sendbuf, 'sendbuf', 'sendrecvInto');
+      checkBuffer(recvbuf, 'recvbuf', 'sendrecvInto');
+      checkDisjoint(sendbuf, recvbuf, 'sendrecvInto');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.exchange<B>('sendrecvInto', sendbuf, dest, sendtag, recvbuf, source, recvtag, status);
+  }
+
+  /**
+   * Sends `buf`'s bytes to `dest` and receives into `buf` (MPI 4.1 section
+   * 3.10, MPI_Sendrecv_replace; mpi4py's `Sendrecv_replace(buf, dest,
+   * sendtag, source, recvtag)`, the tags here after the ranks). Resolves
+   * with `buf`; a message larger than `buf` is MPI_ERR_TRUNCATE.
+   */
+  sendrecvReplace<B extends RawBuffer>(buf: B, dest: number, source: number = ANY_SOURCE,
+    sendtag = 0, recvtag: number = ANY_TAG, status?: Status): Promise<B> {
+    const call = 'sendrecvReplace';
     let send: Request<void>;
     try {
-      send = this.startSend('sendrecv', value, dest, sendtag, false);
+      // Everything first: once the send has gone, a bad receive argument could no longer fail the call cleanly.
+      checkBuffer(buf, 'buf', call);
+      this.checkUsable(call);
+      checkDest(dest, this.size, 'dest', call);
+      checkSendTag(sendtag, 'sendtag', call);
+      checkSource(source, this.size, 'source', call);
+      checkRecvTag(recvtag, 'recvtag', call);
+      /*
+       * The send first, its bytes marked as scratch: the engine copies them
+       * only if the send cannot take them at once (a rendezvous, a full
+       * ring), so once it returns, the incoming message may land in `buf`.
+       * An eager message, the usual case, is not copied beyond the ring or socket.
+       */
+      send = this.world.engine.isendEncoded(this.pointToPointContext, this.rank, this.worldRankOf(dest), sendtag,
+        volatileBytes(encodeFor(call, buf)), false, call, 0, new Request<void>());
     } catch (err) {
-      // The value cannot be encoded: take the receive back.
-      receive.cancel();
-      throw err;
+      return Promise.reject(err);
     }
-    const [received] = await Promise.all([receive.wait(status), send.wait()]);
-    return received;
+    const receive = this.startRecv<B>(call, buf, source, recvtag);
+    return Promise.all([receive.wait(status), send.wait()]).then(([received]) => received);
   }
 
   /** Waits for a matching message without receiving it (MPI_Probe). */
@@ -157,6 +238,67 @@ export class Comm {
     checkSource(source, this.size, 'source', 'iprobe');
     checkRecvTag(tag, 'tag', 'iprobe');
     return this.world.engine.iprobe(this.pointToPointContext, source, tag, status);
+  }
+
+  /**
+   * Waits for a matching message and takes it (MPI 4.1 section 3.8.2,
+   * MPI_Mprobe): no other receive can match it any more; receive it with
+   * the Message's recv, irecv, recvInto or irecvInto. PROC_NULL gives
+   * MPI.MESSAGE_NO_PROC.
+   */
+  async mprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<Message> {
+    this.checkMatchedProbe('mprobe', source, tag);
+    if (source === PROC_NULL) return noProcMessage(status);
+    const engine = this.world.engine;
+    const context = this.pointToPointContext;
+    return new Message(engine, context, await engine.mprobe(context, source, this.worldRankOf(source), tag, status));
+  }
+
+  /** A matching message taken if one is there, else null (MPI_Improbe); synchronous, as iprobe. */
+  improbe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Message | null {
+    this.checkMatchedProbe('improbe', source, tag);
+    if (source === PROC_NULL) return noProcMessage(status);
+    const engine = this.world.engine;
+    const found = engine.improbe(this.pointToPointContext, source, tag, status);
+    return found === null ? null : new Message(engine, this.pointToPointContext, found);
+  }
+
+  // Persistent requests (MPI 4.1 section 3.9): arguments checked here, each start() posts one round.
+
+  /** A persistent standard send (MPI_Send_init): each start() sends `value` as it is then. */
+  sendInit(value: unknown, dest: number, tag = 0): Prequest<void> {
+    return this.sendInitOf('sendInit', value, dest, tag, false);
+  }
+
+  /** A persistent synchronous send (MPI_Ssend_init). */
+  ssendInit(value: unknown, dest: number, tag = 0): Prequest<void> {
+    return this.sendInitOf('ssendInit', value, dest, tag, true);
+  }
+
+  /** A persistent ready-mode send (MPI_Rsend_init), a standard send as rsend. */
+  rsendInit(value: unknown, dest: number, tag = 0): Prequest<void> {
+    return this.sendInitOf('rsendInit', value, dest, tag, false);
+  }
+
+  /** A persistent buffered send (MPI_Bsend_init): each start() is a bsend, and throws as ibsend does. */
+  bsendInit(value: unknown, dest: number, tag = 0): Prequest<void> {
+    const call = 'bsendInit';
+    const destWorld = this.checkedSend(call, dest, tag);
+    const starter: RoundStarter<void> = (request) => {
+      this.checkUsable('start');
+      bufferedSend(this.world.engine, this.pointToPointContext, this.rank, destWorld, tag, value, `start (${call})`, request);
+    };
+    return new Prequest<void>(call, starter);
+  }
+
+  /** A persistent receive of a value (MPI_Recv_init). */
+  recvInit<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Prequest<T> {
+    return this.recvInitOf<T>('recvInit', A_VALUE, source, tag);
+  }
+
+  /** A persistent receive into `buf` (MPI_Recv_init on a buffer): each round fills `buf` and gives it. */
+  recvIntoInit<B extends RawBuffer>(buf: B, source: number = ANY_SOURCE, tag: number = ANY_TAG): Prequest<B> {
+    return this.recvInitOf<B>('recvIntoInit', buf, source, tag);
   }
 
   // ---- communicators and topologies (MPI 4.1 chapters 7 and 8); machinery in create.ts ----
@@ -577,6 +719,76 @@ export class Comm {
     return this.world.engine.isend(this.pointToPointContext, this.rank, this.worldRankOf(dest), tag, value, sync, call);
   }
 
+  /** bsend and ibsend: checks, then the buffered send of p2p/buffered.ts. */
+  private startBufferedSend(call: string, value: unknown, dest: number, tag: number, request: Request<void>): Request<void> {
+    const destWorld = this.checkedSend(call, dest, tag);
+    return bufferedSend(this.world.engine, this.pointToPointContext, this.rank, destWorld, tag, value, call, request);
+  }
+
+  /** A send's checks; its destination's world rank. */
+  private checkedSend(call: string, dest: number, tag: number): number {
+    this.checkUsable(call);
+    checkDest(dest, this.size, 'dest', call);
+    checkSendTag(tag, 'tag', call);
+    return this.worldRankOf(dest);
+  }
+
+  /**
+   * sendrecv and sendrecvInto. Both halves' arguments first: a receive
+   * posted before a bad send would wait for ever.
+   */
+  private exchange<T>(call: string, value: unknown, dest: number, sendtag: number, into: RawBuffer | typeof A_VALUE,
+    source: number, recvtag: number, status: Status | undefined): Promise<T> {
+    let receive: Request<T>;
+    let send: Request<void>;
+    try {
+      this.checkUsable(call);
+      checkDest(dest, this.size, 'dest', call);
+      checkSendTag(sendtag, 'sendtag', call);
+      receive = this.startRecv<T>(call, into, source, recvtag);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    try {
+      send = this.startSend(call, value, dest, sendtag, false);
+    } catch (err) {
+      // The value cannot be encoded: take the receive back.
+      receive.cancel();
+      return Promise.reject(err);
+    }
+    return Promise.all([receive.wait(status), send.wait()]).then(([received]) => received);
+  }
+
+  private sendInitOf(call: string, value: unknown, dest: number, tag: number, sync: boolean): Prequest<void> {
+    const destWorld = this.checkedSend(call, dest, tag);
+    const starter: RoundStarter<void> = (request) => {
+      this.checkUsable('start');
+      this.world.engine.isend(this.pointToPointContext, this.rank, destWorld, tag, value, sync, `start (${call})`, 0, request);
+    };
+    return new Prequest<void>(call, starter);
+  }
+
+  private recvInitOf<T>(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Prequest<T> {
+    if (into !== A_VALUE) checkBuffer(into, 'buf', call);
+    this.checkUsable(call);
+    checkSource(source, this.size, 'source', call);
+    checkRecvTag(tag, 'tag', call);
+    const sourceWorld = this.worldRankOf(source);
+    const target = into === A_VALUE ? null : into;
+    const starter: RoundStarter<T> = (request) => {
+      this.checkUsable('start');
+      this.world.engine.irecv(this.pointToPointContext, source, sourceWorld, tag, target, `start (${call})`, 0, request as Request<unknown>);
+    };
+    return new Prequest<T>(call, starter);
+  }
+
+  /** mprobe and improbe: the probe's checks. */
+  private checkMatchedProbe(call: string, source: number, tag: number): void {
+    this.checkUsable(call);
+    checkSource(source, this.size, 'source', call);
+    checkRecvTag(tag, 'tag', call);
+  }
+
   /**
    * `into`: the caller's buffer (checked: it may be anything), or A_VALUE for
    * a receive of a value. T is the caller's word for what arrives, as in
@@ -638,6 +850,16 @@ export class CartComm extends Comm {
     this.checkUsable('shift');
     return shiftNeighbours(this, this.coords, direction, disp);
   }
+}
+
+/** A matched probe of PROC_NULL (MPI 4.1 section 3.8.2): MESSAGE_NO_PROC, status source PROC_NULL. */
+function noProcMessage(status: Status | undefined): Message {
+  if (status !== undefined) {
+    status.source = PROC_NULL;
+    status.tag = ANY_TAG;
+    status.count = 0;
+  }
+  return MESSAGE_NO_PROC;
 }
 
 /** What a receive of a value (recv, irecv) passes where a buffer receive passes the caller's buffer. */

@@ -61,3 +61,18 @@ export function checkBuffer(buf: unknown, what = 'buf', call?: string): void {
   const kind = buf === null ? 'null' : typeof buf === 'object' ? (buf.constructor?.name ?? 'object') : typeof buf;
   throw new TypeError(`${argName(what, call)} must be a typed array, DataView, ArrayBuffer or Buffer, got ${kind}`);
 }
+
+/** Two buffers of one call that MPI says must not overlap (sendrecv's); ERR_BUFFER names both. */
+export function checkDisjoint(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer, call: string): void {
+  const [bufA, startA, lengthA] = extent(a);
+  const [bufB, startB, lengthB] = extent(b);
+  if (bufA !== bufB || lengthA === 0 || lengthB === 0) return;
+  if (startA < startB + lengthB && startB < startA + lengthA) {
+    throw new MPIError('ERR_BUFFER', `${call}: sendbuf (bytes ${startA}..${startA + lengthA - 1}) and recvbuf (bytes ${startB}..${startB + lengthB - 1}) ` +
+      'overlap in one ArrayBuffer; pass separate arrays, or use sendrecvReplace to send and receive in one');
+  }
+}
+
+function extent(view: ArrayBufferView | ArrayBuffer): [ArrayBufferLike, number, number] {
+  return view instanceof ArrayBuffer ? [view, 0, view.byteLength] : [view.buffer, view.byteOffset, view.byteLength];
+}

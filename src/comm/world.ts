@@ -29,7 +29,7 @@ import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WOR
 export type WorldState = 'running' | 'finalizing' | 'finalized';
 
 /** What a communicator uses of the matching engine. */
-export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'irecv'>;
+export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'isendEncoded' | 'irecv' | 'improbe' | 'mprobe' | 'mrecv'>;
 
 /**
  * What a communicator and its creation use of the world: narrow, so a unit

@@ -26,15 +26,19 @@
  * waiting for ever.
  */
 import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, publish } from '../base/index.js';
-import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type RawBuffer } from '../codec/index.js';
+import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
 import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
 import { Status } from './status.js';
 
-/** Where a message came from, for replies (CTS) and failure handling. */
-interface IncomingMessage {
+/**
+ * Where a message came from, for replies (CTS) and failure handling. A
+ * matched probe hands one out (as an opaque token inside MPI.Message) to be
+ * received later by mrecv.
+ */
+export interface IncomingMessage {
   source: number;
   tag: number;
   payloadType: number;
@@ -98,6 +102,10 @@ interface ProbeWaiter {
   tag: number;
   sourceWorld: number;
   state: ContextState;
+  /** A matched probe (mprobe) takes the message it sees out of the queues. */
+  matched: boolean;
+  /** The user's call, for errors. */
+  call: string;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
 }
@@ -230,15 +238,30 @@ export class P2PEngine implements FrameSink {
    * Starts a send. `source` is the sender's rank in the communicator (what the
    * receiver matches on); `destWorld` is where the frame goes. Throws a
    * TypeError or RangeError, sending nothing, for a value that cannot be encoded.
+   * `request`: the one to complete, when the caller has one (a persistent
+   * request's round); a new one otherwise.
    */
   isend(context: number, source: number, destWorld: number, tag: number, value: unknown, sync: boolean,
-    call: string, collective = 0): Request<void> {
-    const request = new Request<void>();
+    call: string, collective = 0, request = new Request<void>()): Request<void> {
     if (destWorld === PROC_NULL) {
       request._resolve(undefined);
       return request;
     }
-    const payload = encodeFor(call, value);
+    return this.isendEncoded(context, source, destWorld, tag, encodeFor(call, value), sync, call, collective, request);
+  }
+
+  /**
+   * isend of a payload already encoded: a buffered send measures it first,
+   * and a caller whose bytes may change before the send completes
+   * (bsend, sendrecvReplace) marks them SCRATCH, so they are copied exactly
+   * when the send cannot take them at once (a rendezvous, a full ring).
+   */
+  isendEncoded(context: number, source: number, destWorld: number, tag: number, payload: EncodedPayload, sync: boolean,
+    call: string, collective: number, request: Request<void>): Request<void> {
+    if (destWorld === PROC_NULL) {
+      request._resolve(undefined);
+      return request;
+    }
     if (destWorld === this.worldRank) {
       this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, collective, request);
       return request;
@@ -261,10 +284,12 @@ export class P2PEngine implements FrameSink {
     return request;
   }
 
-  /** Posts a receive; `target` makes it a receive into a caller's buffer. */
+  /**
+   * Posts a receive; `target` makes it a receive into a caller's buffer.
+   * `request`: the one to complete, as for isend.
+   */
   irecv(context: number, source: number, sourceWorld: number, tag: number, target: RawBuffer | null,
-    call: string, collective = 0): Request<unknown> {
-    const request = new Request<unknown>();
+    call: string, collective = 0, request: Request<unknown> = new Request<unknown>()): Request<unknown> {
     if (source === PROC_NULL) {
       request.status.source = PROC_NULL;
       request._resolve(target ?? null);
@@ -306,17 +331,58 @@ export class P2PEngine implements FrameSink {
   probe(context: number, source: number, sourceWorld: number, tag: number): Promise<Status> {
     const status = new Status();
     if (this.iprobe(context, source, tag, status)) return Promise.resolve(status);
+    return this.waitForMessage(context, source, sourceWorld, tag, false, 'probe').then((message) => fillStatus(status, message));
+  }
+
+  /**
+   * Takes the first matching message out of the queues, or null if none is
+   * there (MPI_Improbe): no receive can match it from now on; mrecv
+   * receives it. PROC_NULL is the caller's (MPI_MESSAGE_NO_PROC).
+   */
+  improbe(context: number, source: number, tag: number, status?: Status): IncomingMessage | null {
+    const message = this.contexts.get(context)?.queues.take(source, tag);
+    if (message === undefined) return null;
+    if (status !== undefined) fillStatus(status, message);
+    return message;
+  }
+
+  /** Waits for a matching message and takes it out of the queues (MPI_Mprobe). */
+  mprobe(context: number, source: number, sourceWorld: number, tag: number, status?: Status): Promise<IncomingMessage> {
+    const found = this.improbe(context, source, tag, status);
+    if (found !== null) return Promise.resolve(found);
+    return this.waitForMessage(context, source, sourceWorld, tag, true, 'mprobe').then((message) => {
+      if (status !== undefined) fillStatus(status, message);
+      return message;
+    });
+  }
+
+  /**
+   * Receives a message a matched probe took (MPI_Mrecv, MPI_Imrecv): it is
+   * delivered as if a receive for its own source and tag had just matched
+   * it, so a rendezvous asks for its data only now and eager credit goes
+   * back only now.
+   */
+  mrecv(context: number, message: IncomingMessage, target: RawBuffer | null, call: string,
+    request: Request<unknown> = new Request<unknown>()): Request<unknown> {
+    const queues = this.stateOf(context).queues;
+    this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress));
+    return request;
+  }
+
+  /** probe and mprobe: a waiter until a matching message arrives, failing if none can. */
+  private waitForMessage(context: number, source: number, sourceWorld: number, tag: number, matched: boolean,
+    call: string): Promise<IncomingMessage> {
     const state = this.stateOf(context);
     const hopeless = this.endedCount > 0 ? this.hopeless(sourceWorld, state) : null;
-    if (hopeless !== null && hopeless.rank >= 0) return Promise.reject(neverArrives('probe', source, sourceWorld, tag, 0, hopeless));
+    if (hopeless !== null && hopeless.rank >= 0) return Promise.reject(neverArrives(call, source, sourceWorld, tag, 0, hopeless));
     if (hopeless !== null) this.judgeAnySourceLater();
     this.progress.begin();
-    return new Promise<Status>((resolve, reject) => {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       this.probeWaiters.push({
-        source, tag, sourceWorld, state,
+        source, tag, sourceWorld, state, matched, call,
         resolve: (message) => {
           this.progress.end();
-          resolve(fillStatus(status, message));
+          resolve(message);
         },
         reject: (err) => {
           this.progress.end();
@@ -438,7 +504,7 @@ export class P2PEngine implements FrameSink {
         continue;
       }
       this.probeWaiters.splice(i--, 1);
-      w.reject(neverArrives('probe', w.source, w.sourceWorld, w.tag, 0, hopeless));
+      w.reject(neverArrives(w.call, w.source, w.sourceWorld, w.tag, 0, hopeless));
     }
   }
 
@@ -706,11 +772,21 @@ export class P2PEngine implements FrameSink {
     }
   }
 
+  /**
+   * A message went into the unexpected queue: every probe waiting for it
+   * sees it, in the order they were called, up to the first matched probe,
+   * which takes it (probes after that one wait on).
+   */
   private wakeProbes(state: ContextState, message: IncomingMessage): void {
     for (let i = 0; i < this.probeWaiters.length;) {
       const w = this.probeWaiters[i]!;
       if (w.state === state && envelopeMatches(w.source, w.tag, message.source, message.tag)) {
         this.probeWaiters.splice(i, 1);
+        if (w.matched) {
+          state.queues.remove(message);
+          w.resolve(message);
+          return;
+        }
         w.resolve(message);
       } else {
         i++;
@@ -778,7 +854,7 @@ function neverArrives(call: string, source: number, sourceWorld: number, tag: nu
 }
 
 /** Encodes a value to send; an error names the user's call. */
-function encodeFor(call: string, value: unknown): ReturnType<typeof encode> {
+export function encodeFor(call: string, value: unknown): ReturnType<typeof encode> {
   try {
     return encode(value);
   } catch (err) {

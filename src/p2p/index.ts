@@ -4,11 +4,15 @@
  * Status. Comm (comm/comm.ts) is the face users call; this layer knows ranks,
  * contexts and tags, and a Transport below it that moves frames.
  *
+ * Besides: persistent requests (persistent.ts, 3.9), matched probe's Message
+ * (message.ts, 3.8.2-3.8.3) and the attached buffer of buffered sends
+ * (buffered.ts, 3.6).
+ *
  * # Unfinished features
- * - **3.4**, **3.6**: buffered and ready modes (MPI_Bsend, MPI_Rsend, MPI_Buffer_attach).
- * - **3.8.2**, **3.8.3**: matched probe and receive (MPI_Mprobe, MPI_Mrecv, MPI_Message).
- * - **3.9**: persistent requests (MPI_Send_init, MPI_Recv_init, MPI_Start).
- * - **3.7.5**: Request.testany and testsome (waitany, waitsome, waitall, testall exist).
+ * - **3.6.1**: buffers per communicator or session, MPI_Buffer_flush (buffered.ts).
+ * - **3.4**: ready mode is standard mode: an rsend with no receive posted is
+ *   delivered, not reported (MPI calls it erroneous, and allows that).
+ * - **3.8.4**: cancelling a send (request.ts).
  * - **4**: partitioned communication.
  * - **9.3**: error handlers: every error is fatal to the call (it rejects), as
  *   MPI_ERRORS_RETURN; there is no MPI_ERRORS_ARE_FATAL switch per communicator.
@@ -19,9 +23,15 @@
 export { P2PEngine } from './engine.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions } from './progress.js';
-export type { EngineOptions, EngineCollaborators, EngineStart } from './engine.js';
+export type { EngineOptions, EngineCollaborators, EngineStart, IncomingMessage } from './engine.js';
+export { encodeFor } from './engine.js';
 export { Request } from './request.js';
-export type { TestResult } from './request.js';
+export type { TestResult, TestAnyResult } from './request.js';
+export { Prequest } from './persistent.js';
+export type { RoundStarter } from './persistent.js';
+export { Message, MESSAGE_NO_PROC } from './message.js';
+export { attachBuffer, detachBuffer, bufferedSend, bufferSpace, volatileBytes, BSEND_OVERHEAD } from './buffered.js';
+export type { AttachedMemory } from './buffered.js';
 export { Status } from './status.js';
 export type { ElementSized } from './status.js';
 export { MatchQueues, envelopeMatches } from './matching.js';

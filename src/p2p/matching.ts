@@ -4,6 +4,10 @@
  * Both queues are kept in arrival/posting order and searched from the front,
  * so receives match in the order they were posted and messages from one
  * sender in the order they were sent (the non-overtaking rule).
+ *
+ * A matched probe (MPI_Mprobe, section 3.8.2) takes a message out of the
+ * unexpected queue (`take`, `remove`): from then on no receive can match it,
+ * and it is received later without matching (P2PEngine.mrecv).
  */
 import { ANY_SOURCE, ANY_TAG } from '../base/index.js';
 
@@ -44,6 +48,20 @@ export class MatchQueues<Posted extends Envelope, Message extends Envelope> {
   peek(source: number, tag: number): Message | undefined {
     const i = this.findUnexpected(source, tag);
     return i < 0 ? undefined : this.unexpectedMessages[i];
+  }
+
+  /** Takes the first unexpected message a receive for (source, tag) would match, as a matched probe does. */
+  take(source: number, tag: number): Message | undefined {
+    const i = this.findUnexpected(source, tag);
+    return i < 0 ? undefined : takeAt(this.unexpectedMessages, i);
+  }
+
+  /** Takes this message out of the unexpected queue (a matched probe that waited for it); false if it is not there. */
+  remove(message: Message): boolean {
+    const i = this.unexpectedMessages.lastIndexOf(message);
+    if (i < 0) return false;
+    takeAt(this.unexpectedMessages, i);
+    return true;
   }
 
   /** Takes back a posted receive; false if it already matched. */
