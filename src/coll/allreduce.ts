@@ -3,7 +3,6 @@
  * buffers, MPI_IN_PLACE included (recvbuf === sendbuf).
  *
  * # Unfinished features
- * - **6.12.8**: MPI_Iallreduce as a Request.
  * - **6.13.8**: MPI_Allreduce_init.
  */
 import { Failure, type Channel } from './channel.js';

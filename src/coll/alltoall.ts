@@ -1,11 +1,11 @@
 /**
  * All-to-all of values (MPI 4.1 section 6.8).
  *
+ * The buffer forms (MPI_Alltoall on buffers, MPI_Alltoallv, MPI_Alltoallw)
+ * are in buffers.ts and parts.ts.
+ *
  * # Unfinished features
- * - **6.8**: MPI_Alltoall on buffers into the caller's receive buffer (one
- *   typed array cut into equal blocks), MPI_Alltoallv, MPI_Alltoallw, and
- *   MPI_IN_PLACE for them.
- * - **6.12.6**: MPI_Ialltoall, MPI_Ialltoallv, MPI_Ialltoallw as Requests.
+ * - **6.12.6**: MPI_Ialltoallw as a Request (ialltoall and ialltoallv are Comm's).
  * - **6.13.6**: MPI_Alltoall_init, MPI_Alltoallv_init, MPI_Alltoallw_init.
  */
 import { Failure, type Channel } from './channel.js';

@@ -2,10 +2,8 @@
  * Broadcast (MPI 4.1 section 6.4).
  *
  * # Unfinished features
- * - **6.4**: MPI_Bcast into the caller's buffer on the other ranks (mpi4py's
- *   `Bcast(buf)`): a typed array travels raw but arrives in a new array.
- * - **6.12.2**: MPI_Ibcast as a Request.
- * - **6.13.2**: MPI_Bcast_init.
+ * - **6.13.2**: MPI_Bcast_init. (Into the caller's buffer: bcastIntoBinomial
+ *   in parts.ts; as a Request: Comm.ibcast.)
  */
 import type { Channel, Failure } from './channel.js';
 import { BinomialTree } from './binomial-tree.js';

@@ -5,16 +5,9 @@
  * # Unfinished features
  * Each algorithm's module lists those of its area; across the folder:
  * - **6.2.2**, **6.2.3**: collectives on inter-communicators (there are none: 7.6).
- * - **6.4**-**6.11**: the buffer variants (mpi4py's `Bcast(buf)`,
- *   `Gather(sendbuf, recvbuf)`, `Reduce(sendbuf, recvbuf)`...) that fill the
- *   caller's receive buffer, and MPI_IN_PLACE: only allreduceInto has them.
- *   No derived datatypes (chapter 5) in any collective.
- * - **6.8**, **6.10.1**: MPI_Alltoallv, MPI_Alltoallw, MPI_Reduce_scatter_block.
+ * - Derived datatypes (chapter 5) in any collective: the buffer forms
+ *   (buffers.ts) move runs of elements of typed arrays.
  * - **6.9.7**: MPI_Reduce_local.
- * - **6.12**: nonblocking collectives as Requests (MPI_Ibcast, ...): a call's
- *   promise may be held and awaited later, since its place in the
- *   communicator's order is taken when it is called, but it is no Request
- *   for test, waitany or waitall.
  * - **6.13**: persistent collectives (MPI_Bcast_init, ...).
  * - **8.6**-**8.8**: neighborhood collectives on Cartesian communicators
  *   (MPI_Neighbor_allgather, MPI_Neighbor_alltoall, ...), blocking,

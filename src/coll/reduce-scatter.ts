@@ -2,11 +2,8 @@
  * Reduce-scatter with counts (MPI 4.1 section 6.10.2, MPI_Reduce_scatter).
  *
  * # Unfinished features
- * - **6.10.1**: MPI_Reduce_scatter_block (equal parts, one count).
- * - **6.10.2**: the part into the caller's receive buffer (it is a new
- *   array), and MPI_IN_PLACE.
- * - **6.12.9**, **6.12.10**: MPI_Ireduce_scatter_block, MPI_Ireduce_scatter as Requests.
  * - **6.13.9**, **6.13.10**: MPI_Reduce_scatter_block_init, MPI_Reduce_scatter_init.
+ *   (Into the caller's buffer and the block form: buffers.ts.)
  */
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';

@@ -1,12 +1,11 @@
 /**
  * Reduce (MPI 4.1 section 6.9.1) under a user op; predefined ops run as the
- * allreduce (collectives.ts).
+ * allreduce (collectives.ts), or on long arrays into the root's buffer as
+ * a reduce-scatter and a gather (reduceIntoRing).
  *
  * # Unfinished features
- * - **6.9.1**: MPI_Reduce into the root's receive buffer (the result is a new
- *   value), and MPI_IN_PLACE at the root.
- * - **6.12.7**: MPI_Ireduce as a Request.
- * - **6.13.7**: MPI_Reduce_init.
+ * - **6.13.7**: MPI_Reduce_init. (Into the root's buffer: reduceIntoRing
+ *   here and buffers.ts; as a Request: Comm.ireduce.)
  */
 import { Failure, type Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';

@@ -2,9 +2,8 @@
  * Inclusive and exclusive prefix reductions (MPI 4.1 sections 6.11.1-6.11.2).
  *
  * # Unfinished features
- * - **6.11.1**, **6.11.2**: MPI_Scan and MPI_Exscan into the caller's
- *   receive buffer (the result is a new value), and MPI_IN_PLACE.
- * - **6.12.11**, **6.12.12**: MPI_Iscan, MPI_Iexscan as Requests.
+ * - **6.11.1**, **6.11.2**: a scan of long arrays that allocates nothing
+ *   (scanInto copies the value scan's result into the caller's buffer).
  * - **6.13.11**, **6.13.12**: MPI_Scan_init, MPI_Exscan_init.
  */
 import { Failure, type Channel } from './channel.js';

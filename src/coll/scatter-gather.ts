@@ -2,10 +2,8 @@
  * Scatter, gather and allgather of values (MPI 4.1 sections 6.5-6.7).
  *
  * # Unfinished features
- * - **6.5**-**6.7**: MPI_Gather, MPI_Scatter and MPI_Allgather on buffers,
- *   into the caller's receive buffer (mpi4py's `Gather(sendbuf, recvbuf)`...),
- *   and MPI_IN_PLACE for them; datatypes that differ between send and receive.
- * - **6.12.3**-**6.12.5**: MPI_Igather, MPI_Iscatter, MPI_Iallgather as Requests.
+ * - **6.5**-**6.7**: datatypes that differ between send and receive (the
+ *   buffer forms, in buffers.ts, take one element type).
  * - **6.13.3**-**6.13.5**: MPI_Gather_init, MPI_Scatter_init, MPI_Allgather_init.
  */
 import { Failure, type Channel } from './channel.js';

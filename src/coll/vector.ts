@@ -1,14 +1,12 @@
 /**
  * The typed-array variants with counts (MPI 4.1 sections 6.5-6.7): gatherv,
- * scatterv and allgatherv. Rank i's part is the `counts[i]` elements after
- * the parts of ranks 0..i-1 (no displacements).
+ * scatterv and allgatherv, giving a new array. Here rank i's part is the
+ * `counts[i]` elements after the parts of ranks 0..i-1; with displacements,
+ * and into the caller's buffer, the calls run as buffers.ts's.
  *
  * # Unfinished features
- * - **6.5**-**6.7**: displacements (`displs` of MPI_Gatherv, MPI_Scatterv and
- *   MPI_Allgatherv): parts lie back to back in rank order; results in a new
- *   array, not the caller's receive buffer; MPI_IN_PLACE; parts of another
- *   datatype than the receive side's (chapter 5's derived datatypes).
- * - **6.12.3**-**6.12.5**: MPI_Igatherv, MPI_Iscatterv, MPI_Iallgatherv as Requests.
+ * - **6.5**-**6.7**: parts of another datatype than the receive side's
+ *   (chapter 5's derived datatypes).
  * - **6.13.3**-**6.13.5**: MPI_Gatherv_init, MPI_Scatterv_init, MPI_Allgatherv_init.
  */
 import { MPIError } from '../base/index.js';

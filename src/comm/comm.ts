@@ -11,14 +11,11 @@
  * or the grid math (cart.ts).
  *
  * # Unfinished features
- * - **3.4**, **3.6**: buffered and ready sends (MPI_Bsend, MPI_Rsend, MPI_Buffer_attach).
- * - **3.8.2**, **3.8.3**: matched probe and receive (MPI_Mprobe, MPI_Mrecv).
+ * - **3.6**: MPI 4.1's per-communicator buffers for buffered sends and MPI_Buffer_flush.
  * - **3.8.4**: cancelling a send (receives only).
- * - **3.9**: persistent requests (MPI_Send_init, MPI_Recv_init, ...).
- * - **3.10**: MPI_Sendrecv_replace.
  * - **chapter 4**: partitioned communication.
- * - **6.8**, **6.10.1**: MPI_Alltoallv, MPI_Alltoallw, MPI_Reduce_scatter_block.
- * - **6.12**, **6.13**: nonblocking and persistent collectives (MPI_Ibcast, ...).
+ * - **6.13**: persistent collectives (MPI_Bcast_init, ...).
+ * - **6.9.7**: MPI_Reduce_local.
  * - **7.3**: groups (MPI_Comm_group and the MPI_Group operations).
  * - **7.4.1**: MPI_Comm_compare.
  * - **7.4.4**: communicator info hints (MPI_Comm_set_info, MPI_Comm_get_info).
