@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mpirun, program, strays } from './helpers.js';
 
-const CHECKS = ['rooted', 'everywhere', 'nonblocking', 'badInput'];
+const CHECKS = ['rooted', 'everywhere', 'nonblocking', 'everyNonblocking', 'badInput'];
 
 function okLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 const comm = MPI.COMM_WORLD;
 const { rank, size } = comm;
 const ranks = Array.from({ length: size }, (_, r) => r);
+const last = size - 1;
 
 async function agree(name: string): Promise<void> {
   if (rank === 0) {
@@ -162,6 +163,63 @@ async function nonblocking(): Promise<void> {
   await comm.barrier();
 }
 
+/** Every nonblocking call gives what its blocking form gives on the same data (each pair run one after the other). */
+async function everyNonblocking(): Promise<void> {
+  const root = last;
+  const counts = ranks.map((r) => r + 1);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const own = (): Float64Array => doubles(rank, counts[rank]!);
+  const layout = (): Float64Array => Float64Array.from(ranks.flatMap((r) => [...doubles(r, counts[r]!)]));
+  // [name, blocking, nonblocking]: each makes fresh buffers, so the two runs never share one.
+  const pairs: [string, () => Promise<unknown>, () => MPI.Request<unknown>][] = [
+    ['bcast', () => comm.bcast(rank === root ? 'x' : null, root), () => comm.ibcast(rank === root ? 'x' : null, root)],
+    ['bcastInto', () => comm.bcastInto(rank === root ? doubles(root, 3) : new Float64Array(3), root),
+      () => comm.ibcastInto(rank === root ? doubles(root, 3) : new Float64Array(3), root)],
+    ['scatter', () => comm.scatter(rank === root ? ranks : null, root), () => comm.iscatter(rank === root ? ranks : null, root)],
+    ['scatterInto', () => comm.scatterInto(rank === root ? Int32Array.from(ranks) : null, new Int32Array(1), root),
+      () => comm.iscatterInto(rank === root ? Int32Array.from(ranks) : null, new Int32Array(1), root)],
+    ['scatterv', () => comm.scatterv(rank === root ? layout() : null, counts, root), () => comm.iscatterv(rank === root ? layout() : null, counts, root)],
+    ['scattervInto', () => comm.scattervInto(rank === root ? layout() : null, counts, null, new Float64Array(counts[rank]!), root),
+      () => comm.iscattervInto(rank === root ? layout() : null, counts, null, new Float64Array(counts[rank]!), root)],
+    ['gather', () => comm.gather(rank, root), () => comm.igather(rank, root)],
+    ['gatherInto', () => comm.gatherInto(Int32Array.of(rank), rank === root ? new Int32Array(size) : null, root),
+      () => comm.igatherInto(Int32Array.of(rank), rank === root ? new Int32Array(size) : null, root)],
+    ['gatherv', () => comm.gatherv(own(), counts, root), () => comm.igatherv(own(), counts, root)],
+    ['gathervInto', () => comm.gathervInto(own(), rank === root ? new Float64Array(total) : null, counts, null, root),
+      () => comm.igathervInto(own(), rank === root ? new Float64Array(total) : null, counts, null, root)],
+    ['allgather', () => comm.allgather(rank), () => comm.iallgather(rank)],
+    ['allgatherInto', () => comm.allgatherInto(Int32Array.of(rank), new Int32Array(size)), () => comm.iallgatherInto(Int32Array.of(rank), new Int32Array(size))],
+    ['allgatherv', () => comm.allgatherv(own(), counts), () => comm.iallgatherv(own(), counts)],
+    ['allgathervInto', () => comm.allgathervInto(own(), new Float64Array(total), counts), () => comm.iallgathervInto(own(), new Float64Array(total), counts)],
+    ['alltoall', () => comm.alltoall(ranks), () => comm.ialltoall(ranks)],
+    ['alltoallInto', () => comm.alltoallInto(Int32Array.from(ranks, (r) => r + rank), new Int32Array(size)),
+      () => comm.ialltoallInto(Int32Array.from(ranks, (r) => r + rank), new Int32Array(size))],
+    ['alltoallv', () => comm.alltoallv(Int32Array.from(ranks), ranks.map(() => 1), null, new Int32Array(size), ranks.map(() => 1)),
+      () => comm.ialltoallv(Int32Array.from(ranks), ranks.map(() => 1), null, new Int32Array(size), ranks.map(() => 1))],
+    ['reduce', () => comm.reduce(rank, MPI.SUM, root), () => comm.ireduce(rank, MPI.SUM, root)],
+    ['reduceInto', () => comm.reduceInto(doubles(rank, 3), rank === root ? new Float64Array(3) : null, MPI.SUM, root),
+      () => comm.ireduceInto(doubles(rank, 3), rank === root ? new Float64Array(3) : null, MPI.SUM, root)],
+    ['allreduce', () => comm.allreduce(rank), () => comm.iallreduce(rank)],
+    ['allreduceInto', () => comm.allreduceInto(doubles(rank, 3), new Float64Array(3)), () => comm.iallreduceInto(doubles(rank, 3), new Float64Array(3))],
+    ['reduceScatter', () => comm.reduceScatter(doubles(rank, total), counts), () => comm.ireduceScatter(doubles(rank, total), counts)],
+    ['reduceScatterInto', () => comm.reduceScatterInto(doubles(rank, total), new Float64Array(counts[rank]!), counts),
+      () => comm.ireduceScatterInto(doubles(rank, total), new Float64Array(counts[rank]!), counts)],
+    ['reduceScatterBlockInto', () => comm.reduceScatterBlockInto(doubles(rank, size), new Float64Array(1)),
+      () => comm.ireduceScatterBlockInto(doubles(rank, size), new Float64Array(1))],
+    ['scan', () => comm.scan(rank), () => comm.iscan(rank)],
+    ['scanInto', () => comm.scanInto(doubles(rank, 2), new Float64Array(2)), () => comm.iscanInto(doubles(rank, 2), new Float64Array(2))],
+    ['exscan', () => comm.exscan(rank), () => comm.iexscan(rank)],
+    ['exscanInto', () => comm.exscanInto(doubles(rank, 2), new Float64Array(2)), () => comm.iexscanInto(doubles(rank, 2), new Float64Array(2))],
+    ['barrier', () => comm.barrier(), () => comm.ibarrier()],
+  ];
+  for (const [name, blocking, nonblocking] of pairs) {
+    const expected = await blocking();
+    const request = nonblocking();
+    assert.ok(request instanceof MPI.Request, `i${name} returns an MPI.Request`);
+    assert.deepEqual(await request.wait(), expected, `i${name}`);
+  }
+}
+
 async function badInput(): Promise<void> {
   // A rank that can tell alone rejects at once, naming the call.
   await assert.rejects(comm.bcastInto(new Float64Array(1), size), /^MPIError: bcastInto: root \d+ is out of range/);
@@ -184,7 +242,7 @@ async function badInput(): Promise<void> {
   assert.equal(await comm.allreduce(1), size);
 }
 
-const checks: Record<string, () => Promise<void>> = { rooted, everywhere, nonblocking, badInput };
+const checks: Record<string, () => Promise<void>> = { rooted, everywhere, nonblocking, everyNonblocking, badInput };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('mpi4ts-test-'));
 for (const [name, check] of Object.entries(checks)) {
   if (only.length > 0 && !only.includes(name)) continue;
