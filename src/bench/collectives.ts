@@ -6,6 +6,7 @@
  * minimum and maximum (-f). Roots are rank 0. Reductions sum floats:
  * Float32Array with MPI.SUM on the typed path; on the object path an array
  * of numbers with a user-defined element-wise sum, the generic route.
+ * alltoallv is a buffer collective: it runs on the typed path only.
  */
 import type { Comm } from '../comm/index.js';
 import type { Op } from '../coll/index.js';
@@ -52,6 +53,15 @@ function operationFor(test: TestName, comm: Comm, size: number, typed: boolean, 
     case 'alltoall': {
       const values = Array.from({ length: comm.size }, () => message(size, typed));
       return () => comm.alltoall(values);
+    }
+    case 'alltoallv': {
+      // As OSU's osu_alltoallv: equal counts of `size` bytes to and from every
+      // rank, each block at its displacement, into a buffer allocated once.
+      const counts = Array.from({ length: comm.size }, () => size);
+      const displs = counts.map((_, r) => r * size);
+      const sendbuf = new Uint8Array(size * comm.size).fill(size & 0xff);
+      const recvbuf = new Uint8Array(size * comm.size);
+      return () => comm.alltoallv(sendbuf, counts, displs, recvbuf, counts, displs);
     }
     case 'scatter': {
       const values = Array.from({ length: comm.size }, () => message(size, typed));

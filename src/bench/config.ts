@@ -52,7 +52,7 @@ export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => strin
   }
   return {
     test: info.name,
-    typed: flags.typed === true,
+    typed: flags.typed === true || info.typedOnly === true,
     sizes,
     iterations: flags.iterations === undefined ? null : count(flags.iterations, '-i', 1),
     warmup: flags.warmup === undefined ? null : count(flags.warmup, '-x', 0),

@@ -5,7 +5,7 @@
  * # Unfinished features
  * - OSU's one-sided (osu_put_latency...), nonblocking-collective (osu_iallreduce...)
  *   and multi-pair (osu_mbw_mr) tests; the collectives beyond allreduce, bcast,
- *   reduce, allgather, alltoall, barrier, gather and scatter.
+ *   reduce, allgather, alltoall, alltoallv, barrier, gather and scatter.
  */
 export { benchConfig, DEFAULT_WINDOW } from './config.js';
 export type { BenchConfig } from './config.js';

@@ -8,7 +8,7 @@
 
 export type TestName =
   | 'latency' | 'bw' | 'bibw' | 'multi-lat'
-  | 'bcast' | 'reduce' | 'allreduce' | 'allgather' | 'alltoall' | 'barrier' | 'gather' | 'scatter';
+  | 'bcast' | 'reduce' | 'allreduce' | 'allgather' | 'alltoall' | 'alltoallv' | 'barrier' | 'gather' | 'scatter';
 
 export type Family = 'latency' | 'bandwidth' | 'collective';
 
@@ -28,6 +28,8 @@ export interface TestInfo {
   elementBytes: number;
   /** Barrier has no message size. */
   sized: boolean;
+  /** Buffer collectives (alltoallv) have no object form: they always run on the typed path. */
+  typedOnly?: boolean;
 }
 
 /** Messages larger than this use the "large" iteration counts (OSU LARGE_MESSAGE_SIZE). */
@@ -49,6 +51,7 @@ export const TESTS: readonly TestInfo[] = [
   collective('allreduce', 'OSU MPI Allreduce Latency Test', 4, 4),
   collective('allgather', 'OSU MPI Allgather Latency Test'),
   collective('alltoall', 'OSU MPI All-to-All Personalized Exchange Latency Test'),
+  { ...collective('alltoallv', 'OSU MPI All-to-Allv Personalized Exchange Latency Test'), typedOnly: true },
   { ...collective('barrier', 'OSU MPI Barrier Latency Test'), sized: false, minSize: 0, maxSize: 0 },
   collective('gather', 'OSU MPI Gather Latency Test'),
   collective('scatter', 'OSU MPI Scatter Latency Test'),

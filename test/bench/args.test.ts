@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBenchArgs, passThroughOptions } from '../../src/cli/bench.js';
 import { benchConfig, sizeRange } from '../../src/bench/config.js';
-import { loopCounts, messageSizes } from '../../src/bench/tests.js';
+import { loopCounts, messageSizes, testInfo } from '../../src/bench/tests.js';
 import type { BenchInvocation } from '../../src/cli/bench.js';
 
 function parse(argv: string[]): BenchInvocation {
@@ -70,6 +70,17 @@ test('-x is the warm-up count under bench, not run\'s -x VAR; --help is bench\'s
   assert.ok(names.includes('-n') && names.includes('--env'));
   assert.ok(!names.includes('-x') && !names.includes('-h') && !names.includes('--help'));
   assert.equal(parseBenchArgs(['latency', '--help'], '/'), 'help');
+});
+
+test('alltoallv: OSU sizes 1 B to 1 MiB per rank, always the typed path (a buffer collective has no object form)', () => {
+  const { config } = parse(['alltoallv']);
+  assert.equal(config.test, 'alltoallv');
+  assert.equal(config.typed, true);
+  assert.equal(config.sizes[0], 1);
+  assert.equal(config.sizes.at(-1), 1024 * 1024);
+  assert.equal(parse(['alltoallv', '--typed']).config.typed, true);
+  assert.equal(testInfo('alltoallv')?.title, 'OSU MPI All-to-Allv Personalized Exchange Latency Test');
+  assert.deepEqual(loopCounts('collective', 1 << 20, null, null), { iterations: 100, warmup: 10 });
 });
 
 test('reductions start at one float; barrier has no sizes', () => {

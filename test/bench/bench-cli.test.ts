@@ -63,6 +63,20 @@ test('bench allreduce -f on 3 ranks: Avg, Min, Max, Iterations columns', async (
   assert.deepEqual(sizes, [4, 8, 16, 32, 64]);
 });
 
+test('bench alltoallv -f on 3 ranks: the OSU title, the typed path, one row per size', async () => {
+  const r = await mpi4ts(['bench', '-n', '3', 'alltoallv', '-m', '1:1024', '-i', '3', '-x', '1', '-f']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^# OSU MPI All-to-Allv Personalized Exchange Latency Test: mpi4ts \S+ \(typed path, .*3 ranks/);
+  const sizes = lines.slice(2).map((line) => {
+    const cells = line.trim().split(/ +/).map(Number);
+    assert.equal(cells.length, 5, line);
+    assert.ok(cells[2]! <= cells[1]! && cells[1]! <= cells[3]!, line);
+    return cells[0];
+  });
+  assert.deepEqual(sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+});
+
 const refusals: [string[], RegExp][] = [
   [['bench', '-n', '3', 'latency', '-i', '1'], /mpi4ts bench: latency runs on exactly 2 ranks, got 3 \(use -n 2, or multi-lat for pairs\)/],
   [['bench', '-n', '3', 'multi-lat', '-i', '1'], /mpi4ts bench: multi-lat runs on an even number of ranks, got 3/],
