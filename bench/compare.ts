@@ -6,7 +6,11 @@
 // with the reason (for mpi4py: apt-get install python3-mpi4py).
 // A second table compares collectives at 2 and 4 ranks: allreduce of 1M
 // doubles (buffer / typed path) and bcast of a small object (pickle /
-// structured clone), with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
+// structured clone); and on 2 ranks the buffer collectives of issue 16:
+// bcastInto and reduceInto of 1M doubles and alltoallv of 1 MiB per rank,
+// against mpi4py's Bcast, Reduce and Alltoallv, with mpi4ts's heap growth
+// over 1000 calls; mpi4py on Open MPI (Debian's python3-mpi4py) and, where
+// one is found, on MPICH; with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
 //   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll] [--repeat N]
 // Figures are measured one kind at a time (8 B latency, then 64 KiB, then
 // 4 MiB), each mpi4ts row right after its mpi4py counterpart, so that a slow
@@ -225,64 +229,148 @@ function table(results: RowResult[]): string {
   return lines.join('\n');
 }
 
-const COLL_RANKS = [2, 4];
+/**
+ * The collective columns: mpi4ts's test (bench/coll-mpi4ts.ts) and mpi4py's
+ * counterpart (bench/coll_mpi4py.py), on each number of ranks. The buffer
+ * collectives of issue 16 run on 2 ranks, the target of its performance bar,
+ * and also measure mpi4ts's heap over 1000 calls (--heap).
+ */
 const COLL_TESTS = [
-  { test: 'allreduce', title: 'allreduce 1M doubles' },
-  { test: 'bcast', title: 'bcast small object' },
+  { ts: 'allreduce', py: 'allreduce', ranks: [2, 4], title: 'allreduce 1M doubles', heap: false },
+  { ts: 'bcast', py: 'bcast', ranks: [2, 4], title: 'bcast small object', heap: false },
+  { ts: 'bcastInto', py: 'Bcast', ranks: [2], title: 'bcastInto 1M doubles', heap: true },
+  { ts: 'reduceInto', py: 'Reduce', ranks: [2], title: 'reduceInto 1M doubles', heap: true },
+  { ts: 'alltoallv', py: 'Alltoallv', ranks: [2], title: 'alltoallv 1 MiB per rank', heap: true },
 ] as const;
+type CollTest = (typeof COLL_TESTS)[number];
+const HEAP_CALLS = 1000;
 /**
  * The scripts' own loop counts, except bcast's warm-up: 50000 calls, for
  * mpi4py and mpi4ts alike, as for 8 B latency (V8 reaches its steady state
  * after some 30000 messages; with the scripts' 2000, 2-rank bcast measured
  * 4.7-5.1 us, with 50000 2.3-2.5 us, mpi4py 2.0-2.1 us either way).
  */
-const COLL_LOOPS = QUICK ? { allreduce: ['-i', '10', '-x', '5'], bcast: ['-i', '1000', '-x', '200'] } : { allreduce: [], bcast: ['-x', '50000'] };
-
-/** Average microseconds per call of one collective run (the JSON line rank 0 prints). */
-function collFigure(output: string): number {
-  const line = output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
-  if (line === undefined) throw new Error(`no JSON in output: ${output.slice(0, 200)}`);
-  return (JSON.parse(line) as { value: number }).value;
+function collLoops(test: CollTest['ts']): string[] {
+  if (test === 'bcast') return QUICK ? ['-i', '1000', '-x', '200'] : ['-x', '50000'];
+  return QUICK ? ['-i', '10', '-x', '5'] : [];
 }
 
-/** The collective comparison: one row per implementation, a column per test and size. */
+/** The JSON line rank 0 of a collective run prints: average microseconds per call, and mpi4ts's heap growth. */
+interface CollResult {
+  value: number;
+  heap?: { heapUsedKiB: number; arrayBuffersKiB: number; calls: number };
+}
+
+function collResult(output: string): CollResult {
+  const line = output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+  if (line === undefined) throw new Error(`no JSON in output: ${output.slice(0, 200)}`);
+  return JSON.parse(line) as CollResult;
+}
+
+/**
+ * mpi4py built against MPICH, beside Debian's python3-mpi4py (built against
+ * Open MPI): a directory holding that mpi4py package, put on PYTHONPATH
+ * (MPI4PY_MPICH_PATH, default /opt/mpi4py-mpich), run by mpiexec.mpich.
+ */
+function findMpichMpi4py(python: string | null): { env: Record<string, string> | null; why: string } {
+  const path = process.env.MPI4PY_MPICH_PATH ?? '/opt/mpi4py-mpich';
+  const how = `Debian's python3-mpi4py is built against Open MPI; build mpi4py against MPICH (apt-get install mpich libmpich-dev python3-dev cython3; ` +
+    `python3 setup.py build --mpicc=mpicc.mpich in mpi4py's source) and put its mpi4py package in ${path} (or set MPI4PY_MPICH_PATH)`;
+  if (python === null) return { env: null, why: 'no mpi4py' };
+  try {
+    execFileSync('mpiexec.mpich', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return { env: null, why: 'mpiexec.mpich not found (apt-get install mpich)' };
+  }
+  const env = { PYTHONPATH: path };
+  try {
+    const library = execFileSync(python, ['-c', 'from mpi4py import MPI; print(MPI.Get_library_version())'],
+      { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    if (!library.includes('MPICH')) return { env: null, why: `the mpi4py found with PYTHONPATH=${path} is not built against MPICH; ${how}` };
+  } catch {
+    return { env: null, why: `no mpi4py in ${path}; ${how}` };
+  }
+  return { env, why: '' };
+}
+
+/** Microseconds as people read them: 3 significant digits, in ms from 1000 us. */
+function duration(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toPrecision(3)} ms` : `${us.toPrecision(3)} us`;
+}
+
+/** The collective comparison: one row per implementation, a column per test and size; then mpi4ts's heap lines. */
 async function collectiveTable(python: string | null): Promise<string> {
-  const columns = COLL_TESTS.flatMap(({ test, title }) => COLL_RANKS.map((np) => ({ test, np, title: `${title}, ${np} ranks` })));
+  const columns = COLL_TESTS.flatMap((t) => t.ranks.map((np) => ({ ...t, np, title: `${t.title}, ${np} ranks` })));
   const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
-  const measure = async (which: 'mpi4py' | 'mpi4ts', test: 'allreduce' | 'bcast', np: number): Promise<number | string> => {
-    process.stderr.write(`measuring: ${which} ${test}, ${np} ranks\n`);
+  const mpich = findMpichMpi4py(python);
+  type Which = 'openmpi' | 'mpich' | 'mpi4ts';
+  const measure = async (which: Which, column: (typeof columns)[number]): Promise<CollResult | string> => {
+    process.stderr.write(`measuring: ${which} ${which === 'mpi4ts' ? column.ts : column.py}, ${column.np} ranks\n`);
+    const np = String(column.np);
+    const script = join(ROOT, 'bench', 'coll_mpi4py.py');
     try {
-      if (which === 'mpi4py') {
-        if (python === null) return 'no mpi4py';
-        return collFigure(await run('mpiexec', ['-n', String(np), '--oversubscribe', ...root, python,
-          join(ROOT, 'bench', 'coll_mpi4py.py'), test, ...COLL_LOOPS[test]]));
+      switch (which) {
+        case 'openmpi':
+          if (python === null) return 'no mpi4py';
+          return collResult(await run('mpiexec', ['-n', np, '--oversubscribe', ...root, python, script, column.py, ...collLoops(column.ts)]));
+        case 'mpich':
+          if (mpich.env === null) return 'no mpi4py on MPICH';
+          // MPICH's ranks poll without giving the core away: with more ranks than
+          // cores each step waits for a time slice (a 4-rank bcast run on 2
+          // cores had not finished its 60000 calls after 7 minutes).
+          if (column.np > cpus().length) return `skipped: ${column.np} ranks on ${cpus().length} cores`;
+          return collResult(await run('mpiexec.mpich', ['-n', np, python!, script, column.py, ...collLoops(column.ts)], mpich.env));
+        case 'mpi4ts':
+          return collResult(await run(process.execPath, [CLI, 'run', '-n', np, join(ROOT, 'bench', 'coll-mpi4ts.ts'), column.ts,
+            ...collLoops(column.ts), ...(column.heap ? ['--heap', String(HEAP_CALLS)] : [])]));
       }
-      return collFigure(await run(process.execPath, [CLI, 'run', '-n', String(np), join(ROOT, 'bench', 'coll-mpi4ts.ts'), test, ...COLL_LOOPS[test]]));
     } catch (err) {
       return `failed: ${(err as Error).message.slice(0, 120)}`;
     }
   };
-  const pyRuns: (number | string)[][] = columns.map(() => []);
-  const tsRuns: (number | string)[][] = columns.map(() => []);
+  const order: Which[] = ['openmpi', 'mpich', 'mpi4ts'];
+  const runs = new Map(order.map((w) => [w, columns.map((): (CollResult | string)[] => [])]));
   for (let pass = 0; pass < REPEAT; pass++) {
-    for (const [i, { test, np }] of columns.entries()) {
-      pyRuns[i]!.push(await measure('mpi4py', test, np));
-      tsRuns[i]!.push(await measure('mpi4ts', test, np));
+    // Column by column, mpi4ts right after its counterparts: a slow spell falls on both sides of a ratio.
+    for (const [i, column] of columns.entries()) {
+      for (const which of order) runs.get(which)![i]!.push(await measure(which, column));
     }
   }
   // A failure in any pass is shown as such; otherwise the median of the passes.
-  const summary = (runs: (number | string)[]): number | string =>
-    runs.find((r) => typeof r === 'string') ?? median(runs as number[])!;
-  const py = pyRuns.map(summary);
-  const ts = tsRuns.map(summary);
-  const show = (value: number | string, reference?: number | string): string => {
-    if (typeof value === 'string') return value;
-    const text = `${value.toPrecision(3)} us`;
-    return typeof reference === 'number' ? `${text} (${(value / reference).toFixed(2)}x)` : text;
+  const summary = (results: (CollResult | string)[]): number | string => {
+    const failed = results.find((r): r is string => typeof r === 'string');
+    return failed ?? median(results.map((r) => (r as CollResult).value))!;
   };
-  return [`| | ${columns.map((c) => c.title).join(' | ')} |`, `|---${'|---'.repeat(columns.length)}|`,
-    `| mpi4py (Allreduce of array('d'); bcast, pickled) | ${py.map((v) => show(v)).join(' | ')} |`,
-    `| mpi4ts (allreduce of Float64Array; bcast, cloned) | ${ts.map((v, i) => show(v, py[i])).join(' | ')} |`].join('\n');
+  const [openmpi, onMpich, ts] = order.map((w) => runs.get(w)!.map(summary)) as [(number | string)[], (number | string)[], (number | string)[]];
+  const ratio = (value: number, reference: number | string | undefined): string =>
+    typeof reference === 'number' ? `${(value / reference).toFixed(2)}x` : '-';
+  const show = (value: number | string, i?: number): string => {
+    if (typeof value === 'string') return value;
+    if (i === undefined) return duration(value);
+    return `${duration(value)} (${ratio(value, openmpi[i])} / ${ratio(value, onMpich[i])})`;
+  };
+  const lines = [`| | ${columns.map((c) => c.title).join(' | ')} |`, `|---${'|---'.repeat(columns.length)}|`,
+    `| mpi4py on Open MPI (Allreduce, Bcast, Reduce, Alltoallv of array('d'); bcast, pickled) | ${openmpi.map((v) => show(v)).join(' | ')} |`,
+    `| mpi4py on MPICH (the same) | ${onMpich.map((v) => show(v)).join(' | ')} |`,
+    `| mpi4ts (allreduceInto, bcastInto, reduceInto, alltoallv of Float64Array; bcast, cloned) | ${ts.map((v, i) => show(v, i)).join(' | ')} |`];
+  lines.push('', '(ratio) = mpi4ts / mpi4py on Open MPI, then mpi4ts / mpi4py on MPICH; lower is better for mpi4ts.');
+  if (mpich.why !== '' && python !== null) lines.push(`mpi4py on MPICH: ${mpich.why}.`);
+  // The heap lines: mpi4ts's last pass of each buffer collective.
+  lines.push('', `mpi4ts heap growth over ${HEAP_CALLS} more calls, no gc in between (largest over the ranks; what the calls allocated, less what a scavenge took back):`);
+  for (const [i, column] of columns.entries()) {
+    if (!column.heap) continue;
+    const last = runs.get('mpi4ts')![i]!.at(-1);
+    const heap = typeof last === 'object' ? last.heap : undefined;
+    lines.push(heap === undefined
+      ? `- ${column.title}: ${typeof last === 'string' ? last : 'no heap figure'}`
+      : `- ${column.title}: heapUsed ${signed(heap.heapUsedKiB)} KiB (${signed((heap.heapUsedKiB * 1024) / heap.calls)} B per call), ` +
+        `arrayBuffers ${signed(heap.arrayBuffersKiB)} KiB`);
+  }
+  return lines.join('\n');
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 }
 
 /** Indices of `specs` with every row right after the row it is compared with. */
@@ -336,7 +424,7 @@ async function main(): Promise<void> {
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
   if (!ONLY_COLL) process.stdout.write(`${table(results)}\n`);
   if (!ONLY_P2P) {
-    process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); (ratio) = mpi4ts / mpi4py, lower is better.\n\n');
+    process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); lower is better.\n\n');
     process.stdout.write(`${await collectiveTable(python)}\n`);
     process.stdout.write(`load average ${loadavg()[0]!.toFixed(1)} after the collectives.\n`);
   }
