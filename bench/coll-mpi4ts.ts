@@ -113,9 +113,14 @@ bench.check();
 let heap: { heapUsedKiB: number; arrayBuffersKiB: number; calls: number } | undefined;
 if (values.heap !== undefined) {
   const calls = Number(values.heap);
+  // With --expose-gc (compare.ts passes it), a full collection before each reading leaves
+  // what the calls kept, not the garbage that happened not to be collected yet.
+  const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
   await comm.barrier();
+  collect();
   const before = process.memoryUsage();
   for (let i = 0; i < calls; i++) await bench.call();
+  collect();
   const after = process.memoryUsage();
   bench.check();
   const growth = await comm.gather([after.heapUsed - before.heapUsed, after.arrayBuffers - before.arrayBuffers], 0);

@@ -321,7 +321,8 @@ async function collectiveTable(python: string | null): Promise<string> {
           if (column.np > cpus().length) return `skipped: ${column.np} ranks on ${cpus().length} cores`;
           return collResult(await run('mpiexec.mpich', ['-n', np, python!, script, column.py, ...collLoops(column.ts)], mpich.env));
         case 'mpi4ts':
-          return collResult(await run(process.execPath, [CLI, 'run', '-n', np, join(ROOT, 'bench', 'coll-mpi4ts.ts'), column.ts,
+          return collResult(await run(process.execPath, [CLI, 'run', '-n', np, ...(column.heap ? ['--env', 'NODE_OPTIONS=--expose-gc'] : []),
+            join(ROOT, 'bench', 'coll-mpi4ts.ts'), column.ts,
             ...collLoops(column.ts), ...(column.heap ? ['--heap', String(HEAP_CALLS)] : [])]));
       }
     } catch (err) {
@@ -356,7 +357,7 @@ async function collectiveTable(python: string | null): Promise<string> {
   lines.push('', '(ratio) = mpi4ts / mpi4py on Open MPI, then mpi4ts / mpi4py on MPICH; lower is better for mpi4ts.');
   if (mpich.why !== '' && python !== null) lines.push(`mpi4py on MPICH: ${mpich.why}.`);
   // The heap lines: mpi4ts's last pass of each buffer collective.
-  lines.push('', `mpi4ts heap growth over ${HEAP_CALLS} more calls, no gc in between (largest over the ranks; what the calls allocated, less what a scavenge took back):`);
+  lines.push('', `mpi4ts heap growth over ${HEAP_CALLS} more calls, a full gc before and after (largest over the ranks: what the calls kept):`);
   for (const [i, column] of columns.entries()) {
     if (!column.heap) continue;
     const last = runs.get('mpi4ts')![i]!.at(-1);
