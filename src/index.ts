@@ -31,6 +31,15 @@ export const COMM_WORLD = new Comm({ world, group: world.table.map((p) => p.rank
 /** This rank alone. */
 export const COMM_SELF = new Comm({ world, group: [world.rank], context: 2 });
 
+/**
+ * MPI_APPNUM (MPI 4.1 section 11.10.3, an attribute of MPI_COMM_WORLD): the
+ * index of the program block this rank was started from, in an MPMD job
+ * (`mpi4ts run -n 1 server.ts : -n 3 client.ts` gives 0 to the server, 1 to
+ * the clients); 0 in a one-program job, and where the launcher does not say
+ * (see API.md "Launcher" for which do).
+ */
+export const APPNUM: number = world.bootstrap.appnum;
+
 /** The name of the host this rank runs on (MPI_Get_processor_name). */
 export function getProcessorName(): string {
   return world.processorName;

@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-/**
- * The `mpi4ts` command: run | info | bench | doctor | --version | --help.
- *
- * # Unfinished features
- * - mpiexec's MPMD form (`-n 1 a.ts : -n 3 b.ts`) and its -configfile.
- */
+/** The `mpi4ts` command: run | info | bench | doctor | --version | --help. */
 import { UsageError, VERSION } from '../base/index.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
@@ -16,6 +11,7 @@ const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
 Usage:
   mpi4ts run -n N [options] script.ts [args...]   start N ranks of a program
+  mpi4ts run -n 1 a.ts : -n 3 b.ts                several programs in one job (MPMD)
   mpi4ts info                                     versions, transports, environment
   mpi4ts bench TEST [options]                     OSU micro-benchmarks (latency, bw, bibw, allreduce, ...)
   mpi4ts doctor [-f FILE | --host LIST] [prog.ts]  check hosts, ssh, versions and ports before a job

@@ -3,7 +3,7 @@
  * the local and ssh starters, the job and its control server.
  *
  * # Unfinished features
- * - MPMD (`-n 1 a.ts : -n 3 b.ts`), -configfile, --wdir per host.
+ * - --wdir, and per-block hosts in MPMD jobs (cli/mpmd.ts).
  * - CPU binding (--bind-to, --cpu-set) and NUMA placement.
  * - Starters for PBS/Torque, LSF and SGE (under Slurm, use srun).
  */

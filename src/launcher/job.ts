@@ -15,6 +15,8 @@ import { Watchdog } from './watchdog.js';
 export interface Placement {
   rank: number;
   host: string;
+  /** The MPMD block (`a.ts : b.ts`) the rank belongs to, its MPI_APPNUM; 0 when absent. */
+  appnum?: number;
 }
 
 export interface JobOptions {
@@ -28,8 +30,10 @@ export interface JobOptions {
   timeoutSeconds: number | null;
   /** The starter for a host. */
   starterFor(host: string): Starter;
-  /** The command for a host, when it differs from `command` (--node for remote hosts). */
-  commandFor?(host: string): string[];
+  /** The command of a rank, when it differs from `command` (an MPMD block's program, --node for remote hosts). */
+  commandFor?(placement: Placement): string[];
+  /** Environment of a rank on top of `env` (an MPMD block's own --env). */
+  envFor?(placement: Placement): Record<string, string>;
   /** Address the control server listens on, and the one ranks dial. */
   controlBind: string;
   controlAdvertise: string;
@@ -111,14 +115,16 @@ export class Job {
   private startRank(placement: Placement, size: number, key: Buffer, port: number): RankProcess {
     const env: Record<string, string> = {
       ...this.opts.env,
+      ...this.opts.envFor?.(placement),
       MPI4TS_RANK: String(placement.rank),
       MPI4TS_SIZE: String(size),
       MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${port}`,
       MPI4TS_JOB_KEY: key.toString('hex'),
+      MPI4TS_APPNUM: String(placement.appnum ?? 0),
     };
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({
-      rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement.host) ?? this.opts.command,
+      rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement) ?? this.opts.command,
       env, cwd: this.opts.cwd,
     },
       placement.rank === 0);

@@ -10,6 +10,12 @@ export interface Bootstrap {
   readonly name: string;
   readonly rank: number;
   readonly size: number;
+  /**
+   * MPI_APPNUM (MPI 4.1 section 11.10.3): the index of the MPMD block
+   * (`a.ts : b.ts`) this process was started from, 0 in a one-program job or
+   * where the launcher does not tell.
+   */
+  readonly appnum: number;
   /** The job key every peer connection proves. */
   readonly key: Buffer;
   /** An address of this host that peers can reach, for the TCP listener. */

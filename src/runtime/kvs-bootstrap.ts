@@ -56,6 +56,8 @@ export class KvsBootstrap implements Bootstrap {
     readonly name: string,
     readonly rank: number,
     readonly size: number,
+    /** MPI_APPNUM as the launcher's PMI gives it. */
+    readonly appnum: number,
     private readonly channel: KvsChannel,
     private readonly fd: number,
     /** Where peers on other hosts reach this rank; the launcher may know better than the default. */

@@ -4,7 +4,7 @@
  * ranks received. The connection then carries abort and finalize; if it is
  * lost (the launcher died, or an ssh session dropped), the rank ends itself.
  */
-import { JobError, requiredIntVar } from '../base/index.js';
+import { intVar, JobError, requiredIntVar } from '../base/index.js';
 import { ControlClient, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
@@ -12,6 +12,8 @@ export interface LauncherEnvironment {
   control: { host: string; port: number };
   rank: number;
   size: number;
+  /** The MPMD block this rank was started from (MPI4TS_APPNUM; 0 from a launcher that does not set it). */
+  appnum: number;
   key: Buffer;
 }
 
@@ -19,12 +21,14 @@ export class LauncherBootstrap implements Bootstrap {
   readonly name = 'mpi4ts';
   readonly rank: number;
   readonly size: number;
+  readonly appnum: number;
   readonly key: Buffer;
   readonly advertiseHost: string;
 
   private constructor(env: LauncherEnvironment, private readonly control: ControlClient) {
     this.rank = env.rank;
     this.size = env.size;
+    this.appnum = env.appnum;
     this.key = env.key;
     // The local address of the control connection is one the launcher's host, and so peers, can reach.
     this.advertiseHost = control.localAddress;
@@ -85,10 +89,11 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   const size = requiredIntVar(env, 'MPI4TS_SIZE', 1, 'mpi4ts run');
   const rank = requiredIntVar(env, 'MPI4TS_RANK', 0, 'mpi4ts run');
   if (rank >= size) throw new JobError(`MPI4TS_RANK=${rank} is out of range for MPI4TS_SIZE=${size} (0..${size - 1})`);
+  const appnum = intVar(env, 'MPI4TS_APPNUM', 0, 0, 100_000);
   const keyHex = env.MPI4TS_JOB_KEY ?? '';
   if (!/^[0-9a-f]{64}$/.test(keyHex)) throw new JobError('MPI4TS_JOB_KEY must be 64 hex digits (set by mpi4ts run)');
   // Read once: processes the program starts must not inherit the job's secret.
   if (env === process.env) delete env.MPI4TS_JOB_KEY;
-  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, key: Buffer.from(keyHex, 'hex') };
+  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, appnum, key: Buffer.from(keyHex, 'hex') };
 }
 

@@ -26,7 +26,7 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const rank = requiredIntVar(env, 'PMI_RANK', 0);
   if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
   const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
-  const boot = new KvsBootstrap('pmi1', rank, size, channel, fd, await hydraAdvertiseHost(env));
+  const boot = new KvsBootstrap('pmi1', rank, size, await channel.appnum(), channel, fd, await hydraAdvertiseHost(env));
   await boot.start();
   return boot;
 }
@@ -78,6 +78,19 @@ class Pmi1Channel implements KvsChannel {
     if (name.kvsname === undefined || name.kvsname === '') throw new JobError('PMI-1: the launcher sent no kvsname');
     // vallen_max counts the terminating NUL of the C API.
     return new Pmi1Channel(socket, name.kvsname, Math.max(16, Math.min(vallen - 1, CHUNK_MAX)));
+  }
+
+  /**
+   * MPI_APPNUM: `cmd=get_appnum` answers `cmd=appnum appnum=N` (Hydra gives
+   * each `:` block its index; there is no environment variable for it).
+   * MPICH's own PMI_Init asks it of every PMI-1 server, so every server
+   * answers; an error or a negative number gives 0.
+   */
+  async appnum(): Promise<number> {
+    await this.socket.request('cmd=get_appnum\n');
+    const fields = parseWords(await this.socket.readLine());
+    const appnum = Number(fields.appnum ?? '');
+    return fields.cmd === 'appnum' && (fields.rc ?? '0') === '0' && Number.isInteger(appnum) && appnum >= 0 ? appnum : 0;
   }
 
   async put(key: string, value: string): Promise<void> {

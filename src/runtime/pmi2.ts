@@ -26,9 +26,18 @@ export async function openPmi2(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const rank = requiredIntVar(full, 'rank', 0);
   const size = requiredIntVar(full, 'size', 1);
   if (rank >= size) throw new JobError(`PMI-2: fullinit gave rank ${rank} for a size of ${size}`);
-  const boot = new KvsBootstrap('pmi2', rank, size, channel, fd);
+  const boot = new KvsBootstrap('pmi2', rank, size, appnumOf(full), channel, fd);
   await boot.start();
   return boot;
+}
+
+/**
+ * PMI-2's fullinit answer carries `appnum` (PMI2_Init's fourth result); a
+ * server that does not know it (Slurm sends -1) or leaves it out gives 0.
+ */
+export function appnumOf(full: Record<string, string>): number {
+  const appnum = Number(full.appnum ?? '');
+  return Number.isInteger(appnum) && appnum >= 0 && full.appnum !== '' ? appnum : 0;
 }
 
 class Pmi2Channel implements KvsChannel {

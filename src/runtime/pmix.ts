@@ -25,6 +25,8 @@ const PMIX_BOOL = 1;
 const PMIX_STRING = 3;
 const PMIX_RANK_WILDCARD = 0xffff_fffe;
 const PMIX_JOB_SIZE = 'pmix.job.size';
+/** MPI_APPNUM: Open MPI's mpirun gives each `:` block (app context) its index. */
+const PMIX_APPNUM = 'pmix.appnum';
 const PMIX_COLLECT_DATA = 'pmix.collect';
 const KEY_ADDRESS = 'mpi4ts.address';
 const KEY_JOB_KEY = 'mpi4ts.jobkey';
@@ -69,6 +71,7 @@ export class PmixBootstrap implements Bootstrap {
   readonly advertiseHost = defaultAdvertiseHost();
   rank = 0;
   size = 1;
+  appnum = 0;
   key: Buffer = Buffer.alloc(0);
   private nspace = '';
 
@@ -89,6 +92,9 @@ export class PmixBootstrap implements Bootstrap {
     check(size.rc, `PMIx_Get(${PMIX_JOB_SIZE})`);
     this.size = size.value?.data.u32 ?? 0;
     if (this.size < 1) throw new JobError(`PMIx reported a job size of ${this.size}`);
+    // Optional: a PMIx server that does not know it leaves APPNUM at 0.
+    const appnum = this.api.get({ nspace: this.nspace, rank: this.rank }, PMIX_APPNUM);
+    if (appnum.rc === PMIX_SUCCESS) this.appnum = appnum.value?.data.u32 ?? 0;
     if (this.rank === 0) {
       check(this.api.put(PMIX_GLOBAL, KEY_JOB_KEY, { type: PMIX_STRING, data: { string: randomBytes(32).toString('hex') } }), 'PMIx_Put');
     }

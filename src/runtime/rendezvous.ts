@@ -70,6 +70,11 @@ export class RendezvousBootstrap implements Bootstrap {
   readonly name: string;
   readonly rank: number;
   readonly size: number;
+  /**
+   * Always 0: neither MPI4TS_RENDEZVOUS nor Slurm (not even srun --multi-prog,
+   * whose SLURM_* variables name no block) says which program a task is.
+   */
+  readonly appnum = 0;
   readonly key: Buffer;
   readonly advertiseHost: string;
 

@@ -7,6 +7,7 @@ export class SingletonBootstrap implements Bootstrap {
   readonly name = 'singleton';
   readonly rank = 0;
   readonly size = 1;
+  readonly appnum = 0;
   readonly key = randomBytes(32);
   readonly advertiseHost = '127.0.0.1';
 

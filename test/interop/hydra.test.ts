@@ -2,7 +2,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLI } from '../helpers.js';
-import { CASES, ensureMpich, MPIEXEC, nodeArgs, run, THROWS } from './programs.js';
+import { CASES, ensureMpich, MPIEXEC, MPMD_CHECK, MPMD_PROGRAMS, nodeArgs, run, THROWS } from './programs.js';
 
 let skip: string | false = false;
 before(() => {
@@ -39,4 +39,12 @@ test('under mpiexec.hydra: mpi4ts info shows the pmi1 bootstrap, rank, size and 
   assert.ok(lines.some((l) => /^bootstrap pmi1: rank 1 of 2 on \S+$/.test(l)), r.stdout);
   assert.ok(lines.includes('transport per peer: 0:self 1:shm'), r.stdout);
   assert.ok(lines.includes('transport per peer: 0:shm 1:self'), r.stdout);
+});
+
+test('under mpiexec.hydra: MPMD (-n 1 server : -n 2 client), MPI.APPNUM from PMI-1 get_appnum', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const r = await run(MPIEXEC, ['-n', '1', process.execPath, ...nodeArgs(MPMD_PROGRAMS.server, ['s']), ':',
+    '-n', '2', process.execPath, ...nodeArgs(MPMD_PROGRAMS.client, ['c'])]);
+  assert.equal(r.code, 0, r.stderr);
+  MPMD_CHECK(r);
 });

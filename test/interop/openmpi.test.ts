@@ -3,14 +3,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { program, ROOT } from '../helpers.js';
-import { CASES } from './programs.js';
+import { CASES, MPMD_CHECK, MPMD_PROGRAMS } from './programs.js';
 
 const MPIRUN = 'mpirun.openmpi';
 const missing = spawnSync(MPIRUN, ['--version'], { encoding: 'utf8' }).error !== undefined;
 const skip = missing ? `${MPIRUN} is not installed (Debian: apt-get install openmpi-bin; .ci/run installs it)` : false;
 
 function mpirun(np: number, script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(MPIRUN, ['--allow-run-as-root', '--oversubscribe', '-n', String(np), process.execPath, '--import', 'tsx', script, ...args],
+  return mpirunWith(['-n', String(np), process.execPath, '--import', 'tsx', script, ...args]);
+}
+
+function mpirunWith(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(MPIRUN, ['--allow-run-as-root', '--oversubscribe', ...args],
     // mpirun gives the ranks a pty for stdout, so Node would colour console.log(34): compare plain text.
     { cwd: ROOT, env: { ...process.env, NODE_DISABLE_COLORS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -42,4 +46,11 @@ test('under mpirun: comm.abort(5) ends the job with code 5 through PMIx_Abort', 
   const r = await mpirun(3, program('fail.ts'), ['abort', '2']);
   assert.equal(r.code, 5, r.stderr);
   assert.match(r.stderr, /mpi4ts: rank 2 called abort\(5\)/);
+});
+
+test('under mpirun: MPMD (-n 1 server : -n 2 client), MPI.APPNUM from PMIx pmix.appnum', { skip }, async () => {
+  const r = await mpirunWith(['-n', '1', process.execPath, '--import', 'tsx', MPMD_PROGRAMS.server, 's', ':',
+    '-n', '2', process.execPath, '--import', 'tsx', MPMD_PROGRAMS.client, 'c']);
+  assert.equal(r.code, 0, r.stderr);
+  MPMD_CHECK(r);
 });

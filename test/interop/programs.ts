@@ -60,6 +60,21 @@ export const THROWS: Case = {
   },
 };
 
+/** The server and client of an MPMD job (`-n 1 server s : -n 2 client c`), as test/launcher/mpmd.test.ts runs them. */
+export const MPMD_PROGRAMS = { server: program('mpmd-server.ts'), client: program('mpmd-client.ts') };
+
+/**
+ * One world of 3: the server rank 0 with APPNUM 0 and argument s, the clients
+ * with APPNUM `clientAppnum` (1, or 0 where the launcher does not tell) and c, talking.
+ */
+export function MPMD_CHECK(r: Outcome, clientAppnum = 1): void {
+  assert.match(r.stdout, /^world 3$/m, r.stdout);
+  const ranks = r.stdout.split('\n').filter((l) => l.startsWith('rank ')).map((l) => JSON.parse(l.slice(5)) as Record<string, unknown>);
+  assert.deepEqual(ranks.map((s) => [s.rank, s.appnum, s.role, (s.args as string[]).join(' ')]),
+    [[0, 0, 'server', 's'], [1, clientAppnum, 'client', 'c'], [2, clientAppnum, 'client', 'c']], r.stdout);
+  assert.match(r.stdout, /^sum of squares 5$/m, r.stdout);
+}
+
 /** How a TypeScript program is started under a foreign launcher (README). */
 export function nodeArgs(script: string, args: string[]): string[] {
   return ['--import', 'tsx', script, ...args];

@@ -5,9 +5,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers.js';
-import { CASES, nodeArgs, run, THROWS } from './programs.js';
+import { CASES, MPMD_CHECK, MPMD_PROGRAMS, nodeArgs, run, THROWS } from './programs.js';
 
 const SCRIPT = join(ROOT, 'test', 'interop', 'slurm', 'cluster.sh');
 let dir = '';
@@ -90,4 +91,15 @@ test('under srun --mpi=none: info shows the slurm bootstrap; without MPI4TS_KEY 
   const keyless = await srun(2, 'none', [CLI, 'info'], { MPI4TS_KEY: '' });
   assert.notEqual(keyless.code, 0);
   assert.match(keyless.stderr, /srun without PMI \(srun --mpi=none\) needs MPI4TS_KEY: a secret of at least 16 characters/);
+});
+
+test('under srun --mpi=pmi2 --multi-prog: one world of server and clients; APPNUM is 0 for all (Slurm\'s PMI-2 sends appnum=-1)', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const conf = join(dir, 'mpmd.conf');
+  const line = (ranks: string, script: string, arg: string): string => `${ranks} ${[process.execPath, ...nodeArgs(script, [arg])].join(' ')}\n`;
+  writeFileSync(conf, line('0', MPMD_PROGRAMS.server, 's') + line('1-2', MPMD_PROGRAMS.client, 'c'));
+  const env = { ...process.env, SLURM_CONF: join(dir, 'slurm.conf') };
+  const r = await run('srun', ['-n', '3', '--mpi=pmi2', '--time=5', '--multi-prog', conf], env);
+  assert.equal(r.code, 0, r.stderr);
+  MPMD_CHECK(r, 0);
 });
