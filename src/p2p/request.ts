@@ -60,7 +60,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
   /** request.free() was called: the operation goes on, but nobody may wait on it (MPI_Request_free). */
   private freed = false;
 
-  /** Internal: completes the request. */
+  /** @internal completes the request. */
   _resolve(value: T): void {
     if (this.state !== PENDING) return;
     this.state = FULFILLED;
@@ -70,7 +70,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
     this.wake();
   }
 
-  /** Internal: fails the request. */
+  /** @internal fails the request. */
   _reject(error: unknown): void {
     if (this.state !== PENDING) return;
     this.state = REJECTED;
@@ -81,30 +81,30 @@ export class Request<T = unknown> implements PromiseLike<T> {
     this.wake();
   }
 
-  /** Internal: how to take back a receive that has not matched yet. */
+  /** @internal how to take back a receive that has not matched yet. */
   _onCancel(canceller: Cancellable | null): void {
     this.canceller = canceller;
   }
 
-  /** Internal: calls `waiter` once when the request completes (at once if it has). */
+  /** @internal calls `waiter` once when the request completes (at once if it has). */
   _whenDone(waiter: () => void): void {
     if (this.state !== PENDING) waiter();
     else (this.waiters ??= []).push(waiter);
   }
 
   /**
-   * Internal: someone took this round's outcome (wait, test, await, a
+   * @internal Someone took this round's outcome (wait, test, await, a
    * static). Nothing for a plain request; a persistent one may be started again.
    */
   _claim(): void {}
 
-  /** Internal: whether the statics consider it (MPI's active requests); a plain request always is. */
+  /** @internal whether the statics consider it (MPI's active requests); a plain request always is. */
   _isActive(): boolean {
     return true;
   }
 
   /**
-   * Internal, for a persistent request's next round: pending again, with an
+   * @internal For a persistent request's next round: pending again, with an
    * empty status, as a new request would be. A promise handed out for the
    * last round keeps that round's outcome.
    */
