@@ -2,13 +2,9 @@
 // ranks (7 oversubscribed on the 2-core machine): test/programs/buffers.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpirun, program, strays } from './helpers.js';
+import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['rooted', 'everywhere', 'nonblocking', 'everyNonblocking', 'badInput'];
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 for (const np of [1, 2, 3, 4, 7]) {
   test(`buffer and nonblocking collectives pass with ${np} rank(s)`, async () => {

@@ -1,13 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpirun, program, strays } from './helpers.js';
+import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'allreduceInto', 'scatterGather', 'alltoall', 'opsOnScalars',
   'smallTypedOps', 'largeTypedOps', 'userOps', 'vectorVariants', 'isolation', 'concurrent', 'badInput'];
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 for (const np of [1, 2, 3, 4, 5, 7]) {
   // Every op on every typed-array type is a long matrix: sizes 1, 3, 4, 5 cover the fold and the power of two.

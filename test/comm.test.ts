@@ -1,13 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpirun, program, strays } from './helpers.js';
+import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['dupIsolation', 'dupFreeCycles', 'contextExhaustion', 'split', 'splitUndefined', 'nested',
   'splitType', 'freedAndBadInput', 'cart'];
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 for (const np of [1, 2, 3, 4, 5, 7]) {
   test(`communicator and topology checks pass with ${np} rank(s)`, async () => {

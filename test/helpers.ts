@@ -109,6 +109,11 @@ export function example(name: string): string {
   return join(ROOT, 'examples', name);
 }
 
+/** The checks a test program reported passing: its "ok <check>" lines, in order. */
+export function okLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
+}
+
 /** Lines of output, sorted, for comparing output of ranks that print in any order. */
 export function sortedLines(text: string): string[] {
   return text.split('\n').filter((l) => l !== '').sort();

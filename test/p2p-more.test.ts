@@ -6,16 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpirun, program, strays } from './helpers.js';
+import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['portingAids', 'testanySome', 'sendrecvInto', 'sendrecvReplace', 'persistent', 'readyMode', 'bufferedMode',
   'matchedProbe', 'freeRequests', 'badInput'];
 const COMMUNICATORS = ['COMM_WORLD', 'dup', 'COMM_SELF'];
 const passed = (): string[] => COMMUNICATORS.flatMap((comm) => CHECKS.map((check) => `${check} on ${comm}`));
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 for (const np of [1, 2, 3, 7]) {
   test(`the rest of point-to-point passes with ${np} rank(s)`, async () => {

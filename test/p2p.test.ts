@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { mpirun, p2pPassed, P2P_CHECKS, program, strays } from './helpers.js';
+import { mpirun, okLines, P2P_CHECKS, p2pPassed, program, strays } from './helpers.js';
 
 const CHECKS = P2P_CHECKS;
 const passed = p2pPassed;
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 for (const np of [1, 2, 3, 4, 7]) {
   test(`point-to-point checks pass with ${np} rank(s)`, async () => {

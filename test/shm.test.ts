@@ -1,13 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mpirun, p2pPassed, program, strays } from './helpers.js';
+import { mpirun, okLines, p2pPassed, program, strays } from './helpers.js';
 
 const CHECKS = p2pPassed();
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 function sortedLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l !== '').sort();

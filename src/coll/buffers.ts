@@ -173,19 +173,25 @@ export async function reduceScatterInto<A extends TypedArray>(ch: Channel, sendb
 // ---- gather, scatter, allgather ----
 
 /**
+ * recvbuf as `size` equal blocks, one per rank (gatherInto at the root,
+ * allgatherInto): a block is sendbuf's length, or with IN_PLACE (null
+ * sendbuf) recvbuf's length over size.
+ */
+function blockLayout<A extends TypedArray>(sendbuf: unknown, recv: A, size: number): { send: A | null; recv: A; places: A[] } {
+  const send = sendViewOf<A>(sendbuf, 'sendbuf');
+  const count = send === null ? blockOf(recv.length, size, 'recvbuf') : send.length;
+  if (send !== null) checkPair(send, recv, size * count, `it must hold ${size} blocks of sendbuf's length,`);
+  return { send, recv, places: blocksOf(recv, count, size) };
+}
+
+/**
  * Every rank's sendbuf into its block of the root's recvbuf (MPI_Gather on
  * buffers); IN_PLACE at the root: its block is already there.
  */
 export async function gatherInto<A extends TypedArray>(ch: Channel, sendbuf: unknown, recvbuf: unknown, root: number): Promise<A | null | Failure> {
   const { rank, size } = ch;
   if (rank !== root) return done(ch, await gatherPartsLinear(ch, guard(ch, () => viewOf<A>(sendbuf, 'sendbuf')), null, root), null);
-  const checked = guard(ch, () => {
-    const recv = viewOf<A>(recvbuf, 'recvbuf at the root');
-    const send = sendViewOf<A>(sendbuf, 'sendbuf');
-    const count = send === null ? blockOf(recv.length, size, 'recvbuf') : send.length;
-    if (send !== null) checkPair(send, recv, size * count, `it must hold ${size} blocks of sendbuf's length,`);
-    return { send, recv, places: blocksOf(recv, count, size) };
-  });
+  const checked = guard(ch, () => blockLayout<A>(sendbuf, viewOf<A>(recvbuf, 'recvbuf at the root'), size));
   if (checked instanceof Failure) return done(ch, await gatherPartsLinear(ch, checked, checked, root), null);
   return done(ch, await gatherPartsLinear(ch, checked.send, checked.places, root), checked.recv);
 }
@@ -255,13 +261,7 @@ export async function scattervInto<A extends TypedArray>(ch: Channel, sendbuf: u
 /** Every rank's sendbuf into its block of every rank's recvbuf (MPI_Allgather on buffers); IN_PLACE: this rank's block is there. */
 export async function allgatherInto<A extends TypedArray>(ch: Channel, sendbuf: unknown, recvbuf: unknown): Promise<A | Failure> {
   const { size } = ch;
-  const checked = guard(ch, () => {
-    const recv = viewOf<A>(recvbuf, 'recvbuf');
-    const send = sendViewOf<A>(sendbuf, 'sendbuf');
-    const count = send === null ? blockOf(recv.length, size, 'recvbuf') : send.length;
-    if (send !== null) checkPair(send, recv, size * count, `it must hold ${size} blocks of sendbuf's length,`);
-    return { send, recv, places: blocksOf(recv, count, size) };
-  });
+  const checked = guard(ch, () => blockLayout<A>(sendbuf, viewOf<A>(recvbuf, 'recvbuf'), size));
   if (checked instanceof Failure) return done(ch, await allgatherPartsRing(ch, checked, checked), null as never);
   return done(ch, await allgatherPartsRing(ch, checked.send, checked.places), checked.recv);
 }

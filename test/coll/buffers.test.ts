@@ -340,6 +340,22 @@ test('bad buffers fail with a clear error on the ranks that depend on them, and 
     // Overlapping receive parts.
     await fails(size, 'gathervInto', (ch) => buffers.gathervInto(ch, new Int8Array(2), ch.rank === 0 ? new Int8Array(2 * size) : null,
       all.map(() => 2), all.map(() => 0), 0), [0], /parts for ranks 0 and 1 overlap/, 'gathervInto overlapping parts');
+    // alltoallw: a list of the wrong length, and a send part inside a receive part.
+    await fails(size, 'alltoallw', (ch) => buffers.alltoallw(ch, all.slice(1).map(() => new Int8Array(1)), all.map(() => new Int8Array(1))), all,
+      /sendbufs must be an array of \d+ typed arrays \(one per rank\), got an array of length \d+/, 'alltoallw short list');
+    await fails(size, 'alltoallw', (ch) => {
+      const shared = new Int8Array(size);
+      return buffers.alltoallw(ch, all.map((r) => (ch.rank === 0 && r === 0 ? shared.subarray(0, 1) : new Int8Array(1))),
+        all.map((r) => shared.subarray(r, r + 1)));
+    }, [0], /sendbufs\[0\] and recvbufs\[0\] overlap/, 'alltoallw overlap');
+    // scanInto with a recvbuf of another length, reduceScatterInto with counts that do not add up.
+    await fails(size, 'scanInto', (ch) => buffers.scanInto(ch, new Float64Array(3), new Float64Array(ch.rank === last ? 2 : 3), SUM, false), [last],
+      /recvbuf has 2 elements but it must have the length of sendbuf/, 'scanInto length');
+    await fails(size, 'reduceScatterInto', (ch) => buffers.reduceScatterInto(ch, new Float64Array(size + 1), new Float64Array(1), all.map(() => 1), SUM), all,
+      /sendbuf has \d+ elements but the counts add up to \d+/, 'reduceScatterInto counts');
+    // IN_PLACE as a non-root's recvbuf of scatter.
+    await fails(size, 'scatterInto', (ch) => buffers.scatterInto(ch, ch.rank === 0 ? new Float64Array(size) : null,
+      ch.rank === 0 ? new Float64Array(1) : IN_PLACE, 0), [last], /recvbuf must be a typed array .*IN_PLACE is not allowed here/, 'scatterInto IN_PLACE off the root');
     // A part form out of range.
     await fails(size, 'scatterInto', (ch) => buffers.scatterInto(ch, ch.rank === 0 ? { buf: new Float64Array(size), offset: 1, count: size } : null,
       new Float64Array(1), 0), all, /sendbuf at the root.count is \d+; from offset 1 it must be an integer from 0 to/, 'scatterInto part');

@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, CORE_COLL_CHECKS, example, p2pPassed, program } from '../helpers.js';
+import { CLI, CORE_COLL_CHECKS, example, okLines, p2pPassed, program } from '../helpers.js';
 import { buildCluster, downAtExit, type Cluster, type RunOptions } from '../cluster/cluster.js';
 import { ensureMpich, MPIEXEC, nodeArgs } from './programs.js';
 import type { JobResult } from '../helpers.js';
@@ -57,10 +57,6 @@ function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
     await body(cluster);
     assert.deepEqual(await cluster.leftovers(), [], 'no process may be left on any host');
   });
-}
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
 }
 
 clusterTest('helloworld: 8 ranks on 4 hosts, 2 each, placed by the machine file', async (c) => {

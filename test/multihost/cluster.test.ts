@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CORE_COLL_CHECKS, example, p2pPassed, program, ROOT, strays } from '../helpers.js';
+import { CORE_COLL_CHECKS, example, okLines, p2pPassed, program, ROOT, strays } from '../helpers.js';
 import { buildCluster, downAtExit, type Cluster } from '../cluster/cluster.js';
 
 const cluster = await buildCluster(4);
@@ -41,10 +41,6 @@ function clusterGroup(name: string, ...sequences: [string, ClusterBody][][]): vo
 }
 
 const P2P_CHECKS = p2pPassed();
-
-function okLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
-}
 
 /** The pid of the rank of job `marker` running on `host`. */
 function rankPidOn(host: string, marker: string): number {

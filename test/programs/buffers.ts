@@ -4,20 +4,12 @@
 // prints "ok <check>" once every rank passed it.
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
+import { agree } from './agree.js';
 
 const comm = MPI.COMM_WORLD;
 const { rank, size } = comm;
 const ranks = Array.from({ length: size }, (_, r) => r);
 const last = size - 1;
-
-async function agree(name: string): Promise<void> {
-  if (rank === 0) {
-    for (let r = 1; r < size; r++) assert.equal(await comm.recv(r, 30000), name);
-    console.log(`ok ${name}`);
-  } else {
-    await comm.send(name, 0, 30000);
-  }
-}
 
 const doubles = (r: number, length: number): Float64Array => Float64Array.from({ length }, (_, i) => r * 1000 + (i % 997) - 7);
 

@@ -3,19 +3,11 @@
 // "ok <check>" once the check passed on every rank (agreement by p2p only).
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
+import { agree } from './agree.js';
 
 const comm = MPI.COMM_WORLD;
 const { rank, size } = comm;
 const ranks = Array.from({ length: size }, (_, r) => r);
-
-async function agree(name: string): Promise<void> {
-  if (rank === 0) {
-    for (let r = 1; r < size; r++) assert.equal(await comm.recv(r, 30000), name);
-    console.log(`ok ${name}`);
-  } else {
-    await comm.send(name, 0, 30000);
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -7,17 +7,9 @@
 // reports to rank 0 travel there.
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
+import { agree } from './agree.js';
 
 const world = MPI.COMM_WORLD;
-
-async function agree(name: string): Promise<void> {
-  if (world.rank === 0) {
-    for (let r = 1; r < world.size; r++) assert.equal(await world.recv(r, 30000), name);
-    console.log(`ok ${name}`);
-  } else {
-    await world.send(name, 0, 30000);
-  }
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -5,18 +5,9 @@
 // prints "ok <check> on <communicator>" once it has passed on all ranks.
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
+import { agree } from './agree.js';
 
 const world = MPI.COMM_WORLD;
-
-/** Every rank reports to rank 0 of COMM_WORLD, which prints ok once all passed (uses p2p only). */
-async function agree(name: string): Promise<void> {
-  if (world.rank === 0) {
-    for (let r = 1; r < world.size; r++) assert.equal(await world.recv(r, 30000), name);
-    console.log(`ok ${name}`);
-  } else {
-    await world.send(name, 0, 30000);
-  }
-}
 
 /** Rank 0 sends `count` messages to the last rank (itself when alone), which receives them in order. */
 async function ordering(comm: MPI.Comm): Promise<void> {
