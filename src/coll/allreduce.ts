@@ -42,17 +42,27 @@ export async function allreduceRecursiveDoubling<T>(ch: Channel, value: T | Fail
  * new array when none is given); `output === value` reduces in place.
  */
 export async function allreduceRing<A extends TypedArray>(ch: Channel, value: A, op: Op, output?: A): Promise<A | Failure> {
-  // An array the op cannot take (BXOR on floats) fails in the agreement, where a failure
-  // reaches every rank; in the ring each rank's op would throw on its own.
-  const problem = op.problem(value);
-  const shape = problem === null ? shapeOf(value) : noteFailure(ch, new TypeError(problem));
-  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-  if (agreed instanceof Failure) return agreed;
+  const agreed = await agreeOnShapes(ch, value, op);
+  if (agreed !== null) return agreed;
   const starts = chunkStarts(value.length, ch.size);
   const result = output ?? newLike(value, value.length);
   await ringReduceScatter(ch, value, result, op, starts);
   await ringAllgather(ch, result, starts);
   return result;
+}
+
+/**
+ * The ranks agree on their arrays' type and length (and `extra`, such as
+ * counts) by a recursive-doubling allreduce of shapes, before raw chunks
+ * travel unchecked: null when they agree, else the Failure every rank gets.
+ * An array `op` cannot take (BXOR on floats) fails here, where a failure
+ * reaches every rank; in a ring each rank's op would throw on its own.
+ */
+export async function agreeOnShapes(ch: Channel, value: TypedArray | Failure, op: Op | null, extra = ''): Promise<Failure | null> {
+  const problem = value instanceof Failure || op === null ? null : op.problem(value);
+  const shape = value instanceof Failure ? value : problem === null ? shapeOf(value, extra) : noteFailure(ch, new TypeError(problem));
+  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
+  return agreed instanceof Failure ? agreed : null;
 }
 
 /** Should a typed array take the bandwidth-optimal ring? */

@@ -20,12 +20,12 @@
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';
-import { allreduceRecursiveDoubling, takesRing } from './allreduce.js';
+import { agreeOnShapes, allreduceRecursiveDoubling, takesRing } from './allreduce.js';
 import { reduceBinomial, reduceIntoRing } from './reduce.js';
 import { reduceScatterBinomial } from './reduce-scatter.js';
 import { ringReduceScatter } from './ring.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
-import { AGREE_SHAPES, guard, noteFailure, shapeOf } from './step.js';
+import { guard, noteFailure } from './step.js';
 import { acquireLike, release } from './scratch.js';
 import {
   allgatherPartsRing, alltoallPartsPairwise, bcastIntoBinomial, gatherPartsLinear, scatterPartsLinear,
@@ -153,9 +153,10 @@ export async function reduceScatterInto<A extends TypedArray>(ch: Channel, sendb
     const part = await reduceScatterBinomial(ch, checked instanceof Failure ? checked : checked.input, checked instanceof Failure ? [] : checked.counts, op);
     return part instanceof Failure ? part : into(ch, part, (checked as { output: A }).output);
   }
-  const shape = checked instanceof Failure ? checked : shapeOf(checked.input, checked.counts.join(','));
-  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-  if (agreed instanceof Failure) return agreed;
+  // The op took the input in the checks above.
+  const agreed = await agreeOnShapes(ch, checked instanceof Failure ? checked : checked.input, null,
+    checked instanceof Failure ? '' : checked.counts.join(','));
+  if (agreed !== null) return agreed;
   const { input, output, counts: perRank } = checked as Exclude<typeof checked, Failure>;
   const starts = packedDispls(perRank);
   starts.push(input.length);

@@ -8,11 +8,11 @@
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import { describe, isTypedArray, type Op, type TypedArray } from './op.js';
-import { allreduceRecursiveDoubling } from './allreduce.js';
+import { agreeOnShapes } from './allreduce.js';
 import { reduceBinomial } from './reduce.js';
 import { scatterBinomial } from './scatter-gather.js';
 import { ringReduceScatter } from './ring.js';
-import { AGREE_SHAPES, newLike, noteFailure, shapeOf, sliceOf } from './step.js';
+import { newLike, noteFailure, sliceOf } from './step.js';
 import { offsetsOf } from './vector.js';
 
 /**
@@ -23,9 +23,8 @@ import { offsetsOf } from './vector.js';
  */
 export async function reduceScatterRing<A extends TypedArray>(ch: Channel, send: A | Failure, counts: readonly number[],
   op: Op): Promise<A | Failure> {
-  const shape = send instanceof Failure ? send : shapeOf(send, counts.join(','));
-  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-  if (agreed instanceof Failure) return agreed;
+  const agreed = await agreeOnShapes(ch, send, null, counts.join(','));
+  if (agreed !== null) return agreed;
   if (send instanceof Failure) return send;
   const starts = startsOf(counts, ch.size);
   const reduced = newLike(send, send.length);

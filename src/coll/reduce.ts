@@ -10,8 +10,8 @@
 import { Failure, type Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';
 import { BinomialTree } from './binomial-tree.js';
-import { AGREE_SHAPES, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
-import { allreduceRecursiveDoubling } from './allreduce.js';
+import { ownOperand, reduceStep } from './step.js';
+import { agreeOnShapes } from './allreduce.js';
 import { chunkStarts, ringReduceScatter } from './ring.js';
 import { acquireLike, release } from './scratch.js';
 
@@ -51,10 +51,8 @@ export async function reduceBinomial<T>(ch: Channel, value: T | Failure, op: Op,
  */
 export async function reduceIntoRing<A extends TypedArray>(ch: Channel, send: A | Failure, recv: A | null, op: Op,
   root: number): Promise<Failure | null> {
-  const problem = send instanceof Failure ? null : op.problem(send);
-  const shape = send instanceof Failure ? send : problem === null ? shapeOf(send) : noteFailure(ch, new TypeError(problem));
-  const agreed = await allreduceRecursiveDoubling(ch, shape, AGREE_SHAPES);
-  if (agreed instanceof Failure) return agreed;
+  const agreed = await agreeOnShapes(ch, send, op);
+  if (agreed !== null) return agreed;
   const input = send as A;
   const starts = chunkStarts(input.length, ch.size);
   const output = ch.rank === root ? recv! : acquireLike(input, input.length);
