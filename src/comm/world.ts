@@ -151,6 +151,8 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
       { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
     ],
     describeCollective: collectiveName,
+    // The launcher blames the rank that died first, not the ranks whose receives failed for it.
+    onPeerLost: (peer) => bootstrap.peerLost?.(peer),
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
     onFatal: (err) => {
       const message = `rank ${rank}: ${err.message}`;

@@ -57,6 +57,12 @@ interface Failure {
   message: string;
 }
 
+interface HeldFailure extends Failure {
+  culprit: number;
+  /** Running ranks whose control connection closed before the culprit's: their exit would be the first cause. */
+  waitFor: Set<number>;
+}
+
 /** A rank that exited with code 0 without finalizing while others ran: the likely first cause of what follows. */
 interface EarlyExit {
   rank: number;
@@ -71,10 +77,14 @@ export class Job {
   private control: ControlServer | null = null;
   private watchdog: Watchdog | null = null;
   private earlyExit: EarlyExit | null = null;
-  /** Running ranks whose control connection closed: their exit report is on its way. */
-  private readonly lostControl = new Set<number>();
-  /** A failure held back for ROOT_CAUSE_GRACE_MS while a lost rank's exit report comes. */
-  private heldFailure: { code: number; message: string; culprit: number } | null = null;
+  /**
+   * Ranks whose control connection closed, with the order it closed in: a
+   * running one's exit report is on its way, and of two failures the rank
+   * whose connection closed first is the likelier first cause.
+   */
+  private readonly lostOrder = new Map<number, number>();
+  /** A failure held back for ROOT_CAUSE_GRACE_MS while the reports of the ranks in `waitFor` come. */
+  private heldFailure: HeldFailure | null = null;
 
   constructor(private readonly opts: JobOptions) {}
 
@@ -85,6 +95,8 @@ export class Job {
     const control = new ControlServer(size, key, {
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
+      // Said before the reporter's own failure: the peer went first, even if its connection to us closes later.
+      onPeerLost: (_reporter, peer) => this.noteLost(peer),
       onRejected: (reason) => {
         debug('control: %s', reason);
       },
@@ -142,7 +154,6 @@ export class Job {
 
   private onExit(child: RankProcess, exit: RankExit): void {
     this.alive.delete(child.rank);
-    this.lostControl.delete(child.rank);
     publish('mpi4ts:launcher:rank-exit', () => ({ rank: child.rank, host: child.host, code: exit.code, signal: exit.signal }));
     void child.localGroup.then((pgid) => {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
@@ -153,6 +164,7 @@ export class Job {
         this.earlyExit = { rank: child.rank, where };
       }
       this.control?.rankExitedCleanly(child.rank);
+      this.releaseHeldIfAnswered();
       return;
     }
     if (this.stopping) return;
@@ -171,7 +183,7 @@ export class Job {
    * at once and says more; if it does not, the host or the link is gone.
    */
   private controlLost(rank: number): void {
-    if (this.alive.has(rank)) this.lostControl.add(rank);
+    this.noteLost(rank);
     setTimeout(() => {
       if (!this.alive.has(rank) || this.stopping) return;
       const child = this.ranks.find((r) => r.rank === rank);
@@ -180,13 +192,25 @@ export class Job {
     }, CONTROL_LOST_GRACE_MS).unref();
   }
 
+  private noteLost(rank: number): void {
+    if (!this.lostOrder.has(rank)) this.lostOrder.set(rank, this.lostOrder.size);
+  }
+
   /**
    * Records the first failure and stops every rank still running. A rank
    * that left early without finalizing is named first: the others' failure
    * (a receive from it that can never complete) follows from it.
    */
   private fail(code: number, message: string, culprit = -1, mayHold = true): void {
-    if (mayHold && this.failure === null && this.heldFailure === null && this.holdForRootCause(code, message, culprit)) return;
+    const held = this.heldFailure;
+    if (held !== null && mayHold) {
+      this.heldFailure = null;
+      // A rank the held failure waited for failed: it is the likelier cause (and may itself wait for an earlier one).
+      if (held.waitFor.has(culprit)) this.fail(code, message, culprit);
+      else this.fail(held.code, held.message, held.culprit, false);
+      return;
+    }
+    if (mayHold && this.failure === null && this.holdForRootCause(code, message, culprit)) return;
     if (this.failure === null) {
       const early = this.earlyExit;
       const text = early === null || early.rank === culprit ? message
@@ -199,21 +223,33 @@ export class Job {
   }
 
   /**
-   * A rank failed while another's control connection had already closed (a
-   * rank killed, its host gone): that one's exit is the likelier first cause,
-   * and its report (over ssh) may trail the close. Hold this failure a moment
-   * for it; true if held. Stopping the job now would drop that report.
+   * A rank failed while another, still running, had lost its control
+   * connection before this one did (a rank killed, its host gone): that one's
+   * exit is the likelier first cause, and its report (over ssh) may trail
+   * the close. Hold this failure until that report comes, at most
+   * ROOT_CAUSE_GRACE_MS; true if held. Stopping the job now would drop it.
    */
   private holdForRootCause(code: number, message: string, culprit: number): boolean {
-    const lost = [...this.lostControl].some((rank) => rank !== culprit && this.alive.has(rank));
-    if (!lost) return false;
-    this.heldFailure = { code, message, culprit };
+    const mine = this.lostOrder.get(culprit) ?? Infinity;
+    const waitFor = new Set([...this.lostOrder].filter(([rank, order]) => rank !== culprit && order < mine && this.alive.has(rank))
+      .map(([rank]) => rank));
+    if (waitFor.size === 0) return false;
+    const held: HeldFailure = { code, message, culprit, waitFor };
+    this.heldFailure = held;
     setTimeout(() => {
-      const held = this.heldFailure;
+      if (this.heldFailure !== held) return;
       this.heldFailure = null;
-      if (held !== null && this.failure === null) this.fail(held.code, held.message, held.culprit, false);
+      this.fail(held.code, held.message, held.culprit, false);
     }, ROOT_CAUSE_GRACE_MS).unref();
     return true;
+  }
+
+  /** Every rank a held failure waited for ended cleanly: nothing earlier explains it, report it now. */
+  private releaseHeldIfAnswered(): void {
+    const held = this.heldFailure;
+    if (held === null || [...held.waitFor].some((rank) => this.alive.has(rank))) return;
+    this.heldFailure = null;
+    this.fail(held.code, held.message, held.culprit, false);
   }
 
   private stopAll(): void {

@@ -153,6 +153,8 @@ export interface EngineOptions {
   onFatal: (err: Error) => void;
   /** The name of a collective call code, for errors. */
   describeCollective?: (code: number) => string;
+  /** A peer's connections closed before it said goodbye: told before the receives that fail for it. */
+  onPeerLost?: (rank: number) => void;
 }
 
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
@@ -461,6 +463,7 @@ export class P2PEngine implements FrameSink {
     this.ended[rank] = why;
     this.endedCount++;
     publish('mpi4ts:p2p:peer-ended', () => ({ rank: this.worldRank, peer: rank, why }));
+    if (why === 'closed') this.options.onPeerLost?.(rank);
     if (why !== 'finalized') {
       // Its process is gone (a finalizing one still answers clear-to-send): the data will not come.
       const err = new JobError(`rank ${rank} ${endedWords(why)} before it sent the data of a message this rank is receiving`);

@@ -33,4 +33,10 @@ export interface Bootstrap {
    * ('finalized', or 'exited' before finalize); absent where it cannot.
    */
   watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
+  /**
+   * Tells the launcher that this rank's connections to `peer` closed before
+   * `peer` said goodbye; absent where no launcher judges which rank failed
+   * first. The launcher hears it before this rank's own failure.
+   */
+  peerLost?(peer: number): void;
 }

@@ -64,6 +64,10 @@ export class LauncherBootstrap implements Bootstrap {
     this.control.close();
   }
 
+  peerLost(peer: number): void {
+    this.control.peerLost(peer);
+  }
+
   /** `onDone` hears of every other rank whose program is done (the launcher tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
     this.control.watchPeers(onDone);

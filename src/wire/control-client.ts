@@ -112,6 +112,11 @@ export class ControlClient {
     this.write({ t: ControlKind.ABORT, rank: this.options.rank, code, message });
   }
 
+  /** Tells the server that this rank's connections to `peer` closed before it said goodbye. */
+  peerLost(peer: number): void {
+    if (!this.ended) this.write({ t: ControlKind.PEER_LOST, rank: this.options.rank, peer });
+  }
+
   /** `onDone` hears of every other rank whose program is done (the server tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
     this.peersDone.watch(onDone);

@@ -27,6 +27,13 @@ export const ControlKind = {
    * before finalize); a receive that only it could satisfy never completes.
    */
   PEER_DONE: 'done',
+  /**
+   * rank -> server: this rank's connections to `peer` closed before it said
+   * goodbye (its process likely died). Sent on the same connection before
+   * this rank's own failure can close it, so the server learns the first
+   * cause before the failures it brings (launcher/job.ts blames it).
+   */
+  PEER_LOST: 'lost',
 } as const;
 
 export type PeerEnd = 'finalized' | 'exited';
@@ -37,7 +44,8 @@ export type ControlMessage =
   | { t: typeof ControlKind.ABORT; rank: number; code: number; message: string }
   | { t: typeof ControlKind.FINALIZE; rank: number }
   | { t: typeof ControlKind.FINALIZED }
-  | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd };
+  | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd }
+  | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows

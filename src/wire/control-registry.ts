@@ -26,6 +26,8 @@ export interface ControlRegistryEvents {
   onRejected(reason: string): void;
   /** A proven rank's connection closed before the job let it go (its process, host or link went down). */
   onLost(rank: number): void;
+  /** A proven rank says its connections to `peer` closed before `peer` said goodbye (absent: not wanted). */
+  onPeerLost?(rank: number, peer: number): void;
 }
 
 export class ControlRegistry {
@@ -177,6 +179,13 @@ export class ControlRegistry {
           this.tellDone(rank, 'finalized');
         }
         this.maybeRelease();
+        return;
+      case ControlKind.PEER_LOST:
+        if (!Number.isInteger(message.peer) || message.peer < 0 || message.peer >= this.size || message.peer === rank) {
+          this.events.onRejected(`rank ${rank} said it lost an invalid peer ${String(message.peer)}`);
+          return;
+        }
+        this.events.onPeerLost?.(rank, message.peer);
         return;
       case ControlKind.HELLO:
       case ControlKind.WELCOME:

@@ -102,3 +102,61 @@ test('without a lost rank, a failure is reported at once; a lost rank that never
   assert.equal(held.said, 'mpi4ts: rank 0 (localhost, pid 1000) exited with code 1; stopping the job\n');
   assert.ok(Date.now() - started >= 1000);
 });
+
+test('the rank whose control connection closed first is blamed, whichever exit report comes first', async () => {
+  const { code, said } = await runJob(3, async ([zero, one, two]) => {
+    // Rank 1 is killed; rank 0's receive from it fails and rank 0 closes its connection as it exits.
+    one!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    zero!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The killed rank's report comes first here, rank 0's just after: rank 1 is still the cause.
+    one!.exit({ code: null, signal: 'SIGKILL' });
+    zero!.exit({ code: 1, signal: null });
+    two!.exit({ code: null, signal: 'SIGTERM' });
+  });
+  assert.equal(code, 137);
+  assert.equal(said, 'mpi4ts: rank 1 (node1, pid 1001) was killed by signal SIGKILL; stopping the job\n');
+});
+
+test('a held failure is reported as soon as the rank it waits for ends cleanly, and a later cause does not displace an earlier one', async () => {
+  const started = Date.now();
+  const clean = await runJob(2, async ([zero, one]) => {
+    one!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    zero!.exit({ code: 2, signal: null });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    one!.exit({ code: 0, signal: null });
+  });
+  assert.equal(clean.code, 2);
+  assert.equal(clean.said, 'mpi4ts: rank 0 (localhost, pid 1000) exited with code 2; stopping the job\n');
+  assert.ok(Date.now() - started < 900, 'not held for the whole grace');
+  const earlier = await runJob(3, async ([zero, one, two]) => {
+    one!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    two!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Rank 0 fails, held for ranks 1 and 2; rank 2 reports first, but rank 1 lost its connection earlier still.
+    zero!.exit({ code: 1, signal: null });
+    two!.exit({ code: 4, signal: null });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    one!.exit({ code: null, signal: 'SIGKILL' });
+  });
+  assert.equal(earlier.code, 137);
+  assert.equal(earlier.said, 'mpi4ts: rank 1 (node1, pid 1001) was killed by signal SIGKILL; stopping the job\n');
+});
+
+test('a rank that says it lost a peer before it fails makes that peer the cause, though the peer\'s own connection closes later', async () => {
+  const { code, said } = await runJob(2, async ([zero, one]) => {
+    // Under load the launcher may see rank 0's connection close before the killed rank 1's.
+    zero!.client.peerLost(1);
+    zero!.client.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    one!.client.close();
+    zero!.exit({ code: 1, signal: null });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    one!.exit({ code: null, signal: 'SIGKILL' });
+  });
+  assert.equal(code, 137);
+  assert.equal(said, 'mpi4ts: rank 1 (node1, pid 1001) was killed by signal SIGKILL; stopping the job\n');
+});

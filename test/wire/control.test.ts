@@ -6,11 +6,12 @@ import { ControlClient, ControlKind, ControlRegistry, encodeControl, type Contro
 
 /** A registry on a free loopback port, and what it told its owner. */
 async function registry(size: number, key: Buffer, label = 'ctl') {
-  const told = { aborts: [] as string[], rejected: [] as string[], lost: [] as number[] };
+  const told = { aborts: [] as string[], rejected: [] as string[], lost: [] as number[], peerLost: [] as string[] };
   const events: ControlRegistryEvents = {
     onAbort: (rank, code, message) => told.aborts.push(`${rank}:${code}:${message}`),
     onRejected: (reason) => told.rejected.push(reason),
     onLost: (rank) => told.lost.push(rank),
+    onPeerLost: (rank, peer) => told.peerLost.push(`${rank} lost ${peer}`),
   };
   const server = new ControlRegistry(size, key, label, events);
   const port = await server.listen('127.0.0.1', 0);
@@ -56,7 +57,7 @@ test('every rank gets the whole table once all said hello; finalize lets all go 
   await Promise.all(finals);
   for (const c of clients) c.close();
   server.close();
-  assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], });
+  assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], peerLost: [] });
 });
 
 test('a wrong key, a proof made for the other label, a replayed or duplicate rank are dropped; the rank waits on', async () => {
@@ -110,6 +111,30 @@ test('abort reaches the owner with its code and message; a proven connection tha
   server.close();
   await until(() => lost.length === 1, 'rank 0 to see the server go');
   assert.deepEqual(lost, ['0 lost its connection to the test server']);
+});
+
+test('a rank\'s word that it lost a peer reaches the owner before its own connection\'s close; a bad peer number is rejected', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(3, key);
+  const lost: string[] = [];
+  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
+  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  const order: string[] = [];
+  const [zero, , two] = clients;
+  zero!.peerLost(1);
+  zero!.peerLost(0);
+  zero!.peerLost(7);
+  zero!.close();
+  await until(() => told.lost.length === 1, 'rank 0 lost');
+  order.push(...told.peerLost, ...told.lost.map((r) => `closed ${r}`));
+  assert.deepEqual(order, ['0 lost 1', 'closed 0']);
+  assert.deepEqual(told.rejected, ['rank 0 said it lost an invalid peer 0', 'rank 0 said it lost an invalid peer 7']);
+  // Once its own connection is ended, a rank says nothing more.
+  two!.close();
+  two!.peerLost(1);
+  await until(() => told.lost.length === 2, 'rank 2 lost');
+  assert.deepEqual(told.peerLost, ['0 lost 1']);
+  server.close();
 });
 
 test('a server that sends a table of the wrong size is refused by the client with a JobError', async () => {
