@@ -11,7 +11,9 @@
 // against mpi4py's Bcast, Reduce and Alltoallv, with mpi4ts's heap growth
 // over 1000 calls; mpi4py on Open MPI (Debian's python3-mpi4py) and, where
 // one is found, on MPICH; with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
-//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll] [--repeat N]
+// A third table times the start-up of a 4-rank hello world beside mpiexec +
+// mpi4py (bench/startup.ts); --startup runs only that one.
+//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll | --startup] [--repeat N]
 // Figures are measured one kind at a time (8 B latency, then 64 KiB, then
 // 4 MiB), each mpi4ts row right after its mpi4py counterpart, so that a slow
 // spell of the machine falls on both sides of a ratio. --repeat N measures the
@@ -22,6 +24,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startupRows, startupTable } from './startup.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -29,6 +32,7 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const ONLY_P2P = argv.includes('--p2p');
 const ONLY_COLL = argv.includes('--coll');
+const ONLY_STARTUP = argv.includes('--startup');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
 const REPEAT = repeatOption();
 
@@ -390,7 +394,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const { python } = findPython();
   const { specs, missing } = rows(python);
-  if (ONLY_COLL) specs.length = 0;
+  if (ONLY_COLL || ONLY_STARTUP) specs.length = 0;
   const passes: Figures[][] = specs.map(() => []);
   for (let pass = 0; pass < REPEAT; pass++) {
     for (const [i] of specs.entries()) passes[i]!.push({});
@@ -423,11 +427,16 @@ async function main(): Promise<void> {
   if (REPEAT > 1) process.stdout.write(`Each figure is the median of ${REPEAT} passes over every row, mpi4py and mpi4ts alike; each mpi4ts figure is measured right after its mpi4py counterpart.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
-  if (!ONLY_COLL) process.stdout.write(`${table(results)}\n`);
-  if (!ONLY_P2P) {
+  if (!ONLY_COLL && !ONLY_STARTUP) process.stdout.write(`${table(results)}\n`);
+  if (!ONLY_P2P && !ONLY_STARTUP) {
     process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); lower is better.\n\n');
     process.stdout.write(`${await collectiveTable(python)}\n`);
     process.stdout.write(`load average ${loadavg()[0]!.toFixed(1)} after the collectives.\n`);
+  }
+  if (!ONLY_P2P && !ONLY_COLL) {
+    const startup = startupRows([process.execPath], python, findMpichMpi4py(python).env);
+    process.stdout.write(`\n${await startupTable(startup.rows, QUICK ? 3 : 5 * REPEAT, (t) => process.stderr.write(`${t}\n`))}\n`);
+    missing.push(...startup.missing);
   }
   const failures = results.filter((r) => r.problems.length > 0);
   if (missing.length > 0 || failures.length > 0) {

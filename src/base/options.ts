@@ -54,6 +54,16 @@ export interface Options {
   rendezvousTimeoutMs: number;
   /** The ssh command the launcher starts remote ranks with (MPI4TS_SSH; --ssh wins), or null for "ssh". */
   ssh: string | null;
+  /**
+   * How `mpi4ts run` starts .ts programs (MPI4TS_TYPESCRIPT): "auto" with
+   * Node's own type stripping where the program allows it, else tsx;
+   * "node" always with Node alone; "tsx" always through tsx.
+   */
+  typescript: 'auto' | 'node' | 'tsx';
+  /** `mpi4ts run` gives its ranks a Node compile cache (MPI4TS_COMPILE_CACHE=0: off). */
+  compileCache: boolean;
+  /** The compile cache folder the user set (NODE_COMPILE_CACHE), which ranks keep; null when unset. */
+  nodeCompileCache: string | null;
   /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
@@ -111,6 +121,9 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     hostAddress: textVar(env, 'MPI4TS_HOST_ADDRESS'),
     rendezvousTimeoutMs: secondsVar(env, 'MPI4TS_RENDEZVOUS_TIMEOUT', DEFAULT_RENDEZVOUS_TIMEOUT_MS / 1000) * 1000,
     ssh: textVar(env, 'MPI4TS_SSH'),
+    typescript: choiceVar(env, 'MPI4TS_TYPESCRIPT', TYPESCRIPT_RUNNERS, 'auto'),
+    compileCache: switchVar(env, 'MPI4TS_COMPILE_CACHE', true) && textVar(env, 'NODE_DISABLE_COMPILE_CACHE') === null,
+    nodeCompileCache: textVar(env, 'NODE_COMPILE_CACHE'),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
   };
@@ -128,6 +141,12 @@ export function options(): Options {
 export function optionsOf(env: NodeJS.ProcessEnv): Options {
   return env === process.env ? options() : readOptions(env);
 }
+
+const TYPESCRIPT_RUNNERS = {
+  auto: '"auto" (Node alone where it can strip the types, else tsx)',
+  node: '"node" (Node\'s own type stripping, Node 22.18+)',
+  tsx: '"tsx"',
+};
 
 const TRANSPORTS = {
   auto: '"auto"',

@@ -1,6 +1,6 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
-import { UsageError } from '../base/index.js';
-import { controlAddress, isLocalHost, Job, LocalStarter, placeRanks, scriptCommand, SshStarter,
+import { options as processOptions, UsageError } from '../base/index.js';
+import { compileCacheEnv, controlAddress, isLocalHost, Job, LocalStarter, placeRanks, programCommand, SshStarter,
   type HostEntry, type MapBy, type Placement, type Starter } from '../launcher/index.js';
 import { HOST_OPTIONS, helpText, hostEntries, intArg, parseOptions, portRangeOf, secondsArg, sshCommandOf, sshTimeoutOf,
   textOption as text, type OptionSpec, type ParsedOptions } from './args.js';
@@ -51,11 +51,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
   const portRange = portRangeOf(options);
   const portRangeText = portRange === null ? null : `${portRange[0]}-${portRange[1]}`;
-  const env = environmentArgs(options.get('forward') as string[] | undefined, options.get('env') as string[] | undefined);
+  // The user's -x and --env win over the compile cache's folder.
+  const env = { ...compileCacheEnv(processOptions()), ...environmentArgs(options.get('forward') as string[] | undefined, options.get('env') as string[] | undefined) };
   if (portRangeText !== null) env.MPI4TS_PORT_RANGE = portRangeText;
-  const commands = blocks.map((b) => scriptCommand(b.script, b.args, cwd));
+  // Node alone or tsx: decided here, once for the job, not in every rank.
+  const programs = blocks.map((b) => programCommand(b.script, b.args, cwd, processOptions().typescript));
+  const commands = programs.map((p) => p.command);
   const remoteNode = text(options, 'node');
-  const remoteCommands = commands.map((c) => [remoteNode ?? c[0]!, ...c.slice(1)]);
+  const onRemoteNode = (c: string[]): string[] => [remoteNode ?? c[0]!, ...c.slice(1)];
+  const remoteCommands = commands.map(onRemoteNode);
+  const remoteFallbacks = programs.map((p) => (p.fallback === null ? null : onRemoteNode(p.fallback)));
   const blockEnvs = blocks.map((b) => environmentArgs(b.forward, b.env));
   const ssh = everyRankLocal ? null : sshStarter(options);
   const job = new Job({
@@ -67,6 +72,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     timeoutSeconds: options.has('timeout') ? secondsArg(options.get('timeout') as string, '--timeout') : null,
     starterFor: (host) => (isLocalHost(host) || ssh === null ? localStarter : ssh),
     commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
+    fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
     envFor: (p) => blockEnvs[p.appnum ?? 0]!,
     controlBind: address,
     controlAdvertise: address,

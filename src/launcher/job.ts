@@ -32,6 +32,8 @@ export interface JobOptions {
   starterFor(host: string): Starter;
   /** The command of a rank, when it differs from `command` (an MPMD block's program, --node for remote hosts). */
   commandFor?(placement: Placement): string[];
+  /** The tsx form of a rank's command, for hosts whose Node cannot strip types (RankSpec.fallback). */
+  fallbackFor?(placement: Placement): string[] | null;
   /** Environment of a rank on top of `env` (an MPMD block's own --env). */
   envFor?(placement: Placement): Record<string, string>;
   /** Address the control server listens on, and the one ranks dial. */
@@ -137,6 +139,7 @@ export class Job {
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({
       rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement) ?? this.opts.command,
+      fallback: this.opts.fallbackFor?.(placement) ?? undefined,
       env, cwd: this.opts.cwd,
     },
       placement.rank === 0);

@@ -10,6 +10,8 @@
 /** First line: what to run. */
 export interface RemoteStart {
   command: string[];
+  /** What to run instead where this host's Node does not strip types (RankSpec.fallback). */
+  fallback?: string[];
   cwd: string;
   env: Record<string, string>;
   /** Whether the launcher forwards its stdin to this rank. */

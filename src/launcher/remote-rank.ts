@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { constants as osConstants } from 'node:os';
 import { killGroup } from './process-group.js';
 import { WRAPPER_MARK, type RemoteInput, type RemoteStart, type RemoteStatus } from './remote-protocol.js';
+import { nodeStripSupport } from './typescript.js';
 
 const KILL_GRACE_MS = 2000;
 
@@ -57,7 +58,9 @@ function startRank(line: string, done: (code: number) => void): ChildProcess | n
     done(2);
     return null;
   }
-  const [program, ...args] = request.command;
+  // The launcher chose Node alone for a .ts program; a host whose Node cannot strip types runs the tsx form.
+  const command = request.fallback !== undefined && nodeStripSupport().strip === null ? request.fallback : request.command;
+  const [program, ...args] = command;
   const child = spawn(program!, args, {
     cwd: request.cwd,
     env: { ...process.env, ...request.env },

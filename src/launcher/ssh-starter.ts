@@ -51,7 +51,7 @@ export class SshStarter implements Starter {
     const remote = `exec ${[node, MAIN_SCRIPT, REMOTE_RANK_COMMAND].map(shellQuote).join(' ')}`;
     const [program, ...sshArgs] = this.opts.ssh;
     const argv = [...sshArgs, ...unattendedOptions(this.opts.connectTimeoutSeconds), spec.host, remote];
-    const request: RemoteStart = { command: spec.command, cwd: spec.cwd, env: spec.env, stdin: withStdin };
+    const request: RemoteStart = { command: spec.command, fallback: spec.fallback, cwd: spec.cwd, env: spec.env, stdin: withStdin };
     const launch = (): ChildProcess => {
       const child = spawn(program!, argv, {
         stdio: ['pipe', 'pipe', 'pipe'],

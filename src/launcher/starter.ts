@@ -10,6 +10,13 @@ export interface RankSpec {
   host: string;
   /** Program and arguments, e.g. [node, --import, tsx, app.ts, ...]. */
   command: string[];
+  /**
+   * The command to run instead on a host whose Node cannot strip types (the
+   * tsx form of a .ts program `command` runs on Node alone); absent otherwise.
+   * Local ranks run on the launcher's Node, which decided: only the remote
+   * wrapper looks at it.
+   */
+  fallback?: string[];
   /** Variables to set on top of the inherited environment. */
   env: Record<string, string>;
   cwd: string;

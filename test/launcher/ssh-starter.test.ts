@@ -93,3 +93,13 @@ test('shellQuote and splitCommand', () => {
   assert.deepEqual(splitCommand('ssh -F "my config" -p 2222', '--ssh'), ['ssh', '-F', 'my config', '-p', '2222']);
   assert.throws(() => splitCommand(' ', '--ssh'), /--ssh must name an ssh command, got " "/);
 });
+
+test('wrapper: the tsx form (fallback) runs where this host\'s Node does not strip types, the given command where it does', async () => {
+  const w = wrapper();
+  const command = [process.execPath, '-e', 'console.log("stripped")'];
+  const fallback = [process.execPath, '-e', 'console.log("fallback")'];
+  w.child.stdin!.write(`${JSON.stringify({ command, fallback, cwd: ROOT, env: {}, stdin: false })}\n`);
+  assert.equal(await w.exit, 0);
+  const strips = Boolean((process.features as { typescript?: string | false }).typescript);
+  assert.equal(w.out(), strips ? 'stripped\n' : 'fallback\n');
+});
