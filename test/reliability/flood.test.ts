@@ -26,7 +26,9 @@ test('eager floods', { concurrency: true }, async (top) => {
     assert.deepEqual(await strays(r.marker), []);
   }));
   jobs.push(top.test('without credit the same flood takes the receiver past the bound (the test can fail)', async () => {
-    const r = await mpirun(2, program('eager-flood.ts'), { args: ['6000', '60', '3'], env: { MPI4TS_EAGER_CREDIT: '2147483648' }, killAfterMs: 120_000 });
+    // The receiver sleeps 10 s, as in the bounded runs: 360 MB must have arrived before it starts to receive,
+    // even on a machine busy with other tests (3 s was too short once, beside the 128-rank job).
+    const r = await mpirun(2, program('eager-flood.ts'), { args: ['6000', '60', '10'], env: { MPI4TS_EAGER_CREDIT: '2147483648' }, killAfterMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const grew = Number(/rss grew (\d+) MiB/.exec(r.stdout)?.[1]);
     assert.ok(grew > 300, `with unbounded credit the receiver grew by only ${grew} MiB`);
