@@ -24,6 +24,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPython } from './python.js';
 import { startupRows, startupTable } from './startup.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -120,18 +121,6 @@ function figure(output: string): number {
   return value;
 }
 
-
-function findPython(): { python: string | null; why: string } {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(python, ['-c', 'import mpi4py'], { stdio: 'ignore' });
-      return { python, why: '' };
-    } catch {
-      // Try the next: a pyenv python3 may shadow Debian's, which has python3-mpi4py.
-    }
-  }
-  return { python: null, why: 'python3-mpi4py is not installed (apt-get install python3-mpi4py)' };
-}
 
 function findMpiexec(): string {
   try {

@@ -12,6 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPython } from './python.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -56,7 +57,8 @@ function timed(row: StartupRow): Promise<Timing> {
   const quoted = row.command.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('sh', ['-c', `${quoted} >/dev/null 2>/tmp/mpi4ts-startup-err.$$ || { cat /tmp/mpi4ts-startup-err.$$ >&2; exit 1; }; rm -f /tmp/mpi4ts-startup-err.$$; times`],
+    // The job's stderr comes through the pipe (for the error below); `times` writes to stdout.
+    const child = spawn('sh', ['-c', `${quoted} >/dev/null || exit 1; times`],
       { cwd: ROOT, env: { ...process.env, ...row.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -122,17 +124,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write(`bench/startup.ts: --runs ${String(runsText)}: give a whole number of runs from 1 to 50\n`);
     process.exit(2);
   }
-  let python: string | null = null;
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(candidate, ['-c', 'import mpi4py'], { stdio: 'ignore' });
-      python = candidate;
-      break;
-    } catch {
-      // A pyenv python3 may shadow Debian's, which has python3-mpi4py.
-    }
-  }
-  const { rows, missing } = startupRows(nodes.length > 0 ? nodes : [process.execPath], python, null);
+  const { rows, missing } = startupRows(nodes.length > 0 ? nodes : [process.execPath], findPython().python, null);
   process.stdout.write(`${await startupTable(rows, runs, (t) => process.stderr.write(`${t}\n`))}\n`);
   for (const m of missing) process.stdout.write(`- ${m}\n`);
 }

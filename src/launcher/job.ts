@@ -205,12 +205,14 @@ export class Job {
    * (a receive from it that can never complete) follows from it.
    */
   private fail(code: number, message: string, culprit = -1, mayHold = true): void {
-    const held = this.heldFailure;
-    if (held !== null && mayHold) {
-      this.heldFailure = null;
+    if (this.heldFailure !== null && mayHold) {
       // A rank the held failure waited for failed: it is the likelier cause (and may itself wait for an earlier one).
-      if (held.waitFor.has(culprit)) this.fail(code, message, culprit);
-      else this.fail(held.code, held.message, held.culprit, false);
+      if (this.heldFailure.waitFor.has(culprit)) {
+        this.heldFailure = null;
+        this.fail(code, message, culprit);
+      } else {
+        this.releaseHeld();
+      }
       return;
     }
     if (mayHold && this.failure === null && this.holdForRootCause(code, message, culprit)) return;
@@ -240,9 +242,7 @@ export class Job {
     const held: HeldFailure = { code, message, culprit, waitFor };
     this.heldFailure = held;
     setTimeout(() => {
-      if (this.heldFailure !== held) return;
-      this.heldFailure = null;
-      this.fail(held.code, held.message, held.culprit, false);
+      if (this.heldFailure === held) this.releaseHeld();
     }, ROOT_CAUSE_GRACE_MS).unref();
     return true;
   }
@@ -250,7 +250,12 @@ export class Job {
   /** Every rank a held failure waited for ended cleanly: nothing earlier explains it, report it now. */
   private releaseHeldIfAnswered(): void {
     const held = this.heldFailure;
-    if (held === null || [...held.waitFor].some((rank) => this.alive.has(rank))) return;
+    if (held !== null && ![...held.waitFor].some((rank) => this.alive.has(rank))) this.releaseHeld();
+  }
+
+  /** Reports the held failure as the job's. */
+  private releaseHeld(): void {
+    const held = this.heldFailure!;
     this.heldFailure = null;
     this.fail(held.code, held.message, held.culprit, false);
   }

@@ -15,6 +15,11 @@ function tsxLoader(): string {
   return import.meta.resolve('tsx');
 }
 
+/** .ts, .mts, .cts, .tsx: what Node runs only through tsx or its own stripping. */
+function isTypeScript(path: string): boolean {
+  return /\.[mc]?tsx?$/.test(path);
+}
+
 /** The command line that runs `script` (resolved against `cwd`) with `args`. */
 export function scriptCommand(script: string, args: string[], cwd: string, node = process.execPath): string[] {
   const path = resolve(cwd, script);
@@ -24,7 +29,7 @@ export function scriptCommand(script: string, args: string[], cwd: string, node 
   if (!RUNNABLE.includes(ext)) {
     throw new UsageError(`script "${script}" has extension "${ext}"; mpi4ts runs ${RUNNABLE.join(', ')} files`);
   }
-  const loader = ext.startsWith('.t') || ext.startsWith('.mt') || ext.startsWith('.ct') ? ['--import', tsxLoader()] : [];
+  const loader = isTypeScript(path) ? ['--import', tsxLoader()] : [];
   return [node, ...loader, path, ...args];
 }
 
@@ -44,7 +49,7 @@ export function programCommand(script: string, args: string[], cwd: string, mode
   node = process.execPath, support?: StripSupport): ProgramCommand {
   const viaTsx = scriptCommand(script, args, cwd, node);
   const path = resolve(cwd, script);
-  if (viaTsx[1] !== '--import') return { command: viaTsx, fallback: null };
+  if (!isTypeScript(path)) return { command: viaTsx, fallback: null };
   const choice = chooseTypeScript(path, mode, support);
   debug('%s runs %s: %s', script, choice.native ? 'on Node alone' : 'through tsx', choice.why);
   return choice.native ? { command: [node, path, ...args], fallback: viaTsx } : { command: viaTsx, fallback: null };

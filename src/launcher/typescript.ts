@@ -2,8 +2,8 @@
  * Whether a .ts program can run on Node alone (its own type stripping,
  * Node 22.18+ and 24) or needs tsx, decided once per job by the launcher
  * (DESIGN.md "TypeScript programs"). tsx loads esbuild in every rank, which
- * costs each rank about 0.4 s of CPU at start-up; Node's stripping costs
- * next to nothing. But stripping only blanks the types out, and a program
+ * costs each rank about 0.3 s of CPU at start-up; Node's stripping about
+ * 0.07 s (`npm run bench:compare -- --startup`, DESIGN.md has the figures). But stripping only blanks the types out, and a program
  * tsx runs can fail under it, so Node alone is chosen only when every local
  * module the program imports passes what Node requires:
  *

@@ -40,6 +40,8 @@ function fakeStarter(ranks: Map<number, Promise<FakeRank>>): Starter {
   };
 }
 
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 function address(rank: number): PeerAddress {
   return { rank, host: 'h', hostId: 'h', tcpHost: '127.0.0.1', tcpPort: 1, unixPath: '', pid: 1 };
 }
@@ -57,7 +59,7 @@ async function runJob(size: number, script: (ranks: FakeRank[]) => Promise<void>
   process.stderr.write = ((text: string) => said.push(text) > 0) as typeof process.stderr.write;
   try {
     const running = job.run();
-    while (ranks.size < size) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (ranks.size < size) await pause(5);
     const fakes = await Promise.all([...ranks.keys()].sort().map((rank) => ranks.get(rank)!));
     await Promise.all(fakes.map((f, rank) => f.client.exchange(address(rank))));
     await script(fakes);
@@ -71,11 +73,11 @@ test('a rank that fails because another died is not blamed when the dead one\'s 
   const { code, said } = await runJob(2, async ([zero, one]) => {
     // Rank 1 is killed: its connections close at once, its exit report (over ssh) comes later.
     one!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     // Rank 0's receive from it fails, and rank 0 exits first.
     zero!.exit({ code: 1, signal: null });
     zero!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pause(300);
     one!.exit({ code: null, signal: 'SIGKILL' });
   });
   assert.equal(code, 137);
@@ -92,10 +94,10 @@ test('without a lost rank, a failure is reported at once; a lost rank that never
   const started = Date.now();
   const held = await runJob(2, async ([zero, one]) => {
     one!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     zero!.exit({ code: 1, signal: null });
     // Rank 1's report never comes until the job stops it.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await pause(1500);
     one!.exit({ code: null, signal: 'SIGTERM' });
   });
   assert.equal(held.code, 1);
@@ -107,9 +109,9 @@ test('the rank whose control connection closed first is blamed, whichever exit r
   const { code, said } = await runJob(3, async ([zero, one, two]) => {
     // Rank 1 is killed; rank 0's receive from it fails and rank 0 closes its connection as it exits.
     one!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     zero!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     // The killed rank's report comes first here, rank 0's just after: rank 1 is still the cause.
     one!.exit({ code: null, signal: 'SIGKILL' });
     zero!.exit({ code: 1, signal: null });
@@ -123,9 +125,9 @@ test('a held failure is reported as soon as the rank it waits for ends cleanly, 
   const started = Date.now();
   const clean = await runJob(2, async ([zero, one]) => {
     one!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     zero!.exit({ code: 2, signal: null });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     one!.exit({ code: 0, signal: null });
   });
   assert.equal(clean.code, 2);
@@ -133,13 +135,13 @@ test('a held failure is reported as soon as the rank it waits for ends cleanly, 
   assert.ok(Date.now() - started < 900, 'not held for the whole grace');
   const earlier = await runJob(3, async ([zero, one, two]) => {
     one!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     two!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     // Rank 0 fails, held for ranks 1 and 2; rank 2 reports first, but rank 1 lost its connection earlier still.
     zero!.exit({ code: 1, signal: null });
     two!.exit({ code: 4, signal: null });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     one!.exit({ code: null, signal: 'SIGKILL' });
   });
   assert.equal(earlier.code, 137);
@@ -151,10 +153,10 @@ test('a rank that says it lost a peer before it fails makes that peer the cause,
     // Under load the launcher may see rank 0's connection close before the killed rank 1's.
     zero!.client.peerLost(1);
     zero!.client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     one!.client.close();
     zero!.exit({ code: 1, signal: null });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
     one!.exit({ code: null, signal: 'SIGKILL' });
   });
   assert.equal(code, 137);
