@@ -20,6 +20,33 @@ test('the package ships LICENSE and dist without source maps', async () => {
   assert.ok(files.includes('LICENSE'), 'LICENSE is in the tarball');
   assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'no source maps');
   assert.ok(files.includes('dist/index.d.ts'));
+  assert.ok(files.includes('dist/require.cjs'), 'the require condition\'s target is shipped');
+});
+
+/** A CommonJS app (npm 11's `npm init -y`) with mpi4ts installed as this worktree. */
+async function withCommonJsApp(use: (app: string) => Promise<void>): Promise<void> {
+  const app = await mkdtemp(join(tmpdir(), 'mpi4ts-cjs-'));
+  try {
+    await mkdir(join(app, 'node_modules'));
+    await symlink(ROOT, join(app, 'node_modules', 'mpi4ts'));
+    await writeFile(join(app, 'package.json'), '{ "name": "app", "type": "commonjs" }\n');
+    await use(app);
+  } finally {
+    await rm(app, { recursive: true, force: true });
+  }
+}
+
+test('require(\'mpi4ts\') from CommonJS throws our error, which says what to do; import() from CommonJS works', async () => {
+  await withCommonJsApp(async (app) => {
+    const required = await run(process.execPath, ['-e', `
+      try { require('mpi4ts'); } catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })); }`], { cwd: app });
+    const { code, message } = JSON.parse(required.stdout) as { code: string; message: string };
+    assert.equal(code, 'ERR_MPI4TS_REQUIRE_ESM');
+    assert.match(message, /^mpi4ts is an ES module and cannot be loaded with require\(\): use `import \* as MPI from 'mpi4ts'` in a \.mjs\/\.mts file or set "type": "module" in your package\.json; from CommonJS, `const MPI = await import\('mpi4ts'\)`/);
+    const imported = await run(process.execPath, ['-e', `
+      import('mpi4ts').then((MPI) => console.log(MPI.COMM_WORLD.rank, MPI.COMM_WORLD.size, typeof MPI.VERSION));`], { cwd: app });
+    assert.equal(imported.stdout, '0 1 string\n');
+  });
 });
 
 test('the shipped declarations hold no @internal member and type-check every example as a user would', async () => {
