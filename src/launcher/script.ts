@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { debug, UsageError } from '../base/index.js';
+import { checkModuleKind } from './module-kind.js';
 import { chooseTypeScript, type StripSupport } from './typescript.js';
 
 const RUNNABLE = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs'];
@@ -29,6 +30,7 @@ export function scriptCommand(script: string, args: string[], cwd: string, node 
   if (!RUNNABLE.includes(ext)) {
     throw new UsageError(`script "${script}" has extension "${ext}"; mpi4ts runs ${RUNNABLE.join(', ')} files`);
   }
+  checkModuleKind(script, path);
   const loader = isTypeScript(path) ? ['--import', tsxLoader()] : [];
   return [node, ...loader, path, ...args];
 }
