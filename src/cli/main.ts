@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** The `mpi4ts` command: run | info | bench | doctor | --version | --help. */
+/** The `mpi4ts` command: run | info | bench | doctor | init | --version | --help. */
 import { UsageError, VERSION } from '../base/index.js';
 import { runCommand } from './run.js';
 import { infoCommand } from './info.js';
 import { remoteRankMain, REMOTE_RANK_COMMAND } from '../launcher/index.js';
 import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
+import { initCommand } from './init.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
@@ -15,6 +16,7 @@ Usage:
   mpi4ts info                                     versions, transports, environment
   mpi4ts bench TEST [options]                     OSU micro-benchmarks (latency, bw, bibw, allreduce, ...)
   mpi4ts doctor [-f FILE | --host LIST] [prog.ts]  check hosts, ssh, versions and ports before a job
+  mpi4ts init [dir]                               a starter project: ES module package.json, tsconfig, hello.ts
   mpi4ts --version
 
 Run "mpi4ts run --help" for the options of run, "mpi4ts doctor --help" for doctor's.
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return benchCommand(rest);
     case 'doctor':
       return doctorCommand(rest);
+    case 'init':
+      return initCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);
@@ -45,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command "${command}"; commands are run, info, bench, doctor (see mpi4ts --help)`);
+      throw new UsageError(`unknown command "${command}"; commands are run, info, bench, doctor, init (see mpi4ts --help)`);
   }
 }
 
