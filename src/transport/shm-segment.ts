@@ -29,9 +29,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { loadOnce, ProtocolError } from '../base/index.js';
+import { loadOnce, openLibc, ProtocolError } from '../base/index.js';
 import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
-import { openLibc } from './native.js';
 
 const MAGIC = 0x3469_706d; // "mpi4" little-endian
 const LAYOUT_VERSION = 1;

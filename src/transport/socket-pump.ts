@@ -26,7 +26,7 @@
  *
  * # Unfinished features
  * - Linux only: the flag values (MSG_DONTWAIT, MSG_NOSIGNAL, POLL*) are
- *   Linux's, and libc is opened by name (native.ts); elsewhere libuv does
+ *   Linux's, and libc is opened by name (base/native.ts); elsewhere libuv does
  *   all the reading and writing.
  * - No epoll of its own: poll(2) over every polled socket on each spin, so
  *   its cost grows with the number of socket peers (fine for tens, not for
@@ -34,9 +34,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Poller } from './transport.js';
-import { copyInto, loadOnce } from '../base/index.js';
+import { copyInto, loadOnce, openLibc } from '../base/index.js';
 import { encodeHeaderInto, HEADER_BYTES, type FrameHeader } from './frame.js';
-import { openLibc } from './native.js';
 
 const MSG_DONTWAIT = 0x40;
 /** No SIGPIPE on a peer that has gone: the call fails with EPIPE, and libuv reports the loss. */
