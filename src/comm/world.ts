@@ -22,7 +22,7 @@ import { debug, defaultEagerCredit, options as processOptions, publish, type Opt
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
-import { detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
+import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
 import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
@@ -100,6 +100,8 @@ export async function initWorld(): Promise<World> {
   const options = processOptions();
   const bootstrap = await detectBootstrap();
   const { rank, size } = bootstrap;
+  // Pinned before the transports start their threads (the ones already running are pinned too).
+  if (bootstrap.binding) bindThisProcess(bootstrap.binding, { rank, host: processorName() });
   const hostId = hostIdentity();
   const opened = openEngine(bootstrap, options, hostId);
   const listening = size > 1 ? await opened.engine.transport.listen() : { tcpPort: 0, unixPath: '' };

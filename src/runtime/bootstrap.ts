@@ -3,7 +3,7 @@
  * (DESIGN.md "Start-up"). One implementation per launcher; everything above
  * it is the same whichever started the job.
  */
-import type { PeerAddress, PeerEnd } from '../wire/index.js';
+import type { BindRequest, PeerAddress, PeerEnd } from '../wire/index.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */
@@ -16,6 +16,8 @@ export interface Bootstrap {
    * where the launcher does not tell.
    */
   readonly appnum: number;
+  /** The CPUs to pin this process to (`mpi4ts run --bind-to`); absent or null where the launcher binds, or nobody. */
+  readonly binding?: BindRequest | null;
   /** The job key every peer connection proves. */
   readonly key: Buffer;
   /** An address of this host that peers can reach, for the TCP listener. */

@@ -15,3 +15,4 @@
 export { detectBootstrap } from './detect.js';
 export type { Bootstrap } from './bootstrap.js';
 export { hostIdentity, processorName } from './host.js';
+export { bindThisProcess } from './binding.js';

@@ -5,7 +5,7 @@
  * lost (the launcher died, or an ssh session dropped), the rank ends itself.
  */
 import { intVar, JobError, requiredIntVar } from '../base/index.js';
-import { ControlClient, type PeerAddress, type PeerEnd } from '../wire/index.js';
+import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
 export interface LauncherEnvironment {
@@ -15,6 +15,8 @@ export interface LauncherEnvironment {
   /** The MPMD block this rank was started from (MPI4TS_APPNUM; 0 from a launcher that does not set it). */
   appnum: number;
   key: Buffer;
+  /** --bind-to / --map-by / --report-bindings (MPI4TS_BIND), or null. */
+  binding: BindRequest | null;
 }
 
 export class LauncherBootstrap implements Bootstrap {
@@ -24,12 +26,14 @@ export class LauncherBootstrap implements Bootstrap {
   readonly appnum: number;
   readonly key: Buffer;
   readonly advertiseHost: string;
+  readonly binding: BindRequest | null;
 
   private constructor(env: LauncherEnvironment, private readonly control: ControlClient) {
     this.rank = env.rank;
     this.size = env.size;
     this.appnum = env.appnum;
     this.key = env.key;
+    this.binding = env.binding;
     // The local address of the control connection is one the launcher's host, and so peers, can reach.
     this.advertiseHost = control.localAddress;
   }
@@ -98,6 +102,7 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   if (!/^[0-9a-f]{64}$/.test(keyHex)) throw new JobError('MPI4TS_JOB_KEY must be 64 hex digits (set by mpi4ts run)');
   // Read once: processes the program starts must not inherit the job's secret.
   if (env === process.env) delete env.MPI4TS_JOB_KEY;
-  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, appnum, key: Buffer.from(keyHex, 'hex') };
+  const binding = bindRequestOf(env);
+  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, appnum, key: Buffer.from(keyHex, 'hex'), binding };
 }
 

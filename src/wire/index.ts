@@ -16,3 +16,5 @@ export { ControlClient } from './control-client.js';
 export type { ControlClientOptions } from './control-client.js';
 export { ControlRegistry } from './control-registry.js';
 export type { ControlRegistryEvents } from './control-registry.js';
+export { BIND_LEVELS, bindRequestOf, bindRequestEnv, bindingFor, bindingPicture, formatCpuList, parseCpuList, readTopology, objectsOf } from './binding.js';
+export type { BindLevel, BindRequest, Binding, Cpu, TopologySource } from './binding.js';
