@@ -64,6 +64,8 @@ export interface Options {
   compileCache: boolean;
   /** The compile cache folder the user set (NODE_COMPILE_CACHE), which ranks keep; null when unset. */
   nodeCompileCache: string | null;
+  /** `mpi4ts run`'s time-out when --timeout is not given (MPIEXEC_TIMEOUT, seconds, as Hydra and Open MPI read it), or null. */
+  mpiexecTimeout: number | null;
   /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
@@ -124,6 +126,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     typescript: choiceVar(env, 'MPI4TS_TYPESCRIPT', TYPESCRIPT_RUNNERS, 'auto'),
     compileCache: switchVar(env, 'MPI4TS_COMPILE_CACHE', true) && textVar(env, 'NODE_DISABLE_COMPILE_CACHE') === null,
     nodeCompileCache: textVar(env, 'NODE_COMPILE_CACHE'),
+    mpiexecTimeout: textVar(env, 'MPIEXEC_TIMEOUT') === null ? null : secondsVar(env, 'MPIEXEC_TIMEOUT', 1),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
   };

@@ -14,8 +14,12 @@ export interface OptionSpec {
   names: string[];
   /** Key in the parsed result. */
   key: string;
-  /** Takes a value (next argument or after '='); repeatable ones collect into an array. */
-  value: 'none' | 'one' | 'many';
+  /**
+   * Takes a value (next argument or after '='); repeatable ones collect into
+   * an array. 'pair' is Hydra's `-genv NAME VALUE`: two words, or one
+   * NAME=VALUE, collected as NAME=VALUE.
+   */
+  value: 'none' | 'one' | 'many' | 'pair';
   help: string;
   /** Placeholder for the value in --help. */
   meta?: string;
@@ -57,7 +61,13 @@ export function parseOptions(argv: string[], specs: OptionSpec[], command: strin
       value = next;
       i++;
     }
-    if (spec.value === 'many') {
+    if (spec.value === 'pair' && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) {
+      const second = argv[i];
+      if (second === undefined) throw new UsageError(`option ${name} needs a name and a value (${spec.meta ?? 'NAME VALUE'}), got only "${value}"`);
+      value = `${value}=${second}`;
+      i++;
+    }
+    if (spec.value === 'many' || spec.value === 'pair') {
       const list = (options.get(spec.key) as string[] | undefined) ?? [];
       list.push(value);
       options.set(spec.key, list);

@@ -2,15 +2,15 @@
  * MPMD for `mpi4ts run` (MPI 4.1 section 11.5.2, mpiexec's colon form):
  * `run [global options] -n 1 server.ts [args] : -n 3 client.ts [args]`, or
  * the blocks one a line in a file (`--app FILE` as Open MPI, `-configfile
- * FILE` as Hydra). The options before the first program are the job's; each
- * block after a lone `:` takes only its own -n, --env and -x. Blocks share one
- * COMM_WORLD, their ranks numbered in block order; a rank's MPI_APPNUM is its
- * block's index.
+ * FILE` as Hydra). The options before the first program are the job's, but
+ * for Hydra's local ones (-env, -envlist), which are the first block's; each
+ * block after a lone `:` takes only its own -n, -env/--env, -envlist, -x and
+ * -wdir. Blocks share one COMM_WORLD, their ranks numbered in block order; a
+ * rank's MPI_APPNUM is its block's index.
  *
  * # Unfinished features
- * - No per-block --host, --wdir or --hostfile: hosts are the job's, and the
- *   blocks' ranks fill their slots in order (as mpiexec does without them).
- * - Hydra's two-word `-env NAME VALUE` / `-genv NAME VALUE` (issue 17 item 2).
+ * - No per-block --host or --hostfile: hosts are the job's, and the blocks'
+ *   ranks fill their slots in order (as mpiexec does without them).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../base/index.js';
@@ -23,9 +23,12 @@ export interface AppBlock {
   np: number | null;
   script: string;
   args: string[];
-  /** --env and -x of this block (on top of the job's). */
+  /** -x and -envlist of this block (names, or NAME=VALUE), on top of the job's. */
   forward: string[];
+  /** -env/--env of this block, NAME=VALUE. */
   env: string[];
+  /** -wdir of this block, or null for the job's. */
+  wdir: string | null;
   /** How messages name the block: `block 2 (client.ts)` or `apps.txt:3`. */
   where: string;
 }
@@ -35,7 +38,18 @@ export const BLOCK_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'ranks of this block' },
   { names: ['-x'], key: 'forward', value: 'many', meta: 'VAR[=VAL]', help: 'pass VAR to this block\'s ranks' },
   { names: ['--env'], key: 'env', value: 'many', meta: 'VAR=VAL', help: 'set VAR=VAL in this block\'s ranks' },
+  { names: ['-env'], key: 'env', value: 'pair', meta: 'VAR VAL', help: 'set VAR to VAL in this block\'s ranks (Hydra; also -env VAR=VAL)' },
+  { names: ['-envlist', '--envlist'], key: 'envlist', value: 'many', meta: 'A,B,...', help: 'pass these variables to this block\'s ranks' },
+  { names: ['--wdir', '-wdir', '-wd', '--wd'], key: 'wdir', value: 'one', meta: 'DIR', help: 'this block\'s working directory' },
 ];
+
+/** -envlist A,B: the names, as -x takes them. */
+export function envListNames(lists: string[], option: string): string[] {
+  return lists.flatMap((list) => list.split(',').map((name) => name.trim()).filter((name) => {
+    if (name === '') throw new UsageError(`${option} "${list}" has an empty name; give NAME,NAME,...`);
+    return true;
+  }));
+}
 
 /** The command line cut at each lone `:`, as mpiexec cuts it. */
 export function splitAtColons(argv: string[]): string[][] {
@@ -52,9 +66,9 @@ export function splitAtColons(argv: string[]): string[][] {
  * (`first`: its -n and the program after the job's options); `more` are the
  * segments after the first `:`.
  */
-export function blocksOf(first: { np: string | null; rest: string[] }, more: string[][]): AppBlock[] {
+export function blocksOf(first: { np: string | null; rest: string[]; env?: string[]; forward?: string[] }, more: string[][]): AppBlock[] {
   const multi = more.length > 0;
-  const blocks = [blockFrom(first.np, first.rest, [], [], multi ? `block 1${scriptName(first.rest)}` : '')];
+  const blocks = [blockFrom(first.np, first.rest, first.forward ?? [], first.env ?? [], null, multi ? `block 1${scriptName(first.rest)}` : '')];
   more.forEach((segment, i) => blocks.push(parseBlock(segment, `block ${i + 2}${scriptName(firstProgram(segment))}`)));
   return checkBlocks(blocks);
 }
@@ -85,18 +99,20 @@ function parseBlock(segment: string[], where: string): AppBlock {
     parsed = parseOptions(segment, BLOCK_OPTIONS, 'run');
   } catch (err) {
     const message = (err as Error).message.replace(/ for "mpi4ts run" \(see mpi4ts run --help\)$/, '');
-    throw new UsageError(`${where}: ${message}; a block takes only -n, --env and -x (give the job's options before the first program)`);
+    throw new UsageError(`${where}: ${message}; a block takes only -n, -env/--env, -envlist, -x and -wdir (give the job's options before the first program)`);
   }
   const { options, rest } = parsed;
   const np = options.get('np');
-  return blockFrom(typeof np === 'string' ? np : null, rest, asList(options.get('forward')), asList(options.get('env')), where);
+  const wdir = options.get('wdir');
+  const forward = [...asList(options.get('forward')), ...envListNames(asList(options.get('envlist')), `${where}: -envlist`)];
+  return blockFrom(typeof np === 'string' ? np : null, rest, forward, asList(options.get('env')), typeof wdir === 'string' ? wdir : null, where);
 }
 
-function blockFrom(npText: string | null, rest: string[], forward: string[], env: string[], where: string): AppBlock {
+function blockFrom(npText: string | null, rest: string[], forward: string[], env: string[], wdir: string | null, where: string): AppBlock {
   const [script, ...args] = rest;
   if (script === undefined) throw new UsageError(where === '' ? 'no script to run' : `${where}: no program after its options`);
   const np = npText === null ? null : intArg(npText, where === '' ? '-n' : `${where}: -n`, 1, 100_000);
-  return { np, script, args, forward, env, where };
+  return { np, script, args, forward, env, wdir, where };
 }
 
 /** With several blocks every one needs its -n: the world's size is their sum. */

@@ -1,23 +1,43 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { options as processOptions, UsageError } from '../base/index.js';
-import { compileCacheEnv, controlAddress, isLocalHost, Job, LocalStarter, placeRanks, programCommand, SshStarter,
-  type HostEntry, type MapBy, type Placement, type Starter } from '../launcher/index.js';
+import { BIND_LEVELS, bindingFor, bindRequestEnv, compileCacheEnv, controlAddress, expandPattern, isLocalHost, Job, localPlaces,
+  LocalStarter, patternError, placeRanks, programCommand, readTopology, SshStarter,
+  type BindLevel, type BindRequest, type HostEntry, type MapBy, type OutputRoute, type Placement, type Starter } from '../launcher/index.js';
 import { HOST_OPTIONS, helpText, hostEntries, intArg, parseOptions, portRangeOf, secondsArg, sshCommandOf, sshTimeoutOf,
-  textOption as text, type OptionSpec, type ParsedOptions } from './args.js';
-import { blocksOf, readAppFile, splitAtColons, type AppBlock } from './mpmd.js';
+  textOption as text, usage, type OptionSpec, type ParsedOptions } from './args.js';
+import { blocksOf, envListNames, readAppFile, splitAtColons, type AppBlock } from './mpmd.js';
 // multihost: host lists, placement, ssh start, network choice
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },
-  { names: ['--tag-output', '-l', '--prepend-rank'], key: 'tagOutput', value: 'none', help: 'prefix every output line with [rank]' },
-  { names: ['--timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124)' },
+  { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT)' },
+  // environment
   { names: ['-x'], key: 'forward', value: 'many', meta: 'VAR[=VAL]', help: 'pass environment variable VAR to every rank (repeatable)' },
-  { names: ['--env', '-genv'], key: 'env', value: 'many', meta: 'VAR=VAL', help: 'set VAR=VAL in every rank (repeatable)' },
+  { names: ['--env'], key: 'env', value: 'many', meta: 'VAR=VAL', help: 'set VAR=VAL in every rank (repeatable)' },
+  { names: ['-genv'], key: 'env', value: 'pair', meta: 'VAR VAL', help: 'set VAR to VAL in every rank (Hydra; also -genv VAR=VAL)' },
+  { names: ['-genvlist', '--genvlist'], key: 'envlist', value: 'many', meta: 'A,B,...', help: 'pass these environment variables to every rank' },
+  { names: ['-genvall', '-envall'], key: 'envall', value: 'none', help: 'pass the whole environment to remote ranks too (local ranks always inherit it)' },
+  { names: ['-env'], key: 'blockEnv', value: 'pair', meta: 'VAR VAL', help: 'set VAR to VAL in the first program\'s ranks (Hydra\'s local -env)' },
+  { names: ['-envlist'], key: 'blockEnvlist', value: 'many', meta: 'A,B,...', help: 'pass these variables to the first program\'s ranks' },
+  { names: ['--wdir', '-wdir', '-wd', '--wd'], key: 'wdir', value: 'one', meta: 'DIR', help: 'working directory of the ranks (programs are looked for there first)' },
+  // output
+  { names: ['--tag-output', '-tag-output', '-l', '--prepend-rank', '-prepend-rank'], key: 'tagOutput', value: 'none', help: 'prefix every output line with [rank]' },
+  { names: ['--timestamp-output', '-timestamp-output'], key: 'timestamps', value: 'none', help: 'prefix every output line with the time it arrived' },
+  { names: ['--output-filename', '-output-filename'], key: 'outputDir', value: 'one', meta: 'DIR[:nocopy]', help: 'also write rank N\'s output to DIR/1/rank.N/stdout and stderr (:nocopy: files only)' },
+  { names: ['-outfile-pattern', '--outfile-pattern'], key: 'outPattern', value: 'one', meta: 'PATTERN', help: 'write stdout to files named by PATTERN instead (%r rank, %h host, %p host index)' },
+  { names: ['-errfile-pattern', '--errfile-pattern'], key: 'errPattern', value: 'one', meta: 'PATTERN', help: 'write stderr to files named by PATTERN instead' },
+  { names: ['-print-all-exitcodes', '--print-all-exitcodes'], key: 'printExitCodes', value: 'none', help: 'at the end, print how every rank ended' },
   // multihost options (the host, ssh and network ones are shared with `mpi4ts doctor`)
   ...HOST_OPTIONS,
-  { names: ['--map-by'], key: 'mapBy', value: 'one', meta: 'slot|node', help: 'fill each host\'s slots in turn (slot, default) or go round robin over hosts (node)' },
-  { names: ['--ppn', '-ppn', '--npernode'], key: 'ppn', value: 'one', meta: 'N', help: 'N ranks per host, whatever the slots say' },
-  { names: ['--oversubscribe'], key: 'oversubscribe', value: 'none', help: 'allow more ranks than slots (never more than max_slots)' },
+  { names: ['--map-by', '-map-by'], key: 'mapBy', value: 'one', meta: 'POLICY', help: 'slot (default): fill each host\'s slots in turn; node: round robin over hosts; core|socket|numa|hwthread: as slot, and bind ranks to a host\'s cores, sockets...' },
+  { names: ['--bind-to', '-bind-to'], key: 'bindTo', value: 'one', meta: 'LEVEL', help: 'pin each rank to a core, socket, numa node or hwthread (default none; as --map-by\'s level when that is one); :overload-allowed lets ranks share' },
+  { names: ['--report-bindings', '-report-bindings'], key: 'reportBindings', value: 'none', help: 'each rank prints the CPUs it is bound to, on stderr' },
+  { names: ['--ppn', '-ppn', '--npernode', '-npernode', '-N'], key: 'ppn', value: 'one', meta: 'N', help: 'N ranks per host, whatever the slots say' },
+  { names: ['--oversubscribe', '-oversubscribe'], key: 'oversubscribe', value: 'none', help: 'allow more ranks than slots (never more than max_slots), and ranks sharing a bound core' },
+  { names: ['--display-map', '-display-map'], key: 'displayMap', value: 'none', help: 'print which ranks run where before they start, on stderr' },
   { names: ['--app', '-app', '-configfile', '--configfile'], key: 'app', value: 'one', meta: 'FILE', help: 'the programs from FILE, one MPMD block a line ("-n 2 prog.ts args"; # comments)' },
   { names: ['-h', '--help'], key: 'help', value: 'none', help: 'show this help' },
 ];
@@ -29,7 +49,9 @@ const USAGE = `Usage: mpi4ts run -n N [options] script.{ts,js,mjs} [args...]
 const MPMD_HELP = `
 MPMD (several programs in one job, as mpiexec's colon form):
   The options before the first program are the job's; after each lone ":" a block
-  takes its own -n N (required when there are several blocks), --env VAR=VAL and -x VAR.
+  takes its own -n N (required when there are several blocks), -env VAR VAL (or --env
+  VAR=VAL), -envlist A,B, -x VAR and -wdir DIR; before the first program, -env and
+  -envlist are the first block's (as Hydra's local options).
   All blocks share one COMM_WORLD, ranks numbered in block order, placed on the hosts
   in that order; MPI.APPNUM is a rank's block index (0, 1, ...).
   --app FILE (Open MPI) and -configfile FILE (Hydra) read the blocks from FILE, one a
@@ -46,22 +68,46 @@ export async function runCommand(argv: string[]): Promise<number> {
   const blocks = appBlocks(options, rest, more);
   const np = blocks.length === 1 ? blocks[0]!.np : blocks.reduce((sum, b) => sum + b.np!, 0);
   const cwd = process.cwd();
-  const placements = withAppnums(planPlacements(options, np), blocks);
+  const mapping = mappingOf(options);
+  const placements = withAppnums(planPlacements(options, np, mapping.hostMapBy), blocks);
   const everyRankLocal = placements.every((p) => isLocalHost(p.host));
+  const someRankLocal = placements.some((p) => isLocalHost(p.host));
   const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
   const portRange = portRangeOf(options);
   const portRangeText = portRange === null ? null : `${portRange[0]}-${portRange[1]}`;
-  // The user's -x and --env win over the compile cache's folder.
-  const env = { ...compileCacheEnv(processOptions()), ...environmentArgs(options.get('forward') as string[] | undefined, options.get('env') as string[] | undefined) };
+  const forward = [...asList(options.get('forward')), ...envListNames(asList(options.get('envlist')), '-genvlist')];
+  // -genvall's whole environment first, then the compile cache's folder; the user's -x and --env win over both.
+  const env = {
+    ...(options.has('envall') ? forwardableEnvironment(process.env) : {}),
+    ...compileCacheEnv(processOptions()),
+    ...environmentArgs(forward, asList(options.get('env'))),
+  };
   if (portRangeText !== null) env.MPI4TS_PORT_RANGE = portRangeText;
+  const wdirs = blocks.map((b) => workingDirectory(b.wdir ?? text(options, 'wdir'), cwd, someRankLocal));
   // Node alone or tsx: decided here, once for the job, not in every rank.
-  const programs = blocks.map((b) => programCommand(b.script, b.args, cwd, processOptions().typescript));
+  const programs = blocks.map((b, i) => programCommand(b.script, b.args, programDirectory(b.script, wdirs[i]!, cwd), processOptions().typescript));
   const commands = programs.map((p) => p.command);
   const remoteNode = text(options, 'node');
   const onRemoteNode = (c: string[]): string[] => [remoteNode ?? c[0]!, ...c.slice(1)];
   const remoteCommands = commands.map(onRemoteNode);
   const remoteFallbacks = programs.map((p) => (p.fallback === null ? null : onRemoteNode(p.fallback)));
   const blockEnvs = blocks.map((b) => environmentArgs(b.forward, b.env));
+  const places = localPlaces(placements);
+  const bindRequest = (p: Placement): BindRequest => {
+    const place = places.get(p.rank)!;
+    return {
+      bindTo: mapping.bindTo ?? 'none', mapBy: mapping.localMapBy, localIndex: place.index, localCount: place.count,
+      overload: mapping.overload, report: options.has('reportBindings'),
+    };
+  };
+  const binds = mapping.bindTo !== null || options.has('reportBindings');
+  // This host's last rank has the highest place: if it fits, all do. Remote hosts check their own.
+  const lastHere = placements.filter((p) => isLocalHost(p.host)).at(-1);
+  if (binds && lastHere !== undefined) usage(() => bindingFor(bindRequest(lastHere), readTopology()));
+  const bindEnv = (p: Placement): Record<string, string> => (binds ? bindRequestEnv(bindRequest(p)) : {});
+  const routeFor = outputRoutes(options, cwd, (p) => places.get(p.rank)!.hostIndex);
+  const timeout = timeoutOf(options);
+  if (options.has('displayMap')) process.stderr.write(jobMap(placements, blocks, mapping));
   const ssh = everyRankLocal ? null : sshStarter(options);
   const job = new Job({
     placements,
@@ -69,16 +115,141 @@ export async function runCommand(argv: string[]): Promise<number> {
     cwd,
     env,
     tagOutput: options.has('tagOutput'),
-    timeoutSeconds: options.has('timeout') ? secondsArg(options.get('timeout') as string, '--timeout') : null,
+    timestamps: options.has('timestamps'),
+    routeFor: routeFor ?? undefined,
+    printExitCodes: options.has('printExitCodes'),
+    timeoutSeconds: timeout?.seconds ?? null,
+    timeoutName: timeout?.name,
     starterFor: (host) => (isLocalHost(host) || ssh === null ? localStarter : ssh),
     commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
     fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
-    envFor: (p) => blockEnvs[p.appnum ?? 0]!,
+    envFor: (p) => ({ ...blockEnvs[p.appnum ?? 0]!, ...bindEnv(p) }),
+    cwdFor: (p) => wdirs[p.appnum ?? 0]!,
     controlBind: address,
     controlAdvertise: address,
     controlPortRange: portRange,
   });
   return job.run();
+}
+
+/** --timeout, else MPIEXEC_TIMEOUT (Hydra's and Open MPI's variable), else none. */
+function timeoutOf(options: ParsedOptions): { seconds: number; name: string } | null {
+  const given = text(options, 'timeout');
+  if (given !== null) return { seconds: secondsArg(given, '--timeout'), name: '--timeout' };
+  const fromEnv = usage(() => processOptions().mpiexecTimeout);
+  return fromEnv === null ? null : { seconds: fromEnv, name: 'MPIEXEC_TIMEOUT' };
+}
+
+/** How ranks go onto hosts and onto a host's CPUs: --map-by, --bind-to, --oversubscribe. */
+interface Mapping {
+  /** Over hosts: slot filling or round robin. */
+  hostMapBy: MapBy;
+  /** On a host: the objects ranks are placed over (core for slot and node). */
+  localMapBy: BindLevel;
+  /** What each rank is pinned to, or null (no --bind-to and a host-level --map-by: nothing is pinned). */
+  bindTo: BindLevel | 'none' | null;
+  overload: boolean;
+}
+
+const MAP_POLICIES = ['slot', 'node', ...BIND_LEVELS];
+
+function mappingOf(options: ParsedOptions): Mapping {
+  const mapBy = text(options, 'mapBy') ?? 'slot';
+  if (!MAP_POLICIES.includes(mapBy)) throw new UsageError(`--map-by must be one of ${MAP_POLICIES.join(', ')}, got "${mapBy}"`);
+  const local = mapBy === 'slot' || mapBy === 'node' ? null : mapBy as BindLevel;
+  const bindText = text(options, 'bindTo');
+  let bindTo: BindLevel | 'none' | null = local;
+  let overload = options.has('oversubscribe');
+  if (bindText !== null) {
+    const [level, qualifier, extra] = bindText.split(':');
+    const levels = ['none', ...BIND_LEVELS];
+    if (!levels.includes(level!) || (qualifier !== undefined && qualifier !== 'overload-allowed') || extra !== undefined) {
+      throw new UsageError(`--bind-to must be one of ${levels.join(', ')}, optionally with :overload-allowed, got "${bindText}"`);
+    }
+    bindTo = level as BindLevel | 'none';
+    overload ||= qualifier === 'overload-allowed';
+  }
+  return { hostMapBy: mapBy === 'node' ? 'node' : 'slot', localMapBy: local ?? 'core', bindTo, overload };
+}
+
+/** --display-map: each host's ranks (and their programs, in an MPMD job), before the job starts. */
+function jobMap(placements: Placement[], blocks: AppBlock[], mapping: Mapping): string {
+  const byHost = new Map<string, Placement[]>();
+  for (const p of placements) byHost.set(p.host, [...(byHost.get(p.host) ?? []), p]);
+  const binding = mapping.bindTo === null || mapping.bindTo === 'none' ? 'not bound'
+    : `bound to ${mapping.bindTo} by ${mapping.localMapBy}${mapping.overload ? ', overload allowed' : ''}`;
+  const lines = [`mpi4ts: job map: ${placements.length} rank(s) on ${byHost.size} host(s), ${binding}`];
+  for (const [host, ranks] of byHost) {
+    lines.push(`  ${host}: ${ranks.length} rank(s)`);
+    for (const p of ranks) lines.push(`    rank ${p.rank}: ${blocks[p.appnum ?? 0]!.script}${blocks.length > 1 ? ` (app ${p.appnum ?? 0})` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where ranks' output goes: --output-filename DIR[:nocopy] (Open MPI: the
+ * terminal and DIR/1/rank.N/stdout|stderr), -outfile-pattern and
+ * -errfile-pattern (Hydra: files instead of the terminal); null for the
+ * terminal alone. Files are written on the launcher's host.
+ */
+function outputRoutes(options: ParsedOptions, cwd: string, hostIndexOf: (p: Placement) => number):
+  ((p: Placement, stream: 'stdout' | 'stderr') => OutputRoute) | null {
+  const dirText = text(options, 'outputDir');
+  const patterns = { stdout: text(options, 'outPattern'), stderr: text(options, 'errPattern') };
+  if (dirText !== null && (patterns.stdout !== null || patterns.stderr !== null)) {
+    throw new UsageError('give --output-filename or -outfile-pattern/-errfile-pattern, not both');
+  }
+  if (dirText !== null) {
+    const nocopy = dirText.endsWith(':nocopy');
+    const dirName = nocopy ? dirText.slice(0, -':nocopy'.length) : dirText;
+    if (dirName === '') throw new UsageError(`--output-filename needs a directory, got "${dirText}"`);
+    const dir = resolve(cwd, dirName);
+    return (p, stream) => ({ file: join(dir, '1', `rank.${p.rank}`, stream), terminal: !nocopy });
+  }
+  for (const [option, pattern] of [['-outfile-pattern', patterns.stdout], ['-errfile-pattern', patterns.stderr]] as const) {
+    if (pattern === null) continue;
+    const error = pattern === '' ? 'it is empty' : patternError(pattern);
+    if (error !== null) throw new UsageError(`${option} "${pattern}": ${error}`);
+  }
+  if (patterns.stdout === null && patterns.stderr === null) return null;
+  return (p, stream) => {
+    const pattern = patterns[stream];
+    return pattern === null ? { file: null, terminal: true }
+      : { file: resolve(cwd, expandPattern(pattern, p.rank, p.host === 'localhost' ? hostname() : p.host, hostIndexOf(p))), terminal: false };
+  };
+}
+
+/** A block's working directory (-wdir, else the launcher's), absolute; it must exist here when ranks run here. */
+function workingDirectory(wdir: string | null, cwd: string, checkHere: boolean): string {
+  if (wdir === null) return cwd;
+  const dir = resolve(cwd, wdir);
+  if (checkHere && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw new UsageError(`--wdir "${wdir}": ${dir} is not a directory`);
+  }
+  return dir;
+}
+
+/** Where a program's relative path is read from: its working directory, as mpiexec's ranks do, else the launcher's. */
+function programDirectory(script: string, wdir: string, cwd: string): string {
+  return wdir !== cwd && !existsSync(resolve(wdir, script)) && existsSync(resolve(cwd, script)) ? cwd : wdir;
+}
+
+/**
+ * -genvall: the launcher's environment for remote ranks, less what belongs to
+ * this host or this shell (HOME, PWD, SSH_*...) and what another launcher set
+ * (PMI_*, SLURM_*, OMPI_*...), which would mislead the rank on the other host.
+ */
+export function forwardableEnvironment(from: NodeJS.ProcessEnv): Record<string, string> {
+  const hostBound = /^(HOME|PWD|OLDPWD|SHELL|SHLVL|USER|LOGNAME|HOSTNAME|TERM|DISPLAY|_|SSH_.*|XDG_.*|MPI4TS_.*|PMI_.*|PMIX_.*|OMPI_.*|SLURM_.*|HYDRA_.*)$/;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(from)) {
+    if (value !== undefined && !hostBound.test(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env[name] = value;
+  }
+  return env;
+}
+
+function asList(value: string | string[] | true | undefined): string[] {
+  return Array.isArray(value) ? value : [];
 }
 
 /** The programs of the job: from --app FILE, else the command line's blocks (one, or several cut by `:`). */
@@ -92,7 +263,10 @@ function appBlocks(options: ParsedOptions, rest: string[], more: string[][]): Ap
     return readAppFile(appFile);
   }
   if (rest.length === 0 && more.length === 0) throw new UsageError(`no script to run\n${USAGE}`);
-  return blocksOf({ np: text(options, 'np'), rest }, more);
+  return blocksOf({
+    np: text(options, 'np'), rest, env: asList(options.get('blockEnv')),
+    forward: envListNames(asList(options.get('blockEnvlist')), '-envlist'),
+  }, more);
 }
 
 /** Block 0's ranks first, then block 1's...: each placement learns its block (MPI_APPNUM). */
@@ -107,15 +281,13 @@ function withAppnums(placements: Placement[], blocks: AppBlock[]): Placement[] {
 }
 
 /** Ranks on hosts from --hostfile / --host (placed as placement.ts says), else all on this host. */
-function planPlacements(options: ParsedOptions, np: number | null): Placement[] {
-  const mapBy = text(options, 'mapBy') ?? 'slot';
-  if (mapBy !== 'slot' && mapBy !== 'node') throw new UsageError(`--map-by must be "slot" or "node", got "${mapBy}"`);
+function planPlacements(options: ParsedOptions, np: number | null, mapBy: MapBy): Placement[] {
   const ppnText = text(options, 'ppn');
   const ppn = ppnText === null ? null : intArg(ppnText, '--ppn', 1, 100_000);
   let hosts: HostEntry[] | null = hostEntries(options);
   if (hosts === null && ppn === null) return localPlacements(np ?? 1);
   hosts ??= [{ name: 'localhost', slots: 1, maxSlots: null }];
-  const order = placeRanks({ hosts, np, mapBy: mapBy as MapBy, ppn, oversubscribe: options.has('oversubscribe') });
+  const order = placeRanks({ hosts, np, mapBy, ppn, oversubscribe: options.has('oversubscribe') });
   if (order.length > 100_000) throw new UsageError(`the host list gives ${order.length} ranks; at most 100000 are allowed`);
   return order.map((host, rank) => ({ rank, host }));
 }

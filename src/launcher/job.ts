@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { debug, publish } from '../base/index.js';
 import { ControlServer } from './control-server.js';
-import { forwardLines } from './output.js';
+import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from './output.js';
+import type { Writable } from 'node:stream';
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
 
@@ -27,7 +28,17 @@ export interface JobOptions {
   /** Extra environment for every rank (-x, --env). */
   env: Record<string, string>;
   tagOutput: boolean;
+  /** Prefix every output line with the time it arrived (--timestamp-output). */
+  timestamps?: boolean;
+  /** Where a rank's stdout or stderr goes (--output-filename, -outfile-pattern); the terminal alone when absent. */
+  routeFor?(placement: Placement, stream: 'stdout' | 'stderr'): OutputRoute;
+  /** The working directory of a rank, when it differs from `cwd` (an MPMD block's -wdir). */
+  cwdFor?(placement: Placement): string;
+  /** At the end, a line per rank saying how it ended (Hydra's -print-all-exitcodes). */
+  printExitCodes?: boolean;
   timeoutSeconds: number | null;
+  /** What set the time-out, for its message (default "--timeout"). */
+  timeoutName?: string;
   /** The starter for a host. */
   starterFor(host: string): Starter;
   /** The command of a rank, when it differs from `command` (an MPMD block's program, --node for remote hosts). */
@@ -87,6 +98,8 @@ export class Job {
   private readonly lostOrder = new Map<number, number>();
   /** A failure held back for ROOT_CAUSE_GRACE_MS while the reports of the ranks in `waitFor` come. */
   private heldFailure: HeldFailure | null = null;
+  /** How each rank ended, and whether the launcher had begun to stop the job then (-print-all-exitcodes). */
+  private readonly endings = new Map<number, { exit: RankExit; stopped: boolean }>();
 
   constructor(private readonly opts: JobOptions) {}
 
@@ -110,20 +123,54 @@ export class Job {
     const timer = this.armTimeout();
     const forwarding: Promise<void>[] = [];
     const exits: Promise<void>[] = [];
+    const files: Writable[] = [];
     for (const placement of this.opts.placements) {
       const child = this.startRank(placement, size, key, port);
-      forwarding.push(forwardLines(child.stdout, process.stdout, this.prefix(child.rank)));
-      forwarding.push(forwardLines(child.stderr, process.stderr, this.prefix(child.rank)));
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const targets = this.targetsOf(placement, stream, files);
+        forwarding.push(forwardLines(child[stream], targets, this.prefixOf(child.rank)));
+      }
       exits.push(child.exited.then((exit) => this.onExit(child, exit)));
     }
     await Promise.all(exits);
     // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
     await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.all(files.map((file) => new Promise((resolve) => file.end(resolve))));
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
     control.close();
     this.watchdog?.stop();
+    if (this.opts.printExitCodes === true) this.printEndings();
     return this.failure?.code ?? 0;
+  }
+
+  /** The terminal stream and/or the file a rank's `stream` goes to. */
+  private targetsOf(placement: Placement, stream: 'stdout' | 'stderr', files: Writable[]): Writable[] {
+    const terminal = stream === 'stdout' ? process.stdout : process.stderr;
+    const route = this.opts.routeFor?.(placement, stream) ?? { file: null, terminal: true };
+    const targets: Writable[] = route.terminal ? [terminal] : [];
+    if (route.file !== null) {
+      const path = route.file;
+      const file = openOutputFile(path, (err) => {
+        this.fail(1, `mpi4ts: cannot write rank ${placement.rank}'s ${stream} to ${path}: ${err.message}; stopping the job`);
+      });
+      files.push(file);
+      targets.push(file);
+    }
+    return targets;
+  }
+
+  /** -print-all-exitcodes: how every rank ended, in rank order. */
+  private printEndings(): void {
+    const lines = this.ranks.slice().sort((a, b) => a.rank - b.rank).map((child) => {
+      const ending = this.endings.get(child.rank);
+      const where = `rank ${child.rank} (${child.host})`;
+      if (ending === undefined) return `${where}: no exit seen`;
+      const { exit, stopped } = ending;
+      const how = exit.signal !== null ? `killed by signal ${exit.signal}` : `exit code ${exit.code ?? '?'}`;
+      return `${where}: ${how}${stopped && exit.code !== 0 ? ' (stopped by the launcher)' : ''}`;
+    });
+    process.stderr.write(`mpi4ts: exit codes:\n${lines.map((l) => `  ${l}\n`).join('')}`);
   }
 
   private startRank(placement: Placement, size: number, key: Buffer, port: number): RankProcess {
@@ -140,7 +187,7 @@ export class Job {
     const child = starter.start({
       rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement) ?? this.opts.command,
       fallback: this.opts.fallbackFor?.(placement) ?? undefined,
-      env, cwd: this.opts.cwd,
+      env, cwd: this.opts.cwdFor?.(placement) ?? this.opts.cwd,
     },
       placement.rank === 0);
     this.ranks.push(child);
@@ -157,6 +204,7 @@ export class Job {
 
   private onExit(child: RankProcess, exit: RankExit): void {
     this.alive.delete(child.rank);
+    this.endings.set(child.rank, { exit, stopped: this.stopping });
     publish('mpi4ts:launcher:rank-exit', () => ({ rank: child.rank, host: child.host, code: exit.code, signal: exit.signal }));
     void child.localGroup.then((pgid) => {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
@@ -275,7 +323,7 @@ export class Job {
     const seconds = this.opts.timeoutSeconds;
     if (seconds === null) return null;
     const timer = setTimeout(() => {
-      this.fail(124, `mpi4ts: the job did not finish within ${seconds} s (--timeout); stopping ${this.alive.size} rank(s)`);
+      this.fail(124, `mpi4ts: the job did not finish within ${seconds} s (${this.opts.timeoutName ?? '--timeout'}); stopping ${this.alive.size} rank(s)`);
     }, seconds * 1000);
     timer.unref();
     return timer;
@@ -295,7 +343,9 @@ export class Job {
     };
   }
 
-  private prefix(rank: number): string {
-    return this.opts.tagOutput ? `[${rank}] ` : '';
+  /** The prefix of a rank's lines: the time they arrived (--timestamp-output), then `[rank] ` (--tag-output). */
+  private prefixOf(rank: number): string | (() => string) {
+    const tag = this.opts.tagOutput ? `[${rank}] ` : '';
+    return this.opts.timestamps === true ? () => `${timestampPrefix()}${tag}` : tag;
   }
 }

@@ -3,8 +3,6 @@
  * others).
  *
  * # Unfinished features
- * - No CPU binding (no --bind-to, --cpu-set, --map-by core): ranks run where
- *   the kernel's scheduler puts them.
  * - No starters for batch systems (PBS/Torque's tm, LSF's blaunch, SGE's
  *   qrsh): `mpi4ts run` starts ranks itself, here or over ssh; under Slurm
  *   or Open MPI, srun or mpirun start them instead (runtime/).

@@ -79,3 +79,26 @@ function describe(hosts: HostEntry[], capacity: number[]): string {
   const shown = hosts.slice(0, 6).map((h, i) => `${h.name}:${capacity[i]}`);
   return hosts.length > 6 ? `${shown.join(', ')}, ... ${hosts.length} hosts` : shown.join(', ');
 }
+
+/**
+ * Each rank's place among the ranks of its host (in rank order) and how many
+ * that host has: what a rank needs to bind itself (wire/binding.ts), and, in
+ * `hostIndex`, the order in which hosts first appear (Hydra's %p).
+ */
+export function localPlaces(placements: readonly { rank: number; host: string }[]):
+  Map<number, { index: number; count: number; hostIndex: number }> {
+  const counts = new Map<string, number>();
+  const hostIndexes = new Map<string, number>();
+  for (const { host } of placements) {
+    counts.set(host, (counts.get(host) ?? 0) + 1);
+    if (!hostIndexes.has(host)) hostIndexes.set(host, hostIndexes.size);
+  }
+  const seen = new Map<string, number>();
+  const places = new Map<number, { index: number; count: number; hostIndex: number }>();
+  for (const { rank, host } of placements) {
+    const index = seen.get(host) ?? 0;
+    seen.set(host, index + 1);
+    places.set(rank, { index, count: counts.get(host)!, hostIndex: hostIndexes.get(host)! });
+  }
+  return places;
+}

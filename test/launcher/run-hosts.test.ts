@@ -4,7 +4,7 @@ import { example, mpi4ts, sortedLines } from '../helpers.js';
 
 const hello = example('helloworld.ts');
 const badRuns: [string[], RegExp][] = [
-  [['--map-by', 'core'], /--map-by must be "slot" or "node", got "core"/],
+  [['--map-by', 'board'], /--map-by must be one of slot, node, hwthread, core, numa, socket, got "board"/],
   [['--hostfile', 'machines', '--host', 'a'], /give either --hostfile or --host, not both/],
   [['-f', 'no/such/machines'], /cannot read hostfile "no\/such\/machines": ENOENT/],
   [['--host', 'a:2,b:x'], /--host "a:2,b:x": expected slots to be a whole number from 1 to 1000000, got "x"/],

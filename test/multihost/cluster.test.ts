@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, okLines, p2pPassed, program, ROOT, strays } from '../helpers.js';
@@ -105,6 +105,38 @@ clusterTest('remote ranks: stdin reaches rank 0, -x/--env forwarded, output line
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\n').filter((l) => l !== '').sort(),
     ['partial line without newline', 'rank 0 of 2, env MODE=fast', 'rank 1 of 2, env MODE=fast', 'stdin: first line|second']);
+});
+
+clusterTest('mpiexec flags across hosts: -genvall and -genv reach remote ranks, -wdir there, each host binds its own ranks, files on the launcher host', async (c) => {
+  interface Where { rank: number; cwd: string; env: Record<string, string | null>; cpus: string; threadCpus: string[] }
+  const ranks = (stdout: string): Where[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Where)
+    .sort((a, b) => a.rank - b.rank);
+  const hosts = ['--host', 'm4h2:2,m4h3:2', '--ssh', c.ssh];
+  const plain = await c.run([...hosts], program('where.ts'), { args: ['ONLY_HERE'], env: { ONLY_HERE: 'launcher' } }).result;
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.deepEqual(ranks(plain.stdout).map((w) => w.env.ONLY_HERE), [null, null, null, null], 'ssh gives remote ranks their login environment');
+  const outDir = join(c.dir, 'flags-out');
+  const r = await c.run([...hosts, '-genvall', '-genv', 'SET', 'by genv', '-wdir', '/tmp', '--bind-to', 'core', '--report-bindings',
+    '-errfile-pattern', join(outDir, 'err.%h.%r')], program('where.ts'), { args: ['ONLY_HERE', 'SET', 'HOME'], env: { ONLY_HERE: 'launcher' } }).result;
+  assert.equal(r.code, 0, r.stderr);
+  const seen = ranks(r.stdout);
+  assert.equal(seen.length, 4);
+  for (const w of seen) {
+    assert.equal(w.env.ONLY_HERE, 'launcher', `-genvall forwards to rank ${w.rank}`);
+    assert.equal(w.env.SET, 'by genv');
+    assert.notEqual(w.env.HOME, null, 'HOME is the remote login\'s, not forwarded');
+    assert.equal(w.cwd, '/tmp');
+    assert.match(w.cpus, /^\d+$/, `rank ${w.rank} is bound to one CPU`);
+    assert.deepEqual(w.threadCpus, [w.cpus]);
+  }
+  // Each host places its own ranks: the first rank of each host on its first core.
+  assert.equal(seen[0]!.cpus, seen[2]!.cpus);
+  assert.notEqual(seen[0]!.cpus, seen[1]!.cpus);
+  for (const [rank, host] of [[0, 'm4h2'], [1, 'm4h2'], [2, 'm4h3'], [3, 'm4h3']] as const) {
+    const err = readFileSync(join(outDir, `err.${host}.${rank}`), 'utf8');
+    assert.match(err, new RegExp(`rank ${rank} bound to core \\d+: CPUs \\d+`));
+    assert.match(err, new RegExp(`stderr of rank ${rank}\\n`));
+  }
 });
 
 clusterTest('remote ranks end by themselves when the launcher is killed outright', async (c) => {
