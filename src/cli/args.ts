@@ -127,6 +127,12 @@ export function textOption(options: ParsedOptions, key: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** The values of a repeatable option, in order (none when it was not given). */
+export function listOption(options: ParsedOptions, key: string): string[] {
+  const value = options.get(key);
+  return Array.isArray(value) ? value : [];
+}
+
 /** The hosts of --hostfile or --host, or null when neither was given. */
 export function hostEntries(options: ParsedOptions): HostEntry[] | null {
   const hostfile = textOption(options, 'hostfile');

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../base/index.js';
 import { splitCommand } from '../launcher/index.js';
-import { intArg, parseOptions, type OptionSpec, type ParsedOptions } from './args.js';
+import { intArg, listOption as list, parseOptions, type OptionSpec, type ParsedOptions } from './args.js';
 
 /** One program of the job and how many ranks run it. */
 export interface AppBlock {
@@ -104,8 +104,8 @@ function parseBlock(segment: string[], where: string): AppBlock {
   const { options, rest } = parsed;
   const np = options.get('np');
   const wdir = options.get('wdir');
-  const forward = [...asList(options.get('forward')), ...envListNames(asList(options.get('envlist')), `${where}: -envlist`)];
-  return blockFrom(typeof np === 'string' ? np : null, rest, forward, asList(options.get('env')), typeof wdir === 'string' ? wdir : null, where);
+  const forward = [...list(options, 'forward'), ...envListNames(list(options, 'envlist'), `${where}: -envlist`)];
+  return blockFrom(typeof np === 'string' ? np : null, rest, forward, list(options, 'env'), typeof wdir === 'string' ? wdir : null, where);
 }
 
 function blockFrom(npText: string | null, rest: string[], forward: string[], env: string[], wdir: string | null, where: string): AppBlock {
@@ -128,9 +128,6 @@ function checkBlocks(blocks: AppBlock[]): AppBlock[] {
   return blocks;
 }
 
-function asList(value: string | string[] | true | undefined): string[] {
-  return Array.isArray(value) ? value : [];
-}
 
 /** The first word that is no block option or its value, for naming a block. */
 function firstProgram(segment: string[]): string[] {

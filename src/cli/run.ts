@@ -7,7 +7,7 @@ import { BIND_LEVELS, bindingFor, bindRequestEnv, compileCacheEnv, controlAddres
   LocalStarter, patternError, placeRanks, programCommand, readTopology, SshStarter,
   type BindLevel, type BindRequest, type HostEntry, type MapBy, type OutputRoute, type Placement, type Starter } from '../launcher/index.js';
 import { HOST_OPTIONS, helpText, hostEntries, intArg, parseOptions, portRangeOf, secondsArg, sshCommandOf, sshTimeoutOf,
-  textOption as text, usage, type OptionSpec, type ParsedOptions } from './args.js';
+  listOption as list, textOption as text, usage, type OptionSpec, type ParsedOptions } from './args.js';
 import { blocksOf, envListNames, readAppFile, splitAtColons, type AppBlock } from './mpmd.js';
 // multihost: host lists, placement, ssh start, network choice
 
@@ -75,12 +75,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
   const portRange = portRangeOf(options);
   const portRangeText = portRange === null ? null : `${portRange[0]}-${portRange[1]}`;
-  const forward = [...asList(options.get('forward')), ...envListNames(asList(options.get('envlist')), '-genvlist')];
+  const forward = [...list(options, 'forward'), ...envListNames(list(options, 'envlist'), '-genvlist')];
   // -genvall's whole environment first, then the compile cache's folder; the user's -x and --env win over both.
   const env = {
     ...(options.has('envall') ? forwardableEnvironment(process.env) : {}),
     ...compileCacheEnv(processOptions()),
-    ...environmentArgs(forward, asList(options.get('env'))),
+    ...environmentArgs(forward, list(options, 'env')),
   };
   if (portRangeText !== null) env.MPI4TS_PORT_RANGE = portRangeText;
   const wdirs = blocks.map((b) => workingDirectory(b.wdir ?? text(options, 'wdir'), cwd, someRankLocal));
@@ -248,9 +248,6 @@ export function forwardableEnvironment(from: NodeJS.ProcessEnv): Record<string, 
   return env;
 }
 
-function asList(value: string | string[] | true | undefined): string[] {
-  return Array.isArray(value) ? value : [];
-}
 
 /** The programs of the job: from --app FILE, else the command line's blocks (one, or several cut by `:`). */
 function appBlocks(options: ParsedOptions, rest: string[], more: string[][]): AppBlock[] {
@@ -264,8 +261,8 @@ function appBlocks(options: ParsedOptions, rest: string[], more: string[][]): Ap
   }
   if (rest.length === 0 && more.length === 0) throw new UsageError(`no script to run\n${USAGE}`);
   return blocksOf({
-    np: text(options, 'np'), rest, env: asList(options.get('blockEnv')),
-    forward: envListNames(asList(options.get('blockEnvlist')), '-envlist'),
+    np: text(options, 'np'), rest, env: list(options, 'blockEnv'),
+    forward: envListNames(list(options, 'blockEnvlist'), '-envlist'),
   }, more);
 }
 
