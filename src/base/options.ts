@@ -64,6 +64,14 @@ export interface Options {
   compileCache: boolean;
   /** The compile cache folder the user set (NODE_COMPILE_CACHE), which ranks keep; null when unset. */
   nodeCompileCache: string | null;
+  /**
+   * Where `mpi4ts bench` draws its progress line (MPI4TS_BENCH_PROGRESS):
+   * "auto" on the launcher's stdout when it is a terminal, else on its
+   * stderr when that is one, else nowhere; "off" never; "stdout" or
+   * "stderr" on that stream whatever it is (what tests use to see it
+   * through a pipe).
+   */
+  benchProgress: 'auto' | 'off' | 'stdout' | 'stderr';
   /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
@@ -124,6 +132,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     typescript: choiceVar(env, 'MPI4TS_TYPESCRIPT', TYPESCRIPT_RUNNERS, 'auto'),
     compileCache: switchVar(env, 'MPI4TS_COMPILE_CACHE', true) && textVar(env, 'NODE_DISABLE_COMPILE_CACHE') === null,
     nodeCompileCache: textVar(env, 'NODE_COMPILE_CACHE'),
+    benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
   };
@@ -146,6 +155,13 @@ const TYPESCRIPT_RUNNERS = {
   auto: '"auto" (Node alone where it can strip the types, else tsx)',
   node: '"node" (Node\'s own type stripping, Node 22.18+)',
   tsx: '"tsx"',
+};
+
+const BENCH_PROGRESS = {
+  auto: '"auto" (on a terminal: stdout if it is one, else stderr)',
+  off: '"off"',
+  stdout: '"stdout"',
+  stderr: '"stderr"',
 };
 
 const TRANSPORTS = {
