@@ -66,9 +66,9 @@ export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => strin
   }
   if (flags.label?.trim() === '') throw new UsageError('--label needs a name for the legend, got ""');
   const [min, max] = flags.sizes === undefined ? [info.minSize, info.maxSize] : sizeRange(flags.sizes);
-  // Reductions work on whole floats, as OSU's do: sizes below one element are skipped.
   const typed = flags.typed === true || info.typedOnly === true;
   const label = flags.label ?? runLabel('mpi4ts', typed ? 'typed' : 'object');
+  // Reductions work on whole floats, as OSU's do: sizes below one element are skipped.
   const sizes = info.sized ? messageSizes(info.elementBytes > 1 ? Math.max(min, info.elementBytes) : min, max) : [0];
   if (sizes.length === 0) {
     throw new UsageError(`-m ${flags.sizes}: no message size of at least ${info.elementBytes} B for ${info.name}`);

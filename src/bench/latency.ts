@@ -4,7 +4,8 @@
  * runs over `iterations` round trips; latency = time / (2 * iterations).
  * multi-lat runs size/2 pairs (rank r with r + size/2) at once and reports
  * the average over all ranks. The progress line's ticks (rank 0's, on a
- * terminal) are taken out of the time: they run between round trips.
+ * terminal) are taken out of rank 0's time: they run between round trips.
+ * Its peer's (multi-lat) keeps the wait for a draw, one write in 0.1 s.
  */
 import type { Comm } from '../comm/index.js';
 import type { BenchConfig } from './config.js';

@@ -3,8 +3,9 @@
  * BenchConfig as JSON in argv[2]. Rank 0 prints the OSU header and a row per
  * size as it is measured (or one JSON document with --json), draws the
  * progress line where the CLI said a terminal is (progress.ts), and writes
- * the plot, with the other runs of --compare beside its own curve. A run the ranks cannot do (wrong number of ranks, a collective this
- * build lacks) is refused identically on every rank, so none waits for ever.
+ * the plot, with the other runs of --compare beside its own curve. A run the
+ * ranks cannot do (wrong number of ranks, a collective this build lacks) is
+ * refused identically on every rank, so none waits for ever.
  */
 import { writeFileSync } from 'node:fs';
 import * as MPI from '../index.js';

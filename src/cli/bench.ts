@@ -42,7 +42,7 @@ Tests: ${TESTS.map((t) => t.name).join(', ')}
   or by OSU's program names: ${TESTS.map((t) => t.osu).join(', ')}
 Starts 2 ranks unless -n says otherwise; run's options (-n, --timeout, --env, ...) apply.
 On a terminal a progress line shows the size running (MPI4TS_BENCH_PROGRESS=off: none);
-piped output and --json never have it.`;
+piped output, --json and --tag-output never have it.`;
 
 export interface BenchInvocation {
   config: BenchConfig;
@@ -83,7 +83,8 @@ export function parseBenchArgs(argv: string[], cwd: string, progress: ProgressCo
     plot: text('plot'),
     label: text('label'),
     compare: options.get('compare') as string[] | undefined,
-    progress: progressStream(progress.setting, progress.terminal, options.has('json')),
+    // --tag-output forwards whole lines only, each with its prefix, which a line drawn in place would draw over.
+    progress: options.has('tagOutput') ? null : progressStream(progress.setting, progress.terminal, options.has('json')),
   }, (p) => resolve(cwd, p));
   const runArgs: string[] = [];
   for (const spec of runSpecs) {

@@ -116,6 +116,7 @@ test('--label names the run; the progress line goes where bench\'s CLI saw a ter
   assert.equal(at({ stdout: true, stderr: true }, 'auto', ['bw', '--json']), null);
   assert.equal(at({ stdout: true, stderr: true }, 'off'), null);
   assert.equal(at({ stdout: false, stderr: false }, 'stderr'), 'stderr');
+  assert.equal(at({ stdout: true, stderr: true }, 'auto', ['bw', '--tag-output']), null, 'prefixed lines are never drawn in place');
 });
 
 const badArgs: [string[], RegExp][] = [
