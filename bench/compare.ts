@@ -13,17 +13,23 @@
 // one is found, on MPICH; with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
 // A third table times the start-up of a 4-rank hello world beside mpiexec +
 // mpi4py (bench/startup.ts); --startup runs only that one.
-//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll | --startup] [--repeat N]
+// --plot FILE.svg then measures the latency and bandwidth curves (1 B to
+// 4 MiB, OSU's loops) of every mpi4py and mpi4ts row of the first table and
+// draws them overlaid, a chart for each, in FILE.svg.
+//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll | --startup] [--repeat N] [--plot FILE.svg]
 // Figures are measured one kind at a time (8 B latency, then 64 KiB, then
 // 4 MiB), each mpi4ts row right after its mpi4py counterpart, so that a slow
 // spell of the machine falls on both sides of a ratio. --repeat N measures the
 // whole set N times over and prints each figure's median: on a VM whose speed
 // changes from minute to minute, one pass may catch a row in a slow spell.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { overlayOf } from '../src/bench/overlay.js';
+import { chartsSvg, type Series } from '../src/bench/svg.js';
+import { testInfo } from '../src/bench/tests.js';
 import { findPython } from './python.js';
 import { startupRows, startupTable } from './startup.js';
 
@@ -36,6 +42,7 @@ const ONLY_COLL = argv.includes('--coll');
 const ONLY_STARTUP = argv.includes('--startup');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
 const REPEAT = repeatOption();
+const PLOT = plotOption();
 
 function repeatOption(): number {
   if (!argv.includes('--repeat')) return 1;
@@ -46,6 +53,19 @@ function repeatOption(): number {
     process.exit(2);
   }
   return value;
+}
+
+/** --plot FILE.svg, resolved against the directory npm was started in (npm runs the script in the package's), or null. */
+function plotOption(): string | null {
+  if (!argv.includes('--plot')) return null;
+  const text = argv[argv.indexOf('--plot') + 1];
+  const refuse = (why: string): never => {
+    process.stderr.write(`bench:compare: --plot${text === undefined ? '' : ` ${text}`}: ${why}\n`);
+    process.exit(2);
+  };
+  if (text === undefined || !text.toLowerCase().endsWith('.svg')) refuse('give the SVG file to write, FILE.svg');
+  if (argv.includes('--coll') || argv.includes('--startup')) refuse('it draws the point-to-point rows, which --coll and --startup leave out');
+  return resolvePath(process.env.INIT_CWD ?? process.cwd(), text!);
 }
 
 /** The middle value (the lower middle of an even count); undefined when there is none. */
@@ -79,7 +99,16 @@ interface RowSpec {
   reference?: string;
   /** One figure of the row (a run of its own). */
   measure(key: keyof Figures): Promise<number | undefined>;
+  /** The --json output of a run over every size, for --plot; rows that cannot (the raw socket) have none. */
+  curve?(test: CurveTest): Promise<string>;
 }
+
+type CurveTest = 'latency' | 'bw';
+/** -m and loops of --plot's curves: OSU's sizes and loops; --quick: fewer loops. */
+const CURVE_ARGS: Record<CurveTest, string[]> = {
+  latency: ['-m', '1:4194304', ...(QUICK ? ['-i', '100', '-x', '10'] : [])],
+  bw: ['-m', '1:4194304', ...(QUICK ? ['-i', '5', '-x', '1'] : [])],
+};
 
 const FIGURE_KEYS = ['latency8', 'bw64k', 'bw4m'] as const;
 const FIGURE_TESTS: Record<keyof Figures, { test: 'latency' | 'bw'; size: number }> = {
@@ -143,6 +172,8 @@ function mpi4pyRow(name: string, mode: 'buffer' | 'pickle', tcp: boolean, python
       return run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
         join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, '-m', `${size}:${size}`, ...LOOPS[key], '--json']).then(figure);
     },
+    curve: (test) => run('mpiexec', ['-n', '2', '--oversubscribe', ...root, ...mca, python,
+      join(ROOT, 'bench', 'osu_mpi4py.py'), test, '--mode', mode, ...CURVE_ARGS[test], '--json']),
   };
 }
 
@@ -155,6 +186,7 @@ function mpi4tsRow(name: string, typed: boolean, tcp: boolean, reference: string
       return run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []),
         '-m', `${size}:${size}`, ...LOOPS[key], '--json'], env).then(figure);
     },
+    curve: (test) => run(process.execPath, [CLI, 'bench', test, ...(typed ? ['--typed'] : []), ...CURVE_ARGS[test], '--json'], env),
   };
 }
 
@@ -367,6 +399,38 @@ function signed(value: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 }
 
+/**
+ * --plot: each row's latency and bandwidth curves, in the table's order (each
+ * mpi4ts row right after its mpi4py counterpart), read through the check
+ * `mpi4ts bench --compare` makes of a run's JSON, drawn a chart per test.
+ */
+async function plotCurves(specs: RowSpec[], file: string): Promise<string[]> {
+  const problems: string[] = [];
+  const charts = (['latency', 'bw'] as const).map((test) => ({ test, series: [] as Series[] }));
+  for (const chart of charts) {
+    const info = testInfo(chart.test)!;
+    for (const i of measurementOrder(specs)) {
+      const spec = specs[i]!;
+      if (spec.curve === undefined) continue;
+      process.stderr.write(`measuring: ${spec.name}, ${info.osu} curve for --plot\n`);
+      try {
+        const output = await spec.curve(chart.test);
+        const line = output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1) ?? output;
+        chart.series.push({ ...overlayOf(line, `${spec.name}'s output`, info), name: spec.name });
+      } catch (err) {
+        problems.push(`${spec.name}: ${info.osu} curve: ${(err as Error).message}`);
+      }
+    }
+  }
+  writeFileSync(file, chartsSvg(charts.map(({ test, series }) => ({
+    title: `${testInfo(test)!.title}: mpi4py and mpi4ts, 2 ranks, one host${QUICK ? ' (--quick)' : ''}`,
+    xLabel: 'Message size (bytes)',
+    yLabel: test === 'latency' ? 'Latency (us)' : 'Bandwidth (MB/s)',
+    series,
+  }))));
+  return problems;
+}
+
 /** Indices of `specs` with every row right after the row it is compared with. */
 function measurementOrder(specs: RowSpec[]): number[] {
   const order: number[] = [];
@@ -417,6 +481,10 @@ async function main(): Promise<void> {
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
   if (!ONLY_COLL && !ONLY_STARTUP) process.stdout.write(`${table(results)}\n`);
+  if (PLOT !== null) {
+    missing.push(...await plotCurves(specs, PLOT));
+    process.stdout.write(`\nPlot: ${PLOT}, the latency and bandwidth curves of ${specs.filter((s) => s.curve !== undefined).length} rows (not the raw socket's: it measures three sizes).\n`);
+  }
   if (!ONLY_P2P && !ONLY_STARTUP) {
     process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); lower is better.\n\n');
     process.stdout.write(`${await collectiveTable(python)}\n`);

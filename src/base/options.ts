@@ -66,6 +66,14 @@ export interface Options {
   nodeCompileCache: string | null;
   /** `mpi4ts run`'s time-out when --timeout is not given (MPIEXEC_TIMEOUT, seconds, as Hydra and Open MPI read it), or null. */
   mpiexecTimeout: number | null;
+  /**
+   * Where `mpi4ts bench` draws its progress line (MPI4TS_BENCH_PROGRESS):
+   * "auto" on the launcher's stdout when it is a terminal, else on its
+   * stderr when that is one, else nowhere; "off" never; "stdout" or
+   * "stderr" on that stream whatever it is (what tests use to see it
+   * through a pipe).
+   */
+  benchProgress: 'auto' | 'off' | 'stdout' | 'stderr';
   /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
@@ -127,6 +135,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     compileCache: switchVar(env, 'MPI4TS_COMPILE_CACHE', true) && textVar(env, 'NODE_DISABLE_COMPILE_CACHE') === null,
     nodeCompileCache: textVar(env, 'NODE_COMPILE_CACHE'),
     mpiexecTimeout: textVar(env, 'MPIEXEC_TIMEOUT') === null ? null : secondsVar(env, 'MPIEXEC_TIMEOUT', 1),
+    benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
   };
@@ -149,6 +158,13 @@ const TYPESCRIPT_RUNNERS = {
   auto: '"auto" (Node alone where it can strip the types, else tsx)',
   node: '"node" (Node\'s own type stripping, Node 22.18+)',
   tsx: '"tsx"',
+};
+
+const BENCH_PROGRESS = {
+  auto: '"auto" (on a terminal: stdout if it is one, else stderr)',
+  off: '"off"',
+  stdout: '"stdout"',
+  stderr: '"stderr"',
 };
 
 const TRANSPORTS = {

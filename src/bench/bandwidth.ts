@@ -4,12 +4,15 @@
  * posts a window of receives and acknowledges once they complete. bibw:
  * both ranks post a window of receives and a window of sends each
  * iteration, no acknowledgement. The clock runs on rank 0 after `warmup`
- * windows; bandwidth = bytes moved / time, in MB/s of 10^6 bytes.
+ * windows; bandwidth = bytes moved / time, in MB/s of 10^6 bytes. The
+ * progress line's ticks (rank 0's, on a terminal) run between windows and
+ * are taken out of the time.
  */
 import type { Comm } from '../comm/index.js';
 import { Request } from '../p2p/index.js';
 import type { BenchConfig } from './config.js';
 import { message, now, p2pBarrier, type RowSink } from './common.js';
+import type { ProgressLine } from './progress.js';
 import { loopCounts, type LoopCounts } from './tests.js';
 
 const DATA_TAG = 100;
@@ -22,6 +25,7 @@ interface Endpoint {
   peer: number;
   typed: boolean;
   window: number;
+  progress: ProgressLine;
 }
 
 function postSends(ep: Endpoint, outgoing: unknown, tag: number): Request<void>[] {
@@ -48,6 +52,7 @@ async function oneWay(ep: Endpoint, size: number, loops: LoopCounts): Promise<nu
       await Request.waitall(postReceives(ep, incoming, DATA_TAG));
       await ep.comm.send(ep.typed ? ack : { bytes: ack }, ep.peer, ACK_TAG);
     }
+    if (i === ep.progress.due) start += ep.progress.tick(i);
   }
   return now() - start;
 }
@@ -64,16 +69,18 @@ async function bothWays(ep: Endpoint, size: number, loops: LoopCounts): Promise<
     const sends = postSends(ep, outgoing, sendTag);
     await Request.waitall(sends);
     await Request.waitall(receives);
+    if (i === ep.progress.due) start += ep.progress.tick(i);
   }
   return now() - start;
 }
 
-export async function runBandwidth(comm: Comm, config: BenchConfig, emit: RowSink): Promise<void> {
-  const ep: Endpoint = { comm, peer: 1 - comm.rank, typed: config.typed, window: config.window };
+export async function runBandwidth(comm: Comm, config: BenchConfig, emit: RowSink, progress: ProgressLine): Promise<void> {
+  const ep: Endpoint = { comm, peer: 1 - comm.rank, typed: config.typed, window: config.window, progress };
   const directions = config.test === 'bibw' ? 2 : 1;
   for (const size of config.sizes) {
     const loops = loopCounts('bandwidth', size, config.iterations, config.warmup);
     await p2pBarrier(comm);
+    progress.begin(size, loops.warmup, loops.iterations);
     const seconds = directions === 2 ? await bothWays(ep, size, loops) : await oneWay(ep, size, loops);
     const bytes = size * loops.iterations * config.window * directions;
     emit({ size, value: bytes / 1e6 / seconds, iterations: loops.iterations });

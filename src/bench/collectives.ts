@@ -7,11 +7,15 @@
  * Float32Array with MPI.SUM on the typed path; on the object path an array
  * of numbers with a user-defined element-wise sum, the generic route.
  * alltoallv is a buffer collective: it runs on the typed path only.
+ * The progress line (rank 0's, on a terminal) ticks after the clock has
+ * stopped and before the barrier, so the other ranks wait for a draw in the
+ * barrier, untimed, not in the next timed call.
  */
 import type { Comm } from '../comm/index.js';
 import type { Op } from '../coll/index.js';
 import type { BenchConfig } from './config.js';
 import { message, now, p2pBarrier, spreadAtRoot, type RowSink } from './common.js';
+import type { ProgressLine } from './progress.js';
 import { loopCounts, type TestName } from './tests.js';
 
 /** The reduction operators the benchmark uses. */
@@ -72,17 +76,20 @@ function operationFor(test: TestName, comm: Comm, size: number, typed: boolean, 
   }
 }
 
-export async function runCollective(comm: Comm, config: BenchConfig, ops: ReductionOps, emit: RowSink): Promise<void> {
+export async function runCollective(comm: Comm, config: BenchConfig, ops: ReductionOps, emit: RowSink, progress: ProgressLine): Promise<void> {
+  const sized = config.test !== 'barrier';
   for (const size of config.sizes) {
     const loops = loopCounts('collective', size, config.iterations, config.warmup);
     const call = operationFor(config.test, comm, size, config.typed, ops);
     await p2pBarrier(comm);
+    progress.begin(sized ? size : null, loops.warmup, loops.iterations);
     let total = 0;
     for (let i = 0; i < loops.iterations + loops.warmup; i++) {
       const start = now();
       await call();
       const elapsed = now() - start;
       if (i >= loops.warmup) total += elapsed;
+      if (i === progress.due) progress.tick(i);
       await comm.barrier();
     }
     const spread = await spreadAtRoot(comm, (total * 1e6) / loops.iterations);

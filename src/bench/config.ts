@@ -4,7 +4,10 @@
  * -m MIN:MAX, -i ITER, -x WARMUP, -W WINDOW, -f (full: min/max columns).
  */
 import { UsageError } from '../base/index.js';
-import { messageSizes, testInfo, TESTS, type TestName } from './tests.js';
+import { readOverlays, runLabel, type RunFile } from './overlay.js';
+import type { ProgressStream } from './progress.js';
+import type { Series } from './svg.js';
+import { messageSizes, testInfo, testNames, type TestInfo, type TestName } from './tests.js';
 
 export interface BenchConfig {
   test: TestName;
@@ -21,6 +24,12 @@ export interface BenchConfig {
   json: boolean;
   /** Absolute path of the SVG to write, or null. */
   plot: string | null;
+  /** This run's name in the plot's legend and in --json (--label, else "mpi4ts typed" or "mpi4ts object"). */
+  label: string;
+  /** Other runs' curves to draw beside this one (--compare), read and checked by the CLI. */
+  overlays: Series[];
+  /** Where rank 0 draws its progress line, decided by the CLI, which sees the terminal; null: nowhere. */
+  progress: ProgressStream | null;
 }
 
 export const DEFAULT_WINDOW = 64;
@@ -37,14 +46,28 @@ export interface BenchFlags {
   full?: boolean;
   json?: boolean;
   plot?: string;
+  label?: string;
+  /** --compare files, as given. */
+  compare?: string[];
+  progress?: ProgressStream | null;
 }
 
-export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => string): BenchConfig {
-  if (flags.test === undefined) throw new UsageError(`which test? one of ${TESTS.map((t) => t.name).join(', ')}`);
+/** Reads the --compare files (as given, and resolved) into curves: readOverlays, or a test's stand-in. */
+export type RunReader = (files: readonly RunFile[], info: TestInfo, thisRun: string) => Series[];
+
+export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => string, readRuns: RunReader = readOverlays): BenchConfig {
+  if (flags.test === undefined) throw new UsageError(`which test? one of ${testNames()}`);
   const info = testInfo(flags.test);
-  if (info === undefined) throw new UsageError(`unknown test "${flags.test}"; tests are ${TESTS.map((t) => t.name).join(', ')}`);
+  if (info === undefined) throw new UsageError(`${unknownTest(flags.test)}; tests are ${testNames()}`);
   if (!info.sized && flags.plot !== undefined) throw new UsageError(`--plot draws latency against message size; ${info.name} has no message size`);
+  const compare = flags.compare ?? [];
+  if (compare.length > 0 && flags.plot === undefined) {
+    throw new UsageError(`--compare draws other runs beside this one in --plot's SVG; add --plot FILE.svg`);
+  }
+  if (flags.label?.trim() === '') throw new UsageError('--label needs a name for the legend, got ""');
   const [min, max] = flags.sizes === undefined ? [info.minSize, info.maxSize] : sizeRange(flags.sizes);
+  const typed = flags.typed === true || info.typedOnly === true;
+  const label = flags.label ?? runLabel('mpi4ts', typed ? 'typed' : 'object');
   // Reductions work on whole floats, as OSU's do: sizes below one element are skipped.
   const sizes = info.sized ? messageSizes(info.elementBytes > 1 ? Math.max(min, info.elementBytes) : min, max) : [0];
   if (sizes.length === 0) {
@@ -52,7 +75,7 @@ export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => strin
   }
   return {
     test: info.name,
-    typed: flags.typed === true || info.typedOnly === true,
+    typed,
     sizes,
     iterations: flags.iterations === undefined ? null : count(flags.iterations, '-i', 1),
     warmup: flags.warmup === undefined ? null : count(flags.warmup, '-x', 0),
@@ -60,7 +83,15 @@ export function benchConfig(flags: BenchFlags, resolvePath: (p: string) => strin
     full: flags.full === true,
     json: flags.json === true,
     plot: flags.plot === undefined ? null : svgPath(flags.plot, resolvePath),
+    label,
+    overlays: compare.length === 0 ? [] : readRuns(compare.map((name) => ({ name, path: resolvePath(name) })), info, label),
+    progress: flags.progress ?? null,
   };
+}
+
+/** "unknown test", or for a program of OSU's that mpi4ts bench lacks, says so. */
+function unknownTest(name: string): string {
+  return name.startsWith('osu_') ? `${name} is not one of OSU's tests that mpi4ts bench has` : `unknown test "${name}"`;
 }
 
 /** "MIN:MAX", "MAX" or "MIN:" as OSU's -m takes them. */

@@ -67,6 +67,8 @@ export function jsonReport(run: RunDescription, rows: Row[]): string {
   return JSON.stringify({
     benchmark: run.info.title,
     test: run.info.name,
+    osu: run.info.osu,
+    label: run.config.label,
     implementation: 'mpi4ts',
     version: run.version,
     path: run.config.typed ? 'typed' : 'object',

@@ -1,8 +1,9 @@
 /**
- * A log-log line chart as a standalone SVG document, written as plain text
+ * Log-log line charts as a standalone SVG document, written as plain text
  * (no dependency): message size on x in powers of two, the figure on y in
- * powers of ten, labelled axes and a legend. Points that a log scale cannot
- * show (size 0, a zero figure) are left out.
+ * powers of ten, labelled axes, a curve per series (several runs overlaid:
+ * --compare) and a legend naming each. Points that a log scale cannot show
+ * (size 0, a zero figure) are left out.
  */
 
 export interface Series {
@@ -65,13 +66,35 @@ export function logScale(values: number[], base: number, from: number, to: numbe
   return { lo, hi, ticks, map: (v) => from + ((Math.log(v) / Math.log(base) - loExp) / span) * (to - from) };
 }
 
+/** One chart as a standalone SVG document. */
 export function chartSvg(chart: Chart): string {
+  return chartsSvg([chart]);
+}
+
+/**
+ * Several charts one above the other in one document (bench:compare's
+ * latency and bandwidth): each is drawn as chartSvg draws one, shifted down.
+ * Each series is one <path> (its curve) with a circle per point, and one
+ * legend entry in the top-left corner of its chart.
+ */
+export function chartsSvg(charts: readonly Chart[]): string {
+  const height = HEIGHT * charts.length;
+  const out: string[] = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
+  ];
+  charts.forEach((chart, i) => {
+    out.push(i === 0 ? '<g>' : `<g transform="translate(0 ${i * HEIGHT})">`, ...chartElements(chart), '</g>');
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+function chartElements(chart: Chart): string[] {
   const series = chart.series.map((s) => ({ ...s, points: s.points.filter((p) => p.x > 0 && p.y > 0 && Number.isFinite(p.y)) }));
   const all = series.flatMap((s) => s.points);
   const out: string[] = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15">${escapeXml(chart.title)}</text>`,
   ];
   const left = MARGIN.left;
@@ -79,8 +102,8 @@ export function chartSvg(chart: Chart): string {
   const top = MARGIN.top;
   const bottom = HEIGHT - MARGIN.bottom;
   if (all.length === 0) {
-    out.push(`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle">no point to draw on log scales (sizes and figures must be above 0)</text>`, '</svg>');
-    return `${out.join('\n')}\n`;
+    out.push(`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle">no point to draw on log scales (sizes and figures must be above 0)</text>`);
+    return out;
   }
   const x = logScale(all.map((p) => p.x), 2, left, right);
   const y = logScale(all.map((p) => p.y), 10, bottom, top);
@@ -99,16 +122,21 @@ export function chartSvg(chart: Chart): string {
     `<text x="20" y="${(top + bottom) / 2}" text-anchor="middle" transform="rotate(-90 20 ${(top + bottom) / 2})">${escapeXml(chart.yLabel)}</text>`);
   series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
-    const coords = s.points.map((p) => `${x.map(p.x).toFixed(1)},${y.map(p.y).toFixed(1)}`);
-    if (coords.length > 0) out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${coords.join(' ')}"/>`);
-    for (const c of coords) {
-      const [cx, cy] = c.split(',');
-      out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${colour}"/>`);
+    const coords = s.points.map((p) => [x.map(p.x).toFixed(1), y.map(p.y).toFixed(1)] as const);
+    if (coords.length > 0) {
+      const d = coords.map(([cx, cy], j) => `${j === 0 ? 'M' : 'L'}${cx},${cy}`).join(' ');
+      out.push(`<path fill="none" stroke="${colour}" stroke-width="2" d="${d}"/>`);
     }
+    for (const [cx, cy] of coords) out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${colour}"/>`);
+  });
+  // The legend goes over the curves, on a white box, so that a curve running under it hides no name.
+  const longest = Math.max(...series.map((s) => s.name.length));
+  out.push(`<rect x="${left + 4}" y="${top + 4}" width="${40 + Math.ceil(longest * 6.5)}" height="${series.length * 16 + 8}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
+  series.forEach((s, i) => {
+    const colour = COLOURS[i % COLOURS.length]!;
     const ly = top + 16 + i * 16;
     out.push(`<line x1="${left + 10}" y1="${ly}" x2="${left + 30}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
       `<text x="${left + 36}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
   });
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  return out;
 }

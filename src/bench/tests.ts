@@ -14,6 +14,8 @@ export type Family = 'latency' | 'bandwidth' | 'collective';
 
 export interface TestInfo {
   name: TestName;
+  /** The name of OSU's program for this test (osu_latency, osu_multi_lat...), which `mpi4ts bench` also takes. */
+  osu: string;
   family: Family;
   /** As OSU prints it after "# ". */
   title: string;
@@ -38,14 +40,14 @@ const MAX_P2P = 4 * 1024 * 1024;
 const MAX_COLL = 1024 * 1024;
 
 function collective(name: TestName, title: string, minSize = 1, elementBytes = 1): TestInfo {
-  return { name, family: 'collective', title, unit: 'us', minSize, maxSize: MAX_COLL, ranks: 'any', elementBytes, sized: true };
+  return { name, osu: `osu_${name}`, family: 'collective', title, unit: 'us', minSize, maxSize: MAX_COLL, ranks: 'any', elementBytes, sized: true };
 }
 
 export const TESTS: readonly TestInfo[] = [
-  { name: 'latency', family: 'latency', title: 'OSU MPI Latency Test', unit: 'us', minSize: 0, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
-  { name: 'bw', family: 'bandwidth', title: 'OSU MPI Bandwidth Test', unit: 'MB/s', minSize: 1, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
-  { name: 'bibw', family: 'bandwidth', title: 'OSU MPI Bi-Directional Bandwidth Test', unit: 'MB/s', minSize: 1, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
-  { name: 'multi-lat', family: 'latency', title: 'OSU MPI Multi Latency Test', unit: 'us', minSize: 0, maxSize: MAX_P2P, ranks: 'even', elementBytes: 1, sized: true },
+  { name: 'latency', osu: 'osu_latency', family: 'latency', title: 'OSU MPI Latency Test', unit: 'us', minSize: 0, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
+  { name: 'bw', osu: 'osu_bw', family: 'bandwidth', title: 'OSU MPI Bandwidth Test', unit: 'MB/s', minSize: 1, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
+  { name: 'bibw', osu: 'osu_bibw', family: 'bandwidth', title: 'OSU MPI Bi-Directional Bandwidth Test', unit: 'MB/s', minSize: 1, maxSize: MAX_P2P, ranks: 'two', elementBytes: 1, sized: true },
+  { name: 'multi-lat', osu: 'osu_multi_lat', family: 'latency', title: 'OSU MPI Multi Latency Test', unit: 'us', minSize: 0, maxSize: MAX_P2P, ranks: 'even', elementBytes: 1, sized: true },
   collective('bcast', 'OSU MPI Broadcast Latency Test'),
   collective('reduce', 'OSU MPI Reduce Latency Test', 4, 4),
   collective('allreduce', 'OSU MPI Allreduce Latency Test', 4, 4),
@@ -57,8 +59,14 @@ export const TESTS: readonly TestInfo[] = [
   collective('scatter', 'OSU MPI Scatter Latency Test'),
 ];
 
+/** The test of either spelling: ours (`bw`, `multi-lat`) or OSU's program name (`osu_bw`, `osu_multi_lat`). */
 export function testInfo(name: string): TestInfo | undefined {
-  return TESTS.find((t) => t.name === name);
+  return TESTS.find((t) => t.name === name || t.osu === name);
+}
+
+/** Every test by both spellings, for messages: "latency, bw, ..., or by OSU's names osu_latency, osu_bw, ...". */
+export function testNames(): string {
+  return `${TESTS.map((t) => t.name).join(', ')}, or by OSU's names ${TESTS.map((t) => t.osu).join(', ')}`;
 }
 
 export interface LoopCounts {

@@ -1,9 +1,11 @@
 /**
  * The rank program of `mpi4ts bench`: every rank runs it, with the run's
  * BenchConfig as JSON in argv[2]. Rank 0 prints the OSU header and a row per
- * size as it is measured (or one JSON document with --json), and writes the
- * plot. A run the ranks cannot do (wrong number of ranks, a collective this
- * build lacks) is refused identically on every rank, so none waits for ever.
+ * size as it is measured (or one JSON document with --json), draws the
+ * progress line where the CLI said a terminal is (progress.ts), and writes
+ * the plot, with the other runs of --compare beside its own curve. A run the
+ * ranks cannot do (wrong number of ranks, a collective this build lacks) is
+ * refused identically on every rank, so none waits for ever.
  */
 import { writeFileSync } from 'node:fs';
 import * as MPI from '../index.js';
@@ -15,6 +17,7 @@ import { runCollective, type ReductionOps } from './collectives.js';
 import { formatRow, header, jsonReport, type Row, type RunDescription } from './format.js';
 import { testInfo, type TestInfo } from './tests.js';
 import { chartSvg } from './svg.js';
+import { ProgressLine } from './progress.js';
 
 function ranksProblem(info: TestInfo, size: number): string | null {
   if (info.ranks === 'two' && size !== 2) return `${info.name} runs on exactly 2 ranks, got ${size} (use -n 2, or multi-lat for pairs)`;
@@ -33,10 +36,10 @@ function reductionOps(): ReductionOps {
   return { sum: MPI.SUM, elementwiseSum };
 }
 
-async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (row: Row) => void): Promise<void> {
-  if (info.family === 'latency') return runLatency(comm, config, emit);
-  if (info.family === 'bandwidth') return runBandwidth(comm, config, emit);
-  return runCollective(comm, config, reductionOps(), emit);
+async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (row: Row) => void, progress: ProgressLine): Promise<void> {
+  if (info.family === 'latency') return runLatency(comm, config, emit, progress);
+  if (info.family === 'bandwidth') return runBandwidth(comm, config, emit, progress);
+  return runCollective(comm, config, reductionOps(), emit, progress);
 }
 
 /**
@@ -48,19 +51,28 @@ async function measure(comm: Comm, info: TestInfo, config: BenchConfig, emit: (r
  * wrap around the shared-memory ring take code paths small ones never do, and
  * at -i 20 the first 64 KiB row measured 1-5 GB/s before them, 13-15 GB/s after.
  */
-async function warmUpJit(comm: Comm, info: TestInfo, config: BenchConfig): Promise<void> {
+async function warmUpJit(comm: Comm, info: TestInfo, config: BenchConfig, progress: ProgressLine): Promise<void> {
   const first = Math.min(config.sizes[0] ?? 0, JIT_WARMUP.maxSize);
   const largest = config.sizes[config.sizes.length - 1] ?? 0;
-  await measure(comm, info, { ...config, sizes: [first], iterations: JIT_WARMUP[info.family], warmup: 0 }, () => {});
+  progress.name = `${info.osu} (JIT warm-up, untimed)`;
+  await measure(comm, info, { ...config, sizes: [first], iterations: JIT_WARMUP[info.family], warmup: 0 }, () => {}, progress);
   if (info.family === 'bandwidth' && largest >= JIT_WARMUP.eagerSize) {
-    await measure(comm, info, { ...config, sizes: [JIT_WARMUP.eagerSize], iterations: JIT_WARMUP.eagerWindows, warmup: 0 }, () => {});
+    await measure(comm, info, { ...config, sizes: [JIT_WARMUP.eagerSize], iterations: JIT_WARMUP.eagerWindows, warmup: 0 }, () => {}, progress);
   }
+  progress.name = info.osu;
 }
 
 const JIT_WARMUP = { maxSize: 4096, latency: 50_000, bandwidth: 300, collective: 3000, eagerSize: 65536, eagerWindows: 200 } as const;
 
 function plotTitle(run: RunDescription): string {
+  if (run.config.overlays.length > 0) return `${run.info.title}: ${run.config.overlays.length + 1} runs`;
   return `${run.info.title}: mpi4ts ${run.version}, ${run.config.typed ? 'typed' : 'object'} path, ${run.ranks} ranks, ${run.transport}`;
+}
+
+/** Rank 0's progress line on the stream the CLI chose; on every other rank, and without one, a line that never draws. */
+function progressLine(info: TestInfo, config: BenchConfig, lead: boolean): ProgressLine {
+  const stream = !lead || config.progress === null ? null : config.progress === 'stdout' ? process.stdout : process.stderr;
+  return new ProgressLine(info.osu, stream === null ? null : (text) => { stream.write(text); });
 }
 
 async function main(): Promise<void> {
@@ -75,13 +87,21 @@ async function main(): Promise<void> {
   }
   const run: RunDescription = { info, config, version: MPI.VERSION, ranks: comm.size, transport: transportName() };
   const lead = comm.rank === 0;
+  const line = progressLine(info, config, lead);
   if (lead && !config.json) process.stdout.write(header(run));
   const rows: Row[] = [];
-  await warmUpJit(comm, info, config);
-  await measure(comm, info, config, (row) => {
-    rows.push(row);
-    if (lead && !config.json) process.stdout.write(`${formatRow(info, config.full, row)}\n`);
-  });
+  try {
+    await warmUpJit(comm, info, config, line);
+    line.clear();
+    await measure(comm, info, config, (row) => {
+      rows.push(row);
+      line.clear();
+      if (lead && !config.json) process.stdout.write(`${formatRow(info, config.full, row)}\n`);
+    }, line);
+  } finally {
+    // A refusal's message then starts on a blank line.
+    line.clear();
+  }
   if (!lead) return;
   if (config.json) process.stdout.write(`${jsonReport(run, rows)}\n`);
   if (config.plot !== null) {
@@ -90,7 +110,7 @@ async function main(): Promise<void> {
       title: plotTitle(run),
       xLabel: 'Message size (bytes)',
       yLabel: info.family === 'collective' ? 'Avg latency (us)' : yLabel,
-      series: [{ name: `mpi4ts ${config.typed ? 'typed' : 'object'}`, points: rows.map((r) => ({ x: r.size, y: r.value })) }],
+      series: [{ name: config.label, points: rows.map((r) => ({ x: r.size, y: r.value })) }, ...config.overlays],
     }));
   }
 }

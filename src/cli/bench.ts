@@ -3,12 +3,15 @@
  * starts its own job through `mpi4ts run` (2 ranks unless -n says
  * otherwise), so every placement option of run (-n, --hostfile, ...) works
  * here too; OSU's letters win where they clash (-x is the warm-up count
- * here, so environment goes with --env).
+ * here, so environment goes with --env). Tests go by our names or OSU's
+ * program names (osu_latency). The launcher runs in this process, so this is
+ * where its stdout and stderr can be seen to be a terminal: the ranks' are
+ * pipes to it. That answer goes to the ranks in the BenchConfig (progress).
  */
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { UsageError } from '../base/index.js';
-import { benchConfig, DEFAULT_WINDOW, TESTS, type BenchConfig } from '../bench/index.js';
+import { options as processOptions, UsageError } from '../base/index.js';
+import { benchConfig, DEFAULT_WINDOW, progressStream, TESTS, type BenchConfig, type ProgressSetting, type Terminal } from '../bench/index.js';
 import { helpText, parseOptions, type OptionSpec, type Parsed } from './args.js';
 import { RUN_OPTIONS, runCommand } from './run.js';
 
@@ -21,6 +24,8 @@ export const BENCH_OPTIONS: OptionSpec[] = [
   { names: ['-f', '--full'], key: 'full', value: 'none', help: 'collectives: also print min/max latency over ranks and iterations' },
   { names: ['--json'], key: 'json', value: 'none', help: 'print one JSON document instead of the OSU table' },
   { names: ['--plot'], key: 'plot', value: 'one', meta: 'FILE.svg', help: 'also draw the curve (log-log) into FILE.svg' },
+  { names: ['--compare'], key: 'compare', value: 'many', meta: 'RUN.json', help: 'with --plot: draw the run that --json wrote to RUN.json beside this one (repeatable)' },
+  { names: ['--label'], key: 'label', value: 'one', meta: 'NAME', help: 'this run\'s name in the plot\'s legend and in --json (default "mpi4ts typed" or "mpi4ts object")' },
   { names: ['-h', '--help'], key: 'help', value: 'none', help: 'show this help' },
 ];
 
@@ -34,7 +39,10 @@ export function passThroughOptions(): OptionSpec[] {
 
 const USAGE = `Usage: mpi4ts bench TEST [options]
 Tests: ${TESTS.map((t) => t.name).join(', ')}
-Starts 2 ranks unless -n says otherwise; run's options (-n, --timeout, --env, ...) apply.`;
+  or by OSU's program names: ${TESTS.map((t) => t.osu).join(', ')}
+Starts 2 ranks unless -n says otherwise; run's options (-n, --timeout, --env, ...) apply.
+On a terminal a progress line shows the size running (MPI4TS_BENCH_PROGRESS=off: none);
+piped output, --json and --tag-output never have it.`;
 
 export interface BenchInvocation {
   config: BenchConfig;
@@ -42,8 +50,17 @@ export interface BenchInvocation {
   runArgs: string[];
 }
 
+/** What the progress line needs to know of this process: whether its streams are terminals, and MPI4TS_BENCH_PROGRESS. */
+export interface ProgressContext {
+  terminal: Terminal;
+  setting: ProgressSetting;
+}
+
+/** No terminal: what tests that parse arguments see. */
+const NO_TERMINAL: ProgressContext = { terminal: { stdout: false, stderr: false }, setting: 'auto' };
+
 /** Splits the command line into the benchmark's settings and run's options. */
-export function parseBenchArgs(argv: string[], cwd: string): BenchInvocation | 'help' {
+export function parseBenchArgs(argv: string[], cwd: string, progress: ProgressContext = NO_TERMINAL): BenchInvocation | 'help' {
   const runSpecs = passThroughOptions();
   const specs = [...BENCH_OPTIONS, ...runSpecs];
   // Options may come before and after the test name, as OSU users type them.
@@ -64,6 +81,10 @@ export function parseBenchArgs(argv: string[], cwd: string): BenchInvocation | '
     full: options.has('full'),
     json: options.has('json'),
     plot: text('plot'),
+    label: text('label'),
+    compare: options.get('compare') as string[] | undefined,
+    // --tag-output forwards whole lines only, each with its prefix, which a line drawn in place would draw over.
+    progress: options.has('tagOutput') ? null : progressStream(progress.setting, progress.terminal, options.has('json')),
   }, (p) => resolve(cwd, p));
   const runArgs: string[] = [];
   for (const spec of runSpecs) {
@@ -83,7 +104,10 @@ function workerPath(): string {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const parsed = parseBenchArgs(argv, process.cwd());
+  const parsed = parseBenchArgs(argv, process.cwd(), {
+    terminal: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    setting: processOptions().benchProgress,
+  });
   if (parsed === 'help') {
     process.stdout.write(helpText(USAGE, [...BENCH_OPTIONS, ...passThroughOptions()]));
     return 0;

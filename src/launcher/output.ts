@@ -4,6 +4,12 @@
  * (--output-filename, -outfile-pattern). Each line can be prefixed:
  * `--timestamp-output` with the time it reached the launcher, `--tag-output`
  * with `[rank] `.
+ *
+ * Without a prefix a piece that ends in a carriage return goes on at once
+ * too: it is a line drawn in place (a progress line, `mpi4ts bench`'s on a
+ * terminal), which would otherwise wait for the rank's next newline. The
+ * bytes are the same either way; only when they leave changes. With a
+ * prefix a carriage return stays inside its line, whose prefix comes once.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,7 +28,7 @@ export function forwardLines(from: Readable, to: Writable | Writable[], prefix: 
   from.setEncoding('utf8');
   from.on('data', (chunk: string) => {
     const text = partial + chunk;
-    const end = text.lastIndexOf('\n');
+    const end = prefix === '' ? Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) : text.lastIndexOf('\n');
     if (end < 0) {
       partial = text;
       return;

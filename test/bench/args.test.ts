@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBenchArgs, passThroughOptions } from '../../src/cli/bench.js';
 import { benchConfig, sizeRange } from '../../src/bench/config.js';
-import { loopCounts, messageSizes, testInfo } from '../../src/bench/tests.js';
+import { loopCounts, messageSizes, testInfo, TESTS } from '../../src/bench/tests.js';
 import type { BenchInvocation } from '../../src/cli/bench.js';
 
 function parse(argv: string[]): BenchInvocation {
@@ -88,9 +88,45 @@ test('reductions start at one float; barrier has no sizes', () => {
   assert.deepEqual(parse(['barrier']).config.sizes, [0]);
 });
 
+test('OSU\'s program names are test names: osu_latency is latency, osu_multi_lat is multi-lat', () => {
+  assert.deepEqual(TESTS.map((t) => t.osu), ['osu_latency', 'osu_bw', 'osu_bibw', 'osu_multi_lat', 'osu_bcast', 'osu_reduce',
+    'osu_allreduce', 'osu_allgather', 'osu_alltoall', 'osu_alltoallv', 'osu_barrier', 'osu_gather', 'osu_scatter']);
+  for (const info of TESTS) {
+    const byOsu = parse([info.osu, '-m', '4:8']).config;
+    const byOurs = parse([info.name, '-m', '4:8']).config;
+    assert.equal(byOsu.test, info.name, info.osu);
+    assert.deepEqual(byOsu, byOurs, `${info.osu} runs exactly what ${info.name} runs`);
+  }
+  const { config, runArgs } = parse(['-n', '4', 'osu_allreduce', '-f', '-i', '10']);
+  assert.equal(config.test, 'allreduce');
+  assert.deepEqual(runArgs, ['-n', '4']);
+});
+
+test('--label names the run; the progress line goes where bench\'s CLI saw a terminal, and never with --json', () => {
+  assert.equal(parse(['bw', '--label', 'shm, 64 KiB ring']).config.label, 'shm, 64 KiB ring');
+  assert.equal(parse(['bw']).config.label, 'mpi4ts object');
+  assert.equal(parse(['bw']).config.progress, null, 'no terminal: no progress line');
+  const at = (terminal: { stdout: boolean; stderr: boolean }, setting: 'auto' | 'off' | 'stdout' | 'stderr', argv = ['bw']) => {
+    const parsed = parseBenchArgs(argv, '/', { terminal, setting });
+    assert.notEqual(parsed, 'help');
+    return (parsed as BenchInvocation).config.progress;
+  };
+  assert.equal(at({ stdout: true, stderr: true }, 'auto'), 'stdout');
+  assert.equal(at({ stdout: false, stderr: true }, 'auto'), 'stderr');
+  assert.equal(at({ stdout: true, stderr: true }, 'auto', ['bw', '--json']), null);
+  assert.equal(at({ stdout: true, stderr: true }, 'off'), null);
+  assert.equal(at({ stdout: false, stderr: false }, 'stderr'), 'stderr');
+  assert.equal(at({ stdout: true, stderr: true }, 'auto', ['bw', '--tag-output']), null, 'prefixed lines are never drawn in place');
+});
+
 const badArgs: [string[], RegExp][] = [
-  [[], /which test\? one of latency, bw, bibw, multi-lat, bcast/],
-  [['latenzy'], /unknown test "latenzy"; tests are latency, bw, bibw/],
+  [[], /which test\? one of latency, bw, bibw, multi-lat, bcast, .*, or by OSU's names osu_latency, /],
+  [['latenzy'], /unknown test "latenzy"; tests are latency, bw, bibw, multi-lat, .*, scatter, or by OSU's names osu_latency, osu_bw, osu_bibw, osu_multi_lat, .*, osu_scatter$/],
+  [['osu_mbw_mr'], /^UsageError: osu_mbw_mr is not one of OSU's tests that mpi4ts bench has; tests are latency, .* or by OSU's names osu_latency, /],
+  [['osu_multi-lat'], /osu_multi-lat is not one of OSU's tests that mpi4ts bench has/],
+  [['latency', '--compare', 'other.json'], /--compare draws other runs beside this one in --plot's SVG; add --plot FILE\.svg/],
+  [['latency', '--plot', 'x.svg', '--compare', '/nonexistent/other.json'], /--compare \/nonexistent\/other\.json: cannot read it \(no such file\)/],
+  [['latency', '--label'], /option --label needs a value \(NAME\)/],
   [['latency', 'bw'], /bench runs one test; unexpected "bw" after "latency"/],
   [['latency', '-i', '0'], /-i must be a whole number from 1 to 100000000, got "0"/],
   [['latency', '-x', '-1'], /-x must be a whole number from 0 to 100000000, got "-1"/],

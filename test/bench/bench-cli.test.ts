@@ -1,7 +1,7 @@
 /** `mpi4ts bench` end to end through the real launcher: the format, not the speed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpi4ts } from '../helpers.js';
@@ -77,10 +77,40 @@ test('bench alltoallv -f on 3 ranks: the OSU title, the typed path, one row per 
   assert.deepEqual(sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
 });
 
+test('bench osu_latency --plot --compare: this run and the other drawn in one SVG, a path and a legend entry each', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mpi4ts-bench-'));
+  try {
+    writeFileSync(join(dir, 'before.json'), JSON.stringify({
+      test: 'latency', osu: 'osu_latency', label: 'before', implementation: 'mpi4ts', path: 'object', unit: 'us',
+      results: [{ size: 1, value: 50, iterations: 5 }, { size: 2, value: 60, iterations: 5 }, { size: 4, value: 70, iterations: 5 }],
+    }));
+    const r = await mpi4ts(['bench', 'osu_latency', '-m', '1:4', '-i', '5', '-x', '1', '--plot', 'both.svg', '--compare', 'before.json', '--label', 'after'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(rows(r.stdout).map(([size]) => size), [1, 2, 4], 'the table is unchanged by --compare');
+    const svg = readFileSync(join(dir, 'both.svg'), 'utf8');
+    assert.match(svg, />OSU MPI Latency Test: 2 runs</);
+    assert.equal(svg.match(/<path /g)?.length, 2);
+    // Legend names stand beside their line sample, at x = left margin + 36; tick labels are elsewhere.
+    assert.deepEqual([...svg.matchAll(/<text x="116" y="\d+" dominant-baseline="middle">([^<]*)<\/text>/g)].map((m) => m[1]), ['after', 'before']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench --help names both spellings and the progress line', async () => {
+  const r = await mpi4ts(['bench', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Tests: latency, bw, bibw, multi-lat, bcast, .*scatter\n {2}or by OSU's program names: osu_latency, osu_bw, osu_bibw, osu_multi_lat, .*osu_scatter$/m);
+  assert.match(r.stdout, /On a terminal a progress line/);
+  assert.match(r.stdout, /--compare RUN\.json +with --plot: draw the run that --json wrote/);
+  assert.match(r.stdout, /--label NAME +this run's name in the plot's legend/);
+});
+
 const refusals: [string[], RegExp][] = [
   [['bench', '-n', '3', 'latency', '-i', '1'], /mpi4ts bench: latency runs on exactly 2 ranks, got 3 \(use -n 2, or multi-lat for pairs\)/],
   [['bench', '-n', '3', 'multi-lat', '-i', '1'], /mpi4ts bench: multi-lat runs on an even number of ranks, got 3/],
-  [['bench', 'latenzy'], /mpi4ts: unknown test "latenzy"; tests are latency, bw/],
+  [['bench', 'latenzy'], /mpi4ts: unknown test "latenzy"; tests are latency, bw, .* or by OSU's names osu_latency, osu_bw, /],
+  [['bench', 'osu_latency', '--plot', 'x.svg', '--compare', 'package.json'], /^mpi4ts: --compare package\.json: "test" is missing, not a test mpi4ts bench knows; write the file with mpi4ts bench osu_latency --json > package\.json\n$/],
 ];
 for (const [argv, message] of refusals) {
   test(`mpi4ts ${argv.join(' ')}: refused with a message, exit code 2`, async () => {

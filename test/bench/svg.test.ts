@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartSvg, escapeXml, logScale, sizeLabel } from '../../src/bench/svg.js';
+import { chartSvg, chartsSvg, escapeXml, logScale, sizeLabel } from '../../src/bench/svg.js';
 
 /** A small XML well-formedness check: every tag closes in order, attributes quoted. */
 function assertWellFormed(xml: string): void {
@@ -69,4 +69,15 @@ test('log scales: equal ratios are equal distances, ticks at powers of the base'
 test('size labels read as OSU plots do', () => {
   assert.deepEqual([1, 512, 1024, 65536, 1 << 20, 4 << 20, 1 << 30].map(sizeLabel), ['1', '512', '1K', '64K', '1M', '4M', '1G']);
   assert.equal(escapeXml(`<a href='x'>&</a>`), '&lt;a href=&apos;x&apos;&gt;&amp;&lt;/a&gt;');
+});
+
+test('several charts in one document, one below the other, each with its own paths and legend', () => {
+  const bandwidth = { ...chart, title: 'Bandwidth', yLabel: 'Bandwidth (MB/s)', series: [{ name: 'bw', points: [{ x: 1, y: 10 }, { x: 2, y: 20 }] }] };
+  const svg = chartsSvg([chart, bandwidth]);
+  assertWellFormed(svg);
+  assert.match(svg, /<svg [^>]*height="960" viewBox="0 0 720 960"/);
+  assert.match(svg, /<g transform="translate\(0 480\)">\n<text [^>]*>Bandwidth<\/text>/);
+  assert.equal(svg.match(/<path /g)?.length, 3, 'two series in the first chart, one in the second');
+  assert.match(svg, />bw<\/text>/);
+  assertWellFormed(chartSvg(chart));
 });
