@@ -87,9 +87,12 @@ export function parseBenchArgs(argv: string[], cwd: string, progress: ProgressCo
     progress: options.has('tagOutput') ? null : progressStream(progress.setting, progress.terminal, options.has('json')),
   }, (p) => resolve(cwd, p));
   const runArgs: string[] = [];
+  // Several specs may share a key (--env and -genv): pass each key's values once, under its first spelling.
+  const passed = new Set<string>();
   for (const spec of runSpecs) {
     const value = options.get(spec.key);
-    if (value === undefined) continue;
+    if (value === undefined || passed.has(spec.key)) continue;
+    passed.add(spec.key);
     const name = spec.names[0]!;
     if (value === true) runArgs.push(name);
     else for (const item of Array.isArray(value) ? value : [value]) runArgs.push(name, item);
