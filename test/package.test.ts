@@ -71,3 +71,15 @@ test('the shipped declarations hold no @internal member and type-check every exa
     await rm(app, { recursive: true, force: true });
   }
 });
+
+test('dist/index.js, what ranks load, is one bundle: only Node\'s modules imported, koffi left out, the right VERSION', async () => {
+  const bundle = await readFile(join(ROOT, 'dist', 'index.js'), 'utf8');
+  const imports = [...bundle.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
+  assert.ok(imports.length > 0);
+  assert.deepEqual(imports.filter((i) => !i.startsWith('node:')), [], 'no import of another file of dist/ or of a package');
+  assert.doesNotMatch(bundle, /\/\/ node_modules\/koffi/, 'koffi is loaded at run time, not bundled');
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e',
+    `const MPI = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))}); console.log(MPI.VERSION, MPI.COMM_WORLD.size, new MPI.MPIError('x') instanceof MPI.MPIError);`]);
+  assert.equal(stdout, `${version} 1 true\n`);
+});

@@ -9,7 +9,8 @@
  * are taken out of the time.
  */
 import type { Comm } from '../comm/index.js';
-import { Request } from '../p2p/index.js';
+// Through the package's face, as the worker: in a rank that is the bundle, and a second copy of p2p/ would be another Request class.
+import { Request } from '../index.js';
 import type { BenchConfig } from './config.js';
 import { message, now, p2pBarrier, type RowSink } from './common.js';
 import type { ProgressLine } from './progress.js';

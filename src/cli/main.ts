@@ -1,12 +1,7 @@
 #!/usr/bin/env node
 /** The `mpi4ts` command: run | info | bench | doctor | init | --version | --help. */
 import { UsageError, VERSION } from '../base/index.js';
-import { runCommand } from './run.js';
-import { infoCommand } from './info.js';
-import { remoteRankMain, REMOTE_RANK_COMMAND } from '../launcher/index.js';
-import { benchCommand } from './bench.js';
-import { doctorCommand } from './doctor.js';
-import { initCommand } from './init.js';
+import { REMOTE_RANK_COMMAND } from '../launcher/index.js';
 
 const HELP = `mpi4ts ${VERSION}: MPI for TypeScript
 
@@ -25,19 +20,21 @@ Run "mpi4ts run --help" for the options of run, "mpi4ts doctor --help" for docto
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command loads only its own modules: `run` and the remote wrapper
+    // are on the start-up path of every job, and need none of bench's or doctor's.
     case 'run':
-      return runCommand(rest);
+      return (await import('./run.js')).runCommand(rest);
     case 'info':
-      return infoCommand(rest);
+      return (await import('./info.js')).infoCommand(rest);
     case REMOTE_RANK_COMMAND:
       // Internal: the far end of an ssh-started rank (launcher/remote-rank.ts).
-      return remoteRankMain();
+      return (await import('../launcher/index.js')).remoteRankMain();
     case 'bench':
-      return benchCommand(rest);
+      return (await import('./bench.js')).benchCommand(rest);
     case 'doctor':
-      return doctorCommand(rest);
+      return (await import('./doctor.js')).doctorCommand(rest);
     case 'init':
-      return initCommand(rest);
+      return (await import('./init.js')).initCommand(rest);
     case '--version':
     case '-V':
       process.stdout.write(`${VERSION}\n`);
