@@ -4,13 +4,14 @@
  * the blocks one a line in a file (`--app FILE` as Open MPI, `-configfile
  * FILE` as Hydra). The options before the first program are the job's, but
  * for Hydra's local ones (-env, -envlist), which are the first block's; each
- * block after a lone `:` takes only its own -n, -env/--env, -envlist, -x and
- * -wdir. Blocks share one COMM_WORLD, their ranks numbered in block order; a
- * rank's MPI_APPNUM is its block's index.
+ * block after a lone `:` takes only its own -n, -env/--env, -envlist, -x,
+ * -wdir and --host. Blocks share one COMM_WORLD, their ranks numbered in
+ * block order; a rank's MPI_APPNUM is its block's index. A block with its
+ * own --host is placed on those hosts; the others share the job's, filling
+ * their slots in block order (as mpiexec does).
  *
  * # Unfinished features
- * - No per-block --host or --hostfile: hosts are the job's, and the blocks'
- *   ranks fill their slots in order (as mpiexec does without them).
+ * - No per-block --hostfile (a block names its hosts with --host only).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../base/index.js';
@@ -29,6 +30,8 @@ export interface AppBlock {
   env: string[];
   /** -wdir of this block, or null for the job's. */
   wdir: string | null;
+  /** --host of this block (a host list, as the job's), or null for the job's hosts. */
+  hosts: string | null;
   /** How messages name the block: `block 2 (client.ts)` or `apps.txt:3`. */
   where: string;
 }
@@ -41,6 +44,7 @@ export const BLOCK_OPTIONS: OptionSpec[] = [
   { names: ['-env'], key: 'env', value: 'pair', meta: 'VAR VAL', help: 'set VAR to VAL in this block\'s ranks (Hydra; also -env VAR=VAL)' },
   { names: ['-envlist', '--envlist'], key: 'envlist', value: 'many', meta: 'A,B,...', help: 'pass these variables to this block\'s ranks' },
   { names: ['--wdir', '-wdir', '-wd', '--wd'], key: 'wdir', value: 'one', meta: 'DIR', help: 'this block\'s working directory' },
+  { names: ['--host', '--hosts', '-H', '-host', '-hosts'], key: 'hosts', value: 'one', meta: 'LIST', help: 'the hosts this block\'s ranks run on' },
 ];
 
 /** -envlist A,B: the names, as -x takes them. */
@@ -99,20 +103,23 @@ function parseBlock(segment: string[], where: string): AppBlock {
     parsed = parseOptions(segment, BLOCK_OPTIONS, 'run');
   } catch (err) {
     const message = (err as Error).message.replace(/ for "mpi4ts run" \(see mpi4ts run --help\)$/, '');
-    throw new UsageError(`${where}: ${message}; a block takes only -n, -env/--env, -envlist, -x and -wdir (give the job's options before the first program)`);
+    throw new UsageError(`${where}: ${message}; a block takes only -n, -env/--env, -envlist, -x, -wdir and --host (give the job's options before the first program)`);
   }
   const { options, rest } = parsed;
   const np = options.get('np');
   const wdir = options.get('wdir');
+  const hosts = options.get('hosts');
   const forward = [...list(options, 'forward'), ...envListNames(list(options, 'envlist'), `${where}: -envlist`)];
-  return blockFrom(typeof np === 'string' ? np : null, rest, forward, list(options, 'env'), typeof wdir === 'string' ? wdir : null, where);
+  return blockFrom(typeof np === 'string' ? np : null, rest, forward, list(options, 'env'), typeof wdir === 'string' ? wdir : null, where,
+    typeof hosts === 'string' ? hosts : null);
 }
 
-function blockFrom(npText: string | null, rest: string[], forward: string[], env: string[], wdir: string | null, where: string): AppBlock {
+function blockFrom(npText: string | null, rest: string[], forward: string[], env: string[], wdir: string | null, where: string,
+  hosts: string | null = null): AppBlock {
   const [script, ...args] = rest;
   if (script === undefined) throw new UsageError(where === '' ? 'no script to run' : `${where}: no program after its options`);
   const np = npText === null ? null : intArg(npText, where === '' ? '-n' : `${where}: -n`, 1, 100_000);
-  return { np, script, args, forward, env, wdir, where };
+  return { np, script, args, forward, env, wdir, hosts, where };
 }
 
 /** With several blocks every one needs its -n: the world's size is their sum. */

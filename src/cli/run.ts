@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { options as processOptions, UsageError } from '../base/index.js';
 import { BIND_LEVELS, bindingFor, bindRequestEnv, compileCacheEnv, controlAddress, expandPattern, isLocalHost, Job, localPlaces,
-  LocalStarter, patternError, placeRanks, programCommand, readTopology, SshStarter,
+  LocalStarter, parseHostList, patternError, placeRanks, programCommand, readTopology, SshStarter,
   type BindLevel, type BindRequest, type HostEntry, type MapBy, type OutputRoute, type Placement, type Starter } from '../launcher/index.js';
 import { HOST_OPTIONS, helpText, hostEntries, intArg, parseOptions, portRangeOf, secondsArg, sshCommandOf, sshTimeoutOf,
   listOption as list, textOption as text, usage, type OptionSpec, type ParsedOptions } from './args.js';
@@ -50,7 +50,8 @@ const MPMD_HELP = `
 MPMD (several programs in one job, as mpiexec's colon form):
   The options before the first program are the job's; after each lone ":" a block
   takes its own -n N (required when there are several blocks), -env VAR VAL (or --env
-  VAR=VAL), -envlist A,B, -x VAR and -wdir DIR; before the first program, -env and
+  VAR=VAL), -envlist A,B, -x VAR, -wdir DIR and --host LIST (its ranks on those
+  hosts; blocks without share the job's); before the first program, -env and
   -envlist are the first block's (as Hydra's local options).
   All blocks share one COMM_WORLD, ranks numbered in block order, placed on the hosts
   in that order; MPI.APPNUM is a rank's block index (0, 1, ...).
@@ -69,7 +70,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const np = blocks.length === 1 ? blocks[0]!.np : blocks.reduce((sum, b) => sum + b.np!, 0);
   const cwd = process.cwd();
   const mapping = mappingOf(options);
-  const placements = withAppnums(planPlacements(options, np, mapping.hostMapBy), blocks);
+  const placements = placeBlocks(options, blocks, np, mapping.hostMapBy);
   const everyRankLocal = placements.every((p) => isLocalHost(p.host));
   const someRankLocal = placements.some((p) => isLocalHost(p.host));
   const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
@@ -275,6 +276,27 @@ function withAppnums(placements: Placement[], blocks: AppBlock[]): Placement[] {
     while (p.rank >= end) end += blocks[++appnum]!.np!;
     return { ...p, appnum };
   });
+}
+
+/**
+ * Every rank's host, in block order: a block with its own --host on those
+ * hosts (its own slots), the others on the job's hosts, sharing their slots
+ * in block order as one job of their total size.
+ */
+function placeBlocks(options: ParsedOptions, blocks: AppBlock[], np: number | null, mapBy: MapBy): Placement[] {
+  if (blocks.every((b) => b.hosts === null)) return withAppnums(planPlacements(options, np, mapBy), blocks);
+  const sharedCount = blocks.filter((b) => b.hosts === null).reduce((sum, b) => sum + b.np!, 0);
+  const shared = sharedCount > 0 ? planPlacements(options, sharedCount, mapBy).map((p) => p.host) : [];
+  let next = 0;
+  const placements: Placement[] = [];
+  blocks.forEach((block, appnum) => {
+    const hosts = block.hosts === null ? shared.slice(next, next += block.np!)
+      : usage(() => placeRanks({ hosts: parseHostList(block.hosts!, `${block.where}: --host`), np: block.np, mapBy, ppn: null,
+        oversubscribe: options.has('oversubscribe') }));
+    for (const host of hosts) placements.push({ rank: placements.length, host, appnum });
+  });
+  if (placements.length > 100_000) throw new UsageError(`the blocks ask for ${placements.length} ranks; at most 100000 are allowed`);
+  return placements;
 }
 
 /** Ranks on hosts from --hostfile / --host (placed as placement.ts says), else all on this host. */

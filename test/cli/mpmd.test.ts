@@ -53,8 +53,8 @@ const badLines: [string[], RegExp][] = [
   [['-n', '1', 'a.ts', ':', '-n', '2'], /^block 2: no program after its options$/],
   [['-n', '1', 'a.ts', ':'], /^block 2: no program after its options$/],
   [['-n', '1', 'a.ts', ':', '-n', '0', 'b.ts'], /^block 2 \(b\.ts\): -n must be a whole number from 1 to 100000, got "0"$/],
-  [['-n', '1', 'a.ts', ':', '-n', '1', '--host', 'h', 'b.ts'],
-    /^block 2 \(b\.ts\): unknown option "--host"; a block takes only -n, -env\/--env, -envlist, -x and -wdir \(give the job's options before the first program\)$/],
+  [['-n', '1', 'a.ts', ':', '-n', '1', '--hostfile', 'h', 'b.ts'],
+    /^block 2 \(b\.ts\): unknown option "--hostfile"; a block takes only -n, -env\/--env, -envlist, -x, -wdir and --host \(give the job's options before the first program\)$/],
   [['-n', '1', 'a.ts', ':', '-n', '1', '--env'], /^block 2: option --env needs a value \(VAR=VAL\); a block takes only/],
   [['-n', '60000', 'a.ts', ':', '-n', '60000', 'b.ts'], /^the blocks ask for 120000 ranks in all; at most 100000 are allowed$/],
 ];
@@ -80,7 +80,7 @@ test('--app / -configfile: a block a line, # comments, blank lines, quotes, seve
 const badFiles: [string, RegExp][] = [
   ['-n 1 a.ts\nb.ts\n', /^F:2 has no -n: with several programs each needs its own/],
   ['-n 1 a.ts\n-n two b.ts\n', /^F:2: -n must be a whole number from 1 to 100000, got "two"$/],
-  ['-n 1 a.ts\n\n--timeout 3 -n 1 b.ts\n', /^F:3: unknown option "--timeout"; a block takes only -n, -env\/--env, -envlist, -x and -wdir/],
+  ['-n 1 a.ts\n\n--timeout 3 -n 1 b.ts\n', /^F:3: unknown option "--timeout"; a block takes only -n, -env\/--env, -envlist, -x, -wdir and --host/],
   ['-n 1 a.ts\n-n 2\n', /^F:2: no program after its options$/],
   ['# nothing\n\n', /^app file "F" names no program \(lines like "-n 2 prog\.ts args"\)$/],
 ];

@@ -234,3 +234,14 @@ test('run --help lists mpiexec\'s flags in both spellings', async () => {
     assert.ok(r.stdout.includes(flag), `run --help lacks ${flag}`);
   }
 });
+
+test('MPMD: a block with its own --host runs on those hosts, the others share the job\'s; too few slots for it is named', async () => {
+  const r = await mpi4ts(['run', '--ssh', FAKE_SSH, '--display-map', '--host', 'localhost:3', '-n', '1', where, ':',
+    '-n', '2', '--host', 'fakehost1:2', where, ':', '-n', '2', where]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /job map: 5 rank\(s\) on 2 host\(s\)[^\n]*\n {2}localhost: 3 rank\(s\)\n {4}rank 0: \S*where\.ts \(app 0\)\n {4}rank 3: \S*where\.ts \(app 2\)\n {4}rank 4: \S*where\.ts \(app 2\)\n {2}fakehost1: 2 rank\(s\)\n {4}rank 1: \S*where\.ts \(app 1\)\n {4}rank 2: \S*where\.ts \(app 1\)\n/);
+  assert.deepEqual(ranksOf(r.stdout).map((w) => w.appnum), [0, 1, 1, 2, 2]);
+  const short = await mpi4ts(['run', '--ssh', FAKE_SSH, '-n', '1', where, ':', '-n', '3', '--host', 'fakehost1:2', where]);
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /-n 3 needs 3 slots but the hosts offer 2 \(fakehost1:2\)/);
+});

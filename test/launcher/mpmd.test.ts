@@ -89,7 +89,7 @@ test('one program: APPNUM is 0, and ":" is no longer passed to the program', asy
 const badRuns: [string[], RegExp][] = [
   [['-n', '1', server, ':', client], /^mpi4ts: block 2 \(.*mpmd-client\.ts\) has no -n: with several programs each needs its own/m],
   [['-n', '1', server, ':', '-n', '2', '--timeout', '5', client],
-    /^mpi4ts: block 2 \(.*mpmd-client\.ts\): unknown option "--timeout"; a block takes only -n, -env\/--env, -envlist, -x and -wdir \(give the job's options before the first program\)$/m],
+    /^mpi4ts: block 2 \(.*mpmd-client\.ts\): unknown option "--timeout"; a block takes only -n, -env\/--env, -envlist, -x, -wdir and --host \(give the job's options before the first program\)$/m],
   [['--app', 'no/such/apps.txt'], /^mpi4ts: cannot read app file "no\/such\/apps\.txt": ENOENT$/m],
   [['--app', 'x.txt', server], /^mpi4ts: --app x\.txt names the programs; give none on the command line \(got ".*mpmd-server\.ts"\)$/m],
   [['-n', '2', '--app', 'x.txt'], /^mpi4ts: --app x\.txt: give -n on each line of the file, not before --app$/m],
