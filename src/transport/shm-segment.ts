@@ -53,7 +53,8 @@ const MFD_CLOEXEC = 0x1;
 export interface ShmLib {
   memfdCreate(name: string): number;
   truncate(fd: number, size: number): void;
-  map(fd: number, size: number): ArrayBuffer;
+  /** Maps `size` bytes of the file from `offset` (a multiple of the page size). */
+  map(fd: number, size: number, offset?: number): ArrayBuffer;
   /** sched_yield: lets another runnable process (the peer, on a loaded host) have this core. */
   yieldCpu(): void;
 }
@@ -77,8 +78,8 @@ function bindLibc(): ShmLib {
     truncate: (fd, size) => {
       if ((ftruncate(fd, size) as number) !== 0) failed(`ftruncate(${size})`);
     },
-    map: (fd, size) => {
-      const pointer: unknown = mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
+    map: (fd, size, offset = 0) => {
+      const pointer: unknown = mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, offset);
       const address = pointer === null ? 0n : koffi.address(pointer);
       if (address === 0n || address === BigInt.asUintN(64, -1n) || address === 0xffff_ffffn) failed(`mmap(${size} bytes)`);
       // Never unmapped: views into it may live as long as the process.
@@ -101,17 +102,31 @@ export function inboxToken(key: Buffer, rank: number, pid: number): Buffer {
   return createHmac('sha256', key).update(`mpi4ts-shm-inbox:${rank}:${pid}`).digest();
 }
 
-/** A mapped inbox, the owner's or a peer's. */
+/** Where an inbox's rings are mapped: all of them after the header (the owner's), or one alone (a peer's). */
+interface MappedRings {
+  buffer: ArrayBuffer;
+  /** Byte offset of ring `first` in `buffer`. */
+  offset: number;
+  first: number;
+  count: number;
+}
+
+/** A mapped inbox, the owner's (header and every ring) or a peer's (header and the one ring it writes). */
 export class Inbox {
   private readonly header: Int32Array;
+  private readonly rings: MappedRings;
 
-  constructor(readonly buffer: ArrayBuffer, readonly ringCount: number, readonly capacity: number) {
+  /** `buffer` starts with the header; the rings follow it there unless `rings` says where one is. */
+  constructor(readonly buffer: ArrayBuffer, readonly ringCount: number, readonly capacity: number, rings?: MappedRings) {
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.rings = rings ?? { buffer, offset: HEADER_BYTES, first: 0, count: ringCount };
   }
 
   ring(index: number): Ring {
     if (index < 0 || index >= this.ringCount) throw new RangeError(`ring ${index} of ${this.ringCount}`);
-    return new Ring(this.buffer, HEADER_BYTES + index * ringStride(this.capacity), this.capacity);
+    const { buffer, offset, first, count } = this.rings;
+    if (index < first || index >= first + count) throw new RangeError(`ring ${index} is not mapped here (only ${first})`);
+    return new Ring(buffer, offset + (index - first) * ringStride(this.capacity), this.capacity);
   }
 
   /** Owner: peers must (true) or need not (false) ring the doorbell after writing. */
@@ -193,11 +208,17 @@ export class OwnInbox {
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Maps a peer's inbox. The peer sizes it right after the address exchange, so
- * a rank attaching at its first send may wait a moment for it.
+ * Maps a peer's inbox: its header and the one ring this rank writes
+ * (`ring`), not the whole file. Mapping every peer's whole inbox cost each
+ * rank (ranks on the host)^2 ring sizes of address space, which V8 counts
+ * as external memory: 128 ranks of one host spent most of their start-up in
+ * garbage collection (`mpi4ts run -n 64 test/programs/scale.mjs`, 2 cores:
+ * 38 s, 46 s of one rank's profile in the collector). The peer sizes its
+ * inbox right after the address exchange, so a rank attaching at its first
+ * send may wait a moment for it.
  */
 export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number, token: Buffer,
-  ringCount: number, capacity: number, timeoutMs = 10_000): Inbox {
+  ringCount: number, capacity: number, ring: number, timeoutMs = 10_000): Inbox {
   const path = `/proc/${pid}/fd/${fd}`;
   const expected = segmentBytes(ringCount, capacity);
   const handle = openSync(path, 'r+');
@@ -208,7 +229,10 @@ export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number,
       if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not sized within ${timeoutMs} ms`);
       Atomics.wait(waitCell, 0, 0, 1);
     }
-    const inbox = new Inbox(lib.map(handle, expected), ringCount, capacity);
+    if (ring < 0 || ring >= ringCount) throw new RangeError(`ring ${ring} of ${ringCount}`);
+    const stride = ringStride(capacity);
+    const rings = { buffer: lib.map(handle, stride, HEADER_BYTES + ring * stride), offset: 0, first: ring, count: 1 };
+    const inbox = new Inbox(lib.map(handle, HEADER_BYTES), ringCount, capacity, rings);
     while (!inbox.ready) {
       if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not filled in within ${timeoutMs} ms`);
       Atomics.wait(waitCell, 0, 0, 1);

@@ -371,7 +371,7 @@ export class ShmTransport implements Transport {
     if (peer.fellBack) return null;
     try {
       const token = inboxToken(this.opts.key, peer.rank, peer.pid);
-      peer.inbox = attachInbox(this.opts.lib, peer.pid, peer.fd, peer.rank, token, this.ringCount, this.opts.ringCapacity);
+      peer.inbox = attachInbox(this.opts.lib, peer.pid, peer.fd, peer.rank, token, this.ringCount, this.opts.ringCapacity, peer.ringThere);
       peer.writer = new RingWriter(peer.inbox.ring(peer.ringThere));
       return peer.writer;
     } catch (err) {

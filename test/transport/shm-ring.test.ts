@@ -149,7 +149,7 @@ test('an inbox maps through /proc/<pid>/fd, checks its owner, and its rings work
   const own = OwnInbox.create(lib, 3);
   try {
     const mine = own.open(3, inboxToken(key, 3, process.pid), 2, 4096);
-    const theirs = attachInbox(lib, process.pid, own.fd, 3, inboxToken(key, 3, process.pid), 2, 4096);
+    const theirs = attachInbox(lib, process.pid, own.fd, 3, inboxToken(key, 3, process.pid), 2, 4096, 1);
     const bytes = randomBytes(10_000);
     const target = new Uint8Array(bytes.length);
     const writer = new RingWriter(theirs.ring(1));
@@ -160,11 +160,14 @@ test('an inbox maps through /proc/<pid>/fd, checks its owner, and its rings work
     mine.setAsleep(true);
     assert.equal(theirs.takeAsleep(), true);
     assert.equal(theirs.takeAsleep(), false);
-    assert.throws(() => attachInbox(lib, process.pid, own.fd, 3, inboxToken(randomBytes(32), 3, process.pid), 2, 4096),
+    // A peer maps only the ring it writes.
+    assert.throws(() => theirs.ring(0), /ring 0 is not mapped here \(only 1\)/);
+    assert.equal(theirs.buffer.byteLength, 4096, 'the header page alone');
+    assert.throws(() => attachInbox(lib, process.pid, own.fd, 3, inboxToken(randomBytes(32), 3, process.pid), 2, 4096, 1),
       /shared-memory inbox of rank 3: owned by another rank or job/);
-    assert.throws(() => attachInbox(lib, process.pid, own.fd, 4, inboxToken(key, 4, process.pid), 2, 4096),
+    assert.throws(() => attachInbox(lib, process.pid, own.fd, 4, inboxToken(key, 4, process.pid), 2, 4096, 1),
       /shared-memory inbox of rank 4: owned by another rank or job/);
-    assert.throws(() => attachInbox(lib, process.pid, own.fd, 3, inboxToken(key, 3, process.pid), 9, 4096, 20),
+    assert.throws(() => attachInbox(lib, process.pid, own.fd, 3, inboxToken(key, 3, process.pid), 9, 4096, 1, 20),
       /shared-memory inbox of rank 3 \(\/proc\/\d+\/fd\/\d+\) was not sized within 20 ms/);
   } finally {
     own.close();
