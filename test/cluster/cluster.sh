@@ -51,7 +51,14 @@ need() {
 
 down() {
   trap '' INT TERM HUP
-  old=${1:-$(cat "$LAST" 2>/dev/null || true)}
+  last=$(cat "$LAST" 2>/dev/null || true)
+  if [ -n "${1:-}" ] && [ -n "$last" ] && [ "$last" != "$1" ] && owner_alive "$last"; then
+    # The names of this prefix belong to another cluster, still in use (`up`
+    # refused to replace it): only DIR itself goes.
+    rm -rf "$1"
+    return 0
+  fi
+  old=${1:-$last}
   if [ -n "$old" ] && [ -d "$old" ]; then
     for pidfile in "$old"/sshd-*.pid; do
       [ -f "$pidfile" ] || continue

@@ -8,11 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers.js';
+import { onTeardown, type Teardown } from '../teardown.js';
 import { CASES, MPMD_CHECK, MPMD_PROGRAMS, nodeArgs, run, THROWS } from './programs.js';
 
 const SCRIPT = join(ROOT, 'test', 'interop', 'slurm', 'cluster.sh');
 let dir = '';
 let skip: string | false = false;
+let stopSlurm: Teardown | null = null;
 
 before(() => {
   if (process.getuid?.() !== 0 && spawnSync('srun', ['--version']).error !== undefined) {
@@ -24,14 +26,19 @@ before(() => {
     skip = 'starting a throwaway Slurm (slurmctld, slurmd, munged) needs root';
     return;
   }
-  const started = spawnSync(SCRIPT, ['start'], { encoding: 'utf8', timeout: 600_000 });
+  // The owner: test/sweep.mjs stops this Slurm should this file be killed without a word (SIGKILL).
+  const started = spawnSync(SCRIPT, ['start'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, MPI4TS_TEST_OWNER: String(process.pid) } });
   if (started.status !== 0) throw new Error(`cannot start the one-node Slurm: ${started.stderr}`);
   dir = started.stdout.trim();
+  // In the same turn as `start` returned: a signal that came meanwhile is handled only after this.
+  const stopping = dir;
+  stopSlurm = onTeardown(`Slurm (slurmctld, slurmd, munged) in ${stopping}`, () => {
+    // Output collected, not inherited: interrupted, nobody may read this file's stderr any more.
+    spawnSync(SCRIPT, ['stop', stopping], { encoding: 'utf8', timeout: 60_000 });
+  });
 });
 
-after(() => {
-  if (dir !== '') spawnSync(SCRIPT, ['stop', dir], { encoding: 'utf8', timeout: 60_000 });
-});
+after(() => stopSlurm?.run());
 
 function srun(np: number, mpi: 'pmi2' | 'none', args: string[], extraEnv: Record<string, string> = {}): ReturnType<typeof run> {
   const env = { ...process.env, SLURM_CONF: join(dir, 'slurm.conf'), ...extraEnv };
