@@ -6,11 +6,13 @@
 //    fresh id; every test file, job, rank, sshd and Slurm daemon the run
 //    starts inherits it, and no other process on the machine has it (ranks
 //    that ssh starts inside a namespace host do not, but they go with the
-//    host in 2). Each such process gets SIGTERM: a test file then takes down
-//    what it built (test/teardown.ts), a launcher stops its ranks, a daemon
-//    exits. What still runs 30 s later gets SIGKILL. Never dpkg or apt-get
-//    (a test may be installing packages): killed half-way they leave a broken
-//    package database, and they end by themselves.
+//    host in 2). The test files of an interrupted run are still taking down
+//    what they built (test/teardown.ts): the sweep gives them 20 s. What is
+//    left then is a leak (a file SIGKILLed, a daemon it can no longer stop):
+//    it gets SIGTERM (a launcher then stops its ranks, a daemon exits), and
+//    SIGKILL 10 s later; these are the processes the sweep reports. Never
+//    dpkg or apt-get (a test may be installing packages): killed half-way
+//    they leave a broken package database, and they end by themselves.
 // 2. State whose owner is gone: `cluster.sh sweep` and the Slurm script's
 //    `sweep` take down namespace clusters and Slurms whose owner file
 //    (test/owner.sh) names a process that has gone: this run's, now that 1
@@ -25,7 +27,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPTS = [join(root, 'test', 'cluster', 'cluster.sh'), join(root, 'test', 'interop', 'slurm', 'cluster.sh')];
-const GRACE_MS = 30_000;
+/** For the test files to finish their own teardowns, then for what got SIGTERM to end. */
+const SETTLE_MS = 20_000;
+const GRACE_MS = 10_000;
 
 /**
  * Removes what the run `runId` left (no id: only state whose owner is gone)
@@ -54,7 +58,7 @@ function processesOf(runId) {
       // After "pid (comm) ": state is field 3, the start time field 22.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (fields[0] === 'Z' || /^(apt|dpkg)/.test(comm)) continue;
-      const command = readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0/g, ' ').trim() || `[${comm}]`;
+      const command = readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/[\0\s]+/g, ' ').trim() || `[${comm}]`;
       found.push({ pid: Number(name), start: fields[19], command });
     } catch {
       // Gone meanwhile, or not ours to read.
@@ -83,15 +87,28 @@ function signal(p, name) {
 }
 
 async function stopProcesses(runId) {
-  const left = processesOf(runId);
-  if (left.length === 0) return [];
-  for (const p of left) signal(p, 'SIGTERM');
-  // A test file's teardown starts processes of its own (cluster.sh down): those carry the id too, and are waited for.
-  const deadline = Date.now() + GRACE_MS;
-  while (Date.now() < deadline && processesOf(runId).length > 0) await delay(200);
-  const killed = processesOf(runId);
-  for (const p of killed) signal(p, 'SIGKILL');
-  return left.map((p) => `process ${p.pid} (${p.command.slice(0, 160)})${killed.some((k) => k.pid === p.pid) ? ', SIGKILL' : ''}`);
+  // Interrupted, the test files are still taking down what they built (their
+  // teardowns run processes of their own, which carry the id too): what ends
+  // by itself meanwhile was no leak.
+  if (!(await settled(runId, SETTLE_MS))) {
+    const left = processesOf(runId);
+    for (const p of left) signal(p, 'SIGTERM');
+    await settled(runId, GRACE_MS);
+    const killed = processesOf(runId);
+    for (const p of killed) signal(p, 'SIGKILL');
+    return left.map((p) => `process ${p.pid} (${p.command.slice(0, 160)})${killed.some((k) => k.pid === p.pid) ? ', SIGKILL' : ''}`);
+  }
+  return [];
+}
+
+/** Resolves true once no process of the run is left, false if some still are after `ms`. */
+async function settled(runId, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (processesOf(runId).length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await delay(200);
+  }
 }
 
 /**

@@ -19,6 +19,7 @@
  * the run.
  */
 import type { ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -93,6 +94,14 @@ function say(text: string): void {
 
 const children = new Set<ChildProcess>();
 let childrenTeardown: Teardown | null = null;
+
+// Once every test of the file is done, a job still running has no test left to
+// serve: one whose test timed out (node:test fails the test but cannot stop
+// what it started), which would keep the file, and its after() hooks, waiting
+// until the job's own kill timer. Registered as this module loads, so on the
+// file's root and before the file's own after() hooks (they run in order): the
+// jobs go before the cluster they run on.
+after(() => stopChildren());
 
 /**
  * Stops `child` (a launcher, srun, mpiexec) if it still runs when the file is
