@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { track } from './teardown.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -55,6 +56,8 @@ function runNode(argv: string[], run: JobRun, marker: string): Promise<JobResult
     env: { ...process.env, ...run.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Interrupted, the file stops the job rather than leave it running without it.
+  track(child);
   if (run.onStart !== undefined && child.pid !== undefined) run.onStart(child.pid);
   let stdout = '';
   let stderr = '';

@@ -6,12 +6,22 @@
 #   test/cluster/cluster.sh run H CMD.. run CMD on host H, under H's host name
 #   test/cluster/cluster.sh fault H KIND [ARG]  break one thing on host H (see faults below)
 #   test/cluster/cluster.sh heal H KIND         undo that fault
+#   test/cluster/cluster.sh sweep       take down every cluster (any prefix) whose owner is gone
 #
 # Each host is a network namespace with one veth link to a bridge (m4hbr) that
 # lives in its own namespace (m4hsw), so no test traffic touches the machine's
 # own network, and an sshd in a UTS namespace with the host's name. Every name
 # starts with m4h so other users of this machine's namespaces never collide.
-# Root only. `up` first removes a stale cluster left by a killed run.
+# Root only.
+#
+# With MPI4TS_TEST_OWNER=PID (the tests pass their own), DIR/owner records that
+# process (test/owner.sh). `up` first removes a stale cluster of its prefix, one
+# left by a killed run, but refuses (exit 4) while that cluster's owner still
+# runs: two test runs on one machine must not take each other's hosts away.
+# `sweep` takes down the clusters whose owner is gone (test/sweep.mjs runs it
+# after every test run); a cluster built by hand has no owner and is left alone.
+# `down` ignores SIGINT, SIGTERM and SIGHUP: a second Ctrl-C must not leave half
+# a cluster.
 #
 # CLUSTER_PREFIX=xyz (letters and digits, default m4h) names everything xyz instead
 # (hosts xyz1..xyzN, xyzsw, xyzbr), so two clusters can live side by side; each
@@ -28,6 +38,7 @@ case "$P" in
 esac
 NET=10.77.0
 LAST=/tmp/$P-cluster.last
+. "$(dirname "$0")/../owner.sh"
 
 need() {
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
@@ -39,11 +50,21 @@ need() {
 }
 
 down() {
-  old=${1:-$(cat "$LAST" 2>/dev/null || true)}
+  trap '' INT TERM HUP
+  last=$(cat "$LAST" 2>/dev/null || true)
+  if [ -n "${1:-}" ] && [ -n "$last" ] && [ "$last" != "$1" ] && owner_alive "$last"; then
+    # The names of this prefix belong to another cluster, still in use (`up`
+    # refused to replace it): only DIR itself goes.
+    rm -rf "$1"
+    return 0
+  fi
+  old=${1:-$last}
   if [ -n "$old" ] && [ -d "$old" ]; then
     for pidfile in "$old"/sshd-*.pid; do
       [ -f "$pidfile" ] || continue
-      pid=$(cat "$pidfile")
+      # Another down (the test's own, test/sweep.mjs's) may remove it meanwhile.
+      pid=$(cat "$pidfile" 2>/dev/null || true)
+      [ -n "$pid" ] || continue
       # Only an sshd started with this cluster's config: the pid may have been reused.
       if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$old/sshd_config"; then kill "$pid" 2>/dev/null || true; fi
     done
@@ -71,8 +92,15 @@ up() {
   need ssh openssh-client
   need ssh-keygen openssh-client
   need nsenter util-linux
+  last=$(cat "$LAST" 2>/dev/null || true)
+  if [ -n "$last" ] && owner_alive "$last"; then
+    echo "cluster.sh: a cluster of prefix $P ($last) is up and in use by $(owner_describe "$last"); wait for it, take it down (CLUSTER_PREFIX=$P $0 down), or choose another CLUSTER_PREFIX" >&2
+    exit 4
+  fi
   down ""
+  trap - INT TERM HUP
   mkdir -p "$dir" /run/sshd
+  owner_record "$dir"
   echo "$dir" >"$LAST"
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
   ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
@@ -295,6 +323,21 @@ heal() {
   esac
 }
 
+# Every cluster of any prefix whose state names an owner that is gone, one line
+# each on stdout. Only clusters with an owner file: never one built by hand.
+sweep() {
+  for last in /tmp/*-cluster.last; do
+    [ -f "$last" ] || continue
+    prefix=${last#/tmp/}
+    prefix=${prefix%-cluster.last}
+    case "$prefix" in '' | *[!a-z0-9]* | [!a-z]* | *[!a-z]) continue ;; esac
+    dir=$(cat "$last" 2>/dev/null || true)
+    [ -n "$dir" ] && owner_gone "$dir" || continue
+    echo "cluster $prefix ($dir, owner $(cut -d' ' -f1 "$dir/owner") gone)"
+    CLUSTER_PREFIX=$prefix sh "$0" down "$dir"
+  done
+}
+
 run() {
   name=$1
   shift
@@ -307,5 +350,6 @@ case "${1:-}" in
   run) shift; run "$@" ;;
   fault) need nft nftables; shift; fault "$@" ;;
   heal) shift; heal "$@" ;;
-  *) echo "usage: $0 up N DIR | down [DIR] | run HOST CMD... | fault HOST KIND [ARG...] | heal HOST KIND" >&2; exit 2 ;;
+  sweep) sweep ;;
+  *) echo "usage: $0 up N DIR | down [DIR] | run HOST CMD... | fault HOST KIND [ARG...] | heal HOST KIND | sweep" >&2; exit 2 ;;
 esac

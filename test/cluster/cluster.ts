@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT, type JobResult } from '../helpers.js';
+import { onTeardown, type Teardown } from '../teardown.js';
 
 const SCRIPT = join(ROOT, 'test', 'cluster', 'cluster.sh');
 
@@ -47,8 +48,11 @@ export class Cluster {
   /** An ssh program that uses sshConfig (for launchers that take a program, not a command line). */
   readonly sshProgram: string;
 
-  /** `prefix` is cluster.sh's CLUSTER_PREFIX: hosts are prefix1..prefixN. */
-  constructor(readonly dir: string, size: number, readonly prefix = 'm4h') {
+  /**
+   * `prefix` is cluster.sh's CLUSTER_PREFIX: hosts are prefix1..prefixN.
+   * `teardown`, when buildCluster registered one, is what down() runs.
+   */
+  constructor(readonly dir: string, size: number, readonly prefix = 'm4h', private readonly teardown?: Teardown) {
     this.hosts = Array.from({ length: size }, (_, i) => `${prefix}${i + 1}`);
     this.sshConfig = join(dir, 'ssh_config');
     this.sshProgram = join(dir, 'ssh');
@@ -169,8 +173,27 @@ export class Cluster {
     if (r.status !== 0) throw new Error(`cluster.sh ${argv.join(' ')} exited with ${r.status}: ${r.stderr.trim()}`);
   }
 
+  /** Takes the cluster down (once: later calls, and the file's interruption, do nothing more). */
   down(): void {
-    spawnSync('sh', [SCRIPT, 'down', this.dir], { stdio: 'inherit', env: { ...process.env, CLUSTER_PREFIX: this.prefix } });
+    if (this.teardown !== undefined) this.teardown.run();
+    else downScript(this.dir, this.prefix);
+  }
+}
+
+/**
+ * `cluster.sh down DIR`. Its output is collected, not inherited: interrupted,
+ * this file may outlive the runner that reads its stderr, and a write to a pipe
+ * nobody reads would kill the script half-way (SIGPIPE).
+ */
+function downScript(dir: string, prefix: string): void {
+  const r = spawnSync('sh', [SCRIPT, 'down', dir], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLUSTER_PREFIX: prefix } });
+  const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (said !== '' || r.status !== 0) {
+    try {
+      process.stderr.write(`cluster.sh down ${dir} (${prefix}) exited with ${r.status}${said === '' ? '' : `: ${said}`}\n`);
+    } catch {
+      // Nobody reads stderr any more.
+    }
   }
 }
 
@@ -182,13 +205,21 @@ export async function buildCluster(size: number, prefix = 'm4h'): Promise<Cluste
   if (process.platform !== 'linux') return `multi-host tests need Linux network namespaces (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'multi-host tests need root to create network namespaces (run npm test as root to include them)';
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-cluster-`));
-  const env = { ...process.env, CLUSTER_PREFIX: prefix };
-  const up = spawnSync('sh', [SCRIPT, 'up', String(size), dir], { encoding: 'utf8', env });
+  // The owner: cluster.sh up refuses this prefix to others while this process
+  // runs, and test/sweep.mjs takes the cluster down once it has gone.
+  const env = { ...process.env, CLUSTER_PREFIX: prefix, MPI4TS_TEST_OWNER: String(process.pid) };
+  // From before `up`: an interrupted `up` leaves half a cluster. (A signal that
+  // comes during spawnSync waits for it; Ctrl-C ends `up` itself at once.)
+  const teardown = onTeardown(`namespace cluster ${prefix} (${size} hosts)`, () => downScript(dir, prefix));
+  const up = spawnSync('sh', [SCRIPT, 'up', String(size), dir], { cwd: ROOT, encoding: 'utf8', env });
   if (up.status !== 0) {
-    spawnSync('sh', [SCRIPT, 'down', dir], { env });
+    // Refused (exit 4), `down DIR` removes only DIR: the prefix's hosts are another live run's.
+    teardown.run();
+    // A busy machine is no reason to skip: this file fails, saying who has the prefix.
+    if (up.status === 4) throw new Error(up.stderr.trim());
     return `cannot build the namespace cluster here (network namespaces not permitted?): ${up.stderr.trim() || `exit ${up.status}`}`;
   }
-  const cluster = new Cluster(dir, size, prefix);
+  const cluster = new Cluster(dir, size, prefix, teardown);
   // sshd forked into the background; wait until every host answers.
   for (const host of cluster.hosts) {
     for (let attempt = 0; ; attempt++) {
@@ -205,20 +236,14 @@ export async function buildCluster(size: number, prefix = 'm4h'): Promise<Cluste
 }
 
 /**
- * Takes `cluster` down when the test file ends, or is interrupted (SIGINT,
- * SIGTERM): namespaces and sshds outlive the process otherwise. A string (why
- * no cluster was built) needs nothing.
+ * Takes `cluster` down when the test file ends (an after() hook). Interrupted
+ * (SIGINT, SIGTERM, SIGHUP, a --test-timeout), the file takes it down anyway:
+ * buildCluster registered that with test/teardown.ts. A string (why no cluster
+ * was built) needs nothing.
  */
 export function downAtExit(cluster: () => Cluster | string): void {
-  const down = (): void => {
+  after(() => {
     const c = cluster();
     if (typeof c !== 'string') c.down();
-  };
-  after(down);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      down();
-      process.exit(1);
-    });
-  }
+  });
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { program, ROOT } from '../helpers.js';
+import { track } from '../teardown.js';
 import { CASES, MPMD_CHECK, MPMD_PROGRAMS } from './programs.js';
 
 const MPIRUN = 'mpirun.openmpi';
@@ -17,6 +18,7 @@ function mpirunWith(args: string[]): Promise<{ code: number | null; stdout: stri
   const child = spawn(MPIRUN, ['--allow-run-as-root', '--oversubscribe', ...args],
     // mpirun gives the ranks a pty for stdout, so Node would colour console.log(34): compare plain text.
     { cwd: ROOT, env: { ...process.env, NODE_DISABLE_COLORS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, p2pPassed, program, ROOT, sortedLines } from '../helpers.js';
+import { track } from '../teardown.js';
 
 export interface Outcome {
   code: number | null;
@@ -83,6 +84,7 @@ export function nodeArgs(script: string, args: string[]): string[] {
 /** Runs a command to the end (killed after `killAfterMs`, a safety net) and collects its output. */
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, killAfterMs = 90_000): Promise<Outcome> {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

@@ -4,37 +4,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT } from '../helpers.js';
+import { CLI } from '../helpers.js';
 import { CASES, MPMD_CHECK, MPMD_PROGRAMS, nodeArgs, run, THROWS } from './programs.js';
+import { startSlurm, type Slurm } from './slurm/slurm.js';
 
-const SCRIPT = join(ROOT, 'test', 'interop', 'slurm', 'cluster.sh');
-let dir = '';
+let slurm: Slurm | null = null;
 let skip: string | false = false;
 
 before(() => {
-  if (process.getuid?.() !== 0 && spawnSync('srun', ['--version']).error !== undefined) {
-    skip = 'Slurm is not installed and this is not root to install it (Debian: apt-get install slurm-wlm munge)';
-    return;
-  }
-  // Starting daemons as another user than root is not what this script does: it needs root.
-  if (process.getuid?.() !== 0) {
-    skip = 'starting a throwaway Slurm (slurmctld, slurmd, munged) needs root';
-    return;
-  }
-  const started = spawnSync(SCRIPT, ['start'], { encoding: 'utf8', timeout: 600_000 });
-  if (started.status !== 0) throw new Error(`cannot start the one-node Slurm: ${started.stderr}`);
-  dir = started.stdout.trim();
+  const started = startSlurm();
+  if (typeof started === 'string') skip = started;
+  else slurm = started;
 });
 
-after(() => {
-  if (dir !== '') spawnSync(SCRIPT, ['stop', dir], { encoding: 'utf8', timeout: 60_000 });
-});
+after(() => slurm?.stop());
 
 function srun(np: number, mpi: 'pmi2' | 'none', args: string[], extraEnv: Record<string, string> = {}): ReturnType<typeof run> {
-  const env = { ...process.env, SLURM_CONF: join(dir, 'slurm.conf'), ...extraEnv };
+  const env = { ...process.env, SLURM_CONF: slurm!.conf, ...extraEnv };
   return run('srun', ['-n', String(np), `--mpi=${mpi}`, '--time=5', process.execPath, ...args], env);
 }
 
@@ -95,10 +83,10 @@ test('under srun --mpi=none: info shows the slurm bootstrap; without MPI4TS_KEY 
 
 test('under srun --mpi=pmi2 --multi-prog: one world of server and clients; APPNUM is 0 for all (Slurm\'s PMI-2 sends appnum=-1)', async (t) => {
   if (skip !== false) return t.skip(skip);
-  const conf = join(dir, 'mpmd.conf');
+  const conf = join(slurm!.dir, 'mpmd.conf');
   const line = (ranks: string, script: string, arg: string): string => `${ranks} ${[process.execPath, ...nodeArgs(script, [arg])].join(' ')}\n`;
   writeFileSync(conf, line('0', MPMD_PROGRAMS.server, 's') + line('1-2', MPMD_PROGRAMS.client, 'c'));
-  const env = { ...process.env, SLURM_CONF: join(dir, 'slurm.conf') };
+  const env = { ...process.env, SLURM_CONF: slurm!.conf };
   const r = await run('srun', ['-n', '3', '--mpi=pmi2', '--time=5', '--multi-prog', conf], env);
   assert.equal(r.code, 0, r.stderr);
   MPMD_CHECK(r, 0);
