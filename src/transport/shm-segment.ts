@@ -229,7 +229,7 @@ export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number,
       if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not sized within ${timeoutMs} ms`);
       Atomics.wait(waitCell, 0, 0, 1);
     }
-    if (ring < 0 || ring >= ringCount) throw new RangeError(`ring ${ring} of ${ringCount}`);
+    if (!Number.isInteger(ring) || ring < 0 || ring >= ringCount) throw new RangeError(`ring ${ring} of ${ringCount}`);
     const stride = ringStride(capacity);
     const rings = { buffer: lib.map(handle, stride, HEADER_BYTES + ring * stride), offset: 0, first: ring, count: 1 };
     const inbox = new Inbox(lib.map(handle, HEADER_BYTES), ringCount, capacity, rings);

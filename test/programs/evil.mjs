@@ -148,7 +148,7 @@ async function evil() {
   }
   const { attachInbox, inboxToken } = await import(`${ROOT}transport/shm-segment.js`);
   const { RingWriter } = await import(`${ROOT}transport/shm-ring.js`);
-  const inbox = attachInbox(shm.lib, peer.pid, peer.shmFd, 0, inboxToken(key, 0, peer.pid), 1, 1024 * 1024);
+  const inbox = attachInbox(shm.lib, peer.pid, peer.shmFd, 0, inboxToken(key, 0, peer.pid), 1, 1024 * 1024, 0);
   const ring = new RingWriter(inbox.ring(0)).ring;
   for (let done = 0; done < bytes.length;) done += ring.write(bytes.subarray(done));
   // Wake rank 0 should it sleep: a doorbell on the socket.
