@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
+import type { Writable } from 'node:stream';
 import { debug, publish } from '../base/index.js';
 import { ControlServer } from './control-server.js';
 import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from './output.js';
-import type { Writable } from 'node:stream';
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
 
@@ -162,11 +162,10 @@ export class Job {
 
   /** -print-all-exitcodes: how every rank ended, in rank order. */
   private printEndings(): void {
+    // Called once every rank's exit was awaited: each has its ending.
     const lines = this.ranks.slice().sort((a, b) => a.rank - b.rank).map((child) => {
-      const ending = this.endings.get(child.rank);
+      const { exit, stopped } = this.endings.get(child.rank)!;
       const where = `rank ${child.rank} (${child.host})`;
-      if (ending === undefined) return `${where}: no exit seen`;
-      const { exit, stopped } = ending;
       const how = exit.signal !== null ? `killed by signal ${exit.signal}` : `exit code ${exit.code ?? '?'}`;
       return `${where}: ${how}${stopped && exit.code !== 0 ? ' (stopped by the launcher)' : ''}`;
     });

@@ -24,12 +24,19 @@
  */
 import { readdirSync } from 'node:fs';
 import { JobError, openLibc } from '../base/index.js';
-import { bindingFor, bindingPicture, formatCpuList, readTopology, type Binding, type BindRequest, type TopologySource } from '../wire/index.js';
+import { bindingFor, bindingPicture, formatCpuList, readTopology, type Binding, type BindRequest } from '../wire/index.js';
 
-/** sched_setaffinity for one thread id; false where the thread is gone. */
-type SetAffinity = (tid: number, cpus: readonly number[]) => boolean;
+/** sched_setaffinity of every thread to one mask; false for a thread that is gone. */
+type SetAffinity = (tid: number) => boolean;
 
-function libcSetAffinity(feature: string): SetAffinity {
+/** A cpu_set_t of `cpus`: a bit mask in unsigned longs, so its bytes round up to 8. */
+function cpuSet(cpus: readonly number[]): Uint8Array {
+  const mask = new Uint8Array(Math.ceil((Math.max(...cpus) + 1) / 64) * 8);
+  for (const cpu of cpus) mask[cpu >> 3]! |= 1 << (cpu & 7);
+  return mask;
+}
+
+function libcSetAffinity(feature: string, cpus: readonly number[]): SetAffinity {
   let libc;
   try {
     libc = openLibc(feature);
@@ -38,30 +45,23 @@ function libcSetAffinity(feature: string): SetAffinity {
   }
   const set = libc.libc.func('int sched_setaffinity(int pid, size_t cpusetsize, const uint8_t *mask)') as
     (pid: number, size: number, mask: Uint8Array) => number;
-  return (tid, cpus) => {
-    // cpu_set_t is a bit mask in unsigned longs: round the bytes up to 8.
-    const bytes = Math.ceil((Math.max(...cpus) + 1) / 64) * 8;
-    const mask = new Uint8Array(bytes);
-    for (const cpu of cpus) mask[cpu >> 3]! |= 1 << (cpu & 7);
-    return set(tid, bytes, mask) === 0;
-  };
+  const mask = cpuSet(cpus);
+  return (tid) => set(tid, mask.length, mask) === 0;
 }
 
 /**
  * Applies the launcher's binding to every thread of this process and, with
  * --report-bindings, says so on stderr. `who` names the rank in messages.
  */
-export function bindThisProcess(request: BindRequest, who: { rank: number; host: string },
-  source?: TopologySource, setAffinity?: SetAffinity): Binding | null {
-  const cpus = readTopology(source);
+export function bindThisProcess(request: BindRequest, who: { rank: number; host: string }): Binding | null {
+  const cpus = readTopology();
   const binding = bindingFor(request, cpus);
   const feature = `--bind-to ${request.bindTo}`;
   if (binding !== null) {
-    const set = setAffinity ?? libcSetAffinity(feature);
-    const tasks = readdirSync('/proc/self/task').map(Number);
-    for (const tid of tasks) {
+    const set = libcSetAffinity(feature, binding.cpus);
+    for (const tid of readdirSync('/proc/self/task').map(Number)) {
       // A thread may end between the listing and the call; only this one's failure is an error.
-      if (!set(tid, binding.cpus) && tid === process.pid) {
+      if (!set(tid) && tid === process.pid) {
         throw new JobError(`${feature}: sched_setaffinity to CPUs ${formatCpuList(binding.cpus)} failed for rank ${who.rank}`);
       }
     }

@@ -174,6 +174,12 @@ function sweptNothingOf(end: Ending, b: Built): void {
   assert.ok(!end.output.includes(`slurm ${b.slurmDir}`), end.output);
 }
 
+/** The file ran its own teardowns; with `b`, run.mjs's sweep also found none of its cluster or Slurm left. */
+function tookItselfDown(end: Ending, run: Run, b?: Built): void {
+  assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
+  if (b !== undefined) sweptNothingOf(end, b);
+}
+
 const CASES: Case[] = [
   {
     name: 'Ctrl-C (SIGINT to the process group of test/run.mjs)',
@@ -181,8 +187,7 @@ const CASES: Case[] = [
     interrupt: (run) => process.kill(-run.child.pid!, 'SIGINT'),
     check(end, run, b) {
       assert.equal(end.signal, 'SIGINT', end.output);
-      assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
-      sweptNothingOf(end, b);
+      tookItselfDown(end, run, b);
     },
   },
   {
@@ -191,8 +196,7 @@ const CASES: Case[] = [
     interrupt: (run) => run.child.kill('SIGTERM'),
     check(end, run, b) {
       assert.equal(end.signal, 'SIGTERM', end.output);
-      assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
-      sweptNothingOf(end, b);
+      tookItselfDown(end, run, b);
     },
   },
   {
@@ -205,8 +209,7 @@ const CASES: Case[] = [
     },
     check(end, run, b) {
       assert.notEqual(end.code, 0, end.output);
-      assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
-      sweptNothingOf(end, b);
+      tookItselfDown(end, run, b);
     },
   },
   {
@@ -226,7 +229,7 @@ const CASES: Case[] = [
     check(end, run) {
       assert.equal(end.code, 1, end.output);
       assert.match(end.output, /test timed out after 60000ms/, end.output);
-      assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
+      tookItselfDown(end, run);
     },
   },
   {
@@ -236,7 +239,7 @@ const CASES: Case[] = [
     check(end, run) {
       assert.equal(end.code, 1, end.output);
       assert.match(end.output, /test timed out after 30000ms/, end.output);
-      assert.ok(tornDownInProcess(run), `the file did not tear down by itself:\n${end.output}`);
+      tookItselfDown(end, run);
     },
   },
 ];

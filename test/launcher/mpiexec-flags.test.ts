@@ -245,3 +245,16 @@ test('MPMD: a block with its own --host runs on those hosts, the others share th
   assert.equal(short.code, 2);
   assert.match(short.stderr, /-n 3 needs 3 slots but the hosts offer 2 \(fakehost1:2\)/);
 });
+
+test('output options with nothing to write to are named, and nothing starts', async () => {
+  for (const [args, message] of [
+    [['--output-filename', ':nocopy'], /--output-filename needs a directory, got ":nocopy"/],
+    [['--output-filename', ''], /--output-filename needs a directory, got ""/],
+    [['-errfile-pattern', ''], /-errfile-pattern "": it is empty/],
+  ] as const) {
+    const r = await mpi4ts(['run', '-n', '1', ...args, where]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});
