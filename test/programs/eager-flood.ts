@@ -3,7 +3,7 @@
 // of eager-sized messages at a receiver that is not receiving. Rank 1 checks
 // every message (order and bytes) and prints how far its resident memory grew
 // above what it was before the flood: eager credit bounds it
-// (test/reliability/flood.test.ts).
+// (test/reliability/flood.probe.ts).
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
 

@@ -2,7 +2,7 @@
 // itself, with the job key the launcher gave it: it joins through the control
 // connection, proves the key to rank 0 as a real rank does, and then sends the
 // frame that argv[2] names, on the path argv[3] names (unix, tcp or shm: the
-// shared-memory ring). test/reliability/frames.test.ts checks that rank 0
+// shared-memory ring). test/reliability/frames.probe.ts checks that rank 0
 // closes that connection, names it, and ends the job (or, for "valid",
 // receives the message and finishes).
 //
