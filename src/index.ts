@@ -6,7 +6,7 @@
 import { Comm, initWorld } from './comm/index.js';
 import { performance } from 'node:perf_hooks';
 
-export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED } from './base/index.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
 export { ProtocolError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
@@ -15,7 +15,8 @@ export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
 export { Prequest, Message, MESSAGE_NO_PROC, attachBuffer, detachBuffer, BSEND_OVERHEAD } from './p2p/index.js';
 export type { AttachedMemory } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
-export { Comm, CartComm, computeDims } from './comm/index.js';
+export { Comm, CartComm, computeDims, Group, GROUP_EMPTY } from './comm/index.js';
+export type { RankRange } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';
 export type { TypedArray } from './coll/index.js';

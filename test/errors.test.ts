@@ -108,6 +108,7 @@ test('ErrorCode lists every code, each once, and these codes are stable', () => 
     TOPOLOGY: 'MPI4TS_ERR_TOPOLOGY',
     DIMS: 'MPI4TS_ERR_DIMS',
     ARG: 'MPI4TS_ERR_ARG',
+    GROUP: 'MPI4TS_ERR_GROUP',
     TRUNCATE: 'MPI4TS_ERR_TRUNCATE',
     OTHER: 'MPI4TS_ERR_OTHER',
     INTERN: 'MPI4TS_ERR_INTERN',

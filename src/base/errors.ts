@@ -26,6 +26,7 @@ export const ErrorClass = {
   ERR_TOPOLOGY: 10,
   ERR_DIMS: 11,
   ERR_ARG: 12,
+  ERR_GROUP: 13,
   ERR_TRUNCATE: 15,
   ERR_OTHER: 16,
   ERR_INTERN: 17,
@@ -50,6 +51,7 @@ export const ErrorCode = {
   TOPOLOGY: 'MPI4TS_ERR_TOPOLOGY',
   DIMS: 'MPI4TS_ERR_DIMS',
   ARG: 'MPI4TS_ERR_ARG',
+  GROUP: 'MPI4TS_ERR_GROUP',
   /** A TruncationError, or a plain MPIError of class ERR_TRUNCATE. */
   TRUNCATE: 'MPI4TS_ERR_TRUNCATE',
   OTHER: 'MPI4TS_ERR_OTHER',

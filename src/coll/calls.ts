@@ -45,6 +45,8 @@ const CODES: Record<string, number> = {
   gathervInto: 31,
   scattervInto: 32,
   allgathervInto: 33,
+  create: 34,
+  createGroup: 35,
 };
 
 /**

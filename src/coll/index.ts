@@ -56,6 +56,28 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string):
 }
 
 /**
+ * runCollective among some members of `comm` only, as MPI_Comm_create_group
+ * runs over the group alone (MPI 4.1 section 7.4.2). `members` are their ranks
+ * in comm, indexed by rank among them; frames still carry ranks in comm, which
+ * is what the engine checks a collective context's senders against.
+ */
+export function runCollectiveAmong<T>(call: string, comm: CollectiveEndpoint, members: readonly number[], tag: number,
+  algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
+  const engine = comm.world.engine;
+  const context = comm.collContext;
+  const code = collectiveCode(call);
+  const link: Link = {
+    isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(members[dest]!), tag, wire, false, call, code).wait(),
+    irecv: (source) => engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, null, call, code).wait(),
+    irecvInto: (source, target) => {
+      const request = engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, target, call, code);
+      return request.wait().then((got) => (got === target ? request.status.count : { instead: got }));
+    },
+  };
+  return runCollectiveOn(call, new LinkChannel(members.indexOf(comm.rank), members.length, link), algorithm);
+}
+
+/**
  * Runs one collective call under `tag` and throws, on this rank, the first
  * failure it sent, received or made (after the algorithm has run its whole
  * pattern, so no peer is left waiting).

@@ -16,28 +16,29 @@
  * - **chapter 4**: partitioned communication.
  * - **6.13**: persistent collectives (MPI_Bcast_init, ...).
  * - **6.9.7**: MPI_Reduce_local.
- * - **7.3**: groups (MPI_Comm_group and the MPI_Group operations).
- * - **7.4.1**: MPI_Comm_compare.
  * - **7.4.4**: communicator info hints (MPI_Comm_set_info, MPI_Comm_get_info).
  * - **7.6**: inter-communicators.
  * - **7.7**: attribute caching (MPI_Comm_set_attr, keyvals, MPI_TAG_UB as an attribute).
- * - **7.8**: naming (MPI_Comm_set_name, MPI_Comm_get_name).
  * - **9.3**: error handlers: errors are thrown or rejected, as with mpi4py's
  *   exceptions; MPI_Comm_set_errhandler and user handlers are not there.
  * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
  *   accept, MPI_Comm_disconnect).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, TAG_UB, MPIError, options, publish } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
 import { buffers, collectives, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
-import { collectiveContext, contextIdOf, SELF_CONTEXT_ID } from './context.js';
-import { cartCreate, commDup, commSplit, commSplitType, type CommInit } from './create.js';
+import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
+import { checkGroup, compareComms, Group } from './group.js';
+import { cartCreate, commCreate, commCreateGroup, commDup, commSplit, commSplitType, type CommInit } from './create.js';
 import type { CommWorld } from './world.js';
 
 /** A communicator (MPI 4.1 section 7.4): the ranks of a group and a matching space of their own. */
+/** Longest communicator name (MPI_MAX_OBJECT_NAME, 128 in MPICH, less its terminating NUL). */
+const MAX_OBJECT_NAME = 127;
+
 export class Comm {
   /** This process's rank in the communicator (MPI_Comm_rank). */
   readonly rank: number;
@@ -57,6 +58,7 @@ export class Comm {
   readonly collContext: number;
   private freed = false;
   private collectiveCalls = 0;
+  private commName: string;
   /** The nonblocking call a blocking method runs for (see nonblocking), or null. */
   private callName: string | null = null;
 
@@ -67,6 +69,7 @@ export class Comm {
     this.pointToPointContext = init.context;
     this.contextId = contextIdOf(init.context);
     this.collContext = collectiveContext(this.contextId);
+    this.commName = this.contextId === WORLD_CONTEXT_ID ? 'MPI_COMM_WORLD' : this.contextId === SELF_CONTEXT_ID ? 'MPI_COMM_SELF' : '';
     this.size = init.group.length;
     this.rank = init.group.indexOf(init.world.rank);
     // Frames in its contexts must come from its members, under their rank in it.
@@ -337,6 +340,58 @@ export class Comm {
     return cartCreate(this, grid, (init) => new CartComm({ ...init, ...grid }));
   }
 
+  /** This communicator's group (MPI_Comm_group): a local call, no message. */
+  getGroup(): Group {
+    this.checkUsable('getGroup');
+    return new Group(this.group, this.world.rank);
+  }
+
+  /**
+   * A communicator of the processes of `group`, in its order (MPI_Comm_create,
+   * MPI 4.1 section 7.4.2): collective over this communicator; the processes
+   * not in their group get null. Every member of a group passes that group;
+   * groups that differ must not overlap (one call can make several).
+   */
+  create(group: Group): Promise<Comm | null> {
+    this.checkUsable('create');
+    checkGroup('create', group);
+    return commCreate(this, group, newComm);
+  }
+
+  /**
+   * A communicator of the processes of `group` (MPI_Comm_create_group),
+   * collective over the group's members only: the others do not call it.
+   * `tag` (0..TAG_UB) tells apart calls that may run at once on overlapping groups.
+   */
+  createGroup(group: Group, tag = 0): Promise<Comm> {
+    this.checkUsable('createGroup');
+    checkGroup('createGroup', group);
+    return commCreateGroup(this, group, checkSendTag(tag, 'tag', 'createGroup'), newComm);
+  }
+
+  /**
+   * IDENT (this very communicator), CONGRUENT (same group in the same order,
+   * another context: a dup), SIMILAR (same members, another order) or
+   * UNEQUAL (MPI_Comm_compare): local.
+   */
+  compare(other: Comm): number {
+    if (!(other instanceof Comm)) throw new MPIError('ERR_COMM', `compare: other must be an MPI.Comm, got ${String(other)}`);
+    return compareComms(this.pointToPointContext === other.pointToPointContext, this.group, other.group);
+  }
+
+  /** The communicator's name (MPI_Comm_get_name / MPI_Comm_set_name): "MPI_COMM_WORLD", "MPI_COMM_SELF", or "" until set. */
+  get name(): string {
+    return this.commName;
+  }
+
+  set name(name: string) {
+    if (typeof name !== 'string' || name.length > MAX_OBJECT_NAME) {
+      throw new MPIError('ERR_ARG', `name: ${typeof name === 'string' ? `a name of ${name.length} characters` : String(name)} ` +
+        `is not a valid communicator name (a string of at most ${MAX_OBJECT_NAME} characters)`);
+    }
+    this.commName = name;
+  }
+
   /** Releases this communicator (MPI_Comm_free); any further call on it throws. */
   free(): void {
     this.checkUsable('free');
@@ -363,7 +418,7 @@ export class Comm {
    */
   nextCollectiveTag(): number {
     const tag = this.collectiveCalls;
-    this.collectiveCalls = tag >= TAG_UB ? 0 : tag + 1;
+    this.collectiveCalls = tag + 1 >= COLLECTIVE_SEQUENCE_TAGS ? 0 : tag + 1;
     return tag;
   }
 

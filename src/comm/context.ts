@@ -23,6 +23,20 @@
  */
 import { MPIError } from '../base/index.js';
 
+/**
+ * Tags in a collective context: a communicator's collective calls take
+ * 0..COLLECTIVE_SEQUENCE_TAGS-1 in turn (their sequence numbers, wrapping);
+ * createGroup, which only some members call and so cannot take a sequence
+ * number, uses the upper half, offset by the user's tag, so that concurrent
+ * createGroup calls with different tags keep apart (MPI 4.1 section 7.4.2).
+ */
+export const COLLECTIVE_SEQUENCE_TAGS = 2 ** 30;
+
+/** The collective-context tag of createGroup(group, tag). */
+export function createGroupTag(tag: number): number {
+  return COLLECTIVE_SEQUENCE_TAGS + (tag % COLLECTIVE_SEQUENCE_TAGS);
+}
+
 /** How many communicators a process can hold at once (MPICH allows 2048 too). */
 export const MAX_CONTEXT_IDS = 2048;
 export const WORLD_CONTEXT_ID = 0;

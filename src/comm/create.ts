@@ -16,9 +16,15 @@
  * CartComm): this module knows the parent only through `Parent`, so it
  * imports nothing of comm.ts and no import cycle runs back up.
  *
+ * create(group) allgathers each rank's group (as ranks in the parent) and
+ * checks that the members of every group passed that same group, then agrees
+ * on a context id over the whole parent; createGroup(group, tag) does both in
+ * one allgather among the group's members alone, in the upper half of the
+ * parent's collective tags (context.ts `createGroupTag`), since the other
+ * ranks do not call it and so cannot take a collective sequence number.
+ *
  * # Unfinished features
- * - **7.4.2**: MPI_Comm_create and MPI_Comm_create_group (they need groups,
- *   7.3), MPI_Comm_create_from_group (sessions, 11.3), MPI_Comm_idup and the
+ * - **7.4.2**: MPI_Comm_create_from_group (sessions, 11.3), MPI_Comm_idup and the
  *   `_with_info` variants; split types other than COMM_TYPE_SHARED
  *   (MPI_COMM_TYPE_HW_GUIDED, MPI_COMM_TYPE_HW_UNGUIDED, MPI_COMM_TYPE_RESOURCE_GUIDED).
  * - **7.6.2**: MPI_Intercomm_create and MPI_Intercomm_merge.
@@ -26,9 +32,10 @@
  *   and MPI_Dist_graph_create_adjacent, MPI_Cart_sub.
  */
 import { COMM_TYPE_SHARED, MPIError, UNDEFINED } from '../base/index.js';
-import { BAND, collectives, runCollective, type CollectiveEndpoint } from '../coll/index.js';
+import { BAND, collectives, runCollective, runCollectiveAmong, type CollectiveEndpoint } from '../coll/index.js';
 import { cellCount, type Grid } from './cart.js';
-import { ContextPool, pointToPointContext } from './context.js';
+import { ContextPool, createGroupTag, pointToPointContext } from './context.js';
+import type { Group } from './group.js';
 import type { CommWorld } from './world.js';
 
 /** What a communicator is made of: the argument of `new Comm(init)`. */
@@ -86,6 +93,90 @@ export function commSplitType<C>(parent: Parent, type: number, key: number, make
 export function cartCreate<C>(parent: Parent, grid: Grid, make: MakeComm<C>): Promise<C | null> {
   const color = parent.rank < cellCount(grid) ? 0 : UNDEFINED;
   return splitInto(parent, 'createCart', color, parent.rank, make);
+}
+
+/**
+ * MPI_Comm_create: each rank passes a group of the parent's processes; the
+ * members of a group get a communicator of it, in its order, the others null.
+ * Groups that differ must be disjoint, as MPI allows since 2.2 (each member
+ * passes its own group), so one context id serves all of them.
+ */
+export function commCreate<C>(parent: Parent, group: Group, make: MakeComm<C>): Promise<C | null> {
+  const offer: GroupEntry = parentRanksOf(parent, 'create', group);
+  const gatherTag = parent.nextCollectiveTag();
+  const agreeTag = parent.nextCollectiveTag();
+  return createComm(parent.world, async (pool) => {
+    const entries = await runCollective('create', parent, gatherTag, (ch) => collectives.allgather(ch, offer));
+    const problem = groupsProblem('create', parent.rank, entries);
+    if (problem !== null) throw new MPIError('ERR_GROUP', problem);
+    const contextId = await agreeContextId(parent, pool, 'create', agreeTag);
+    const mine = offer as readonly number[];
+    if (!mine.includes(parent.rank)) return null;
+    pool.take(contextId);
+    return make({ world: parent.world, group: mine.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId) });
+  });
+}
+
+/**
+ * MPI_Comm_create_group: collective over the members of `group` only (a
+ * subset of the parent's processes that includes this one); `tag` keeps
+ * concurrent calls on overlapping groups apart.
+ */
+export function commCreateGroup<C>(parent: Parent, group: Group, tag: number, make: MakeComm<C>): Promise<C> {
+  const members = parentRanksOf(parent, 'createGroup', group);
+  if (typeof members === 'string') return Promise.reject(new MPIError('ERR_GROUP', members));
+  if (!members.includes(parent.rank)) {
+    return Promise.reject(new MPIError('ERR_GROUP', `createGroup: this process (rank ${parent.rank} of the communicator) ` +
+      `is not in the group (${group.size} processes); only the group's members call createGroup`));
+  }
+  return createComm(parent.world, async (pool) => {
+    const offers = await runCollectiveAmong('createGroup', parent, members, createGroupTag(tag),
+      (ch) => collectives.allgather(ch, [members, pool.freeMask()] as const));
+    const mismatch = offers.findIndex(([theirs]) => theirs.length !== members.length || theirs.some((r, i) => r !== members[i]));
+    if (mismatch >= 0) {
+      throw new MPIError('ERR_GROUP', `createGroup: the group's rank ${mismatch} (rank ${members[mismatch]} of the communicator) ` +
+        `passed another group: [${offers[mismatch]![0].join(', ')}] where this rank passed [${members.join(', ')}] (ranks in the communicator)`);
+    }
+    const everywhereFree = pool.freeMask();
+    for (const [, mask] of offers) for (let i = 0; i < mask.length; i++) everywhereFree[i]! &= mask[i]!;
+    const contextId = ContextPool.lowestFree(everywhereFree);
+    pool.take(contextId);
+    return make({ world: parent.world, group: members.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId) });
+  });
+}
+
+/** What a rank contributes to create: its group as ranks in the parent, or what is wrong with it. */
+type GroupEntry = readonly number[] | string;
+
+/** The parent ranks of `group`'s members, in the group's order; a message if one is not in the parent. */
+function parentRanksOf(parent: Parent, call: string, group: Group): GroupEntry {
+  const ranks = group.members.map((worldRank) => parent.group.indexOf(worldRank));
+  const outside = ranks.indexOf(-1);
+  if (outside < 0) return ranks;
+  return `${call}: the group's rank ${outside} (rank ${group.members[outside]} of COMM_WORLD) is not in this communicator; ` +
+    'a group for create or createGroup must be made from the communicator\'s own group (comm.getGroup())';
+}
+
+/**
+ * Why the groups passed to create cannot make communicators, the same text on
+ * every rank: a bad group, or a member whose group differs from one it is in.
+ */
+function groupsProblem(call: string, me: number, entries: readonly GroupEntry[]): string | null {
+  const bad = entries.findIndex((entry) => typeof entry === 'string');
+  if (bad >= 0) return bad === me ? String(entries[bad]) : `${call}: rank ${bad} passed a bad group: ${String(entries[bad])}`;
+  const lists = entries as readonly (readonly number[])[];
+  for (const [rank, list] of lists.entries()) {
+    if (!list.includes(rank)) continue;
+    for (const member of list) {
+      const theirs = lists[member]!;
+      if (theirs.length !== list.length || theirs.some((r, i) => r !== list[i])) {
+        return `${call}: rank ${rank} passed the group [${list.join(', ')}] and rank ${member}, a member of it, passed ` +
+          `[${theirs.join(', ')}] (ranks in the communicator); the members of a group must all pass that group, ` +
+          'and groups that differ must not overlap';
+      }
+    }
+  }
+  return null;
 }
 
 /** A color that is the same on every rank of one host: the lowest rank of the parent on it. */

@@ -9,6 +9,8 @@
  * cart.ts (topologies), context.ts and validate.ts.
  */
 export { CartComm, Comm } from './comm.js';
+export { Group, GROUP_EMPTY } from './group.js';
+export type { RankRange } from './group.js';
 export type { CommInit } from './create.js';
 export { computeDims } from './cart.js';
 export { initWorld } from './world.js';

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMM_TYPE_SHARED, UNDEFINED } from '../../src/base/index.js';
 import { ContextPool, MAX_CONTEXT_IDS } from '../../src/comm/context.js';
-import { cartCreate, commDup, commSplit, commSplitType, type CommInit, type Parent } from '../../src/comm/create.js';
+import { cartCreate, commCreate, commCreateGroup, commDup, commSplit, commSplitType, type CommInit, type Parent } from '../../src/comm/create.js';
+import { Group, GROUP_EMPTY } from '../../src/comm/group.js';
 import type { CommEngine, CommWorld } from '../../src/comm/world.js';
 
 interface FakeParent extends Parent {
@@ -84,4 +85,25 @@ test('no context id left: the creation rejects and the next one, after a free, s
   await assert.rejects(commDup(parent, asInit), /^MPIError: no communicator context left: 2048 communicators exist at once/);
   pool.release(100);
   assert.equal((await commDup(parent, asInit)).context, 200);
+});
+
+test('create takes two collective tags and gives its members the group, null to a rank outside its group', async () => {
+  const parent = oneRankParent();
+  const made = commCreate(parent, new Group([0], 0), asInit);
+  assert.equal(parent.tagsTaken(), 2, 'create: the allgather of groups, then the agreement');
+  assert.deepEqual((await made)?.group, [0]);
+  assert.equal(await commCreate(parent, GROUP_EMPTY, asInit), null);
+  await assert.rejects(commCreate(parent, new Group([5], 0), asInit),
+    /^MPIError: create: the group's rank 0 \(rank 5 of COMM_WORLD\) is not in this communicator/);
+});
+
+test('createGroup takes no collective tag of the parent, refuses a non-member and a group from elsewhere', async () => {
+  const parent = oneRankParent();
+  const made = await commCreateGroup(parent, new Group([0], 0), 3, asInit);
+  assert.equal(parent.tagsTaken(), 0, 'only the members call it: no sequence number of the parent');
+  assert.deepEqual(made.group, [0]);
+  assert.equal(made.context, 4);
+  await assert.rejects(commCreateGroup(parent, GROUP_EMPTY, 0, asInit), (err: Error & { code?: string }) =>
+    err.code === 'MPI4TS_ERR_GROUP' && /createGroup: this process \(rank 0 of the communicator\) is not in the group \(0 processes\)/.test(err.message));
+  await assert.rejects(commCreateGroup(parent, new Group([0, 9], 0), 0, asInit), /createGroup: the group's rank 1 \(rank 9 of COMM_WORLD\)/);
 });
