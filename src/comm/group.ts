@@ -21,6 +21,8 @@ import { CONGRUENT, IDENT, MPIError, PROC_NULL, SIMILAR, UNDEFINED, UNEQUAL } fr
 export type RankRange = readonly [first: number, last: number, stride: number];
 
 export class Group {
+  /** @internal World ranks of the members, by rank in the group. */
+  readonly members: readonly number[];
   /** Number of processes in the group (MPI_Group_size). */
   readonly size: number;
   /** This process's rank in the group, or UNDEFINED when it is not a member (MPI_Group_rank). */
@@ -31,7 +33,8 @@ export class Group {
    * `members`: world ranks by rank in the group; `self`: this process's world
    * rank (-1 for GROUP_EMPTY, which is built before the world is known).
    */
-  constructor(readonly members: readonly number[], private readonly self: number) {
+  constructor(members: readonly number[], private readonly self: number) {
+    this.members = members;
     this.size = members.length;
     const at = members.indexOf(self);
     this.rank = at < 0 ? UNDEFINED : at;
