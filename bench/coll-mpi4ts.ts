@@ -3,6 +3,8 @@
 //   allreduce: allreduceInto of 1M doubles (Float64Array, MPI.SUM) into a buffer
 //     allocated once, the typed path, as mpi4py's Allreduce(sendbuf, recvbuf).
 //   bcast: bcast of a small object from rank 0, the structured-clone path.
+//   barrier: barrier alone (issue 19's oversubscribed target).
+//   allreduce8: allreduceInto of one double (8 B), the latency of a small reduction.
 //   bcastInto: bcastInto of 1M doubles (8 MB) from rank 0, as mpi4py's Bcast.
 //   reduceInto: reduceInto of 1M doubles with MPI.SUM to rank 0, as mpi4py's Reduce.
 //   alltoallv: alltoallv of 1 MiB (131072 doubles) to and from every rank, equal
@@ -30,7 +32,7 @@ interface Test {
   warmup: number;
 }
 
-const TESTS = ['allreduce', 'bcast', 'bcastInto', 'reduceInto', 'alltoallv'] as const;
+const TESTS = ['allreduce', 'bcast', 'barrier', 'allreduce8', 'bcastInto', 'reduceInto', 'alltoallv'] as const;
 type TestName = (typeof TESTS)[number];
 
 function expect(ok: boolean, what: string): void {
@@ -54,6 +56,17 @@ function setUp(name: TestName, comm: MPI.Comm): Test {
       return {
         call: async () => { result = await comm.bcast(rank === 0 ? SMALL_OBJECT : null, 0); },
         check: () => expect((result as typeof SMALL_OBJECT).name === 'boundary', 'not the root\'s object'),
+        iterations: 10_000, warmup: 2000,
+      };
+    }
+    case 'barrier':
+      return { call: () => comm.barrier(), check: () => {}, iterations: 10_000, warmup: 2000 };
+    case 'allreduce8': {
+      const send = new Float64Array([rank + 1]);
+      const recv = new Float64Array(1);
+      return {
+        call: () => comm.allreduceInto(send, recv, MPI.SUM),
+        check: () => expect(recv[0] === (size * (size + 1)) / 2, `${recv[0]}, expected ${(size * (size + 1)) / 2}`),
         iterations: 10_000, warmup: 2000,
       };
     }

@@ -2,6 +2,8 @@
 
 allreduce: Allreduce of 1M doubles (array('d'), MPI.SUM), the buffer path.
 bcast: bcast of a small object from rank 0, the pickle path.
+Barrier: Barrier alone.
+Allreduce8: Allreduce of one double (8 B).
 Bcast: Bcast of 1M doubles (8 MB) from rank 0.
 Reduce: Reduce of 1M doubles with MPI.SUM to rank 0.
 Alltoallv: Alltoallv of 1 MiB (131072 doubles) to and from every rank, equal
@@ -21,7 +23,7 @@ SMALL_OBJECT = {'step': 12, 'name': 'boundary', 'values': [1.5, 2.5, 3.5], 'done
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('test', choices=['allreduce', 'bcast', 'Bcast', 'Reduce', 'Alltoallv'])
+    parser.add_argument('test', choices=['allreduce', 'bcast', 'Barrier', 'Allreduce8', 'Bcast', 'Reduce', 'Alltoallv'])
     parser.add_argument('-i', type=int, default=None, help='timed calls')
     parser.add_argument('-x', type=int, default=None, help='warm-up calls')
     args = parser.parse_args()
@@ -33,6 +35,14 @@ def main():
         call = lambda: comm.Allreduce([send, MPI.DOUBLE], [recv, MPI.DOUBLE], op=MPI.SUM)
         check = lambda: recv[0] == size and recv[-1] == size
         iterations, warmup = args.i or 50, 5 if args.x is None else args.x
+    elif args.test == 'Barrier':
+        call = comm.Barrier
+        iterations, warmup = args.i or 10000, 100 if args.x is None else args.x
+    elif args.test == 'Allreduce8':
+        send, recv = array('d', [rank + 1.0]), array('d', [0.0])
+        call = lambda: comm.Allreduce([send, MPI.DOUBLE], [recv, MPI.DOUBLE], op=MPI.SUM)
+        check = lambda: recv[0] == size * (size + 1) / 2
+        iterations, warmup = args.i or 10000, 100 if args.x is None else args.x
     elif args.test == 'Bcast':
         buf = array('d', [3.0 if rank == 0 else 0.0]) * 1_000_000
         call = lambda: comm.Bcast([buf, MPI.DOUBLE], root=0)

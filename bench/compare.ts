@@ -263,6 +263,8 @@ function table(results: RowResult[]): string {
 const COLL_TESTS = [
   { ts: 'allreduce', py: 'allreduce', ranks: [2, 4], title: 'allreduce 1M doubles', heap: false },
   { ts: 'bcast', py: 'bcast', ranks: [2, 4], title: 'bcast small object', heap: false },
+  { ts: 'barrier', py: 'Barrier', ranks: [2, 4], title: 'barrier', heap: false },
+  { ts: 'allreduce8', py: 'Allreduce8', ranks: [2, 4], title: 'allreduce 8 B (one double)', heap: false },
   { ts: 'bcastInto', py: 'Bcast', ranks: [2], title: 'bcastInto 1M doubles', heap: true },
   { ts: 'reduceInto', py: 'Reduce', ranks: [2], title: 'reduceInto 1M doubles', heap: true },
   { ts: 'alltoallv', py: 'Alltoallv', ranks: [2], title: 'alltoallv 1 MiB per rank', heap: true },
@@ -276,7 +278,7 @@ const HEAP_CALLS = 1000;
  * 4.7-5.1 us, with 50000 2.3-2.5 us, mpi4py 2.0-2.1 us either way).
  */
 function collLoops(test: CollTest['ts']): string[] {
-  if (test === 'bcast') return QUICK ? ['-i', '1000', '-x', '200'] : ['-x', '50000'];
+  if (test === 'bcast' || test === 'barrier' || test === 'allreduce8') return QUICK ? ['-i', '1000', '-x', '200'] : ['-x', '50000'];
   return QUICK ? ['-i', '10', '-x', '5'] : [];
 }
 
