@@ -132,7 +132,7 @@ export function commCreateGroup<C>(parent: Parent, group: Group, tag: number, ma
   return createComm(parent.world, async (pool) => {
     const offers = await runCollectiveAmong('createGroup', parent, members, createGroupTag(tag),
       (ch) => collectives.allgather(ch, [members, pool.freeMask()] as const));
-    const mismatch = offers.findIndex(([theirs]) => theirs.length !== members.length || theirs.some((r, i) => r !== members[i]));
+    const mismatch = offers.findIndex(([theirs]) => !sameRanks(theirs, members));
     if (mismatch >= 0) {
       throw new MPIError('ERR_GROUP', `createGroup: the group's rank ${mismatch} (rank ${members[mismatch]} of the communicator) ` +
         `passed another group: [${offers[mismatch]![0].join(', ')}] where this rank passed [${members.join(', ')}] (ranks in the communicator)`);
@@ -143,6 +143,11 @@ export function commCreateGroup<C>(parent: Parent, group: Group, tag: number, ma
     pool.take(contextId);
     return make({ world: parent.world, group: members.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId) });
   });
+}
+
+/** Whether two groups, as ranks in the parent, are the same list. */
+function sameRanks(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((rank, i) => rank === b[i]);
 }
 
 /** What a rank contributes to create: its group as ranks in the parent, or what is wrong with it. */
@@ -169,7 +174,7 @@ function groupsProblem(call: string, me: number, entries: readonly GroupEntry[])
     if (!list.includes(rank)) continue;
     for (const member of list) {
       const theirs = lists[member]!;
-      if (theirs.length !== list.length || theirs.some((r, i) => r !== list[i])) {
+      if (!sameRanks(theirs, list)) {
         return `${call}: rank ${rank} passed the group [${list.join(', ')}] and rank ${member}, a member of it, passed ` +
           `[${theirs.join(', ')}] (ranks in the communicator); the members of a group must all pass that group, ` +
           'and groups that differ must not overlap';
