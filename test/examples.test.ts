@@ -127,3 +127,12 @@ for (const np of [1, 4]) {
     assert.deepEqual(sortedLines(r.stdout), Array.from({ length: np }, (_, rank) => `rank ${rank} got ${data}`).sort());
   });
 }
+
+for (const np of [1, 2, 4, 7]) {
+  test(`groups with ${np} rank(s): workers made from a group allreduce among themselves, the master checks`, async () => {
+    const r = await mpirun(np, example('groups.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    const by = np === 1 ? '(rank 0 alone)' : `from ${np - 1} worker(s), reported by world rank 1`;
+    assert.equal(r.stdout, `sum of squares 1..10000 = 333383335000 ${by}\n`);
+  });
+}
