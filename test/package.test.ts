@@ -83,3 +83,14 @@ test('dist/index.js, what ranks load, is one bundle: only Node\'s modules import
     `const MPI = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))}); console.log(MPI.VERSION, MPI.COMM_WORLD.size, new MPI.MPIError('x') instanceof MPI.MPIError);`]);
   assert.equal(stdout, `${version} 1 true\n`);
 });
+
+test('the bundle keeps every exported class\'s name (built without keepNames, so none may collide) and wraps no function in __name', async () => {
+  const bundle = await readFile(join(ROOT, 'dist', 'index.js'), 'utf8');
+  // esbuild's keepNames helper defines a name per closure made: 5.6 us on a one-rank barrier instead of 0.33.
+  assert.doesNotMatch(bundle, /__name\(/);
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e',
+    `const MPI = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+     const renamed = Object.entries(MPI).filter(([k, v]) => typeof v === 'function' && /^[A-Z]/.test(k) && v.name !== k).map(([k, v]) => k + ' is ' + v.name);
+     console.log(JSON.stringify(renamed));`]);
+  assert.equal(stdout, '[]\n');
+});
