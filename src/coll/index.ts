@@ -13,6 +13,7 @@
  *   (MPI_Neighbor_allgather, MPI_Neighbor_alltoall, ...), blocking,
  *   nonblocking and persistent.
  */
+import type { RawBuffer } from '../codec/index.js';
 import type { P2PEngine } from '../p2p/index.js';
 import { Failure, LinkChannel, type Channel, type Link } from './channel.js';
 import { collectiveCode } from './calls.js';
@@ -47,12 +48,13 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string):
   return {
     isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false, call, code).wait(),
     irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null, call, code).wait(),
-    irecvInto: (source, target) => {
-      const request = engine.irecv(context, source, comm.worldRankOf(source), tag, target, call, code);
-      // The engine gives back the target when raw bytes landed there, or the value that came instead.
-      return request.wait().then((got) => (got === target ? request.status.count : { instead: got }));
-    },
+    irecvInto: (source, target) => landedOrInstead(engine.irecv(context, source, comm.worldRankOf(source), tag, target, call, code), target),
   };
+}
+
+/** The engine gives back the target when raw bytes landed there, or the value that came instead (Link.irecvInto). */
+function landedOrInstead(request: ReturnType<P2PEngine['irecv']>, target: RawBuffer): Promise<number | { instead: unknown }> {
+  return request.wait().then((got) => (got === target ? request.status.count : { instead: got }));
 }
 
 /**
@@ -69,10 +71,8 @@ export function runCollectiveAmong<T>(call: string, comm: CollectiveEndpoint, me
   const link: Link = {
     isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(members[dest]!), tag, wire, false, call, code).wait(),
     irecv: (source) => engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, null, call, code).wait(),
-    irecvInto: (source, target) => {
-      const request = engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, target, call, code);
-      return request.wait().then((got) => (got === target ? request.status.count : { instead: got }));
-    },
+    irecvInto: (source, target) =>
+      landedOrInstead(engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, target, call, code), target),
   };
   return runCollectiveOn(call, new LinkChannel(members.indexOf(comm.rank), members.length, link), algorithm);
 }

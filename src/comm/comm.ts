@@ -35,10 +35,10 @@ import { checkGroup, compareComms, Group } from './group.js';
 import { cartCreate, commCreate, commCreateGroup, commDup, commSplit, commSplitType, type CommInit } from './create.js';
 import type { CommWorld } from './world.js';
 
-/** A communicator (MPI 4.1 section 7.4): the ranks of a group and a matching space of their own. */
 /** Longest communicator name (MPI_MAX_OBJECT_NAME, 128 in MPICH, less its terminating NUL). */
 const MAX_OBJECT_NAME = 127;
 
+/** A communicator (MPI 4.1 section 7.4): the ranks of a group and a matching space of their own. */
 export class Comm {
   /** This process's rank in the communicator (MPI_Comm_rank). */
   readonly rank: number;

@@ -16,6 +16,7 @@
  * - MPI_Group_free: groups are values here, collected by the garbage collector.
  */
 import { CONGRUENT, IDENT, MPIError, PROC_NULL, SIMILAR, UNDEFINED, UNEQUAL } from '../base/index.js';
+import { show } from './validate.js';
 
 /** A range of ranks for rangeIncl and rangeExcl: first, last (included) and stride, as MPI's triplets. */
 export type RankRange = readonly [first: number, last: number, stride: number];
@@ -117,12 +118,12 @@ export class Group {
    * `procNull` (translateRanks), which may repeat.
    */
   private checkRanks(call: string, ranks: readonly number[], procNull = false): readonly number[] {
-    if (!Array.isArray(ranks)) throw new MPIError('ERR_ARG', `${call}: ranks must be an array of ranks, got ${describe(ranks)}`);
+    if (!Array.isArray(ranks)) throw new MPIError('ERR_ARG', `${call}: ranks must be an array of ranks, got ${show(ranks)}`);
     const seen = new Set<number>();
     for (const rank of ranks) {
       if (procNull && rank === PROC_NULL) continue;
       if (!Number.isInteger(rank) || rank < 0 || rank >= this.size) {
-        throw new MPIError('ERR_RANK', `${call}: rank ${describe(rank)} is out of range for a group of size ${this.size}` +
+        throw new MPIError('ERR_RANK', `${call}: rank ${show(rank)} is out of range for a group of size ${this.size}` +
           (this.size === 0 ? ' (it has no ranks' : ` (0..${this.size - 1}`) + (procNull ? ', or PROC_NULL)' : ')'));
       }
       if (!procNull && seen.has(rank)) throw new MPIError('ERR_RANK', `${call}: rank ${rank} appears twice in ranks; each may appear once`);
@@ -132,11 +133,11 @@ export class Group {
   }
 
   private expandRanges(call: string, ranges: readonly RankRange[]): number[] {
-    if (!Array.isArray(ranges)) throw new MPIError('ERR_ARG', `${call}: ranges must be an array of [first, last, stride] triplets, got ${describe(ranges)}`);
+    if (!Array.isArray(ranges)) throw new MPIError('ERR_ARG', `${call}: ranges must be an array of [first, last, stride] triplets, got ${show(ranges)}`);
     const ranks: number[] = [];
     for (const range of ranges) {
       if (!Array.isArray(range) || range.length !== 3 || !range.every((n) => Number.isInteger(n))) {
-        throw new MPIError('ERR_ARG', `${call}: each range must be a [first, last, stride] triplet of integers, got ${describe(range)}`);
+        throw new MPIError('ERR_ARG', `${call}: each range must be a [first, last, stride] triplet of integers, got ${show(range)}`);
       }
       const [first, last, stride] = range;
       if (stride === 0 || (last - first) * stride < 0) {
@@ -172,10 +173,5 @@ export function compareComms(sameContext: boolean, a: readonly number[], b: read
 }
 
 export function checkGroup(call: string, group: unknown): asserts group is Group {
-  if (!(group instanceof Group)) throw new MPIError('ERR_GROUP', `${call}: group must be an MPI.Group (from comm.getGroup() or a group operation), got ${describe(group)}`);
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => describe(v)).join(', ')}]`;
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (!(group instanceof Group)) throw new MPIError('ERR_GROUP', `${call}: group must be an MPI.Group (from comm.getGroup() or a group operation), got ${show(group)}`);
 }

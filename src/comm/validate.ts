@@ -11,7 +11,8 @@
  */
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
 
-function show(value: unknown): string {
+export function show(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => show(v)).join(', ')}]`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   return String(value);

@@ -2,20 +2,13 @@
 // Each check throws on a wrong result; rank 0 prints "ok <check>" once all ranks passed it.
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
+import { agree } from './agree.js';
 
 const world = MPI.COMM_WORLD;
 const { rank, size } = world;
 const all = [...Array(size).keys()];
 /** A group's members as ranks in COMM_WORLD. */
 const worldRanks = (g: MPI.Group): number[] => g.translateRanks([...Array(g.size).keys()], world.getGroup());
-
-async function agree(name: string): Promise<void> {
-  const names = await world.gather(name, 0);
-  if (rank === 0) {
-    assert.deepEqual(names, new Array(size).fill(name));
-    console.log(`ok ${name}`);
-  }
-}
 
 /** The group operations, against the same sets computed on plain arrays. */
 async function groupAlgebra(): Promise<void> {
@@ -134,6 +127,9 @@ async function badInput(): Promise<void> {
   assert.throws(() => g.rangeIncl([[0, 1] as unknown as MPI.RankRange]), /rangeIncl: each range must be a \[first, last, stride\] triplet of integers, got \[0, 1\]/);
   assert.throws(() => g.rangeIncl([[0, size, 1]]), new RegExp(`rangeIncl: rank ${size} is out of range`));
   assert.throws(() => g.union([0] as unknown as MPI.Group), /union: group must be an MPI.Group .*got \[0\]/);
+  assert.throws(() => g.rangeIncl(3 as unknown as MPI.RankRange[]), /rangeIncl: ranges must be an array of \[first, last, stride\] triplets, got 3/);
+  assert.throws(() => world.createGroup(null as unknown as MPI.Group), (err: MPI.MPIError) => err.code === 'MPI4TS_ERR_GROUP' && /^createGroup: group must be an MPI.Group/.test(err.message));
+  assert.throws(() => { world.name = 5 as unknown as string; }, /name: 5 is not a valid communicator name \(a string of at most 127 characters\)/);
   assert.throws(() => g.translateRanks([size], g), /translateRanks: rank \d+ is out of range for a group of size \d+ \(0\.\.\d+, or PROC_NULL\)/);
   assert.throws(() => world.create({} as MPI.Group), (err: MPI.MPIError) => err.code === 'MPI4TS_ERR_GROUP' && /^create: group must be an MPI.Group/.test(err.message));
   assert.throws(() => world.createGroup(g, -3), /createGroup: tag -3 is not a valid tag/);
