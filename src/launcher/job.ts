@@ -12,6 +12,8 @@ import { ControlServer } from './control-server.js';
 import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from './output.js';
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
+import { TraceCollector } from './trace.js';
+import type { TracePart } from '../wire/index.js';
 
 export interface Placement {
   rank: number;
@@ -54,6 +56,8 @@ export interface JobOptions {
   controlPortRange?: [number, number] | null;
   /** Seconds between the polite stop signal and SIGKILL. */
   killGraceSeconds?: number;
+  /** --trace FILE: where the job's timeline goes (launcher/trace.ts), or null. */
+  tracePath?: string | null;
 }
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
@@ -107,7 +111,12 @@ export class Job {
   async run(): Promise<number> {
     const size = this.opts.placements.length;
     const key = randomBytes(32);
+    const trace = (this.opts.tracePath ?? null) === null ? null : new TraceCollector(size);
     const control = new ControlServer(size, key, {
+      ...(trace === null ? {} : {
+        onClock: (rank: number, offset: number, error: number) => trace.clock(rank, offset, error),
+        onTrace: (rank: number, host: string, part: TracePart) => trace.add(rank, host, part),
+      }),
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
       // Said before the reporter's own failure: the peer went first, even if its connection to us closes later.
@@ -136,12 +145,23 @@ export class Job {
     // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
     await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.all(files.map((file) => new Promise((resolve) => file.end(resolve))));
+    if (trace !== null) this.writeTrace(trace, this.opts.tracePath!);
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
     control.close();
     this.watchdog?.stop();
     if (this.opts.printExitCodes === true) this.printEndings();
     return this.failure?.code ?? 0;
+  }
+
+  /** --trace: the timeline goes out whatever the job's end, a failed job's too. */
+  private writeTrace(trace: TraceCollector, path: string): void {
+    try {
+      process.stderr.write(`${trace.write(path)}\n`);
+    } catch (err) {
+      process.stderr.write(`mpi4ts: cannot write the timeline to ${path} (--trace): ${(err as Error).message}\n`);
+      this.failure ??= { code: 1, message: '' };
+    }
   }
 
   /** The terminal stream and/or the file a rank's `stream` goes to. */
@@ -181,6 +201,7 @@ export class Job {
       MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${port}`,
       MPI4TS_JOB_KEY: key.toString('hex'),
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
+      ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
     };
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({
