@@ -80,6 +80,8 @@ export interface Options {
   doctorVcgencmd: string | null;
   /** Record this rank's MPI calls and messages for the launcher's timeline (MPI4TS_TRACE, set by mpi4ts run --trace). */
   trace: boolean;
+  /** Keep this rank's totals of MPI calls and messages for the launcher's profile (MPI4TS_PROFILE, set by mpi4ts run --profile). */
+  profile: boolean;
   /** Events a traced rank keeps at most (MPI4TS_TRACE_MAX_EVENTS, default DEFAULT_TRACE_MAX_EVENTS). */
   traceMaxEvents: number;
 }
@@ -149,6 +151,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
     trace: switchVar(env, 'MPI4TS_TRACE', false),
+    profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),
   };
 }

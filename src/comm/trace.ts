@@ -23,7 +23,7 @@
  */
 import type { Op } from '../coll/index.js';
 import { Message, Request, type MessageTracer } from '../p2p/index.js';
-import type { TracePart } from '../runtime/index.js';
+import type { ProfileSummary, TracePart } from '../runtime/index.js';
 import { Comm } from './comm.js';
 
 /** Events per part sent to the launcher: a part's JSON line stays well below the control line's limit (1 MiB). */
@@ -75,8 +75,22 @@ function now(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
 }
 
+/** What a recorder keeps: the timeline's events (--trace), the profile's totals (--profile), or both. */
+export interface RecorderModes {
+  timeline: boolean;
+  profile: boolean;
+  /** Events kept at most (timeline); the rest are counted as dropped. */
+  maxEvents: number;
+  /** World size: the profile counts bytes to each rank. */
+  worldSize: number;
+}
+
 export class TraceRecorder implements MessageTracer {
   private part: TracePart = emptyPart();
+  private readonly profile: ProfileSummary | null;
+  private readonly startedAt = now();
+  /** Since when this rank is inside at least one call (profile), while `open` is not empty. */
+  private inMpiSince = 0;
   private inPart = 0;
   private recorded = 0;
   private dropped = 0;
@@ -91,12 +105,26 @@ export class TraceRecorder implements MessageTracer {
   private readonly collectiveNumbers = new WeakMap<Comm, number>();
   private sending: Promise<void> = Promise.resolve();
 
-  /** `send` writes a part to the launcher; `maxEvents`: what this rank keeps in all, the rest is counted as dropped. */
-  constructor(private readonly send: (part: TracePart) => Promise<void>, private readonly maxEvents: number) {}
+  /** `send` writes a part to the launcher. */
+  constructor(private readonly send: (part: TracePart) => Promise<void>, private readonly modes: RecorderModes) {
+    this.profile = modes.profile ? {
+      wallMicros: 0, mpiMicros: 0, calls: {}, sizes: [],
+      bytesTo: new Array<number>(modes.worldSize).fill(0), messagesTo: new Array<number>(modes.worldSize).fill(0),
+    } : null;
+  }
 
   // ---- MessageTracer: what the engine tells ----
 
   sent(destWorld: number, context: number, tag: number, bytes: number): void {
+    const profile = this.profile;
+    if (profile !== null) {
+      const bucket = bytes === 0 ? 0 : 32 - Math.clz32(bytes);
+      while (profile.sizes.length <= bucket) profile.sizes.push(0);
+      profile.sizes[bucket]!++;
+      profile.bytesTo[destWorld]! += bytes;
+      profile.messagesTo[destWorld]!++;
+    }
+    if (!this.modes.timeline) return;
     const time = now();
     const slice = this.current ?? this.open.at(-1) ?? this.instant('message out', time);
     slice.args.bytes = (Number(slice.args.bytes) || 0) + bytes;
@@ -105,10 +133,11 @@ export class TraceRecorder implements MessageTracer {
   }
 
   posted(request: Request<unknown>, context: number): void {
-    this.receives.set(request, { slice: this.current, context });
+    if (this.modes.timeline) this.receives.set(request, { slice: this.current, context });
   }
 
   received(sourceWorld: number, tag: number, bytes: number, request: Request<unknown>): void {
+    if (!this.modes.timeline) return;
     const posted = this.receives.get(request);
     if (posted === undefined) return;
     const time = now();
@@ -142,25 +171,23 @@ export class TraceRecorder implements MessageTracer {
 
   /** Everything recorded goes to the launcher; calls still open are closed as they stand (marked unfinished). */
   flush(): Promise<void> {
-    for (const slice of this.open.splice(0)) {
-      slice.args.unfinished = 1;
-      this.close(slice);
-    }
-    this.sendPart();
+    this.closeOpen();
+    this.sendPart(true);
     return this.sending;
   }
 
   /** flush for a process that is dying: what has not gone yet is handed to `sendNow`, which cannot wait. */
   flushNow(sendNow: (part: TracePart) => boolean): void {
-    for (const slice of this.open.splice(0)) {
+    this.closeOpen();
+    sendNow(this.takePart(true));
+  }
+
+  private closeOpen(): void {
+    while (this.open.length > 0) {
+      const slice = this.open.at(-1)!;
       slice.args.unfinished = 1;
-      this.close(slice);
+      this.end(slice);
     }
-    const part = this.part;
-    part.dropped = this.dropped;
-    this.part = emptyPart();
-    this.inPart = 0;
-    sendNow(part);
   }
 
   private wrapComm(name: string, roles: readonly Role[], collective: boolean): void {
@@ -214,6 +241,7 @@ export class TraceRecorder implements MessageTracer {
 
   private begin(name: string, args: Record<string, string | number>): Slice {
     const slice: Slice = { id: this.nextId++, name, start: now(), args };
+    if (this.open.length === 0) this.inMpiSince = slice.start;
     this.open.push(slice);
     this.current = slice;
     return slice;
@@ -223,12 +251,17 @@ export class TraceRecorder implements MessageTracer {
     const at = this.open.lastIndexOf(slice);
     if (at < 0) return;
     this.open.splice(at, 1);
-    this.close(slice);
-  }
-
-  private close(slice: Slice): void {
-    if (this.take()) this.part.slices.push([slice.id, slice.name, slice.start, now() - slice.start, slice.args]);
-    if (this.inPart >= PART_EVENTS) this.sendPart();
+    const time = now();
+    const profile = this.profile;
+    if (profile !== null) {
+      const call = profile.calls[slice.name] ??= [0, 0];
+      call[0]++;
+      call[1] += time - slice.start;
+      if (this.open.length === 0) profile.mpiMicros += time - this.inMpiSince;
+    }
+    if (!this.modes.timeline) return;
+    if (this.take()) this.part.slices.push([slice.id, slice.name, slice.start, time - slice.start, slice.args]);
+    if (this.inPart >= PART_EVENTS) this.sendPart(false);
   }
 
   /**
@@ -245,7 +278,7 @@ export class TraceRecorder implements MessageTracer {
 
   /** Room for one more event? Counts it, or counts it dropped. */
   private take(): boolean {
-    if (this.recorded >= this.maxEvents) {
+    if (this.recorded >= this.modes.maxEvents) {
       this.dropped++;
       return false;
     }
@@ -254,13 +287,20 @@ export class TraceRecorder implements MessageTracer {
     return true;
   }
 
-  private sendPart(): void {
+  /** The events since the last part, and with `last` the profile's totals so far. */
+  private takePart(last: boolean): TracePart {
     const part = this.part;
     part.dropped = this.dropped;
     this.part = emptyPart();
     this.inPart = 0;
     this.dropped = 0;
-    if (part.slices.length === 0 && part.sends.length === 0 && part.recvs.length === 0 && part.dropped === 0) return;
+    if (last && this.profile !== null) part.profile = { ...this.profile, wallMicros: now() - this.startedAt };
+    return part;
+  }
+
+  private sendPart(last: boolean): void {
+    const part = this.takePart(last);
+    if (part.slices.length === 0 && part.sends.length === 0 && part.recvs.length === 0 && part.dropped === 0 && part.profile === undefined) return;
     this.sending = this.sending.then(() => this.send(part));
   }
 }

@@ -104,7 +104,7 @@ export async function initWorld(): Promise<World> {
   // Pinned before the transports start their threads (the ones already running are pinned too).
   if (bootstrap.binding) bindThisProcess(bootstrap.binding, { rank, host: processorName() });
   const hostId = hostIdentity();
-  const tracer = options.trace ? startTracing(bootstrap, options) : null;
+  const tracer = options.trace || options.profile ? startTracing(bootstrap, options) : null;
   const opened = openEngine(bootstrap, options, hostId, tracer);
   const listening = size > 1 ? await opened.engine.transport.listen() : { tcpPort: 0, unixPath: '' };
   const me: PeerAddress = {
@@ -132,20 +132,25 @@ export async function initWorld(): Promise<World> {
 
 /** The progress engine and the matching engine on its transport, listening not yet. */
 /**
- * --trace: the calls are wrapped from here on, and the timeline goes to the
- * launcher before finalize's barrier, before an abort, and when the launcher
- * stops the job (SIGTERM, which then ends the rank as it would have).
- * Where no launcher collects a timeline (MPI4TS_TRACE under another one) it
- * says so once and records nothing.
+ * --trace and --profile: the calls are wrapped from here on, and what was
+ * recorded goes to the launcher before finalize's barrier, before an abort,
+ * and when the launcher stops the job (SIGTERM, which then ends the rank as
+ * it would have). Where no launcher collects it (MPI4TS_TRACE or
+ * MPI4TS_PROFILE under another one) it says so once and records nothing.
  */
 function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | null {
   const sendTrace = bootstrap.sendTrace?.bind(bootstrap);
   if (sendTrace === undefined) {
-    process.stderr.write(`mpi4ts: rank ${bootstrap.rank}: MPI4TS_TRACE is set, but only mpi4ts run collects a timeline (--trace FILE); not tracing\n`);
+    const variable = options.trace ? 'MPI4TS_TRACE' : 'MPI4TS_PROFILE';
+    if (bootstrap.rank === 0) {
+      process.stderr.write(`mpi4ts: ${variable} is set, but only mpi4ts run collects a timeline or profile (--trace FILE, --profile); not recording\n`);
+    }
     return null;
   }
   const host = processorName();
-  const recorder = new TraceRecorder((part) => sendTrace(host, part), options.traceMaxEvents);
+  const recorder = new TraceRecorder((part) => sendTrace(host, part), {
+    timeline: options.trace, profile: options.profile, maxEvents: options.traceMaxEvents, worldSize: bootstrap.size,
+  });
   recorder.install();
   const finalize = bootstrap.finalize.bind(bootstrap);
   bootstrap.finalize = () => recorder.flush().then(finalize);

@@ -13,6 +13,8 @@ import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from 
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
 import { TraceCollector } from './trace.js';
+import { matrixSvg, profileReport } from './profile.js';
+import { writeFileSync } from 'node:fs';
 import type { TracePart } from '../wire/index.js';
 
 export interface Placement {
@@ -58,6 +60,8 @@ export interface JobOptions {
   killGraceSeconds?: number;
   /** --trace FILE: where the job's timeline goes (launcher/trace.ts), or null. */
   tracePath?: string | null;
+  /** --profile[=FILE.svg]: print the report at the end (launcher/profile.ts), and draw the matrix into svgPath; or null. */
+  profile?: { svgPath: string | null } | null;
 }
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
@@ -111,7 +115,9 @@ export class Job {
   async run(): Promise<number> {
     const size = this.opts.placements.length;
     const key = randomBytes(32);
-    const trace = (this.opts.tracePath ?? null) === null ? null : new TraceCollector(size);
+    const tracePath = this.opts.tracePath ?? null;
+    const profile = this.opts.profile ?? null;
+    const trace = tracePath === null && profile === null ? null : new TraceCollector(size);
     const control = new ControlServer(size, key, {
       ...(trace === null ? {} : {
         onClock: (rank: number, offset: number, error: number) => trace.clock(rank, offset, error),
@@ -145,7 +151,8 @@ export class Job {
     // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
     await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.all(files.map((file) => new Promise((resolve) => file.end(resolve))));
-    if (trace !== null) this.writeTrace(trace, this.opts.tracePath!);
+    if (trace !== null && tracePath !== null) this.writeTrace(trace, tracePath);
+    if (trace !== null && profile !== null) this.printProfile(trace, size, profile.svgPath);
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
     control.close();
@@ -160,6 +167,21 @@ export class Job {
       process.stderr.write(`${trace.write(path)}\n`);
     } catch (err) {
       process.stderr.write(`mpi4ts: cannot write the timeline to ${path} (--trace): ${(err as Error).message}\n`);
+      this.failure ??= { code: 1, message: '' };
+    }
+  }
+
+  /** --profile: the report on stderr (the ranks' stdout stays theirs), the heat map into its file. */
+  private printProfile(trace: TraceCollector, size: number, svgPath: string | null): void {
+    const ranks = trace.profiles();
+    const missing = [...Array(size).keys()].filter((rank) => !ranks.some((r) => r.rank === rank));
+    process.stderr.write(profileReport(ranks, size, missing));
+    if (svgPath === null) return;
+    try {
+      writeFileSync(svgPath, matrixSvg(ranks, size));
+      process.stderr.write(`mpi4ts: communication matrix drawn in ${svgPath}\n`);
+    } catch (err) {
+      process.stderr.write(`mpi4ts: cannot write the heat map to ${svgPath} (--profile): ${(err as Error).message}\n`);
       this.failure ??= { code: 1, message: '' };
     }
   }
@@ -202,6 +224,7 @@ export class Job {
       MPI4TS_JOB_KEY: key.toString('hex'),
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
       ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
+      ...((this.opts.profile ?? null) === null ? {} : { MPI4TS_PROFILE: '1' }),
     };
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({

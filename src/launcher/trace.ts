@@ -16,10 +16,12 @@
  * Times are microseconds from the first event.
  */
 import { writeFileSync } from 'node:fs';
-import type { TracePart } from '../wire/index.js';
+import type { ProfileSummary, TracePart } from '../wire/index.js';
 
 interface RankTrace {
   host: string;
+  /** The latest totals of --profile the rank sent. */
+  profile: ProfileSummary | null;
   slices: TracePart['slices'];
   sends: TracePart['sends'];
   recvs: TracePart['recvs'];
@@ -41,7 +43,7 @@ export class TraceCollector {
   add(rank: number, host: string, part: TracePart): void {
     let trace = this.ranks.get(rank);
     if (trace === undefined) {
-      trace = { host, slices: [], sends: [], recvs: [], dropped: 0 };
+      trace = { host, profile: null, slices: [], sends: [], recvs: [], dropped: 0 };
       this.ranks.set(rank, trace);
     }
     // A part is a stranger's JSON only after the key proof: still, take only arrays of the right shape.
@@ -49,6 +51,12 @@ export class TraceCollector {
     for (const s of arrayOf(part.sends)) if (Array.isArray(s) && s.length === 7) trace.sends.push(s as TracePart['sends'][number]);
     for (const r of arrayOf(part.recvs)) if (Array.isArray(r) && r.length === 6) trace.recvs.push(r as TracePart['recvs'][number]);
     trace.dropped += Number(part.dropped) || 0;
+    if (isProfile(part.profile, this.size)) trace.profile = part.profile;
+  }
+
+  /** Each rank's last totals (--profile), with its host, in rank order. */
+  profiles(): { rank: number; host: string; profile: ProfileSummary }[] {
+    return [...this.ranks].sort((a, b) => a[0] - b[0]).flatMap(([rank, t]) => (t.profile === null ? [] : [{ rank, host: t.host, profile: t.profile }]));
   }
 
   /** The ranks that sent nothing (they died before a part, or were stopped while computing). */
@@ -160,6 +168,17 @@ export function placeOnThreads(slices: readonly TracePart['slices'][number][]): 
     threadOf.set(id, thread);
   }
   return { threadOf, count: Math.max(1, stacks.length) };
+}
+
+/** A profile of the right shape for a job of `size` ranks (a proven rank's, but checked before it is summed). */
+function isProfile(value: unknown, size: number): value is ProfileSummary {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as ProfileSummary;
+  const numbers = (list: unknown, length?: number): boolean =>
+    Array.isArray(list) && (length === undefined || list.length === length) && list.every((n) => typeof n === 'number' && Number.isFinite(n));
+  return typeof p.wallMicros === 'number' && typeof p.mpiMicros === 'number' && numbers(p.sizes) && p.sizes.length <= 34 &&
+    numbers(p.bytesTo, size) && numbers(p.messagesTo, size) && typeof p.calls === 'object' && p.calls !== null &&
+    Object.values(p.calls).every((c) => numbers(c, 2));
 }
 
 function arrayOf(value: unknown): unknown[][] {

@@ -60,6 +60,24 @@ export interface TracePart {
   recvs: [number, number, number, number, number, number][];
   /** Events not recorded since the last part: the rank's buffer was full (MPI4TS_TRACE_MAX_EVENTS). */
   dropped: number;
+  /** Under --profile, in the last part: the rank's totals so far. */
+  profile?: ProfileSummary;
+}
+
+/** A rank's totals for --profile (comm/trace.ts), all of its run, never bounded by the event buffer. */
+export interface ProfileSummary {
+  /** From the rank's start (its import of mpi4ts) to the summary. */
+  wallMicros: number;
+  /** Time inside at least one MPI call. */
+  mpiMicros: number;
+  /** Per call name: [calls, microseconds inside them]. */
+  calls: Record<string, [number, number]>;
+  /** Messages sent by size: entry 0 counts empty ones, entry k those of 2^(k-1) to 2^k - 1 bytes. */
+  sizes: number[];
+  /** Bytes sent to each world rank. */
+  bytesTo: number[];
+  /** Messages sent to each world rank. */
+  messagesTo: number[];
 }
 
 export type PeerEnd = 'finalized' | 'exited';

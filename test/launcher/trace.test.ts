@@ -4,11 +4,12 @@
 // track, every rank is a named process; and against what the program did.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpirun, mpi4ts, program } from '../helpers.js';
 import { placeOnThreads } from '../../src/launcher/trace.js';
+import { profileReport } from '../../src/launcher/profile.js';
 import { checkWellFormed, readTimeline as read } from './timeline-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpi4ts-trace-'));
@@ -82,4 +83,91 @@ test('placeOnThreads: overlapping calls that do not nest go to a second track; n
   ]);
   assert.equal(count, 2);
   assert.deepEqual([1, 2, 3, 4, 5].map((id) => threadOf.get(id)), [0, 0, 1, 0, 0]);
+});
+
+test('--profile=FILE.svg: time in MPI per rank, calls by time, message sizes, the matrix printed and drawn', async () => {
+  const svg = join(dir, 'matrix.svg');
+  const r = await mpirun(4, program('trace.ts'), { launcher: [`--profile=${svg}`], args: ['ring', '5'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^mpi4ts profile \(--profile\): 4 of 4 rank\(s\)$/m);
+  const section = (title: string): string[] => {
+    const lines = r.stderr.split('\n');
+    const start = lines.findIndex((l) => l.startsWith(title));
+    assert.ok(start >= 0, `no "${title}" in\n${r.stderr}`);
+    const end = lines.findIndex((l, i) => i > start && (l === '' || l.startsWith('mpi4ts:')));
+    return lines.slice(start + 2, end < 0 ? undefined : end);
+  };
+  const times = section('Time per rank');
+  assert.deepEqual(times.map((l) => l.trim().split(/\s+/)[0]), ['0', '1', '2', '3', 'all']);
+  for (const line of times) {
+    const [wall, mpi, share] = line.trim().split(/\s+/).slice(-3).map(Number);
+    assert.ok(wall! > 0 && mpi! >= 0 && mpi! <= wall! && share! >= 0 && share! <= 100, line);
+  }
+  const calls = new Map(section('Calls by time').map((l) => {
+    const [name, count] = l.trim().split(/\s+/);
+    return [name!, Number(count)];
+  }));
+  // Per rank: 5 ring sends and 6 irecvs (5 ring, 1 under waitall), one bcast, allreduce, isend and waitall.
+  assert.equal(calls.get('send'), 20);
+  assert.equal(calls.get('irecv'), 24);
+  for (const name of ['bcast', 'allreduce', 'isend', 'waitall']) assert.equal(calls.get(name), 4, name);
+  assert.ok(section('Messages sent by size').some((l) => /^\s+128 B - 255 B\s+4\s+#+$/.test(l)), r.stderr);
+  const matrix = section('Communication matrix').map((l) => l.trim().split(/\s{2,}/));
+  assert.equal(matrix.length, 4);
+  for (let from = 0; from < 4; from++) {
+    assert.equal(matrix[from]![from + 1], '-');
+    // Each ring neighbour got at least the 5 numbers and the 128-byte array.
+    const toNext = matrix[from]![((from + 1) % 4) + 1]!;
+    assert.match(toNext, /^\d+ B$/);
+    assert.ok(Number(toNext.split(' ')[0]) >= 5 * 8 + 128, `${from} -> next: ${toNext}`);
+  }
+  assert.match(r.stderr, new RegExp(`mpi4ts: communication matrix drawn in ${svg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const drawing = readFileSync(svg, 'utf8');
+  assert.match(drawing, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal(drawing.match(/<rect /g)?.length, 16);
+  assert.match(drawing, /<title>rank 1 to rank 2: \d+ bytes in \d+ message\(s\)<\/title>/);
+  assert.match(drawing, /<title>rank 1 to rank 1: 0 bytes in 0 message\(s\)<\/title><\/rect>/);
+});
+
+test('--profile alone prints the report; a heat map name that is not .svg or cannot be written is refused', async () => {
+  const r = await mpirun(2, program('trace.ts'), { launcher: ['--profile'], args: ['ring', '1'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /mpi4ts profile \(--profile\): 2 of 2 rank\(s\)/);
+  assert.doesNotMatch(r.stderr, /drawn in/);
+  const txt = await mpi4ts(['run', '-n', '2', '--profile=out.txt', program('trace.ts')]);
+  assert.equal(txt.code, 2);
+  assert.match(txt.stderr, /--profile=out\.txt: the heat map is an SVG file, give a name ending in \.svg \(or --profile alone for the report only\)/);
+  const bad = await mpi4ts(['run', '-n', '2', '--profile=/nonexistent-dir/m.svg', program('trace.ts')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--profile=\/nonexistent-dir\/m\.svg: cannot write the heat map there: ENOENT/);
+});
+
+test('--profile: a rank that computes spends little of its time in MPI; the ranks waiting for it, much', async () => {
+  const r = await mpirun(3, program('trace.ts'), { launcher: ['--profile'], args: ['compute'] });
+  assert.equal(r.code, 0, r.stderr);
+  const rows = new Map(r.stderr.split('\n').filter((l) => /^\s+[0-2]\s/.test(l) && l.trim().split(/\s+/).length === 5)
+    .map((l) => {
+      const [rank, , wall, mpi] = l.trim().split(/\s+/);
+      return [Number(rank), { wall: Number(wall), mpi: Number(mpi) }];
+    }));
+  assert.equal(rows.size, 3, r.stderr);
+  assert.ok(rows.get(1)!.wall >= 0.4 && rows.get(1)!.mpi < 0.2, JSON.stringify([...rows]));
+  for (const rank of [0, 2]) assert.ok(rows.get(rank)!.mpi >= 0.2, `rank ${rank}: ${JSON.stringify(rows.get(rank))}`);
+});
+
+test('profileReport: a job of more than 16 ranks lists its busiest pairs instead of the matrix', () => {
+  const size = 20;
+  const ranks = Array.from({ length: size }, (_, rank) => ({
+    rank, host: 'h',
+    profile: {
+      wallMicros: 1e6, mpiMicros: 2.5e5, calls: { send: [1, 10] as [number, number] }, sizes: [0, 0, 0, 0, 1],
+      bytesTo: Array.from({ length: size }, (_, to) => (to === (rank + 1) % size ? 1000 * (rank + 1) : 0)),
+      messagesTo: Array.from({ length: size }, (_, to) => (to === (rank + 1) % size ? 1 : 0)),
+    },
+  }));
+  const text = profileReport(ranks, size, []);
+  assert.match(text, /20 ranks: the 20 busiest pairs \(--profile=FILE\.svg draws the whole matrix\)/);
+  assert.match(text, /\n\s+19\s+0\s+20 KiB\n/);
+  assert.match(text, /\n\s+all\s+\s+20\.000\s+5\.000\s+25\.0\n/);
+  assert.match(text, /\n\s+8 B - 15 B\s+20\s+#{40}\n/);
 });

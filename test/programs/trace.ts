@@ -1,6 +1,7 @@
 // Calls for mpi4ts run --trace (test/launcher/trace.test.ts): argv[2] names the case.
 //   ring N: N rounds of a ring (irecv from the predecessor, send to the successor, await),
 //     then a bcast, an allreduce and an isend/irecv pair per neighbour under waitall.
+//   compute: rank 1 computes 400 ms before a barrier the others wait in.
 //   fail: a ring round, then rank 1 throws while the others wait in a recv from it.
 import * as MPI from 'mpi4ts';
 
@@ -26,6 +27,10 @@ if (which === 'ring') {
   const requests = [comm.isend(new Float64Array(16), next, 99), comm.irecv(previous, 99)];
   await MPI.Request.waitall(requests);
   if (rank === 0) console.log('ok ring');
+} else if (which === 'compute') {
+  // Rank 1 computes 400 ms, the others wait for it in the barrier: MPI time is theirs.
+  if (rank === 1) for (const until = Date.now() + 400; Date.now() < until;);
+  await comm.barrier();
 } else if (which === 'fail') {
   await ringRound(0);
   if (rank === 1) throw new Error('rank 1 fails on purpose');
