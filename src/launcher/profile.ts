@@ -90,8 +90,10 @@ export function matrixSvg(ranks: readonly RankProfile[], size: number): string {
     const mix = (a: number, b: number): number => Math.round(a + (b - a) * t);
     return `rgb(${mix(222, 8)},${mix(235, 48)},${mix(247, 107)})`;
   };
+  const width = Math.max(side + margin * 2, 620);
+  const legendY = margin + side + 24;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${side + margin * 2}" height="${side + margin * 2 + 30}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendY + 40}" font-family="sans-serif" font-size="12">`,
     `<text x="${margin}" y="20" font-size="14">Bytes sent, row: from rank, column: to rank (${size} ranks; darkest ${escapeXml(bytesText(largest))})</text>`,
   ];
   for (let from = 0; from < size; from++) {
@@ -107,6 +109,14 @@ export function matrixSvg(ranks: readonly RankProfile[], size: number): string {
       parts.push(`<text x="${margin + r * cell + cell / 2}" y="${margin - 6}" text-anchor="middle">${r}</text>`);
     }
   }
+  // The legend: the scale's shades at 1 byte, the largest pair, and three steps between (log scale).
+  parts.push(`<text x="${margin}" y="${legendY}">bytes:</text>`);
+  const steps = largest <= 1 ? [largest] : [0, 0.25, 0.5, 0.75, 1].map((t) => Math.round(largest ** t));
+  steps.forEach((b, i) => {
+    const x = margin + 50 + i * 100;
+    parts.push(`<rect x="${x}" y="${legendY - 12}" width="16" height="16" fill="${shade(b)}" stroke="#ccc"/>`);
+    parts.push(`<text x="${x + 22}" y="${legendY}">${escapeXml(bytesText(b))}</text>`);
+  });
   parts.push('</svg>', '');
   return parts.join('\n');
 }
