@@ -130,7 +130,6 @@ export async function initWorld(): Promise<World> {
   return world;
 }
 
-/** The progress engine and the matching engine on its transport, listening not yet. */
 /**
  * --trace and --profile: the calls are wrapped from here on, and what was
  * recorded goes to the launcher before finalize's barrier, before an abort,
@@ -166,6 +165,7 @@ function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | n
   return recorder;
 }
 
+/** The progress engine and the matching engine on its transport, listening not yet. */
 function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, tracer: TraceRecorder | null): { engine: P2PEngine; progress: Progress; eagerCredit: number } {
   const { rank, size } = bootstrap;
   const progress = new Progress({ pollMicros: options.pollMicros });

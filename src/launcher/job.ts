@@ -119,10 +119,9 @@ export class Job {
     const profile = this.opts.profile ?? null;
     const trace = tracePath === null && profile === null ? null : new TraceCollector(size);
     const control = new ControlServer(size, key, {
-      ...(trace === null ? {} : {
-        onClock: (rank: number, offset: number, error: number) => trace.clock(rank, offset, error),
-        onTrace: (rank: number, host: string, part: TracePart) => trace.add(rank, host, part),
-      }),
+      // Clock rounds only for a timeline: a profile's totals need no common clock.
+      ...(trace === null || tracePath === null ? {} : { onClock: (rank: number, offset: number, error: number) => trace.clock(rank, offset, error) }),
+      ...(trace === null ? {} : { onTrace: (rank: number, host: string, part: TracePart) => trace.add(rank, host, part) }),
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
       // Said before the reporter's own failure: the peer went first, even if its connection to us closes later.
