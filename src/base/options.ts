@@ -78,6 +78,12 @@ export interface Options {
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
   doctorVcgencmd: string | null;
+  /** Record this rank's MPI calls and messages for the launcher's timeline (MPI4TS_TRACE, set by mpi4ts run --trace). */
+  trace: boolean;
+  /** Keep this rank's totals of MPI calls and messages for the launcher's profile (MPI4TS_PROFILE, set by mpi4ts run --profile). */
+  profile: boolean;
+  /** Events a traced rank keeps at most (MPI4TS_TRACE_MAX_EVENTS, default DEFAULT_TRACE_MAX_EVENTS). */
+  traceMaxEvents: number;
 }
 
 /** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
@@ -109,6 +115,12 @@ export const DEFAULT_SHM_RING_KB = 1024;
 /** 64 KiB: below it the recursive-doubling allreduce's fewer steps win; above it the ring's halved bytes do. */
 export const DEFAULT_RING_MIN_BYTES = 64 * 1024;
 export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
+/**
+ * Events a rank keeps for --trace: the launcher holds every rank's until the
+ * end, about 150 bytes each, so 128 ranks at this bound take some 2 GB at
+ * most; a longer run keeps its first events and counts the rest as dropped.
+ */
+export const DEFAULT_TRACE_MAX_EVENTS = 100_000;
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
   const transport = choiceVar(env, 'MPI4TS_TRANSPORT', TRANSPORTS, 'auto');
@@ -138,6 +150,9 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
+    trace: switchVar(env, 'MPI4TS_TRACE', false),
+    profile: switchVar(env, 'MPI4TS_PROFILE', false),
+    traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),
   };
 }
 

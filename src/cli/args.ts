@@ -17,9 +17,10 @@ export interface OptionSpec {
   /**
    * Takes a value (next argument or after '='); repeatable ones collect into
    * an array. 'pair' is Hydra's `-genv NAME VALUE`: two words, or one
-   * NAME=VALUE, collected as NAME=VALUE.
+   * NAME=VALUE, collected as NAME=VALUE. 'optional' takes a value only
+   * after '=' (`--profile=out.svg`); alone it is set to true.
    */
-  value: 'none' | 'one' | 'many' | 'pair';
+  value: 'none' | 'one' | 'many' | 'pair' | 'optional';
   help: string;
   /** Placeholder for the value in --help. */
   meta?: string;
@@ -48,7 +49,7 @@ export function parseOptions(argv: string[], specs: OptionSpec[], command: strin
     const spec = byName.get(name);
     if (spec === undefined) throw new UsageError(`unknown option "${arg}" for "mpi4ts ${command}" (see mpi4ts ${command} --help)`);
     i++;
-    if (spec.value === 'none') {
+    if (spec.value === 'none' || (spec.value === 'optional' && !(eq > 0 && arg.startsWith('--')))) {
       options.set(spec.key, true);
       continue;
     }

@@ -1,5 +1,5 @@
 /** `mpi4ts run`: start a job (DESIGN.md "Start-up"). */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { options as processOptions, UsageError } from '../base/index.js';
@@ -14,6 +14,8 @@ import { blocksOf, envListNames, readAppFile, splitAtColons, type AppBlock } fro
 export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },
   { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT)' },
+  { names: ['--profile'], key: 'profile', value: 'optional', meta: 'FILE.svg', help: 'at the end, print time in MPI per rank, the calls by time, message sizes and the communication matrix (=FILE.svg: also draw the matrix there)' },
+  { names: ['--trace'], key: 'trace', value: 'one', meta: 'FILE.json', help: 'write a timeline of every rank\'s MPI calls and messages to FILE.json (Chrome trace format: open it in ui.perfetto.dev)' },
   // environment
   { names: ['-x'], key: 'forward', value: 'many', meta: 'VAR[=VAL]', help: 'pass environment variable VAR to every rank (repeatable)' },
   { names: ['--env'], key: 'env', value: 'many', meta: 'VAR=VAL', help: 'set VAR=VAL in every rank (repeatable)' },
@@ -108,6 +110,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const bindEnv = (p: Placement): Record<string, string> => (binds ? bindRequestEnv(bindRequest(p)) : {});
   const routeFor = outputRoutes(options, cwd, (p) => places.get(p.rank)!.hostIndex);
   const timeout = timeoutOf(options);
+  const tracePath = traceFileOf(options, cwd);
+  const profile = profileOf(options, cwd);
   if (options.has('displayMap')) process.stderr.write(jobMap(placements, blocks, mapping));
   const ssh = everyRankLocal ? null : sshStarter(options);
   const job = new Job({
@@ -129,8 +133,40 @@ export async function runCommand(argv: string[]): Promise<number> {
     controlBind: address,
     controlAdvertise: address,
     controlPortRange: portRange,
+    tracePath,
+    profile,
   });
   return job.run();
+}
+
+/** --profile, or --profile=FILE.svg (checked writable now, as --trace's file). */
+function profileOf(options: ParsedOptions, cwd: string): { svgPath: string | null } | null {
+  const given = options.get('profile');
+  if (given === undefined) return null;
+  if (given === true) return { svgPath: null };
+  const name = String(given);
+  if (!name.endsWith('.svg')) throw new UsageError(`--profile=${name}: the heat map is an SVG file, give a name ending in .svg (or --profile alone for the report only)`);
+  const path = resolve(cwd, name);
+  try {
+    writeFileSync(path, '');
+  } catch (err) {
+    throw new UsageError(`--profile=${name}: cannot write the heat map there: ${(err as Error).message}`);
+  }
+  return { svgPath: path };
+}
+
+/** --trace FILE: checked writable now (it is created empty), not after the job has run. */
+function traceFileOf(options: ParsedOptions, cwd: string): string | null {
+  const given = text(options, 'trace');
+  if (given === null) return null;
+  if (given === '') throw new UsageError('--trace needs a file name (the timeline is written there as JSON), got ""');
+  const path = resolve(cwd, given);
+  try {
+    writeFileSync(path, '');
+  } catch (err) {
+    throw new UsageError(`--trace ${given}: cannot write the timeline there: ${(err as Error).message}`);
+  }
+  return path;
 }
 
 /** --timeout, else MPIEXEC_TIMEOUT (Hydra's and Open MPI's variable), else none. */

@@ -24,6 +24,7 @@ import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
 import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
+import { TraceRecorder } from './trace.js';
 import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 export type WorldState = 'running' | 'finalizing' | 'finalized';
@@ -103,7 +104,8 @@ export async function initWorld(): Promise<World> {
   // Pinned before the transports start their threads (the ones already running are pinned too).
   if (bootstrap.binding) bindThisProcess(bootstrap.binding, { rank, host: processorName() });
   const hostId = hostIdentity();
-  const opened = openEngine(bootstrap, options, hostId);
+  const tracer = options.trace || options.profile ? startTracing(bootstrap, options) : null;
+  const opened = openEngine(bootstrap, options, hostId, tracer);
   const listening = size > 1 ? await opened.engine.transport.listen() : { tcpPort: 0, unixPath: '' };
   const me: PeerAddress = {
     rank, host: processorName(), hostId, tcpHost: bootstrap.advertiseHost, pid: process.pid, eagerCredit: opened.eagerCredit, ...listening,
@@ -128,13 +130,49 @@ export async function initWorld(): Promise<World> {
   return world;
 }
 
+/**
+ * --trace and --profile: the calls are wrapped from here on, and what was
+ * recorded goes to the launcher before finalize's barrier, before an abort,
+ * and when the launcher stops the job (SIGTERM, which then ends the rank as
+ * it would have). Where no launcher collects it (MPI4TS_TRACE or
+ * MPI4TS_PROFILE under another one) it says so once and records nothing.
+ */
+function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | null {
+  const sendTrace = bootstrap.sendTrace?.bind(bootstrap);
+  if (sendTrace === undefined) {
+    const variable = options.trace ? 'MPI4TS_TRACE' : 'MPI4TS_PROFILE';
+    if (bootstrap.rank === 0) {
+      process.stderr.write(`mpi4ts: ${variable} is set, but only mpi4ts run collects a timeline or profile (--trace FILE, --profile); not recording\n`);
+    }
+    return null;
+  }
+  const host = processorName();
+  const recorder = new TraceRecorder((part) => sendTrace(host, part), {
+    timeline: options.trace, profile: options.profile, maxEvents: options.traceMaxEvents, worldSize: bootstrap.size,
+  });
+  recorder.install();
+  const finalize = bootstrap.finalize.bind(bootstrap);
+  bootstrap.finalize = () => recorder.flush().then(finalize);
+  const abort = bootstrap.abort.bind(bootstrap);
+  bootstrap.abort = (code, message) => recorder.flush().then(() => abort(code, message));
+  const sendNow = bootstrap.sendTraceNow?.bind(bootstrap);
+  if (sendNow !== undefined) process.once('uncaughtExceptionMonitor', () => recorder.flushNow((part) => sendNow(host, part)));
+  process.once('SIGTERM', () => {
+    const exit = (): never => process.exit(128 + 15);
+    setTimeout(exit, 1000).unref();
+    void recorder.flush().then(exit, exit);
+  });
+  return recorder;
+}
+
 /** The progress engine and the matching engine on its transport, listening not yet. */
-function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { engine: P2PEngine; progress: Progress; eagerCredit: number } {
+function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, tracer: TraceRecorder | null): { engine: P2PEngine; progress: Progress; eagerCredit: number } {
   const { rank, size } = bootstrap;
   const progress = new Progress({ pollMicros: options.pollMicros });
   const eagerCredit = options.eagerCredit ?? defaultEagerCredit(size, options.eagerLimit);
   const engine = new P2PEngine(rank, {
     progress,
+    tracer,
     openTransport: (sink) => {
       const sockets = (socketSink: FrameSink): SocketTransport => openSockets(bootstrap, options, hostId, socketSink, progress);
       const shm = size > 1 && options.useShm ? openShm(bootstrap, options, hostId, sink, sockets, progress) : null;

@@ -12,6 +12,10 @@ import { ControlServer } from './control-server.js';
 import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from './output.js';
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
+import { TraceCollector } from './trace.js';
+import { matrixSvg, profileReport } from './profile.js';
+import { writeFileSync } from 'node:fs';
+import type { TracePart } from '../wire/index.js';
 
 export interface Placement {
   rank: number;
@@ -54,6 +58,10 @@ export interface JobOptions {
   controlPortRange?: [number, number] | null;
   /** Seconds between the polite stop signal and SIGKILL. */
   killGraceSeconds?: number;
+  /** --trace FILE: where the job's timeline goes (launcher/trace.ts), or null. */
+  tracePath?: string | null;
+  /** --profile[=FILE.svg]: print the report at the end (launcher/profile.ts), and draw the matrix into svgPath; or null. */
+  profile?: { svgPath: string | null } | null;
 }
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
@@ -107,7 +115,13 @@ export class Job {
   async run(): Promise<number> {
     const size = this.opts.placements.length;
     const key = randomBytes(32);
+    const tracePath = this.opts.tracePath ?? null;
+    const profile = this.opts.profile ?? null;
+    const trace = tracePath === null && profile === null ? null : new TraceCollector(size);
     const control = new ControlServer(size, key, {
+      // Clock rounds only for a timeline: a profile's totals need no common clock.
+      ...(trace === null || tracePath === null ? {} : { onClock: (rank: number, offset: number, error: number) => trace.clock(rank, offset, error) }),
+      ...(trace === null ? {} : { onTrace: (rank: number, host: string, part: TracePart) => trace.add(rank, host, part) }),
       onAbort: (rank, code, message) => this.fail(code, `mpi4ts: ${message || `rank ${rank} called abort(${code})`}; stopping the job`, rank),
       onLost: (rank) => this.controlLost(rank),
       // Said before the reporter's own failure: the peer went first, even if its connection to us closes later.
@@ -136,12 +150,39 @@ export class Job {
     // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
     await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.all(files.map((file) => new Promise((resolve) => file.end(resolve))));
+    if (trace !== null && tracePath !== null) this.writeTrace(trace, tracePath);
+    if (trace !== null && profile !== null) this.printProfile(trace, size, profile.svgPath);
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
     control.close();
     this.watchdog?.stop();
     if (this.opts.printExitCodes === true) this.printEndings();
     return this.failure?.code ?? 0;
+  }
+
+  /** --trace: the timeline goes out whatever the job's end, a failed job's too. */
+  private writeTrace(trace: TraceCollector, path: string): void {
+    try {
+      process.stderr.write(`${trace.write(path)}\n`);
+    } catch (err) {
+      process.stderr.write(`mpi4ts: cannot write the timeline to ${path} (--trace): ${(err as Error).message}\n`);
+      this.failure ??= { code: 1, message: '' };
+    }
+  }
+
+  /** --profile: the report on stderr (the ranks' stdout stays theirs), the heat map into its file. */
+  private printProfile(trace: TraceCollector, size: number, svgPath: string | null): void {
+    const ranks = trace.profiles();
+    const missing = [...Array(size).keys()].filter((rank) => !ranks.some((r) => r.rank === rank));
+    process.stderr.write(profileReport(ranks, size, missing));
+    if (svgPath === null) return;
+    try {
+      writeFileSync(svgPath, matrixSvg(ranks, size));
+      process.stderr.write(`mpi4ts: communication matrix drawn in ${svgPath}\n`);
+    } catch (err) {
+      process.stderr.write(`mpi4ts: cannot write the heat map to ${svgPath} (--profile): ${(err as Error).message}\n`);
+      this.failure ??= { code: 1, message: '' };
+    }
   }
 
   /** The terminal stream and/or the file a rank's `stream` goes to. */
@@ -181,6 +222,8 @@ export class Job {
       MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${port}`,
       MPI4TS_JOB_KEY: key.toString('hex'),
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
+      ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
+      ...((this.opts.profile ?? null) === null ? {} : { MPI4TS_PROFILE: '1' }),
     };
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({

@@ -126,6 +126,23 @@ interface ContextState {
 export interface EngineCollaborators {
   progress: Progress;
   openTransport(sink: FrameSink): Transport;
+  /** Under --trace, told of every message sent and received (comm/trace.ts); absent otherwise, at the cost of one test per message. */
+  tracer?: MessageTracer | null;
+}
+
+/**
+ * What the timeline of --trace learns from the engine. A send and the
+ * receive it matched are joined by their key, (sender, receiver, context,
+ * tag, n): MPI's non-overtaking rule (MPI 4.1 section 3.5) makes the n-th
+ * message a sender sends with one context and tag the n-th a receiver
+ * matches with them, so nothing extra travels on the wire.
+ */
+export interface MessageTracer {
+  sent(destWorld: number, context: number, tag: number, bytes: number): void;
+  /** A receive was posted in `context`; it may match later. */
+  posted(request: Request<unknown>, context: number): void;
+  /** A message from `sourceWorld` matched the receive of `request`. */
+  received(sourceWorld: number, tag: number, bytes: number, request: Request<unknown>): void;
 }
 
 /** What the engine learns once every rank's address is known (P2PEngine.start). */
@@ -192,6 +209,7 @@ export class P2PEngine implements FrameSink {
   /** Eager bytes received from each peer and not handed back yet. */
   private readonly creditOwed: Float64Array;
   private readonly creditReturnAt: number;
+  private readonly tracer: MessageTracer | null;
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
@@ -206,6 +224,7 @@ export class P2PEngine implements FrameSink {
     this.creditOwed = new Float64Array(size);
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
     this.progress = collaborators.progress;
+    this.tracer = collaborators.tracer ?? null;
     for (const { pointToPoint, group } of options.groups ?? []) this.setGroup(pointToPoint, group);
     this.transport = collaborators.openTransport(this);
   }
@@ -264,6 +283,7 @@ export class P2PEngine implements FrameSink {
       request._resolve(undefined);
       return request;
     }
+    if (this.tracer !== null) this.tracer.sent(destWorld, context, tag, payload.bytes.length);
     if (destWorld === this.worldRank) {
       this.sendToSelf(context, source, tag, payload.type, payload.bytes, payload.owner, sync, collective, request);
       return request;
@@ -299,6 +319,7 @@ export class P2PEngine implements FrameSink {
     }
     const state = this.stateOf(context);
     const queues = state.queues;
+    if (this.tracer !== null) this.tracer.posted(request, context);
     const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress);
     const message = queues.post(posted);
     if (message !== undefined) {
@@ -367,6 +388,7 @@ export class P2PEngine implements FrameSink {
   mrecv(context: number, message: IncomingMessage, target: RawBuffer | null, call: string,
     request: Request<unknown> = new Request<unknown>()): Request<unknown> {
     const queues = this.stateOf(context).queues;
+    if (this.tracer !== null) this.tracer.posted(request, context);
     this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress));
     return request;
   }
@@ -694,6 +716,7 @@ export class P2PEngine implements FrameSink {
   private deliver(message: IncomingMessage, posted: PostedReceive): void {
     this.consumed(message.fromWorld, message.cost);
     const request = posted.request;
+    if (this.tracer !== null) this.tracer.received(message.fromWorld, message.tag, message.byteLength, request);
     fillStatus(request.status, message);
     const into = landingOf(message, posted);
     const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);

@@ -23,7 +23,7 @@
 export { P2PEngine } from './engine.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions } from './progress.js';
-export type { EngineOptions, EngineCollaborators, EngineStart, IncomingMessage } from './engine.js';
+export type { EngineOptions, EngineCollaborators, EngineStart, IncomingMessage, MessageTracer } from './engine.js';
 export { encodeFor } from './engine.js';
 export { Request } from './request.js';
 export type { TestResult, TestAnyResult } from './request.js';

@@ -3,7 +3,7 @@
  * (DESIGN.md "Start-up"). One implementation per launcher; everything above
  * it is the same whichever started the job.
  */
-import type { BindRequest, PeerAddress, PeerEnd } from '../wire/index.js';
+import type { BindRequest, PeerAddress, PeerEnd, TracePart } from '../wire/index.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */
@@ -35,6 +35,10 @@ export interface Bootstrap {
    * ('finalized', or 'exited' before finalize); absent where it cannot.
    */
   watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
+  /** Sends part of this rank's timeline to the launcher (mpi4ts run --trace); absent where no launcher collects one. */
+  sendTrace?(host: string, part: TracePart): Promise<void>;
+  /** sendTrace at once, for a process that dies of an uncaught error; false if it could not. */
+  sendTraceNow?(host: string, part: TracePart): boolean;
   /**
    * Tells the launcher that this rank's connections to `peer` closed before
    * `peer` said goodbye; absent where no launcher judges which rank failed

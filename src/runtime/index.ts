@@ -14,5 +14,6 @@
  */
 export { detectBootstrap } from './detect.js';
 export type { Bootstrap } from './bootstrap.js';
+export type { ProfileSummary, TracePart } from '../wire/index.js';
 export { hostIdentity, processorName } from './host.js';
 export { bindThisProcess } from './binding.js';

@@ -5,7 +5,7 @@
  * lost (the launcher died, or an ssh session dropped), the rank ends itself.
  */
 import { intVar, JobError, requiredIntVar } from '../base/index.js';
-import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd } from '../wire/index.js';
+import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd, type TracePart } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
 export interface LauncherEnvironment {
@@ -70,6 +70,14 @@ export class LauncherBootstrap implements Bootstrap {
 
   peerLost(peer: number): void {
     this.control.peerLost(peer);
+  }
+
+  sendTrace(host: string, part: TracePart): Promise<void> {
+    return this.control.sendTrace(host, part);
+  }
+
+  sendTraceNow(host: string, part: TracePart): boolean {
+    return this.control.sendTraceNow(host, part);
   }
 
   /** `onDone` hears of every other rank whose program is done (the launcher tells). */

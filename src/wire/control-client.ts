@@ -13,9 +13,10 @@
  * finish cleanly, so its owner ends the process.
  */
 import { randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { JobError } from '../base/index.js';
-import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import { proofMatches, proofOf } from './proof.js';
 
@@ -117,6 +118,35 @@ export class ControlClient {
     if (!this.ended) this.write({ t: ControlKind.PEER_LOST, rank: this.options.rank, peer });
   }
 
+  /** Sends part of this rank's timeline (--trace); resolves once it is written out, so an exit after it loses nothing. */
+  sendTrace(host: string, part: TracePart): Promise<void> {
+    return new Promise((resolve) => {
+      this.socket.write(encodeControl({ t: ControlKind.TRACE, rank: this.options.rank, host, part }), () => resolve());
+    });
+  }
+
+  /**
+   * sendTrace for a process about to die of an uncaught error, which cannot
+   * wait for a write: the line goes to the socket's descriptor at once, if
+   * nothing else is queued before it (a line written into the middle of
+   * another would garble both). False if it could not.
+   */
+  sendTraceNow(host: string, part: TracePart): boolean {
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0 || this.socket.writableLength > 0) return false;
+    const line = Buffer.from(encodeControl({ t: ControlKind.TRACE, rank: this.options.rank, host, part }));
+    const giveUpAt = Date.now() + 1000;
+    for (let sent = 0; sent < line.length;) {
+      try {
+        sent += writeSync(fd, line, sent);
+      } catch (err) {
+        // The socket is non-blocking: a full send buffer drains within the second, or the rest is lost.
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > giveUpAt) return false;
+      }
+    }
+    return true;
+  }
+
   /** `onDone` hears of every other rank whose program is done (the server tells). */
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
     this.peersDone.watch(onDone);
@@ -138,6 +168,11 @@ export class ControlClient {
   }
 
   private receive(message: ControlMessage): void {
+    if (message.t === ControlKind.CLOCK) {
+      // Answered at once, before anything queued: the round's length bounds the clock's error.
+      this.write({ t: ControlKind.CLOCK_REPLY, id: message.id, now: clockMicros() });
+      return;
+    }
     if (message.t === ControlKind.PEER_DONE) {
       this.peersDone.deliver(message.rank, message.how);
       return;

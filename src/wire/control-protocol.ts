@@ -34,7 +34,51 @@ export const ControlKind = {
    * cause before the failures it brings (launcher/job.ts blames it).
    */
   PEER_LOST: 'lost',
+  /**
+   * server -> rank, under --trace, before the welcome: the rank answers at
+   * once with its clock (clock-reply), so the server can place every rank's
+   * events on its own time line (launcher/trace.ts).
+   */
+  CLOCK: 'clock',
+  /** rank -> server: this rank's clock (microseconds, performance.timeOrigin + now()) when the clock message came. */
+  CLOCK_REPLY: 'clock-reply',
+  /** rank -> server, under --trace: events of this rank's timeline (TracePart), in parts, before finalize or abort. */
+  TRACE: 'trace',
 } as const;
+
+/**
+ * What a rank recorded of its MPI calls (comm/trace.ts), sent in parts of
+ * bounded size; the launcher joins sends to receives by their key.
+ * Times are microseconds on the rank's own clock.
+ */
+export interface TracePart {
+  /** Calls: [id, name, start, duration, args]. */
+  slices: [number, string, number, number, Record<string, string | number>][];
+  /** Messages sent: [dest world rank, context, tag, n-th such message, time, id of the slice it was sent in, bytes]. */
+  sends: [number, number, number, number, number, number, number][];
+  /** Messages matched by a receive: [source world rank, context, tag, n-th such message, time, slice id]. */
+  recvs: [number, number, number, number, number, number][];
+  /** Events not recorded since the last part: the rank's buffer was full (MPI4TS_TRACE_MAX_EVENTS). */
+  dropped: number;
+  /** Under --profile, in the last part: the rank's totals so far. */
+  profile?: ProfileSummary;
+}
+
+/** A rank's totals for --profile (comm/trace.ts), all of its run, never bounded by the event buffer. */
+export interface ProfileSummary {
+  /** From the rank's start (its import of mpi4ts) to the summary. */
+  wallMicros: number;
+  /** Time inside at least one MPI call. */
+  mpiMicros: number;
+  /** Per call name: [calls, microseconds inside them]. */
+  calls: Record<string, [number, number]>;
+  /** Messages sent by size: entry 0 counts empty ones, entry k those of 2^(k-1) to 2^k - 1 bytes. */
+  sizes: number[];
+  /** Bytes sent to each world rank. */
+  bytesTo: number[];
+  /** Messages sent to each world rank. */
+  messagesTo: number[];
+}
 
 export type PeerEnd = 'finalized' | 'exited';
 
@@ -45,7 +89,10 @@ export type ControlMessage =
   | { t: typeof ControlKind.FINALIZE; rank: number }
   | { t: typeof ControlKind.FINALIZED }
   | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd }
-  | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number };
+  | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number }
+  | { t: typeof ControlKind.CLOCK; id: number }
+  | { t: typeof ControlKind.CLOCK_REPLY; id: number; now: number }
+  | { t: typeof ControlKind.TRACE; rank: number; host: string; part: TracePart };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows
@@ -100,6 +147,15 @@ export class LineDecoder {
     }
     this.onMessage(message);
   }
+}
+
+/**
+ * This process's clock in microseconds since the epoch, as the trace keeps
+ * time on both ends: performance's monotonic clock from its origin, which
+ * the launcher's clock rounds map onto its own.
+ */
+export function clockMicros(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
 }
 
 export function encodeControl(message: ControlMessage): string {

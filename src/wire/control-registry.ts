@@ -14,7 +14,7 @@
  * without a word.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd } from './control-protocol.js';
+import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import { proofMatches, proofOf } from './proof.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
@@ -28,7 +28,22 @@ export interface ControlRegistryEvents {
   onLost(rank: number): void;
   /** A proven rank says its connections to `peer` closed before `peer` said goodbye (absent: not wanted). */
   onPeerLost?(rank: number, peer: number): void;
+  /**
+   * Under --trace: clock rounds with every rank before the welcome, and each
+   * rank's estimate (offset: add to the rank's clock to get the server's;
+   * error: half the shortest round). Absent: no rounds.
+   */
+  onClock?(rank: number, offsetMicros: number, errorMicros: number): void;
+  /** A part of a rank's timeline (--trace). */
+  onTrace?(rank: number, host: string, part: TracePart): void;
 }
+
+/**
+ * Clock rounds per rank under --trace: the shortest of them gives the
+ * estimate; a few suffice on a quiet link, and they run before the program
+ * does, so they cost start-up only (about a millisecond per round locally).
+ */
+const CLOCK_ROUNDS = 8;
 
 export class ControlRegistry {
   private server: Server | null = null;
@@ -47,6 +62,8 @@ export class ControlRegistry {
   private readonly unproven: UnprovenConnections;
   private closing = false;
   private arrived = 0;
+  /** Clock rounds in flight: rank -> [round number, when it was sent, best round's length, best offset]. */
+  private readonly clockRounds = new Map<number, { round: number; sentAt: number; bestRound: number; bestOffset: number }>();
 
   constructor(private readonly size: number, private readonly key: Buffer, private readonly label: string,
     private readonly events: ControlRegistryEvents) {
@@ -139,7 +156,10 @@ export class ControlRegistry {
     });
     this.table[rank] = { ...address, rank };
     this.nonces[rank] = nonce;
-    if (++this.arrived === this.size) this.welcomeAll();
+    if (++this.arrived === this.size) {
+      if (this.events.onClock === undefined) this.welcomeAll();
+      else this.startClockRounds();
+    }
     return rank;
   }
 
@@ -167,8 +187,49 @@ export class ControlRegistry {
     });
   }
 
+  /** Every rank is here and waits for its welcome (its loop is free to answer): the clock rounds first. */
+  private startClockRounds(): void {
+    for (let rank = 0; rank < this.size; rank++) {
+      this.clockRounds.set(rank, { round: 0, sentAt: clockMicros(), bestRound: Infinity, bestOffset: 0 });
+      this.sockets[rank]?.write(encodeControl({ t: ControlKind.CLOCK, id: 0 }));
+    }
+  }
+
+  private clockReply(rank: number, id: number, now: number): void {
+    const state = this.clockRounds.get(rank);
+    if (state === undefined || id !== state.round || typeof now !== 'number' || !Number.isFinite(now)) {
+      this.events.onRejected(`rank ${rank} sent a clock reply that answers no round`);
+      return;
+    }
+    const back = clockMicros();
+    const length = back - state.sentAt;
+    if (length < state.bestRound) {
+      state.bestRound = length;
+      // The rank read its clock somewhere in the round: the middle is the best guess, half the round the error.
+      state.bestOffset = (state.sentAt + back) / 2 - now;
+    }
+    if (++state.round < CLOCK_ROUNDS) {
+      state.sentAt = clockMicros();
+      this.sockets[rank]?.write(encodeControl({ t: ControlKind.CLOCK, id: state.round }));
+      return;
+    }
+    this.events.onClock?.(rank, state.bestOffset, state.bestRound / 2);
+    this.clockRounds.delete(rank);
+    if (this.clockRounds.size === 0) this.welcomeAll();
+  }
+
   private fromRank(rank: number, message: ControlMessage): void {
     switch (message.t) {
+      case ControlKind.CLOCK_REPLY:
+        this.clockReply(rank, message.id, message.now);
+        return;
+      case ControlKind.TRACE:
+        if (this.events.onTrace === undefined || typeof message.part !== 'object' || message.part === null) {
+          this.events.onRejected(`rank ${rank} sent a trace part nobody asked for`);
+          return;
+        }
+        this.events.onTrace(rank, String(message.host), message.part);
+        return;
       case ControlKind.ABORT:
         this.events.onAbort(rank, Number.isInteger(message.code) ? message.code : 1, String(message.message ?? ''));
         return;
@@ -191,6 +252,7 @@ export class ControlRegistry {
       case ControlKind.WELCOME:
       case ControlKind.FINALIZED:
       case ControlKind.PEER_DONE:
+      case ControlKind.CLOCK:
         this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
         return;
       default: {

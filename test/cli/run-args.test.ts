@@ -21,6 +21,15 @@ test('a pair option takes NAME VALUE (two words) or NAME=VALUE (one), and collec
   assert.throws(() => parseOptions(['-genv'], SPECS, 'run'), /option -genv needs a value/);
 });
 
+test('an optional-value option (--profile) is true alone and takes a value only after "="; the next word stays the program', () => {
+  const specs: OptionSpec[] = [...SPECS, { names: ['--profile'], key: 'profile', value: 'optional', help: '' }];
+  const alone = parseOptions(['--profile', 'prog.ts', 'x'], specs, 'run');
+  assert.equal(alone.options.get('profile'), true);
+  assert.deepEqual(alone.rest, ['prog.ts', 'x']);
+  assert.equal(parseOptions(['--profile=m.svg', 'prog.ts'], specs, 'run').options.get('profile'), 'm.svg');
+  assert.equal(parseOptions(['--profile=', 'prog.ts'], specs, 'run').options.get('profile'), '');
+});
+
 test('-genvall forwards the environment less what belongs to this host or to another launcher', () => {
   const env = forwardableEnvironment({
     PATH: '/bin', OMP_NUM_THREADS: '2', HOME: '/root', PWD: '/x', SSH_AUTH_SOCK: 's', PMI_RANK: '0', SLURM_PROCID: '1',

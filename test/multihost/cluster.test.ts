@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, okLines, p2pPassed, program, ROOT, strays } from '../helpers.js';
 import { buildCluster, downAtExit, type Cluster } from '../cluster/cluster.js';
+import { checkWellFormed, readTimeline } from '../launcher/timeline-check.js';
 
 const cluster = await buildCluster(4);
 downAtExit(() => cluster);
@@ -82,6 +83,20 @@ clusterTest('collective checks pass with 5 ranks over 4 hosts, two on the launch
   const r = await c.run(['--host', 'm4h1:2,m4h2,m4h3,m4h4', '--ssh', c.ssh], program('coll.ts'), { args: CORE_COLL_CHECKS }).result;
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(okLines(r.stdout), CORE_COLL_CHECKS);
+});
+
+clusterTest('--trace over 4 hosts: a track per rank named by its host, a flow per message, every clock estimated', async (c) => {
+  const file = join(c.dir, 'ring-trace.json');
+  const r = await c.run(['--host', 'm4h1,m4h2,m4h3,m4h4', '--ssh', c.ssh, '--trace', file], program('trace.ts'), { args: ['ring', '2'] }).result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /timeline of 4 rank\(s\)/);
+  const doc = readTimeline(file);
+  checkWellFormed(doc);
+  const names = doc.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String(e.args?.name)).sort();
+  assert.deepEqual(names, ['rank 0 (m4h1)', 'rank 1 (m4h2)', 'rank 2 (m4h3)', 'rank 3 (m4h4)']);
+  assert.equal(doc.otherData.receivesWithoutSend, 0);
+  assert.equal(doc.traceEvents.filter((e) => e.ph === 's' && (e.args?.tag === 0 || e.args?.tag === 1)).length >= 8, true);
+  assert.deepEqual(Object.keys(doc.otherData.clock).sort(), ['rank 0', 'rank 1', 'rank 2', 'rank 3']);
 });
 
 clusterTest('a rank killed by SIGKILL on a remote host ends the job, with nothing left on any host', async (c) => {
