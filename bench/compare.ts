@@ -84,12 +84,14 @@ function median(values: (number | undefined)[]): number | undefined {
  * rows move 0.1 GB/s). --quick: short runs.
  */
 const LOOPS: Record<keyof Figures, string[]> = QUICK
-  ? { latency8: ['-i', '1000', '-x', '50'], bw64k: ['-i', '5', '-x', '1'], bw4m: ['-i', '5', '-x', '1'] }
-  : { latency8: ['-i', '100000', '-x', '50000'], bw64k: ['-i', '200', '-x', '20'], bw4m: ['-i', '20', '-x', '2'] };
+  ? { latency8: ['-i', '1000', '-x', '50'], bw64k: ['-i', '5', '-x', '1'], bw1m: ['-i', '5', '-x', '1'], bw4m: ['-i', '5', '-x', '1'] }
+  : { latency8: ['-i', '100000', '-x', '50000'], bw64k: ['-i', '200', '-x', '20'], bw1m: ['-i', '50', '-x', '5'], bw4m: ['-i', '20', '-x', '2'] };
 
 interface Figures {
   latency8?: number;
   bw64k?: number;
+  /** 1 MiB: inside cross-memory attach's window (8 KiB to 2 MiB), where 64 KiB (eager) and 4 MiB are not. */
+  bw1m?: number;
   bw4m?: number;
 }
 
@@ -110,10 +112,11 @@ const CURVE_ARGS: Record<CurveTest, string[]> = {
   bw: ['-m', '1:4194304', ...(QUICK ? ['-i', '5', '-x', '1'] : [])],
 };
 
-const FIGURE_KEYS = ['latency8', 'bw64k', 'bw4m'] as const;
+const FIGURE_KEYS = ['latency8', 'bw64k', 'bw1m', 'bw4m'] as const;
 const FIGURE_TESTS: Record<keyof Figures, { test: 'latency' | 'bw'; size: number }> = {
   latency8: { test: 'latency', size: 8 },
   bw64k: { test: 'bw', size: 65536 },
+  bw1m: { test: 'bw', size: 1048576 },
   bw4m: { test: 'bw', size: 4194304 },
 };
 
@@ -177,8 +180,7 @@ function mpi4pyRow(name: string, mode: 'buffer' | 'pickle', tcp: boolean, python
   };
 }
 
-function mpi4tsRow(name: string, typed: boolean, tcp: boolean, reference: string): RowSpec {
-  const env: Record<string, string> = tcp ? { MPI4TS_TRANSPORT: 'tcp' } : {};
+function mpi4tsRow(name: string, typed: boolean, env: Record<string, string>, reference: string): RowSpec {
   return {
     name, reference,
     measure: (key) => {
@@ -200,7 +202,7 @@ function rawRow(name: string, reference: string): RowSpec {
       if (key === 'latency8') {
         const out = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'raw-socket.ts'), ...loops]);
         const doc = JSON.parse(out.trim().split('\n').at(-1)!) as { latency8: number; bandwidth: Record<string, number> };
-        last = { latency8: doc.latency8, bw64k: doc.bandwidth['65536'], bw4m: doc.bandwidth['4194304'] };
+        last = { latency8: doc.latency8, bw64k: doc.bandwidth['65536'], bw1m: doc.bandwidth['1048576'], bw4m: doc.bandwidth['4194304'] };
       }
       return last[key];
     },
@@ -223,10 +225,12 @@ function rows(python: string | null): { specs: RowSpec[]; missing: string[] } {
     missing.push(`mpi4py rows (${[PY_BUF, PY_PICKLE, PY_TCP, PY_PICKLE_TCP].join('; ')}): ${pyProblem}; mpi4ts rows have no ratio`);
   }
   if (existsSync(CLI)) {
-    specs.push(mpi4tsRow('mpi4ts typed (send + recvInto)', true, false, PY_BUF),
-      mpi4tsRow('mpi4ts object (send/recv)', false, false, PY_PICKLE),
-      mpi4tsRow('mpi4ts typed, MPI4TS_TRANSPORT=tcp', true, true, PY_TCP),
-      mpi4tsRow('mpi4ts object, MPI4TS_TRANSPORT=tcp', false, true, PY_PICKLE_TCP));
+    specs.push(mpi4tsRow('mpi4ts typed (send + recvInto)', true, {}, PY_BUF),
+      // The same without cross-memory attach: what the direct writes (8 KiB to 2 MiB by default) change.
+      mpi4tsRow('mpi4ts typed, MPI4TS_CMA=0 (through the ring)', true, { MPI4TS_CMA: '0' }, PY_BUF),
+      mpi4tsRow('mpi4ts object (send/recv)', false, {}, PY_PICKLE),
+      mpi4tsRow('mpi4ts typed, MPI4TS_TRANSPORT=tcp', true, { MPI4TS_TRANSPORT: 'tcp' }, PY_TCP),
+      mpi4tsRow('mpi4ts object, MPI4TS_TRANSPORT=tcp', false, { MPI4TS_TRANSPORT: 'tcp' }, PY_PICKLE_TCP));
   } else {
     missing.push(`mpi4ts rows: ${CLI} does not exist (run npm run build first)`);
   }
@@ -244,11 +248,12 @@ function cell(value: number | undefined, reference: number | undefined, unit: 'u
 
 function table(results: RowResult[]): string {
   const byName = new Map(results.map((r) => [r.spec.name, r.figures]));
-  const lines = ['| | 8 B latency | 64 KiB bw | 4 MiB bw |', '|---|---|---|---|'];
+  const lines = ['| | 8 B latency | 64 KiB bw | 1 MiB bw | 4 MiB bw |', '|---|---|---|---|---|'];
   for (const { spec, figures } of results) {
     const ref = spec.reference === undefined ? undefined : byName.get(spec.reference);
     lines.push(`| ${spec.name} | ${cell(figures.latency8, ref?.latency8, 'us')} | ` +
       `${cell(figures.bw64k && figures.bw64k / 1000, ref?.bw64k && ref.bw64k / 1000, 'GB/s')} | ` +
+      `${cell(figures.bw1m && figures.bw1m / 1000, ref?.bw1m && ref.bw1m / 1000, 'GB/s')} | ` +
       `${cell(figures.bw4m && figures.bw4m / 1000, ref?.bw4m && ref.bw4m / 1000, 'GB/s')} |`);
   }
   return lines.join('\n');
@@ -472,6 +477,7 @@ async function main(): Promise<void> {
     figures: {
       latency8: median(passes[i]!.map((f) => f.latency8)),
       bw64k: median(passes[i]!.map((f) => f.bw64k)),
+      bw1m: median(passes[i]!.map((f) => f.bw1m)),
       bw4m: median(passes[i]!.map((f) => f.bw4m)),
     },
     problems: problemsByRow.get(spec.name)!,

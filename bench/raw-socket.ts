@@ -64,7 +64,7 @@ async function leader(socket: Socket): Promise<void> {
   }
   const latency = ((performance.now() - start) * 1000) / (2 * ITERATIONS);
   const bandwidth: Record<string, number> = {};
-  for (const size of [65536, 4194304]) {
+  for (const size of [65536, 1048576, 4194304]) {
     const block = Buffer.alloc(size);
     for (let i = 0; i < BW_ITERATIONS + BW_WARMUP; i++) {
       if (i === BW_WARMUP) start = performance.now();
@@ -84,7 +84,7 @@ async function follower(socket: Socket): Promise<void> {
     await counter.next(8);
     socket.write(pong);
   }
-  for (const size of [65536, 4194304]) {
+  for (const size of [65536, 1048576, 4194304]) {
     for (let i = 0; i < BW_ITERATIONS + BW_WARMUP; i++) {
       await counter.next(size * WINDOW);
       socket.write(Buffer.alloc(4));

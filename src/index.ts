@@ -73,12 +73,13 @@ export function finalize(): Promise<void> {
 }
 
 /** Which launcher started this process and how peers are reached (for `mpi4ts info`). */
-export function runtimeInfo(): { bootstrap: string; rank: number; size: number; host: string; transports: string[] } {
+export function runtimeInfo(): { bootstrap: string; rank: number; size: number; host: string; transports: string[]; crossMemory: string } {
   return {
     bootstrap: world.bootstrap.name,
     rank: world.rank,
     size: world.size,
     host: world.processorName,
     transports: world.table.map((p) => world.transport.kindTo(p.rank)),
+    crossMemory: world.crossMemory,
   };
 }

@@ -35,6 +35,8 @@ export interface JobRun {
   onStart?: (pid: number) => void;
   /** Called with each piece of the launcher's stdout as it comes. */
   onStdout?: (text: string) => void;
+  /** A command that runs the launcher (e.g. setpriv with its options): the launcher is started as its arguments. */
+  wrap?: string[];
 }
 
 /** `mpi4ts run -n np [launcher...] program [args...] <marker>` */
@@ -51,7 +53,8 @@ export function mpi4ts(argv: string[], run: JobRun = {}): Promise<JobResult> {
 
 function runNode(argv: string[], run: JobRun, marker: string): Promise<JobResult> {
   const started = Date.now();
-  const child = spawn(process.execPath, argv, {
+  const [command, ...args] = run.wrap === undefined ? [process.execPath, ...argv] : [...run.wrap, process.execPath, ...argv];
+  const child = spawn(command!, args, {
     cwd: run.cwd ?? ROOT,
     env: { ...process.env, ...run.env },
     stdio: ['pipe', 'pipe', 'pipe'],

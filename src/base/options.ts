@@ -78,6 +78,12 @@ export interface Options {
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
   doctorVcgencmd: string | null;
+  /** Rendezvous payloads between ranks of one host written straight into the receiver's buffer (MPI4TS_CMA, Linux, koffi). */
+  cma: boolean;
+  /** Smallest rendezvous payload offered a direct write (MPI4TS_CMA_MIN_BYTES): below it the ring's copy costs less than the system call. */
+  cmaMinBytes: number;
+  /** Largest one (MPI4TS_CMA_MAX_BYTES): above it the ring's two copies, pipelined on two cores, are as fast or faster. */
+  cmaMaxBytes: number;
   /** Record this rank's MPI calls and messages for the launcher's timeline (MPI4TS_TRACE, set by mpi4ts run --trace). */
   trace: boolean;
   /** Keep this rank's totals of MPI calls and messages for the launcher's profile (MPI4TS_PROFILE, set by mpi4ts run --profile). */
@@ -116,6 +122,23 @@ export const DEFAULT_SHM_RING_KB = 1024;
 export const DEFAULT_RING_MIN_BYTES = 64 * 1024;
 export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
 /**
+ * 8 KiB: rendezvous payloads below it (small ssends) go through the ring.
+ * With every message by rendezvous (MPI4TS_EAGER_LIMIT=0) the direct write
+ * was level with the ring at 4 KiB (4.0-4.3 us a round trip against
+ * 4.4-4.7) and ahead from 8 KiB (4.0-4.6 against 4.7-5.1; 64 KiB 6.4-6.6
+ * against 10.0-10.7), `mpi4ts bench latency --typed -m 1024:131072`.
+ */
+export const DEFAULT_CMA_MIN_BYTES = 8 * 1024;
+/**
+ * 2 MiB: up to 1 MiB the direct write took half the time of the ring
+ * (1 MiB round trip 64 us against 150), at 2 MiB as long, at 4 MiB and
+ * 8 MiB longer (394 against 364 us, 846 against 729): one copy that leaves
+ * the caches loses to two that stay in them, pipelined on two cores
+ * (`mpi4ts bench latency --typed -m 131072:8388608` with MPI4TS_CMA=0 and
+ * 1, 2-core VM with 2 MiB of L2 per core).
+ */
+export const DEFAULT_CMA_MAX_BYTES = 2 * 1024 * 1024;
+/**
  * Events a rank keeps for --trace: the launcher holds every rank's until the
  * end, about 150 bytes each, so 128 ranks at this bound take some 2 GB at
  * most; a longer run keeps its first events and counts the rest as dropped.
@@ -150,6 +173,9 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
+    cma: switchVar(env, 'MPI4TS_CMA', true),
+    cmaMinBytes: intVar(env, 'MPI4TS_CMA_MIN_BYTES', DEFAULT_CMA_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    cmaMaxBytes: intVar(env, 'MPI4TS_CMA_MAX_BYTES', DEFAULT_CMA_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
     trace: switchVar(env, 'MPI4TS_TRACE', false),
     profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),

@@ -13,6 +13,7 @@ export async function infoCommand(_argv: string[]): Promise<number> {
   const info = MPI.runtimeInfo();
   lines.push(`bootstrap ${info.bootstrap}: rank ${info.rank} of ${info.size} on ${info.host}`);
   lines.push(`transport per peer: ${info.transports.map((t, i) => `${i}:${t}`).join(' ')}`);
+  lines.push(`large messages on this host: ${info.crossMemory}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   // The caller exits at once: leave the job properly first, or a launcher may
   // take this rank's early exit for a failure and stop the others before they

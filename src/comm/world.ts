@@ -23,7 +23,7 @@ import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
 import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
-import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
+import { allowPeerWrites, loadPeerMemory, loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type PeerMemory, type SocketLib, type Transport } from '../transport/index.js';
 import { TraceRecorder } from './trace.js';
 import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
@@ -64,6 +64,8 @@ export class World implements CommWorld {
     readonly table: readonly PeerAddress[],
     readonly hostId: string,
     readonly processorName: string,
+    /** How rendezvous payloads between ranks of this host travel, in words for `mpi4ts info`. */
+    readonly crossMemory: string,
   ) {
     this.rank = bootstrap.rank;
     this.size = bootstrap.size;
@@ -123,7 +125,7 @@ export async function initWorld(): Promise<World> {
   if (mayWait) opened.progress.end();
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, spin.ranksHere, spin.pollMicros);
   publish('mpi4ts:world:start', () => ({ rank, size, bootstrap: bootstrap.name, host: me.host, ranksOnHost: spin.ranksHere, pollMicros: spin.pollMicros }));
-  const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host);
+  const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host, opened.crossMemory);
   process.on('beforeExit', () => {
     if (world.state === 'running') void world.finalize();
   });
@@ -166,13 +168,16 @@ function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | n
 }
 
 /** The progress engine and the matching engine on its transport, listening not yet. */
-function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, tracer: TraceRecorder | null): { engine: P2PEngine; progress: Progress; eagerCredit: number } {
+function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, tracer: TraceRecorder | null):
+  { engine: P2PEngine; progress: Progress; eagerCredit: number; crossMemory: string } {
   const { rank, size } = bootstrap;
+  const direct = directWrites(rank, size, options);
   const progress = new Progress({ pollMicros: options.pollMicros });
   const eagerCredit = options.eagerCredit ?? defaultEagerCredit(size, options.eagerLimit);
   const engine = new P2PEngine(rank, {
     progress,
     tracer,
+    peerMemory: direct.memory,
     openTransport: (sink) => {
       const sockets = (socketSink: FrameSink): SocketTransport => openSockets(bootstrap, options, hostId, socketSink, progress);
       const shm = size > 1 && options.useShm ? openShm(bootstrap, options, hostId, sink, sockets, progress) : null;
@@ -193,6 +198,8 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
     describeCollective: collectiveName,
     // The launcher blames the rank that died first, not the ranks whose receives failed for it.
     onPeerLost: (peer) => bootstrap.peerLost?.(peer),
+    directWriteMinBytes: options.cmaMinBytes,
+    directWriteMaxBytes: options.cmaMaxBytes,
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
     onFatal: (err) => {
       const message = `rank ${rank}: ${err.message}`;
@@ -200,7 +207,24 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
       void bootstrap.abort(1, message);
     },
   });
-  return { engine, progress, eagerCredit };
+  return { engine, progress, eagerCredit, crossMemory: direct.words };
+}
+
+/**
+ * Cross-memory attach for this rank, or null where it is off or the kernel
+ * or the platform has none; and in words, for `mpi4ts info` (and the debug
+ * log, when it cannot be had).
+ */
+function directWrites(rank: number, size: number, options: Options): { memory: PeerMemory | null; words: string } {
+  if (!options.cma) return { memory: null, words: 'through the transport (MPI4TS_CMA=0)' };
+  const memory = loadPeerMemory();
+  const refused = memory instanceof Error ? memory.message : allowPeerWrites();
+  if (refused !== null) {
+    debug('rank %d: no cross-memory attach (%s); large messages on this host go through the ring', rank, refused);
+    return { memory: null, words: `through the transport: no cross-memory attach (${refused})` };
+  }
+  const window = `${options.cmaMinBytes} to ${options.cmaMaxBytes} bytes`;
+  return { memory: size > 1 ? memory as PeerMemory : null, words: `written straight into the receiver's memory from ${window} (cross-memory attach; a refusal falls back to the transport)` };
 }
 
 /** How this host spins: more ranks than cores, and spinning would steal the cores the others need. */

@@ -25,9 +25,9 @@
  * can never complete, and fails with an error naming both, instead of
  * waiting for ever.
  */
-import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, publish } from '../base/index.js';
+import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, debug, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
-import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
+import { CtsFlag, FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
@@ -128,6 +128,12 @@ export interface EngineCollaborators {
   openTransport(sink: FrameSink): Transport;
   /** Under --trace, told of every message sent and received (comm/trace.ts); absent otherwise, at the cost of one test per message. */
   tracer?: MessageTracer | null;
+  /**
+   * Cross-memory attach (transport/cma.ts), or null: rendezvous payloads
+   * between ranks of one host are then written straight into the
+   * receiver's buffer, one copy instead of the ring's two.
+   */
+  peerMemory?: PeerMemory | null;
 }
 
 /**
@@ -172,7 +178,14 @@ export interface EngineOptions {
   describeCollective?: (code: number) => string;
   /** A peer's connections closed before it said goodbye: told before the receives that fail for it. */
   onPeerLost?: (rank: number) => void;
+  /** Rendezvous payloads from a rank of this host of this many bytes or more, up to directWriteMaxBytes, are offered a direct write (with peerMemory). */
+  directWriteMinBytes?: number;
+  directWriteMaxBytes?: number;
 }
+
+/** errno values that refuse every direct write (process_vm_writev), not just one. */
+const EPERM = 1;
+const ENOSYS = 38;
 
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
 const RDV_KEY_SPAN = 0x1_0000_0000;
@@ -210,6 +223,12 @@ export class P2PEngine implements FrameSink {
   private readonly creditOwed: Float64Array;
   private readonly creditReturnAt: number;
   private readonly tracer: MessageTracer | null;
+  /** Set to null once a direct write failed for want of permission: the kernel will refuse every later one too. */
+  private peerMemory: PeerMemory | null;
+  /** Each peer's pid where it runs on this host and a direct write may reach it, else 0 (known from start()). */
+  private readonly directPid: Int32Array;
+  /** Peers this rank has written a payload into (the debug log says so once per peer). */
+  private readonly wroteDirectlyTo: Uint8Array;
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
@@ -225,6 +244,9 @@ export class P2PEngine implements FrameSink {
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
     this.progress = collaborators.progress;
     this.tracer = collaborators.tracer ?? null;
+    this.peerMemory = collaborators.peerMemory ?? null;
+    this.directPid = new Int32Array(size);
+    this.wroteDirectlyTo = new Uint8Array(size);
     for (const { pointToPoint, group } of options.groups ?? []) this.setGroup(pointToPoint, group);
     this.transport = collaborators.openTransport(this);
   }
@@ -240,6 +262,10 @@ export class P2PEngine implements FrameSink {
       const credit = peer.eagerCredit ?? this.options.eagerCredit;
       this.creditLeft[peer.rank] = credit;
       this.creditGranted[peer.rank] = credit;
+    }
+    const here = job.table[this.worldRank]?.hostId;
+    for (const peer of job.table) {
+      if (peer.rank !== this.worldRank && peer.hostId === here && Number.isInteger(peer.pid) && peer.pid > 0) this.directPid[peer.rank] = peer.pid;
     }
     this.progress.setPollMicros(job.pollMicros, job.yieldAfterPolls);
     return this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
@@ -436,8 +462,16 @@ export class P2PEngine implements FrameSink {
         });
         return;
       case FrameKind.CTS:
-        this.clearToSend(from, header.rendezvousId);
+        this.clearToSend(from, header);
         return;
+      case FrameKind.WRITTEN: {
+        const key = from * RDV_KEY_SPAN + header.rendezvousId;
+        const pending = this.pendingData.get(key);
+        if (pending === undefined) throw new ProtocolError(`rank ${from} wrote the data of rendezvous ${header.rendezvousId}, which no receive asked for`);
+        this.pendingData.delete(key);
+        pending.finish(pending.target);
+        return;
+      }
       case FrameKind.DATA: {
         const key = from * RDV_KEY_SPAN + header.rendezvousId;
         const pending = this.pendingData.get(key);
@@ -612,18 +646,50 @@ export class P2PEngine implements FrameSink {
     this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
-  private clearToSend(from: number, id: number): void {
+  private clearToSend(from: number, cts: FrameHeader): void {
+    const id = cts.rendezvousId;
     const send = this.pendingSends.get(id);
     if (send === undefined || send.dest !== from) {
       throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
     this.pendingSends.delete(id);
+    if ((cts.flags & CtsFlag.WRITE_INTO) !== 0 && this.writeDirectly(from, cts.context * 0x1_0000_0000 + cts.collective, send.bytes)) {
+      this.transport.send(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
+      this.progress.end();
+      send.request._resolve(undefined);
+      return;
+    }
     const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0);
     this.transport.send(from, header, send.bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) send.request._resolve(undefined);
       else send.request._reject(err);
     });
+  }
+
+  /**
+   * A rendezvous payload into `dest`'s buffer at `address`, as its
+   * clear-to-send offered; false where it cannot be (then the DATA goes as
+   * before). A refusal for want of permission (EPERM) or of the call
+   * (ENOSYS) holds for every later write too: this process stops trying.
+   */
+  private writeDirectly(dest: number, address: number, bytes: Uint8Array): boolean {
+    const memory = this.peerMemory;
+    const pid = this.directPid[dest]!;
+    if (memory === null || pid === 0 || !Number.isSafeInteger(address) || address === 0) return false;
+    const written = memory.write(pid, address, bytes);
+    if (written === bytes.length) {
+      if (this.wroteDirectlyTo[dest] === 0) {
+        this.wroteDirectlyTo[dest] = 1;
+        debug('rank %d writes rendezvous payloads straight into rank %d\'s memory (cross-memory attach)', this.worldRank, dest);
+      }
+      return true;
+    }
+    if (written === -EPERM || written === -ENOSYS) {
+      debug('rank %d: direct writes to rank %d refused (errno %d); rendezvous payloads go through the transport from now on', this.worldRank, dest, -written);
+      this.peerMemory = null;
+    }
+    return false;
   }
 
   private sendToSelf(context: number, source: number, tag: number, type: number, bytes: Uint8Array,
@@ -755,7 +821,20 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
-    this.transport.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0), null);
+    this.transport.send(message.fromWorld, this.clearToSendHeader(message, target), null);
+  }
+
+  /** The clear-to-send of a matched rendezvous, offering a direct write into `target` when the sender is on this host. */
+  private clearToSendHeader(message: IncomingMessage, target: Uint8Array): FrameHeader {
+    const memory = this.peerMemory;
+    if (memory === null || this.directPid[message.fromWorld] === 0 || message.byteLength < (this.options.directWriteMinBytes ?? 0) ||
+      message.byteLength > (this.options.directWriteMaxBytes ?? Infinity)) {
+      return frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0);
+    }
+    const address = memory.addressOf(target);
+    const h = frameHeader(FrameKind.CTS, Math.floor(address / 0x1_0000_0000), 0, 0, 0, 0, message.rendezvousId, address % 0x1_0000_0000);
+    h.flags = CtsFlag.WRITE_INTO;
+    return h;
   }
 
   /** Why a message cannot land in a receive's buffer, or null when it can. */
@@ -899,6 +978,7 @@ function frameHeader(kind: FrameHeader['kind'], context: number, source: number,
   payloadType: number, length: number, rendezvousId: number, collective: number): FrameHeader {
   const h = outgoingHeader;
   h.kind = kind;
+  h.flags = 0;
   h.context = context;
   h.source = source;
   h.tag = tag;

@@ -13,14 +13,18 @@ function readOr(read: () => string, fallback: string): string {
 }
 
 /**
- * Two ranks may share a Unix socket or memory only on the same kernel and in
- * the same network namespace (abstract sockets are per namespace), so the id
- * covers boot id, namespace and host name.
+ * Two ranks may share a Unix socket or memory only on the same kernel, in
+ * the same network namespace (abstract sockets are per namespace) and the
+ * same pid namespace (peers are found by pid), so the id covers boot id,
+ * both namespaces and host name.
  */
 export function hostIdentity(): string {
   const boot = readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'), 'no-boot-id');
   const netns = readOr(() => readlinkSync('/proc/self/ns/net'), 'no-netns');
-  return createHash('sha256').update(`${boot}|${netns}|${hostname()}`).digest('hex').slice(0, 16);
+  // Pids name a process only within their pid namespace: a peer's pid (its shared-memory inbox under
+  // /proc/<pid>, a direct write into its memory) means the same process only if the namespace is ours.
+  const pidns = readOr(() => readlinkSync('/proc/self/ns/pid'), 'no-pidns');
+  return createHash('sha256').update(`${boot}|${netns}|${pidns}|${hostname()}`).digest('hex').slice(0, 16);
 }
 
 export function processorName(): string {

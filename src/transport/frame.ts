@@ -58,8 +58,24 @@ export const FrameKind = {
    * shared-memory transport, never reaching the p2p engine.
    */
   DOORBELL: 7,
+  /**
+   * The sender wrote a rendezvous payload straight into the receiver's
+   * buffer (cross-memory attach, cma.ts), as the receiver's clear-to-send
+   * offered: no DATA follows for this rendezvous id. No payload.
+   */
+  WRITTEN: 8,
 } as const;
 export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
+
+/**
+ * Flags of a CTS frame. WRITE_INTO: the receiver is on the sender's host and
+ * offers its buffer for a direct write; the frame's context and collective
+ * fields then hold the high and low 32 bits of the buffer's address (a CTS
+ * has no envelope of its own to put there).
+ */
+export const CtsFlag = {
+  WRITE_INTO: 1,
+} as const;
 
 export function kindCarriesPayload(kind: FrameKindCode): boolean {
   switch (kind) {
@@ -71,6 +87,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
     case FrameKind.CREDIT:
     case FrameKind.BYE:
     case FrameKind.DOORBELL:
+    case FrameKind.WRITTEN:
       return false;
     default: {
       const unknownKind: never = kind;
@@ -80,7 +97,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
 }
 
 function isFrameKind(value: number): value is FrameKindCode {
-  return value >= FrameKind.EAGER && value <= FrameKind.DOORBELL;
+  return value >= FrameKind.EAGER && value <= FrameKind.WRITTEN;
 }
 
 /** What a reader accepts: checked in decodeHeader before anything is allocated for a frame. */

@@ -25,7 +25,7 @@
  */
 export { SocketTransport, WRITE_HIGH_WATER } from './socket-transport.js';
 export type { SocketTransportOptions } from './socket-transport.js';
-export { FrameKind, HEADER_BYTES, newHeader, encodeHeader, encodeHeaderInto, decodeHeader } from './frame.js';
+export { CtsFlag, FrameKind, HEADER_BYTES, newHeader, encodeHeader, encodeHeaderInto, decodeHeader } from './frame.js';
 export type { FrameHeader, FrameKindCode, FrameReaderLimits } from './frame.js';
 export { FrameReader } from './frame-reader.js';
 export type { FrameHandler } from './frame-reader.js';
@@ -34,6 +34,8 @@ export type { Transport, TransportAddress, TransportStart, FrameSink, PeerAddres
 export { ShmTransport } from './shm-transport.js';
 export type { ShmTransportOptions } from './shm-transport.js';
 export { loadShmLib, OwnInbox } from './shm-segment.js';
+export { allowPeerWrites, loadPeerMemory, ptraceScope } from './cma.js';
+export type { PeerMemory } from './cma.js';
 export type { ShmLib } from './shm-segment.js';
 export { SocketPump, loadSocketLib } from './socket-pump.js';
 export type { SocketLib, PolledConnection } from './socket-pump.js';

@@ -24,6 +24,7 @@ const CASES: [string, RegExp][] = [
   ['numberOf3', /a number payload of 3 bytes \(not 8\)/],
   ['unknownCts', /clear-to-send for unknown rendezvous 4242/],
   ['unknownData', /sent data for rendezvous 4242, which no receive asked for/],
+  ['unknownWritten', /wrote the data of rendezvous 4242, which no receive asked for/],
   ['credit', /handed back 1073741824 bytes of eager credit, more than it had been given/],
   ['afterBye', /a message after the sender said goodbye|a goodbye in the shared-memory ring/],
   ['truncatedHeader', /closed in the middle of a frame/],

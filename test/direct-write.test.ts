@@ -1,0 +1,57 @@
+// Cross-memory attach (transport/cma.ts): rendezvous payloads between ranks
+// of one host written straight into the receiver's buffer, in real jobs.
+// The debug log says once per pair when a rank first writes into a peer, so
+// the tests see that the direct path was taken, or refused and left.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mpirun, program } from './helpers.js';
+import { ptraceScope } from '../src/transport/cma.js';
+
+const WROTE = /rank (\d+) writes rendezvous payloads straight into rank (\d+)'s memory \(cross-memory attach\)/g;
+
+function pairs(stderr: string): string[] {
+  return [...stderr.matchAll(WROTE)].map((m) => `${m[1]}>${m[2]}`).sort();
+}
+
+for (const np of [2, 3, 4]) {
+  test(`direct writes at ${np} ranks: every size around the window, views at an offset, ssend, objects, truncation, allreduce`, async () => {
+    const r = await mpirun(np, program('direct.ts'), { env: { NODE_DEBUG: 'mpi4ts' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ok direct$/m);
+    // Each rank paired with rank ^ 1 wrote into its partner (an odd last rank pairs with itself, which never goes direct).
+    const expected = [...Array(np - (np % 2)).keys()].map((rank) => `${rank}>${rank ^ 1}`).sort();
+    for (const pair of expected) assert.ok(pairs(r.stderr).includes(pair), `${pair} missing from ${pairs(r.stderr).join(' ')}`);
+  });
+}
+
+test('MPI4TS_CMA=0: the same checks pass through the ring, and nothing is written directly', async () => {
+  const r = await mpirun(2, program('direct.ts'), { env: { NODE_DEBUG: 'mpi4ts', MPI4TS_CMA: '0' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok direct$/m);
+  assert.deepEqual(pairs(r.stderr), []);
+});
+
+test('a kernel that refuses the write (no CAP_SYS_PTRACE, receivers not dumpable): EPERM, the ring takes over, nothing is lost', async (t) => {
+  const setpriv = spawnSync('setpriv', ['--version']);
+  if (setpriv.status !== 0 || process.getuid?.() !== 0) {
+    t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE');
+    return;
+  }
+  // setpriv runs the launcher without CAP_SYS_PTRACE in its bounding set, so no rank has it; each rank then
+  // makes itself non-dumpable (DIRECT_UNDUMPABLE), and the kernel refuses every write into another.
+  const r = await mpirun(2, program('direct.ts'), {
+    env: { NODE_DEBUG: 'mpi4ts', DIRECT_UNDUMPABLE: '1' },
+    wrap: ['setpriv', '--bounding-set', '-sys_ptrace'],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok direct$/m);
+  assert.deepEqual(pairs(r.stderr), []);
+  assert.match(r.stderr, /rank [01]: direct writes to rank [01] refused \(errno 1\); rendezvous payloads go through the transport from now on/);
+});
+
+test('ptraceScope reads Yama\'s setting, or null without Yama', () => {
+  assert.equal(ptraceScope('/nonexistent/ptrace_scope'), null);
+  const scope = ptraceScope();
+  assert.ok(scope === null || [0, 1, 2, 3].includes(scope));
+});
