@@ -25,7 +25,7 @@
  * can never complete, and fails with an error naming both, instead of
  * waiting for ever.
  */
-import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, publish } from '../base/index.js';
+import { PROC_NULL, CollectiveMismatchError, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
 import { FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
@@ -153,6 +153,13 @@ export interface EngineOptions {
   onFatal: (err: Error) => void;
   /** The name of a collective call code, for errors. */
   describeCollective?: (code: number) => string;
+  /**
+   * Whether two different collective words (FrameHeader.collective) still
+   * name one call, as when one rank leaves an argument open (coll/calls.ts
+   * sameCall); without it every difference is a mismatch. Asked only when
+   * the words differ: a correct program pays one comparison per message.
+   */
+  sameCollectiveCall?: (mine: number, theirs: number) => boolean;
   /** A peer's connections closed before it said goodbye: told before the receives that fail for it. */
   onPeerLost?: (rank: number) => void;
 }
@@ -696,7 +703,8 @@ export class P2PEngine implements FrameSink {
     const request = posted.request;
     fillStatus(request.status, message);
     const into = landingOf(message, posted);
-    const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);
+    const problem = message.collective !== posted.collective && !this.sameCall(posted.collective, message.collective)
+      ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);
     if (message.eager !== null) {
       if (problem !== null) request._reject(problem);
       else this.complete(request, message.payloadType, message.eager, message.owned, into, false);
@@ -749,12 +757,21 @@ export class P2PEngine implements FrameSink {
     return null;
   }
 
-  /** Two ranks' collective calls met under one sequence number but are not the same call. */
+  private sameCall(mine: number, theirs: number): boolean {
+    return this.options.sameCollectiveCall?.(mine, theirs) ?? false;
+  }
+
+  /**
+   * Two ranks' collective calls met under one sequence number but are not the
+   * same call. The facts go with the error: the collective layer words them
+   * with what it knows of the communicator.
+   */
   private mismatch(message: IncomingMessage, posted: PostedReceive): MPIError {
     const name = this.options.describeCollective ?? ((code: number) => (code === 0 ? 'point-to-point' : `collective ${code}`));
-    return new MPIError('ERR_OTHER', `${posted.call}: the ranks' collective calls disagree: this rank's call number ${posted.tag} on ` +
+    return new CollectiveMismatchError(`${posted.call}: the ranks' collective calls disagree: this rank's call number ${posted.tag} on ` +
       `this communicator is ${name(posted.collective)}, but rank ${message.source}'s is ${name(message.collective)}; ` +
-      'every rank of a communicator must call the same collectives in the same order');
+      'every rank of a communicator must call the same collectives in the same order',
+    { calls: { mine: posted.collective, theirs: message.collective, peer: message.source, sequence: posted.tag } });
   }
 
   /**
