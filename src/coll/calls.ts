@@ -105,6 +105,10 @@ const USER_OP = 13;
 const TYPES = ['', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
   'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'];
 
+// Every call makes a word: maps, not searches of the lists above (a one-rank allreduce takes well under a microsecond).
+const OP_FIELDS = new Map<string, number>(OPS.map((name, field) => [name, field]));
+const TYPE_FIELDS = new Map<unknown, number>(TYPES.map((name, field) => [(globalThis as Record<string, unknown>)[name], field]));
+
 const FIELD_FULL = 0xffff;
 const CODE_BITS = 0x100;
 const OP_AT = 0x100;
@@ -120,33 +124,42 @@ const EXTENT_AT = 0x1_0000;
  */
 export function callSignature(call: string, root = -1, op: Op | null = null, buf?: unknown, blocks = 1): number {
   const code = collectiveCode(call);
-  const opField = op === null ? 0 : op.isPredefined ? Math.max(0, OPS.indexOf(op.name)) : USER_OP;
+  const opField = op === null ? 0 : op.isPredefined ? OP_FIELDS.get(op.name) ?? 0 : USER_OP;
   let typeField = 0;
   let extent = root >= 0 ? Math.min(root + 1, FIELD_FULL) : 0;
   if (buf !== undefined) {
-    const shape = shapeOf(buf);
-    if (shape !== null) {
-      typeField = shape.type;
-      if (root < 0 && blocks > 0 && shape.count >= 0 && shape.count % blocks === 0) extent = Math.min(shape.count / blocks + 1, FIELD_FULL);
+    const field = typeFieldOf(buf);
+    if (field !== 0) {
+      typeField = field;
+      const count = countOf(buf);
+      if (root < 0 && blocks > 0 && count >= 0 && count % blocks === 0) extent = Math.min(count / blocks + 1, FIELD_FULL);
     }
   }
   // Arithmetic rather than bit operators: these keep the word a non-negative 32-bit number.
   return code + opField * OP_AT + typeField * TYPE_AT + extent * EXTENT_AT;
 }
 
-/** A buffer argument's element type (field value) and count, without making a view; null if it is none. */
-function shapeOf(arg: unknown): { type: number; count: number } | null {
-  if (isTypedArray(arg)) return { type: typeField(arg), count: arg.length };
-  if (typeof arg !== 'object' || arg === null || !('buf' in arg)) return null;
-  const { buf, offset, count } = arg as { buf: unknown; offset?: unknown; count?: unknown };
-  if (!isTypedArray(buf)) return null;
-  const n = count ?? buf.length - (typeof offset === 'number' ? offset : 0);
-  // A count the call will refuse still tells the type; -1: no count.
-  return { type: typeField(buf), count: typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : -1 };
+/**
+ * A buffer argument's element type as a field value, read as passed (a typed
+ * array or `{ buf, offset, count }`) without making a view; 0 if it is none.
+ */
+function typeFieldOf(arg: unknown): number {
+  const array = isTypedArray(arg) ? arg : isPart(arg) ? arg.buf : null;
+  if (!isTypedArray(array)) return 0;
+  // A subclass (Buffer) by the built-in type it extends.
+  return TYPE_FIELDS.get(array.constructor) ?? TYPE_FIELDS.get(typedArrayTypeOf(array)) ?? 0;
 }
 
-function typeField(view: ArrayBufferView): number {
-  return Math.max(0, TYPES.indexOf(typedArrayTypeOf(view)?.name ?? ''));
+/** The count of a buffer argument whose type typeFieldOf read; -1 for a count the call will refuse. */
+function countOf(arg: unknown): number {
+  if (!isPart(arg)) return (arg as ArrayBufferView & { length: number }).length;
+  const buf = arg.buf as { length: number };
+  const count = arg.count ?? buf.length - (typeof arg.offset === 'number' ? arg.offset : 0);
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : -1;
+}
+
+function isPart(arg: unknown): arg is { buf: unknown; offset?: unknown; count?: unknown } {
+  return typeof arg === 'object' && arg !== null && !ArrayBuffer.isView(arg) && 'buf' in arg;
 }
 
 interface Fields {
@@ -162,7 +175,8 @@ function fieldsOf(word: number): Fields {
 
 /**
  * Whether two different words still name one call: the same code, and each
- * field equal or open (0) on one side; counts both past the field match.
+ * field equal or open (0) on one side. (Counts both past the field are equal
+ * words already, 0xffff.)
  */
 export function sameCall(mine: number, theirs: number): boolean {
   const a = fieldsOf(mine);

@@ -49,7 +49,7 @@ export interface IncomingMessage {
   owned: boolean;
   /** Rendezvous id chosen by the sender. */
   rendezvousId: number;
-  /** The collective call this message belongs to (0: point-to-point). */
+  /** The word of the collective call this message belongs to (0: point-to-point; coll/calls.ts). */
   collective: number;
   /** Eager credit the sender spent on it, handed back once it is received. */
   cost: number;
