@@ -312,6 +312,12 @@ export class P2PEngine implements FrameSink {
       this.deliver(message, posted);
       return request;
     }
+    const crossing = collective !== 0 ? this.otherCallUnder(queues.unexpectedMessages, tag, collective) : null;
+    if (crossing !== null) {
+      queues.withdraw(posted);
+      request._reject(this.mismatch(crossing, posted));
+      return request;
+    }
     const hopeless = this.endedCount > 0 ? this.hopeless(posted.sourceWorld, state) : null;
     if (hopeless !== null && hopeless.rank >= 0) {
       queues.withdraw(posted);
@@ -696,6 +702,30 @@ export class P2PEngine implements FrameSink {
       message.owned = true;
     }
     if (this.probeWaiters.length > 0) this.wakeProbes(state, message);
+    if (message.collective !== 0 && state.queues.postedReceives.length > 0) this.failOtherCalls(state, message);
+  }
+
+  /**
+   * Under one tag of a collective context every message belongs to one call,
+   * so a message of another call there proves the ranks' calls differ, even
+   * from a rank this one does not wait for (ranks that disagree on the root
+   * wait for different senders): the first unexpected one, or null.
+   */
+  private otherCallUnder(messages: readonly IncomingMessage[], tag: number, collective: number): IncomingMessage | null {
+    for (const m of messages) if (m.tag === tag && m.collective !== collective && !this.sameCall(collective, m.collective)) return m;
+    return null;
+  }
+
+  /** The receives of this tag that `message`, of another call, proves wrong fail (otherCallUnder). */
+  private failOtherCalls(state: ContextState, message: IncomingMessage): void {
+    const posted = state.queues.postedReceives;
+    for (let i = posted.length - 1; i >= 0; i--) {
+      const p = posted[i]!;
+      if (p.tag !== message.tag || p.collective === message.collective || this.sameCall(p.collective, message.collective)) continue;
+      state.queues.withdraw(p);
+      this.progress.end();
+      p.request._reject(this.mismatch(message, p));
+    }
   }
 
   private deliver(message: IncomingMessage, posted: PostedReceive): void {

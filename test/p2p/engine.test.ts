@@ -842,6 +842,32 @@ test('collective words that differ but name one call (sameCollectiveCall) delive
   assertQuiet(fx);
 });
 
+test('a message of another call under a collective tag fails the receives of that tag from other ranks too, whichever comes first', (t) => {
+  // Ranks that disagree on a root wait for different senders: rank 2 waits for rank 1, rank 0's message proves the calls differ.
+  const same = (a: number, b: number): boolean => a === b;
+  const fx = engines(t, 3, { sameCollectiveCall: same });
+  const waiting = recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' });
+  send(fx, 0, 2, 9, 'root 0', { context: WORLD_COLL, collective: 2 + 0x1_0000 });
+  fx.net.flush();
+  const err = errorOf(waiting);
+  assert.ok(err instanceof CollectiveMismatchError);
+  assert.deepEqual(err.calls, { mine: 2 + 0x2_0000, theirs: 2 + 0x1_0000, peer: 0, sequence: 9 });
+  // Posted after the message came: the same.
+  assert.ok(errorOf(recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' })) instanceof CollectiveMismatchError);
+  // The same call from another rank, or another tag, proves nothing: those receives wait.
+  const sameCall = recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x1_0000, call: 'bcast' });
+  const otherTag = recv(fx, 2, 1, 10, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' });
+  assert.equal(sameCall.done, false);
+  assert.equal(otherTag.done, false);
+  send(fx, 1, 2, 9, 'for the waiting one', { context: WORLD_COLL, collective: 2 + 0x1_0000 });
+  send(fx, 1, 2, 10, 'next call', { context: WORLD_COLL, collective: 2 + 0x2_0000 });
+  fx.net.flush();
+  assert.equal(valueOf(sameCall), 'for the waiting one');
+  assert.equal(valueOf(otherTag), 'next call');
+  assert.equal(valueOf(recv(fx, 2, 0, 9, { context: WORLD_COLL, collective: 2 + 0x1_0000, call: 'bcast' })), 'root 0');
+  assertQuiet(fx);
+});
+
 test('a collective receive that only an ended rank could satisfy says what the call waits for', (t) => {
   const fx = engines(t, 2);
   const receive = recv(fx, 0, 1, 5, { context: WORLD_COLL, collective: 3, call: 'bcast' });

@@ -25,6 +25,10 @@ switch (which) {
   case 'roots':
     await comm.reduce(1, MPI.SUM, rank === 0 ? 0 : 1);
     break;
+  case 'bcastRoots':
+    // The last rank takes rank 1 for the root: it waits for another sender than rank 0's tree sends it.
+    await comm.bcast(1, rank === comm.size - 1 ? 1 : 0);
+    break;
   case 'types':
     await comm.bcastInto(rank === 0 ? new Float64Array(10) : new Int32Array(10), 0);
     break;
