@@ -28,7 +28,7 @@
  * - A call added to the folder (index.ts lists those missing) takes a new code here.
  */
 import { typedArrayTypeOf } from '../codec/index.js';
-import { isTypedArray, type Op } from './op.js';
+import type { Op } from './op.js';
 
 const CODES: Record<string, number> = {
   barrier: 1,
@@ -128,10 +128,12 @@ export function callSignature(call: string, root = -1, op: Op | null = null, buf
   let typeField = 0;
   let extent = root >= 0 ? Math.min(root + 1, FIELD_FULL) : 0;
   if (buf !== undefined) {
-    const field = typeFieldOf(buf);
+    // A whole typed array first: the usual argument, one isView and one map look-up (a DataView's type is none).
+    const whole = ArrayBuffer.isView(buf);
+    const field = whole ? typeOfView(buf) : isPart(buf) && ArrayBuffer.isView(buf.buf) ? typeOfView(buf.buf) : 0;
     if (field !== 0) {
       typeField = field;
-      const count = countOf(buf);
+      const count = whole ? (buf as unknown as { length: number }).length : countOfPart(buf as Part);
       if (root < 0 && blocks > 0 && count >= 0 && count % blocks === 0) extent = Math.min(count / blocks + 1, FIELD_FULL);
     }
   }
@@ -139,27 +141,26 @@ export function callSignature(call: string, root = -1, op: Op | null = null, buf
   return code + opField * OP_AT + typeField * TYPE_AT + extent * EXTENT_AT;
 }
 
-/**
- * A buffer argument's element type as a field value, read as passed (a typed
- * array or `{ buf, offset, count }`) without making a view; 0 if it is none.
- */
-function typeFieldOf(arg: unknown): number {
-  const array = isTypedArray(arg) ? arg : isPart(arg) ? arg.buf : null;
-  if (!isTypedArray(array)) return 0;
-  // A subclass (Buffer) by the built-in type it extends.
-  return TYPE_FIELDS.get(array.constructor) ?? TYPE_FIELDS.get(typedArrayTypeOf(array)) ?? 0;
+/** The element type's field value of a view; a subclass (Buffer) by the built-in type it extends; 0 for a DataView. */
+function typeOfView(view: ArrayBufferView): number {
+  return TYPE_FIELDS.get(view.constructor) ?? TYPE_FIELDS.get(typedArrayTypeOf(view)) ?? 0;
 }
 
-/** The count of a buffer argument whose type typeFieldOf read; -1 for a count the call will refuse. */
-function countOf(arg: unknown): number {
-  if (!isPart(arg)) return (arg as ArrayBufferView & { length: number }).length;
-  const buf = arg.buf as { length: number };
-  const count = arg.count ?? buf.length - (typeof arg.offset === 'number' ? arg.offset : 0);
+/** `{ buf, offset, count }`, as a caller passed it: nothing checked yet. */
+interface Part {
+  buf: unknown;
+  offset?: unknown;
+  count?: unknown;
+}
+
+function isPart(arg: unknown): arg is Part {
+  return typeof arg === 'object' && arg !== null && 'buf' in arg;
+}
+
+/** The count of a part whose buffer is a typed array; -1 for a count the call will refuse. */
+function countOfPart(part: Part): number {
+  const count = part.count ?? (part.buf as { length: number }).length - (typeof part.offset === 'number' ? part.offset : 0);
   return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : -1;
-}
-
-function isPart(arg: unknown): arg is { buf: unknown; offset?: unknown; count?: unknown } {
-  return typeof arg === 'object' && arg !== null && !ArrayBuffer.isView(arg) && 'buf' in arg;
 }
 
 interface Fields {
