@@ -151,7 +151,7 @@ export interface EngineOptions {
   groups?: readonly { pointToPoint: number; group: readonly number[] }[];
   /** Something only ending the job can answer (a connection broke the protocol). */
   onFatal: (err: Error) => void;
-  /** The name of a collective call code, for errors. */
+  /** The call a collective word (FrameHeader.collective) stands for, for errors. */
   describeCollective?: (code: number) => string;
   /**
    * Whether two different collective words (FrameHeader.collective) still
@@ -712,7 +712,10 @@ export class P2PEngine implements FrameSink {
    * wait for different senders): the first unexpected one, or null.
    */
   private otherCallUnder(messages: readonly IncomingMessage[], tag: number, collective: number): IncomingMessage | null {
-    for (const m of messages) if (m.tag === tag && m.collective !== collective && !this.sameCall(collective, m.collective)) return m;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.tag === tag && m.collective !== collective && !this.sameCall(collective, m.collective)) return m;
+    }
     return null;
   }
 
