@@ -198,7 +198,8 @@ export class CollectiveMismatchError extends MPIError {
    */
   declare readonly calls?: { mine: number; theirs: number; peer: number; sequence: number };
 
-  constructor(message: string, options?: ErrorOptions & { calls?: CollectiveMismatchError['calls'] }) {
+  /** `calls` (for mpi4ts's own layers): what the matching engine found, as the field above. */
+  constructor(message: string, options?: ErrorOptions & { calls?: { mine: number; theirs: number; peer: number; sequence: number } }) {
     super('ERR_OTHER', message, options);
     this.name = 'CollectiveMismatchError';
     // Only when given: an own property that is undefined would show in every log of the error.
