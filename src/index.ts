@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
-export { ProtocolError, ErrorCode } from './base/index.js';
+export { ProtocolError, CollectiveMismatchError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
 // point-to-point beyond send and receive: persistent requests, matched probe, buffered mode (src/p2p/)

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import * as errors from '../src/base/errors.js';
 import * as limits from '../src/codec/limits.js';
-import { ErrorClass, ErrorCode, JobError, MPIError, ProtocolError, TruncationError, UsageError } from '../src/base/index.js';
+import { CollectiveMismatchError, ErrorClass, ErrorCode, JobError, MPIError, ProtocolError, TruncationError, UsageError } from '../src/base/index.js';
 import { MessageTooLargeError } from '../src/codec/limits.js';
 
 // A second evaluation of each module stands for a second installed copy of
@@ -15,7 +15,7 @@ import { MessageTooLargeError } from '../src/codec/limits.js';
 const secondErrors = (await import('../src/base/errors.ts?copy=2')) as typeof errors;
 const secondLimits = (await import('../src/codec/limits.ts?copy=2')) as typeof limits;
 
-const CLASS_NAMES = ['MPIError', 'TruncationError', 'JobError', 'ProtocolError', 'UsageError', 'MessageTooLargeError'] as const;
+const CLASS_NAMES = ['MPIError', 'TruncationError', 'JobError', 'ProtocolError', 'CollectiveMismatchError', 'UsageError', 'MessageTooLargeError'] as const;
 type ClassName = (typeof CLASS_NAMES)[number];
 type Copy = Pick<typeof errors, Exclude<ClassName, 'MessageTooLargeError'>> & Pick<typeof limits, 'MessageTooLargeError'>;
 
@@ -28,6 +28,7 @@ const IS_A: Record<ClassName, readonly ClassName[]> = {
   TruncationError: ['TruncationError', 'MPIError'],
   JobError: ['JobError', 'MPIError'],
   ProtocolError: ['ProtocolError', 'MPIError'],
+  CollectiveMismatchError: ['CollectiveMismatchError', 'MPIError'],
   UsageError: ['UsageError'],
   MessageTooLargeError: ['MessageTooLargeError'],
 };
@@ -38,6 +39,8 @@ function make(copy: Copy, name: ClassName): Error {
     case 'TruncationError': return new copy.TruncationError('recvInto: a message of 16 bytes for a buffer of 8');
     case 'JobError': return new copy.JobError('rank 2 is gone');
     case 'ProtocolError': return new copy.ProtocolError('bad frame: unknown kind 99');
+    case 'CollectiveMismatchError':
+      return new copy.CollectiveMismatchError('rank 1 called reduce(SUM, root=0) where rank 0 called bcast(root=0), as collective #7 on COMM_WORLD');
     case 'UsageError': return new copy.UsageError('-n 0: must be at least 1');
     case 'MessageTooLargeError': return new copy.MessageTooLargeError(5 * 2 ** 30, true);
   }
@@ -114,6 +117,7 @@ test('ErrorCode lists every code, each once, and these codes are stable', () => 
     INTERN: 'MPI4TS_ERR_INTERN',
     JOB: 'MPI4TS_ERR_JOB',
     PROTOCOL: 'MPI4TS_ERR_PROTOCOL',
+    COLLECTIVE_MISMATCH: 'MPI4TS_ERR_COLLECTIVE_MISMATCH',
     MESSAGE_TOO_LARGE: 'MPI4TS_ERR_MESSAGE_TOO_LARGE',
     USAGE: 'MPI4TS_USAGE',
   });
@@ -126,6 +130,7 @@ test('each class has its own code; a plain MPIError has the code of its MPI erro
     TruncationError: ErrorCode.TRUNCATE,
     JobError: ErrorCode.JOB,
     ProtocolError: ErrorCode.PROTOCOL,
+    CollectiveMismatchError: ErrorCode.COLLECTIVE_MISMATCH,
     UsageError: ErrorCode.USAGE,
     MessageTooLargeError: ErrorCode.MESSAGE_TOO_LARGE,
   };
@@ -157,6 +162,7 @@ test('names and messages', () => {
     TruncationError: 'TruncationError',
     JobError: 'JobError',
     ProtocolError: 'ProtocolError',
+    CollectiveMismatchError: 'CollectiveMismatchError',
     UsageError: 'UsageError',
     // Kept a RangeError by name too: the launcher's output and callers read it as one.
     MessageTooLargeError: 'RangeError',
@@ -176,6 +182,7 @@ test('errorClass is the MPI error class, as before', () => {
   assert.equal(new TruncationError('m').errorClass, 'ERR_TRUNCATE');
   assert.equal(new JobError('m').errorClass, 'ERR_OTHER');
   assert.equal(new ProtocolError('m').errorClass, 'ERR_INTERN');
+  assert.equal(new CollectiveMismatchError('m').errorClass, 'ERR_OTHER');
   assert.equal(ErrorClass.ERR_TRUNCATE, 15);
   assert.equal(ErrorClass[new TruncationError('m').errorClass], 15);
 });

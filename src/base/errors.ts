@@ -60,6 +60,8 @@ export const ErrorCode = {
   JOB: 'MPI4TS_ERR_JOB',
   /** A ProtocolError. */
   PROTOCOL: 'MPI4TS_ERR_PROTOCOL',
+  /** A CollectiveMismatchError. */
+  COLLECTIVE_MISMATCH: 'MPI4TS_ERR_COLLECTIVE_MISMATCH',
   /** A MessageTooLargeError (a RangeError, not an MPIError). */
   MESSAGE_TOO_LARGE: 'MPI4TS_ERR_MESSAGE_TOO_LARGE',
   /** A UsageError of the launcher (not an MPIError). */
@@ -68,7 +70,8 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The codes an MPIError (of any subclass) can have. */
-export type MPIErrorCode = `MPI4TS_${ErrorClassName}` | typeof ErrorCode.JOB | typeof ErrorCode.PROTOCOL;
+export type MPIErrorCode = `MPI4TS_${ErrorClassName}` | typeof ErrorCode.JOB | typeof ErrorCode.PROTOCOL
+  | typeof ErrorCode.COLLECTIVE_MISMATCH;
 
 /**
  * The answer of `value instanceof asked` for a class `owner` branded with
@@ -174,6 +177,41 @@ export class ProtocolError extends MPIError {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return isBrandedInstance(this, ProtocolError, kProtocolError, value);
+  }
+}
+
+const kCollectiveMismatchError = Symbol.for('mpi4ts.error.MPI4TS_ERR_COLLECTIVE_MISMATCH');
+
+/**
+ * The ranks of a communicator reached the same point of its order of
+ * collective calls with calls that are not the same (another call, root, op,
+ * element type or count): thrown by the rank that received the other's
+ * message, and by the ranks it passed the failure on to. MPI calls such a
+ * program erroneous and names no error class for it: ERR_OTHER.
+ */
+export class CollectiveMismatchError extends MPIError {
+  override readonly code = ErrorCode.COLLECTIVE_MISMATCH;
+  /**
+   * @internal What the matching engine found, for the collective layer's
+   * words: the two calls' words (coll/calls.ts), the sender's rank in the
+   * communicator and the call's sequence number there.
+   */
+  declare readonly calls?: { mine: number; theirs: number; peer: number; sequence: number };
+
+  /** `calls` (for mpi4ts's own layers): what the matching engine found, as the field above. */
+  constructor(message: string, options?: ErrorOptions & { calls?: { mine: number; theirs: number; peer: number; sequence: number } }) {
+    super('ERR_OTHER', message, options);
+    this.name = 'CollectiveMismatchError';
+    // Only when given: an own property that is undefined would show in every log of the error.
+    if (options?.calls !== undefined) Object.defineProperty(this, 'calls', { value: options.calls, enumerable: false });
+  }
+
+  static {
+    brandClass(this, kCollectiveMismatchError);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, CollectiveMismatchError, kCollectiveMismatchError, value);
   }
 }
 

@@ -19,18 +19,20 @@
  *   channel to a remote group besides the local one (rank, size).
  */
 import { isRawBuffer, type RawBuffer } from '../codec/index.js';
-import { JobError, MPIError, ProtocolError, type ErrorClassName } from '../base/index.js';
+import { CollectiveMismatchError, JobError, MPIError, ProtocolError, type ErrorClassName } from '../base/index.js';
+import { mismatchWords } from './calls.js';
 
 /** A failure in place of a value; `origin` is the rank that detected it. */
 export class Failure {
   constructor(
-    readonly kind: 'TypeError' | 'RangeError' | 'MPIError' | 'Error',
+    readonly kind: 'TypeError' | 'RangeError' | 'MPIError' | 'CollectiveMismatchError' | 'Error',
     readonly message: string,
     readonly errorClass: ErrorClassName | null,
     readonly origin: number,
   ) {}
 
   static of(err: unknown, origin: number): Failure {
+    if (err instanceof CollectiveMismatchError) return new Failure('CollectiveMismatchError', err.message, err.errorClass, origin);
     if (err instanceof MPIError) return new Failure('MPIError', err.message, err.errorClass, origin);
     if (err instanceof TypeError) return new Failure('TypeError', err.message, null, origin);
     if (err instanceof RangeError) return new Failure('RangeError', err.message, null, origin);
@@ -46,6 +48,8 @@ export class Failure {
       case 'TypeError': return new TypeError(text);
       case 'RangeError': return new RangeError(text);
       case 'MPIError': return new MPIError(this.errorClass ?? 'ERR_OTHER', text);
+      // Unlike other subclasses, this one travels: on every rank the call failed for the same reason.
+      case 'CollectiveMismatchError': return new CollectiveMismatchError(text);
       default: return new Error(text);
     }
   }
@@ -115,10 +119,17 @@ export interface Link {
   irecvInto(source: number, target: RawBuffer): PromiseLike<number | Instead>;
 }
 
+/** What says where a call stands, for a mismatch's error (CollectiveEndpoint.collectivePlace). */
+export interface CallPlace {
+  collectivePlace?(tag: number): string;
+}
+
 export class LinkChannel implements Channel {
   failure: Failure | null = null;
 
-  constructor(readonly rank: number, readonly size: number, private readonly link: Link) {}
+  /** `place` and `tag`: where the call stands, for the words of a mismatch. */
+  constructor(readonly rank: number, readonly size: number, private readonly link: Link,
+    private readonly place: CallPlace | null = null, private readonly tag = 0) {}
 
   note(failure: Failure): Failure {
     this.failure ??= failure;
@@ -167,9 +178,18 @@ export class LinkChannel implements Channel {
    * job (a peer ended, a bad frame) stays an error: the job is ending.
    */
   private readonly refused = (err: unknown): Failure => {
+    if (err instanceof CollectiveMismatchError && err.calls !== undefined) return this.note(this.mismatch(err.calls));
     if (err instanceof MPIError && !(err instanceof JobError) && !(err instanceof ProtocolError)) return this.note(Failure.of(err, this.rank));
     throw err;
   };
+
+  /** The engine's facts of a mismatch in the user's words, with the communicator's. */
+  private mismatch(calls: NonNullable<CollectiveMismatchError['calls']>): Failure {
+    const where = this.place?.collectivePlace?.(this.tag) ?? `as call number ${this.tag + 1}`;
+    const words = `${mismatchWords(calls.mine, calls.theirs, this.rank, calls.peer)}, ${where}; ` +
+      'every rank of a communicator must make the same collective calls in the same order';
+    return new Failure('CollectiveMismatchError', words, 'ERR_OTHER', this.rank);
+  }
 }
 
 function describeValue(value: unknown): string {

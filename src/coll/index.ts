@@ -18,7 +18,7 @@ import type { P2PEngine } from '../p2p/index.js';
 import { Failure, LinkChannel, type Channel, type Link } from './channel.js';
 import { collectiveCode } from './calls.js';
 
-export { collectiveCode, collectiveName } from './calls.js';
+export { callSignature, collectiveCode, collectiveName, describeCall, sameCall } from './calls.js';
 
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, isTypedArray } from './op.js';
 export type { TypedArray } from './op.js';
@@ -27,7 +27,7 @@ export * as buffers from './buffers.js';
 export { IN_PLACE } from './buffer.js';
 export type { Buf, BufferPart, InPlace } from './buffer.js';
 export { Failure, LinkChannel } from './channel.js';
-export type { Channel, Link } from './channel.js';
+export type { Channel, Link, CallPlace } from './channel.js';
 
 /** What a collective needs of a communicator. */
 export interface CollectiveEndpoint {
@@ -36,13 +36,18 @@ export interface CollectiveEndpoint {
   readonly collContext: number;
   worldRankOf(rank: number): number;
   readonly world: { readonly engine: Pick<P2PEngine, 'isend' | 'irecv'> };
+  /** Where a call stands, for errors ("as collective #7 on COMM_WORLD"); without it, "as call number 7". */
+  collectivePlace?(tag: number): string;
 }
 
-/** Point-to-point under one tag in the collective context of `comm`, for the call named `call`. */
-export function engineLink(comm: CollectiveEndpoint, tag: number, call: string): Link {
+/**
+ * Point-to-point under one tag in the collective context of `comm`, for the
+ * call named `call`; its messages carry `code` (calls.ts: the call and its
+ * arguments that must agree).
+ */
+export function engineLink(comm: CollectiveEndpoint, tag: number, call: string, code = collectiveCode(call)): Link {
   const engine = comm.world.engine;
   const context = comm.collContext;
-  const code = collectiveCode(call);
   // Native promises (Request.wait), not the Requests themselves: awaiting a thenable
   // costs an extra job and two more promises on every message of a collective.
   return {
@@ -74,17 +79,18 @@ export function runCollectiveAmong<T>(call: string, comm: CollectiveEndpoint, me
     irecvInto: (source, target) =>
       landedOrInstead(engine.irecv(context, members[source]!, comm.worldRankOf(members[source]!), tag, target, call, code), target),
   };
-  return runCollectiveOn(call, new LinkChannel(members.indexOf(comm.rank), members.length, link), algorithm);
+  return runCollectiveOn(call, new LinkChannel(members.indexOf(comm.rank), members.length, link, comm, tag), algorithm);
 }
 
 /**
  * Runs one collective call under `tag` and throws, on this rank, the first
  * failure it sent, received or made (after the algorithm has run its whole
- * pattern, so no peer is left waiting).
+ * pattern, so no peer is left waiting). `code`: what its messages carry of
+ * the call (calls.ts callSignature); the call's bare code by default.
  */
 export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
-  algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
-  return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call)), algorithm);
+  algorithm: (ch: Channel) => Promise<T | Failure>, code = collectiveCode(call)): Promise<T> {
+  return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call, code), comm, tag), algorithm);
 }
 
 /** runCollective over a channel of one's own (unit tests pass one over an in-memory link). */

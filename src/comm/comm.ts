@@ -27,7 +27,7 @@
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
-import { buffers, collectives, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
+import { buffers, callSignature, collectives, IN_PLACE, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
@@ -59,6 +59,8 @@ export class Comm {
   private freed = false;
   private collectiveCalls = 0;
   private commName: string;
+  /** The call that made it (dup, split...), for errors about an unnamed communicator. */
+  private readonly origin: string | null;
   /** The nonblocking call a blocking method runs for (see nonblocking), or null. */
   private callName: string | null = null;
 
@@ -70,6 +72,7 @@ export class Comm {
     this.contextId = contextIdOf(init.context);
     this.collContext = collectiveContext(this.contextId);
     this.commName = this.contextId === WORLD_CONTEXT_ID ? 'MPI_COMM_WORLD' : this.contextId === SELF_CONTEXT_ID ? 'MPI_COMM_SELF' : '';
+    this.origin = init.origin ?? null;
     this.size = init.group.length;
     this.rank = init.group.indexOf(init.world.rank);
     // Frames in its contexts must come from its members, under their rank in it.
@@ -429,17 +432,17 @@ export class Comm {
 
   /** The root's value, on every rank (MPI_Bcast). */
   bcast<T>(value: T, root = 0): Promise<T> {
-    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root));
+    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root), root);
   }
 
   /** `values[rank]` of the root's array of `size` items (MPI_Scatter); others pass null. */
   scatter<T>(values: readonly T[] | null, root = 0): Promise<T> {
-    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root));
+    return this.collective('scatter', () => checkRoot(root, this.size), (ch) => collectives.scatter(ch, values, root), root);
   }
 
   /** Every rank's value, in rank order, at the root; null elsewhere (MPI_Gather). */
   gather<T>(value: T, root = 0): Promise<T[] | null> {
-    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root));
+    return this.collective('gather', () => checkRoot(root, this.size), (ch) => collectives.gather(ch, value, root), root);
   }
 
   /** Every rank's value, in rank order, on every rank (MPI_Allgather). */
@@ -455,12 +458,12 @@ export class Comm {
   /** The reduction of every rank's value at the root; null elsewhere (MPI_Reduce). */
   reduce<T>(value: T, op: Op = SUM, root = 0): Promise<T | null> {
     return this.collective('reduce', () => { checkOp(op); checkRoot(root, this.size); },
-      (ch) => collectives.reduce(ch, value, op, root));
+      (ch) => collectives.reduce(ch, value, op, root), root, op);
   }
 
   /** The reduction of every rank's value, on every rank (MPI_Allreduce). */
   allreduce<T>(value: T, op: Op = SUM): Promise<T> {
-    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op));
+    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op), -1, op);
   }
 
   /**
@@ -469,17 +472,18 @@ export class Comm {
    * or is `sendbuf` itself to reduce in place. Large arrays allocate nothing.
    */
   allreduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
-    return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op));
+    return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op),
+      -1, op, operandOf(sendbuf, recvbuf));
   }
 
   /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
   scan<T>(value: T, op: Op = SUM): Promise<T> {
-    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false));
+    return this.collective('scan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, false), -1, op);
   }
 
   /** Exclusive prefix reduction over ranks 0..rank-1; null on rank 0 (MPI_Exscan). */
   exscan<T>(value: T, op: Op = SUM): Promise<T | null> {
-    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true));
+    return this.collective('exscan', () => checkOp(op), (ch) => collectives.scan(ch, value, op, true), -1, op);
   }
 
   /**
@@ -488,7 +492,7 @@ export class Comm {
    */
   gatherv<A extends TypedArray>(sendbuf: A, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Promise<A | null> {
     return this.collective('gatherv', () => checkRoot(root, this.size),
-      (ch) => collectives.gatherv(ch, sendbuf, counts, root, displs));
+      (ch) => collectives.gatherv(ch, sendbuf, counts, root, displs), root);
   }
 
   /**
@@ -498,7 +502,7 @@ export class Comm {
    */
   scatterv<A extends TypedArray>(sendbuf: A | null, counts: readonly number[] | null, root = 0, displs: readonly number[] | null = null): Promise<A> {
     return this.collective('scatterv', () => checkRoot(root, this.size),
-      (ch) => collectives.scatterv(ch, sendbuf, counts, root, displs));
+      (ch) => collectives.scatterv(ch, sendbuf, counts, root, displs), root);
   }
 
   /** Every rank's typed array (rank i's of length `counts[i]`) joined in rank order, everywhere (MPI_Allgatherv). */
@@ -512,14 +516,14 @@ export class Comm {
    */
   reduceScatter<A extends TypedArray>(sendbuf: A, counts: readonly number[], op: Op = SUM): Promise<A> {
     return this.collective('reduceScatter', () => checkOp(op),
-      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op));
+      (ch) => collectives.reduceScatter(ch, sendbuf, counts, op), -1, op);
   }
 
   // ---- collectives on the caller's buffers (mpi4py's upper-case calls); algorithms in coll/buffers.ts ----
 
   /** The root's `buf` into every other rank's (MPI_Bcast on a buffer, mpi4py's `Bcast`). */
   bcastInto<A extends TypedArray>(buf: Buf<A>, root = 0): Promise<A> {
-    return this.collective('bcastInto', () => checkRoot(root, this.size), (ch) => buffers.bcastInto<A>(ch, buf, root));
+    return this.collective('bcastInto', () => checkRoot(root, this.size), (ch) => buffers.bcastInto<A>(ch, buf, root), root, null, buf);
   }
 
   /**
@@ -529,27 +533,30 @@ export class Comm {
    */
   reduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, op: Op = SUM, root = 0): Promise<A | null> {
     return this.collective('reduceInto', () => { checkOp(op); checkRoot(root, this.size); },
-      (ch) => buffers.reduceInto<A>(ch, sendbuf, recvbuf, op, root, options().ringMinBytes));
+      (ch) => buffers.reduceInto<A>(ch, sendbuf, recvbuf, op, root, options().ringMinBytes), root, op, operandOf(sendbuf, recvbuf));
   }
 
   /** Every rank's sendbuf into its block of the root's recvbuf (MPI_Gather on buffers); IN_PLACE at the root. */
   gatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, root = 0): Promise<A | null> {
-    return this.collective('gatherInto', () => checkRoot(root, this.size), (ch) => buffers.gatherInto<A>(ch, sendbuf, recvbuf, root));
+    return this.collective('gatherInto', () => checkRoot(root, this.size), (ch) => buffers.gatherInto<A>(ch, sendbuf, recvbuf, root),
+      root, null, operandOf(sendbuf, recvbuf));
   }
 
   /** Block `rank` of the root's sendbuf into each rank's recvbuf (MPI_Scatter on buffers); IN_PLACE as recvbuf at the root. */
   scatterInto<A extends TypedArray>(sendbuf: Buf<A> | null, recvbuf: Buf<A> | InPlace, root = 0): Promise<A> {
-    return this.collective('scatterInto', () => checkRoot(root, this.size), (ch) => buffers.scatterInto<A>(ch, sendbuf, recvbuf, root));
+    return this.collective('scatterInto', () => checkRoot(root, this.size), (ch) => buffers.scatterInto<A>(ch, sendbuf, recvbuf, root),
+      root, null, recvbuf === IN_PLACE ? sendbuf : recvbuf);
   }
 
   /** Every rank's sendbuf into its block of every recvbuf (MPI_Allgather on buffers); IN_PLACE: this rank's block is in recvbuf. */
   allgatherInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Promise<A> {
-    return this.collective('allgatherInto', () => {}, (ch) => buffers.allgatherInto<A>(ch, sendbuf, recvbuf));
+    return this.collective('allgatherInto', () => {}, (ch) => buffers.allgatherInto<A>(ch, sendbuf, recvbuf),
+      -1, null, operandOf(sendbuf, recvbuf), sendbuf === IN_PLACE ? this.size : 1);
   }
 
   /** Block i of sendbuf to rank i; rank i's block into block i of recvbuf (MPI_Alltoall on buffers). */
   alltoallInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>): Promise<A> {
-    return this.collective('alltoallInto', () => {}, (ch) => buffers.alltoallInto<A>(ch, sendbuf, recvbuf));
+    return this.collective('alltoallInto', () => {}, (ch) => buffers.alltoallInto<A>(ch, sendbuf, recvbuf), -1, null, recvbuf, this.size);
   }
 
   /**
@@ -560,7 +567,7 @@ export class Comm {
   alltoallv<A extends TypedArray>(sendbuf: Buf<A> | InPlace, sendcounts: readonly number[] | null, sdispls: readonly number[] | null,
     recvbuf: Buf<A>, recvcounts: readonly number[], rdispls: readonly number[] | null = null): Promise<A> {
     return this.collective('alltoallv', () => {},
-      (ch) => buffers.alltoallvInto<A>(ch, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls));
+      (ch) => buffers.alltoallvInto<A>(ch, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls), -1, null, recvbuf, 0);
   }
 
   /** MPI_Alltoallw: `sendbufs[i]` to rank i, rank i's part into `recvbufs[i]`; any types, one byte length per pair. */
@@ -570,12 +577,14 @@ export class Comm {
 
   /** Inclusive prefix reduction into recvbuf (MPI_Scan on buffers); IN_PLACE takes the operand from recvbuf. */
   scanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
-    return this.collective('scanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, false));
+    return this.collective('scanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, false),
+      -1, op, operandOf(sendbuf, recvbuf));
   }
 
   /** Exclusive prefix reduction into recvbuf (MPI_Exscan on buffers); rank 0's recvbuf is left as it is. */
   exscanInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
-    return this.collective('exscanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, true));
+    return this.collective('exscanInto', () => checkOp(op), (ch) => buffers.scanInto<A>(ch, sendbuf, recvbuf, op, true),
+      -1, op, operandOf(sendbuf, recvbuf));
   }
 
   /**
@@ -584,12 +593,14 @@ export class Comm {
    * recvbuf holds the whole input and gets the block at its start.
    */
   reduceScatterBlockInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
-    return this.collective('reduceScatterBlockInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, null, op));
+    return this.collective('reduceScatterBlockInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, null, op),
+      -1, op, recvbuf, sendbuf === IN_PLACE ? this.size : 1);
   }
 
   /** MPI_Reduce_scatter into recvbuf (`counts[rank]` elements); IN_PLACE as reduceScatterBlockInto. */
   reduceScatterInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[], op: Op = SUM): Promise<A> {
-    return this.collective('reduceScatterInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, counts, op));
+    return this.collective('reduceScatterInto', () => checkOp(op), (ch) => buffers.reduceScatterInto<A>(ch, sendbuf, recvbuf, counts, op),
+      -1, op, recvbuf, 0);
   }
 
   /**
@@ -600,20 +611,21 @@ export class Comm {
   gathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A> | null, counts: readonly number[] | null,
     displs: readonly number[] | null = null, root = 0): Promise<A | null> {
     return this.collective('gathervInto', () => checkRoot(root, this.size),
-      (ch) => buffers.gathervInto<A>(ch, sendbuf, recvbuf, counts, displs, root));
+      (ch) => buffers.gathervInto<A>(ch, sendbuf, recvbuf, counts, displs, root), root, null, operandOf(sendbuf, recvbuf), 0);
   }
 
   /** MPI_Scatterv on buffers: `counts[i]` elements at `displs[i]` of the root's sendbuf into rank i's recvbuf; IN_PLACE recvbuf at the root. */
   scattervInto<A extends TypedArray>(sendbuf: Buf<A> | null, counts: readonly number[] | null, displs: readonly number[] | null,
     recvbuf: Buf<A> | InPlace, root = 0): Promise<A> {
     return this.collective('scattervInto', () => checkRoot(root, this.size),
-      (ch) => buffers.scattervInto<A>(ch, sendbuf, counts, displs, recvbuf, root));
+      (ch) => buffers.scattervInto<A>(ch, sendbuf, counts, displs, recvbuf, root), root, null, recvbuf === IN_PLACE ? sendbuf : recvbuf, 0);
   }
 
   /** MPI_Allgatherv on buffers: rank i's sendbuf into `counts[i]` elements at `displs[i]` of every recvbuf; IN_PLACE. */
   allgathervInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, counts: readonly number[],
     displs: readonly number[] | null = null): Promise<A> {
-    return this.collective('allgathervInto', () => {}, (ch) => buffers.allgathervInto<A>(ch, sendbuf, recvbuf, counts, displs));
+    return this.collective('allgathervInto', () => {}, (ch) => buffers.allgathervInto<A>(ch, sendbuf, recvbuf, counts, displs),
+      -1, null, operandOf(sendbuf, recvbuf), 0);
   }
 
   // ---- nonblocking collectives (MPI 4.1 section 6.12): the calls above as Requests ----
@@ -711,9 +723,12 @@ export class Comm {
   /**
    * Checks arguments (rejecting at once, naming the call), then runs the call
    * under its own tag. Not async: the collective's own promise is returned,
-   * one promise and its hops fewer per call.
+   * one promise and its hops fewer per call. `root`, `op`, `buf` and
+   * `blocks`: what every rank must agree on, carried by the call's messages
+   * (coll/calls.ts callSignature; -1 and null: the call has none).
    */
-  private collective<T>(blockingCall: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>): Promise<T> {
+  private collective<T>(blockingCall: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>,
+    root = -1, op: Op | null = null, buf?: unknown, blocks = 1): Promise<T> {
     const call = this.callName ?? blockingCall;
     this.callName = null;
     try {
@@ -727,10 +742,28 @@ export class Comm {
       if (err instanceof Error) err.message = `${call}: ${err.message}`;
       return Promise.reject(err);
     }
-    return runCollective(call, this, this.nextCollectiveTag(), algorithm);
+    return runCollective(call, this, this.nextCollectiveTag(), algorithm, callSignature(call, root, op, buf, blocks));
   }
 
   // ---- internals ----
+
+  /**
+   * @internal Where the call under collective tag `tag` stands, for errors:
+   * "as collective #7 on COMM_WORLD" (coll/'s CollectiveEndpoint).
+   */
+  collectivePlace(tag: number): string {
+    // Sequence numbers wrap at COLLECTIVE_SEQUENCE_TAGS (the number is right for the first 2^30 calls); createGroup's tags lie above.
+    const which = tag < COLLECTIVE_SEQUENCE_TAGS ? `as collective #${tag + 1}` : `in createGroup with tag ${tag - COLLECTIVE_SEQUENCE_TAGS}`;
+    return `${which} on ${this.describe()}`;
+  }
+
+  /** The communicator in words, for errors: COMM_WORLD, COMM_SELF, its name, or where it came from. */
+  private describe(): string {
+    if (this.contextId === WORLD_CONTEXT_ID) return 'COMM_WORLD';
+    if (this.contextId === SELF_CONTEXT_ID) return 'COMM_SELF';
+    if (this.commName !== '') return `the communicator "${this.commName}"`;
+    return this.origin === null ? 'an unnamed communicator' : `a communicator from ${this.origin}`;
+  }
 
   /** @internal Throws, naming the user's call, if the communicator was freed. */
   protected checkUsable(call: string): void {
@@ -920,6 +953,11 @@ const A_VALUE = Symbol('a value, not a buffer');
 /** The object of a new plain communicator, for the creations in create.ts. */
 function newComm(init: CommInit): Comm {
   return new Comm(init);
+}
+
+/** The operand of a reduction or a gather on buffers: sendbuf, or with IN_PLACE recvbuf (MPI's rule). */
+function operandOf(sendbuf: unknown, recvbuf: unknown): unknown {
+  return sendbuf === IN_PLACE ? recvbuf : sendbuf;
 }
 
 /** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */

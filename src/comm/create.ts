@@ -48,6 +48,8 @@ export interface CommInit {
    * (context.ts): 0 for COMM_WORLD and 2 for COMM_SELF, as src/index.ts builds them.
    */
   context: number;
+  /** The call that made it (dup, split, createCart...), for errors about an unnamed communicator. */
+  origin?: string;
 }
 
 /** What a creation needs of the parent communicator. */
@@ -67,7 +69,7 @@ export function commDup<C>(parent: Parent, make: MakeComm<C>): Promise<C> {
   return createComm(parent.world, async (pool) => {
     const contextId = await agreeContextId(parent, pool, 'dup', agreeTag);
     pool.take(contextId);
-    return make({ world: parent.world, group: parent.group, context: pointToPointContext(contextId) });
+    return make({ world: parent.world, group: parent.group, context: pointToPointContext(contextId), origin: 'dup' });
   });
 }
 
@@ -113,7 +115,7 @@ export function commCreate<C>(parent: Parent, group: Group, make: MakeComm<C>): 
     const mine = offer as readonly number[];
     if (!mine.includes(parent.rank)) return null;
     pool.take(contextId);
-    return make({ world: parent.world, group: mine.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId) });
+    return make({ world: parent.world, group: mine.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId), origin: 'create' });
   });
 }
 
@@ -141,7 +143,8 @@ export function commCreateGroup<C>(parent: Parent, group: Group, tag: number, ma
     for (const [, mask] of offers) for (let i = 0; i < mask.length; i++) everywhereFree[i]! &= mask[i]!;
     const contextId = ContextPool.lowestFree(everywhereFree);
     pool.take(contextId);
-    return make({ world: parent.world, group: members.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId) });
+    return make({ world: parent.world, group: members.map((rank) => parent.group[rank]!), context: pointToPointContext(contextId),
+      origin: 'createGroup' });
   });
 }
 
@@ -218,7 +221,7 @@ function splitInto<C>(parent: Parent, call: string, color: number, key: number, 
     if (color === UNDEFINED) return null;
     pool.take(contextId);
     const group = membersOf(entries, color).map((rank) => parent.group[rank]!);
-    return make({ world: parent.world, group, context: pointToPointContext(contextId) });
+    return make({ world: parent.world, group, context: pointToPointContext(contextId), origin: call });
   });
 }
 

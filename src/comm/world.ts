@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { debug, defaultEagerCredit, options as processOptions, publish, type Options } from '../base/index.js';
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
-import { collectiveName } from '../coll/index.js';
+import { describeCall, sameCall } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
 import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
 import { allowPeerWrites, loadPeerMemory, loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type PeerMemory, type SocketLib, type Transport } from '../transport/index.js';
@@ -195,7 +195,8 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
       { pointToPoint: pointToPointContext(WORLD_CONTEXT_ID), group: Array.from({ length: size }, (_, r) => r) },
       { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
     ],
-    describeCollective: collectiveName,
+    describeCollective: describeCall,
+    sameCollectiveCall: sameCall,
     // The launcher blames the rank that died first, not the ranks whose receives failed for it.
     onPeerLost: (peer) => bootstrap.peerLost?.(peer),
     directWriteMinBytes: options.cmaMinBytes,

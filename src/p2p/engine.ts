@@ -25,7 +25,7 @@
  * can never complete, and fails with an error naming both, instead of
  * waiting for ever.
  */
-import { PROC_NULL, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, debug, publish } from '../base/index.js';
+import { PROC_NULL, CollectiveMismatchError, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, debug, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
 import { CtsFlag, FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
@@ -49,7 +49,7 @@ export interface IncomingMessage {
   owned: boolean;
   /** Rendezvous id chosen by the sender. */
   rendezvousId: number;
-  /** The collective call this message belongs to (0: point-to-point). */
+  /** The word of the collective call this message belongs to (0: point-to-point; coll/calls.ts). */
   collective: number;
   /** Eager credit the sender spent on it, handed back once it is received. */
   cost: number;
@@ -174,8 +174,15 @@ export interface EngineOptions {
   groups?: readonly { pointToPoint: number; group: readonly number[] }[];
   /** Something only ending the job can answer (a connection broke the protocol). */
   onFatal: (err: Error) => void;
-  /** The name of a collective call code, for errors. */
+  /** The call a collective word (FrameHeader.collective) stands for, for errors. */
   describeCollective?: (code: number) => string;
+  /**
+   * Whether two different collective words (FrameHeader.collective) still
+   * name one call, as when one rank leaves an argument open (coll/calls.ts
+   * sameCall); without it every difference is a mismatch. Asked only when
+   * the words differ: a correct program pays one comparison per message.
+   */
+  sameCollectiveCall?: (mine: number, theirs: number) => boolean;
   /** A peer's connections closed before it said goodbye: told before the receives that fail for it. */
   onPeerLost?: (rank: number) => void;
   /** Rendezvous payloads from a rank of this host of this many bytes or more, up to directWriteMaxBytes, are offered a direct write (with peerMemory). */
@@ -350,6 +357,12 @@ export class P2PEngine implements FrameSink {
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
+      return request;
+    }
+    const crossing = collective !== 0 ? this.otherCallUnder(queues.unexpectedMessages, tag, collective) : null;
+    if (crossing !== null) {
+      queues.withdraw(posted);
+      request._reject(this.mismatch(crossing, posted));
       return request;
     }
     const hopeless = this.endedCount > 0 ? this.hopeless(posted.sourceWorld, state) : null;
@@ -777,6 +790,33 @@ export class P2PEngine implements FrameSink {
       message.owned = true;
     }
     if (this.probeWaiters.length > 0) this.wakeProbes(state, message);
+    if (message.collective !== 0 && state.queues.postedReceives.length > 0) this.failOtherCalls(state, message);
+  }
+
+  /**
+   * Under one tag of a collective context every message belongs to one call,
+   * so a message of another call there proves the ranks' calls differ, even
+   * from a rank this one does not wait for (ranks that disagree on the root
+   * wait for different senders): the first unexpected one, or null.
+   */
+  private otherCallUnder(messages: readonly IncomingMessage[], tag: number, collective: number): IncomingMessage | null {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.tag === tag && m.collective !== collective && !this.sameCall(collective, m.collective)) return m;
+    }
+    return null;
+  }
+
+  /** The receives of this tag that `message`, of another call, proves wrong fail (otherCallUnder). */
+  private failOtherCalls(state: ContextState, message: IncomingMessage): void {
+    const posted = state.queues.postedReceives;
+    for (let i = posted.length - 1; i >= 0; i--) {
+      const p = posted[i]!;
+      if (p.tag !== message.tag || p.collective === message.collective || this.sameCall(p.collective, message.collective)) continue;
+      state.queues.withdraw(p);
+      this.progress.end();
+      p.request._reject(this.mismatch(message, p));
+    }
   }
 
   private deliver(message: IncomingMessage, posted: PostedReceive): void {
@@ -785,7 +825,8 @@ export class P2PEngine implements FrameSink {
     if (this.tracer !== null) this.tracer.received(message.fromWorld, message.tag, message.byteLength, request);
     fillStatus(request.status, message);
     const into = landingOf(message, posted);
-    const problem = message.collective !== posted.collective ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);
+    const problem = message.collective !== posted.collective && !this.sameCall(posted.collective, message.collective)
+      ? this.mismatch(message, posted) : this.checkTarget(message, posted, into);
     if (message.eager !== null) {
       if (problem !== null) request._reject(problem);
       else this.complete(request, message.payloadType, message.eager, message.owned, into, false);
@@ -851,12 +892,21 @@ export class P2PEngine implements FrameSink {
     return null;
   }
 
-  /** Two ranks' collective calls met under one sequence number but are not the same call. */
+  private sameCall(mine: number, theirs: number): boolean {
+    return this.options.sameCollectiveCall?.(mine, theirs) ?? false;
+  }
+
+  /**
+   * Two ranks' collective calls met under one sequence number but are not the
+   * same call. The facts go with the error: the collective layer words them
+   * with what it knows of the communicator.
+   */
   private mismatch(message: IncomingMessage, posted: PostedReceive): MPIError {
     const name = this.options.describeCollective ?? ((code: number) => (code === 0 ? 'point-to-point' : `collective ${code}`));
-    return new MPIError('ERR_OTHER', `${posted.call}: the ranks' collective calls disagree: this rank's call number ${posted.tag} on ` +
+    return new CollectiveMismatchError(`${posted.call}: the ranks' collective calls disagree: this rank's call number ${posted.tag} on ` +
       `this communicator is ${name(posted.collective)}, but rank ${message.source}'s is ${name(message.collective)}; ` +
-      'every rank of a communicator must call the same collectives in the same order');
+      'every rank of a communicator must call the same collectives in the same order',
+    { calls: { mine: posted.collective, theirs: message.collective, peer: message.source, sequence: posted.tag } });
   }
 
   /**

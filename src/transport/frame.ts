@@ -3,16 +3,17 @@
  * carry one, a payload.
  *
  *   0 u8  version       4 u32 context     16 u32 rendezvous id
- *   1 u8  kind          8 i32 source      20 u32 collective call (0: none)
+ *   1 u8  kind          8 i32 source      20 u32 collective word (0: none)
  *   2 u8  payload type 12 i32 tag         24 u32 length, low 32 bits
  *   3 u8  flags                           28 u32 length, high bits
  *
  * `length` is the payload length for EAGER and DATA frames, the announced
  * message size for RTS frames (which carry no payload) and the bytes handed
- * back for CREDIT frames. `collective` names the collective call a message of
- * a collective context belongs to (coll/), so that ranks whose calls
- * disagree fail with an error saying so instead of misreading each other's
- * data.
+ * back for CREDIT frames. `collective` is the word of the collective call a
+ * message of a collective context belongs to (coll/calls.ts: the call's code
+ * and the arguments every rank must pass alike: root, op, element type,
+ * count), so that ranks whose calls disagree fail with an error saying so
+ * instead of misreading each other's data.
  *
  * Validation is here too, beside the layout, in one function (decodeHeader)
  * that both readers call: the socket stream's (frame-reader.ts) and the
@@ -117,7 +118,7 @@ export interface FrameHeader {
   source: number;
   tag: number;
   rendezvousId: number;
-  /** The collective call of a collective-context message (coll/), 0 for point-to-point. */
+  /** The word of a collective-context message's call (coll/calls.ts), 0 for point-to-point. */
   collective: number;
   length: number;
 }

@@ -10,7 +10,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ANY_SOURCE, ANY_TAG, ErrorClass, JobError, MPIError, PROC_NULL, ProtocolError, TruncationError } from '../../src/base/index.js';
+import { ANY_SOURCE, ANY_TAG, CollectiveMismatchError, ErrorClass, JobError, MPIError, PROC_NULL, ProtocolError, TruncationError } from '../../src/base/index.js';
 import { encode } from '../../src/codec/index.js';
 import { Status, type Request } from '../../src/p2p/index.js';
 import { FrameKind, HEADER_BYTES } from '../../src/transport/index.js';
@@ -824,6 +824,47 @@ test('ranks whose collective calls disagree: the receive fails naming both calls
   assert.equal(err.errorClass, 'ERR_OTHER');
   assert.equal(err.message, 'bcast: the ranks\' collective calls disagree: this rank\'s call number 12 on this communicator is bcast, ' +
     'but rank 0\'s is reduce; every rank of a communicator must call the same collectives in the same order');
+  // The facts go with it, for the collective layer's words (coll/channel.ts).
+  assert.ok(err instanceof CollectiveMismatchError);
+  assert.deepEqual(err.calls, { mine: 3, theirs: 4, peer: 0, sequence: 12 });
+  assertQuiet(fx);
+});
+
+test('collective words that differ but name one call (sameCollectiveCall) deliver as usual', (t) => {
+  // As coll/calls.ts: the low byte is the call, the rest may be open (0) on one side.
+  const fx = engines(t, 2, { sameCollectiveCall: (a, b) => (a & 0xff) === (b & 0xff) && ((a >>> 8) === 0 || (b >>> 8) === 0) });
+  send(fx, 0, 1, 3, 'open field', { context: WORLD_COLL, collective: 8 });
+  send(fx, 0, 1, 4, 'another op', { context: WORLD_COLL, collective: 8 + 0x200 });
+  fx.net.flush();
+  assert.equal(valueOf(recv(fx, 1, 0, 3, { context: WORLD_COLL, collective: 8 + 0x100, call: 'allreduce' })), 'open field');
+  const err = errorOf(recv(fx, 1, 0, 4, { context: WORLD_COLL, collective: 8 + 0x100, call: 'allreduce' }));
+  assert.ok(err instanceof CollectiveMismatchError);
+  assertQuiet(fx);
+});
+
+test('a message of another call under a collective tag fails the receives of that tag from other ranks too, whichever comes first', (t) => {
+  // Ranks that disagree on a root wait for different senders: rank 2 waits for rank 1, rank 0's message proves the calls differ.
+  const same = (a: number, b: number): boolean => a === b;
+  const fx = engines(t, 3, { sameCollectiveCall: same });
+  const waiting = recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' });
+  send(fx, 0, 2, 9, 'root 0', { context: WORLD_COLL, collective: 2 + 0x1_0000 });
+  fx.net.flush();
+  const err = errorOf(waiting);
+  assert.ok(err instanceof CollectiveMismatchError);
+  assert.deepEqual(err.calls, { mine: 2 + 0x2_0000, theirs: 2 + 0x1_0000, peer: 0, sequence: 9 });
+  // Posted after the message came: the same.
+  assert.ok(errorOf(recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' })) instanceof CollectiveMismatchError);
+  // The same call from another rank, or another tag, proves nothing: those receives wait.
+  const sameCall = recv(fx, 2, 1, 9, { context: WORLD_COLL, collective: 2 + 0x1_0000, call: 'bcast' });
+  const otherTag = recv(fx, 2, 1, 10, { context: WORLD_COLL, collective: 2 + 0x2_0000, call: 'bcast' });
+  assert.equal(sameCall.done, false);
+  assert.equal(otherTag.done, false);
+  send(fx, 1, 2, 9, 'for the waiting one', { context: WORLD_COLL, collective: 2 + 0x1_0000 });
+  send(fx, 1, 2, 10, 'next call', { context: WORLD_COLL, collective: 2 + 0x2_0000 });
+  fx.net.flush();
+  assert.equal(valueOf(sameCall), 'for the waiting one');
+  assert.equal(valueOf(otherTag), 'next call');
+  assert.equal(valueOf(recv(fx, 2, 0, 9, { context: WORLD_COLL, collective: 2 + 0x1_0000, call: 'bcast' })), 'root 0');
   assertQuiet(fx);
 });
 

@@ -432,6 +432,7 @@ export interface LoopbackOptions {
   eagerCredit?: number | readonly number[];
   contextLimit?: number;
   describeCollective?: (code: number) => string;
+  sameCollectiveCall?: (mine: number, theirs: number) => boolean;
   /** Start with delivery held (hold()). */
   hold?: boolean;
 }
@@ -476,6 +477,7 @@ export function makeEngines(n: number, options: LoopbackOptions = {}): Loopback 
       eagerCredit: creditOf(rank),
       contextLimit: options.contextLimit ?? 4096,
       describeCollective: options.describeCollective,
+      sameCollectiveCall: options.sameCollectiveCall,
       onFatal: (err) => fatal[rank]!.push(err),
     });
     engine.setGroup(WORLD, everyone);

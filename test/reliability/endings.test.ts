@@ -14,7 +14,7 @@ const HANGS: [string, RegExp][] = [
   ['collective', /bcast can never complete: it waits for a message from rank 2 of the communicator, but that rank has finished its program/],
   ['anySource', /recv from any source with tag 5 can never complete: every other rank of the communicator has ended/],
   ['probe', /probe from rank 1 with tag 5 can never complete: rank 1 has finished its program/],
-  ['mismatch', /the ranks' collective calls disagree: this rank's call number 0 on this communicator is (reduce|bcast), but rank \d's is (bcast|reduce)/],
+  ['mismatch', /rank \d called (reduce\(SUM, root=0\)|bcast\(root=0\)) where rank \d called (bcast\(root=0\)|reduce\(SUM, root=0\)), as collective #1 on COMM_WORLD/],
 ];
 
 test('a receive, probe or collective that only a finished rank could satisfy fails at once, naming both', { concurrency: true }, async (t) => {
