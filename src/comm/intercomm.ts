@@ -44,8 +44,7 @@
  *   (MPI_Comm_split and MPI_Comm_create accept them); MPI_Comm_idup.
  * - **6.2.2**: the collectives coll/inter.ts lists as missing, and the
  *   nonblocking forms other than those below.
- * - **7.6.3**: the remote group's attribute caching (7.7 is missing for every communicator).
- * - **11.10.4**: disconnect() does not wait for requests still pending on the
+ * - **chapter 11**: disconnect() does not wait for requests still pending on the
  *   intercommunicator; MPI says it does. Complete them first.
  */
 import { CONGRUENT, IDENT, MPIError, SIMILAR, UNEQUAL, type ErrorClassName } from '../base/index.js';
@@ -290,7 +289,7 @@ export class Intercomm {
   }
 
   /**
-   * MPI_Comm_disconnect (MPI 4.1 section 11.10.4): collective over both
+   * MPI_Comm_disconnect (MPI 4.1 chapter 11, releasing connections): collective over both
    * groups; resolves once every rank of both has called it, and frees the
    * intercommunicator. Every call on it from the moment it is called throws.
    */
