@@ -199,6 +199,16 @@ async function badInput(ic: MPI.Intercomm): Promise<void> {
   else if (ic.rank === 0) await assert.rejects(scattered, { message: `scatter: rank 0 of the remote group failed: ${want}` });
   else await assert.rejects(scattered, { message: `scatter: rank 0 failed: rank 0 of the remote group failed: ${want}` });
 
+  // gather: a value that cannot be sent, in B's part: B's leader cannot pass the array on, and the root
+  // across learns why, naming B's leader by its rank in the remote group.
+  const badGather = ic.gather(!inA && ic.rank === 0 ? (): number => 1 : 0, rootArg(true, 0, ic));
+  let senderText = '';
+  if (!inA && ic.rank === 0) await assert.rejects(badGather, (err: Error) => { senderText = err.message.replace(/^gather: /, ''); return err.message.startsWith('gather: '); });
+  else if (inA && ic.rank === 0) await assert.rejects(badGather, (err: Error) => /^gather: rank 0 of the remote group failed: \S/.test(err.message));
+  else assert.equal(await badGather, null);
+  if (!inA && ic.rank === 0) await ic.send(senderText, 0, 8);
+  if (inA && ic.rank === 0) assert.match(await ic.recv<string>(0, 8), /function/i, 'the codec names what it cannot send');
+
   // merge: a non-boolean high on A's rank 0 fails every rank of both groups.
   const highArg = inA && ic.rank === 0 ? (1 as unknown as boolean) : false;
   const bad = 'high must be a boolean (true or false), got 1';
