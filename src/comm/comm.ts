@@ -453,7 +453,7 @@ export class Comm {
     }
     // A bad peerComm at the leader travels to the other ranks as the outcome (intercomm.ts), so none waits.
     const peer = this.rank !== localLeader ? null : peerComm instanceof Comm ? peerComm
-      : `peerComm must be an MPI.Comm holding both leaders (an intracommunicator such as COMM_WORLD), got ${show(peerComm)}`;
+      : `peerComm must be an MPI.Comm holding both leaders (an intracommunicator such as COMM_WORLD), got ${isIntercomm(peerComm) ? 'an MPI.Intercomm' : show(peerComm)}`;
     return intercommCreate(this, localLeader, peer, remoteLeader, tag, newComm);
   }
 
