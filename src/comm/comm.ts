@@ -385,7 +385,7 @@ export class Comm {
    * UNEQUAL (MPI_Comm_compare): local.
    */
   compare(other: Comm | Intercomm): number {
-    // An intra- and an intercommunicator are UNEQUAL (MPI 4.1 section 7.4.1 compares like with like).
+    // An intra- and an intercommunicator are UNEQUAL, as MPICH answers: their groups do not compare.
     if (isIntercomm(other)) return UNEQUAL;
     if (!(other instanceof Comm)) throw new MPIError('ERR_COMM', `compare: other must be an MPI.Comm or MPI.Intercomm, got ${String(other)}`);
     return compareComms(this.pointToPointContext === other.pointToPointContext, this.group, other.group);
