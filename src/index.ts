@@ -15,7 +15,7 @@ export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
 export { Prequest, Message, MESSAGE_NO_PROC, attachBuffer, detachBuffer, BSEND_OVERHEAD } from './p2p/index.js';
 export type { AttachedMemory } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
-export { Comm, CartComm, computeDims, Group, GROUP_EMPTY } from './comm/index.js';
+export { Comm, CartComm, Intercomm, computeDims, Group, GROUP_EMPTY } from './comm/index.js';
 export type { RankRange } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';

@@ -136,3 +136,24 @@ for (const np of [1, 2, 4, 7]) {
     assert.equal(r.stdout, `sum of squares 1..10000 = 333383335000 ${by}\n`);
   });
 }
+
+for (const np of [1, 2, 3, 4]) {
+  test(`intercomm with ${np} rank(s): two halves greet, allreduce across and merge`, async () => {
+    const r = await mpirun(np, example('intercomm.ts'));
+    assert.equal(r.code, 0, r.stderr);
+    if (np === 1) {
+      assert.equal(r.stdout, 'an intercommunicator needs two groups: run with 2 or more ranks\n');
+      return;
+    }
+    const left = Math.ceil(np / 2);
+    const greetings = Array.from({ length: np }, (_, rank) => {
+      const local = rank < left ? rank : rank - left;
+      const otherSize = rank < left ? np - left : left;
+      if (local >= otherSize) return null;
+      const from = rank < left ? left + local : local;
+      return `world rank ${rank} (${rank < left ? 'left' : 'right'}) heard: hello from world rank ${from}`;
+    }).filter((line) => line !== null);
+    assert.deepEqual(sortedLines(r.stdout), [`${left} left and ${np - left} right ranks; merged size ${np}`, ...greetings].sort());
+    assert.deepEqual(await strays(r.marker), []);
+  });
+}

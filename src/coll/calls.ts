@@ -69,6 +69,12 @@ const CODES: Record<string, number> = {
   allgathervInto: 33,
   create: 34,
   createGroup: 35,
+  // Intercommunicators (comm/intercomm.ts); 36-39 left to another change. Their
+  // collectives (barrier, bcast, ...) keep their calls' codes: they run in the
+  // intercommunicator's own contexts.
+  createIntercomm: 40,
+  merge: 41,
+  disconnect: 42,
 };
 
 /**

@@ -14,9 +14,11 @@
  * waits for a message that never comes and every rank whose result depends
  * on the bad input learns why.
  *
+ * An intercommunicator's collectives (inter.ts) take two channels, one to
+ * each group (InterChannels).
+ *
  * # Unfinished features
- * - **6.2.2**, **6.2.3**: collectives on inter-communicators would need a
- *   channel to a remote group besides the local one (rank, size).
+ * None of its own.
  */
 import { isRawBuffer, type RawBuffer } from '../codec/index.js';
 import { CollectiveMismatchError, JobError, MPIError, ProtocolError, type ErrorClassName } from '../base/index.js';

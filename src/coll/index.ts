@@ -4,7 +4,7 @@
  *
  * # Unfinished features
  * Each algorithm's module lists those of its area; across the folder:
- * - **6.2.2**, **6.2.3**: collectives on inter-communicators (there are none: 7.6).
+ * - **6.2.2**: the intercommunicator collectives inter.ts lists as missing.
  * - Derived datatypes (chapter 5) in any collective: the buffer forms
  *   (buffers.ts) move runs of elements of typed arrays.
  * - **6.9.7**: MPI_Reduce_local.
@@ -15,8 +15,9 @@
  */
 import type { RawBuffer } from '../codec/index.js';
 import type { P2PEngine } from '../p2p/index.js';
-import { Failure, LinkChannel, type Channel, type Link } from './channel.js';
+import { Failure, fromWire, LinkChannel, toWire, type Channel, type Link } from './channel.js';
 import { collectiveCode } from './calls.js';
+import type { InterChannels } from './inter.js';
 
 export { callSignature, collectiveCode, collectiveName, describeCall, sameCall } from './calls.js';
 
@@ -24,6 +25,8 @@ export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINL
 export type { TypedArray } from './op.js';
 export * as collectives from './collectives.js';
 export * as buffers from './buffers.js';
+export * as inter from './inter.js';
+export type { InterChannels } from './inter.js';
 export { IN_PLACE } from './buffer.js';
 export type { Buf, BufferPart, InPlace } from './buffer.js';
 export { Failure, LinkChannel } from './channel.js';
@@ -107,4 +110,54 @@ export function runCollectiveOn<T>(call: string, ch: Channel, algorithm: (ch: Ch
     if (ch.failure !== null) throw ch.failure.toError(call, ch.rank);
     return result;
   });
+}
+
+/** The two ends of a call on an intercommunicator (coll/inter.ts). */
+export interface InterEnds {
+  /** The intercommunicator's own group, as an intracommunicator of its own. */
+  readonly local: CollectiveEndpoint;
+  /** Its ranks' sends name the remote group's ranks (worldRankOf maps them), in the intercommunicator's context. */
+  readonly remote: CollectiveEndpoint;
+  readonly remoteSize: number;
+}
+
+/**
+ * runCollective on an intercommunicator (MPI 4.1 section 6.2.2): the
+ * algorithm gets a channel to its own group and one to the other, both under
+ * `tag`, and this rank throws the first failure either saw.
+ */
+export function runInterCollective<T>(call: string, ends: InterEnds, tag: number,
+  algorithm: (chs: InterChannels) => Promise<T | Failure>): Promise<T> {
+  const local = new LinkChannel(ends.local.rank, ends.local.size, engineLink(ends.local, tag, call));
+  const remote = new LinkChannel(ends.remote.rank, ends.remoteSize, fromRemoteGroup(engineLink(ends.remote, tag, call), ends.remote.rank, call));
+  let running: Promise<T | Failure>;
+  try {
+    running = algorithm({ local, remote });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return running.then((result) => {
+    if (result instanceof Failure) throw (local.failure ?? remote.failure ?? result).toError(call, local.rank);
+    const failure = local.failure ?? remote.failure;
+    if (failure !== null) throw failure.toError(call, local.rank);
+    return result;
+  });
+}
+
+/**
+ * A failure from the other group names its rank there, and becomes this
+ * rank's own to pass on: its rank number alone would read as one of this group.
+ */
+function fromRemoteGroup(link: Link, me: number, call: string): Link {
+  const relabel = (wire: unknown): unknown => {
+    const value = fromWire(wire);
+    if (!(value instanceof Failure)) return wire;
+    const own = value.message.startsWith(`${call}: `) ? value.message.slice(call.length + 2) : value.message;
+    return toWire(new Failure(value.kind, `rank ${value.origin} of the remote group failed: ${own}`, value.errorClass, me));
+  };
+  return {
+    isend: link.isend,
+    irecv: (source) => Promise.resolve(link.irecv(source)).then(relabel),
+    irecvInto: link.irecvInto,
+  };
 }

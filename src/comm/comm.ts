@@ -17,22 +17,22 @@
  * - **6.13**: persistent collectives (MPI_Bcast_init, ...).
  * - **6.9.7**: MPI_Reduce_local.
  * - **7.4.4**: communicator info hints (MPI_Comm_set_info, MPI_Comm_get_info).
- * - **7.6**: inter-communicators.
  * - **7.7**: attribute caching (MPI_Comm_set_attr, keyvals, MPI_TAG_UB as an attribute).
  * - **9.3**: error handlers: errors are thrown or rejected, as with mpi4py's
  *   exceptions; MPI_Comm_set_errhandler and user handlers are not there.
  * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
- *   accept, MPI_Comm_disconnect).
+ *   accept; Intercomm.disconnect is there for intercommunicators made here).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, MPIError, options, publish } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
 import { buffers, callSignature, collectives, IN_PLACE, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
-import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource } from './validate.js';
+import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource, show } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 import { checkGroup, compareComms, Group } from './group.js';
 import { cartCreate, commCreate, commCreateGroup, commDup, commSplit, commSplitType, type CommInit } from './create.js';
+import { intercommCreate, type Intercomm } from './intercomm.js';
 import type { CommWorld } from './world.js';
 
 /** Longest communicator name (MPI_MAX_OBJECT_NAME, 128 in MPICH, less its terminating NUL). */
@@ -56,7 +56,15 @@ export class Comm {
    * tag can reach (the name coll/'s CollectiveEndpoint reads).
    */
   readonly collContext: number;
-  private freed = false;
+  /**
+   * @internal World rank of each rank that dest, source and a collective's
+   * peers name: `group` itself, or an intercommunicator's remote group.
+   */
+  readonly peerGroup: readonly number[];
+  /** What those ranks are of, for errors: "a communicator" or "the remote group". */
+  private readonly peerSpace: string;
+  /** Why it can no longer be used (freed, or its intercommunicator disconnected), or null while it can. */
+  private endedAs: string | null = null;
   private collectiveCalls = 0;
   private commName: string;
   /** The call that made it (dup, split...), for errors about an unnamed communicator. */
@@ -75,8 +83,10 @@ export class Comm {
     this.origin = init.origin ?? null;
     this.size = init.group.length;
     this.rank = init.group.indexOf(init.world.rank);
-    // Frames in its contexts must come from its members, under their rank in it.
-    init.world.engine.setGroup(init.context, init.group);
+    this.peerGroup = init.remoteGroup ?? init.group;
+    this.peerSpace = init.remoteGroup === undefined ? 'a communicator' : 'the remote group';
+    // Frames in its contexts must come from its peers (its members, or the remote group), under their rank there.
+    init.world.engine.setGroup(init.context, this.peerGroup);
   }
 
   // ---- point-to-point (MPI 4.1 chapter 3) ----
@@ -203,9 +213,9 @@ export class Comm {
       // Everything first: once the send has gone, a bad receive argument could no longer fail the call cleanly.
       checkBuffer(buf, 'buf', call);
       this.checkUsable(call);
-      checkDest(dest, this.size, 'dest', call);
+      checkDest(dest, this.peerGroup.length, 'dest', call, this.peerSpace);
       checkSendTag(sendtag, 'sendtag', call);
-      checkSource(source, this.size, 'source', call);
+      checkSource(source, this.peerGroup.length, 'source', call, this.peerSpace);
       checkRecvTag(recvtag, 'recvtag', call);
       /*
        * The send first, its bytes marked as scratch: the engine copies them
@@ -225,7 +235,7 @@ export class Comm {
   /** Waits for a matching message without receiving it (MPI_Probe). */
   async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): Promise<Status> {
     this.checkUsable('probe');
-    checkSource(source, this.size, 'source', 'probe');
+    checkSource(source, this.peerGroup.length, 'source', 'probe', this.peerSpace);
     checkRecvTag(tag, 'tag', 'probe');
     const found = await this.world.engine.probe(this.pointToPointContext, source, this.worldRankOf(source), tag);
     return status === undefined ? found : status.assign(found);
@@ -238,7 +248,7 @@ export class Comm {
    */
   iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): boolean {
     this.checkUsable('iprobe');
-    checkSource(source, this.size, 'source', 'iprobe');
+    checkSource(source, this.peerGroup.length, 'source', 'iprobe', this.peerSpace);
     checkRecvTag(tag, 'tag', 'iprobe');
     return this.world.engine.iprobe(this.pointToPointContext, source, tag, status);
   }
@@ -377,8 +387,10 @@ export class Comm {
    * another context: a dup), SIMILAR (same members, another order) or
    * UNEQUAL (MPI_Comm_compare): local.
    */
-  compare(other: Comm): number {
-    if (!(other instanceof Comm)) throw new MPIError('ERR_COMM', `compare: other must be an MPI.Comm, got ${String(other)}`);
+  compare(other: Comm | Intercomm): number {
+    // An intra- and an intercommunicator are UNEQUAL, as MPICH answers: their groups do not compare.
+    if (isIntercomm(other)) return UNEQUAL;
+    if (!(other instanceof Comm)) throw new MPIError('ERR_COMM', `compare: other must be an MPI.Comm or MPI.Intercomm, got ${String(other)}`);
     return compareComms(this.pointToPointContext === other.pointToPointContext, this.group, other.group);
   }
 
@@ -399,9 +411,53 @@ export class Comm {
   free(): void {
     this.checkUsable('free');
     if (this.contextId <= SELF_CONTEXT_ID) throw new MPIError('ERR_COMM', 'free: COMM_WORLD and COMM_SELF cannot be freed');
-    this.freed = true;
+    this.release('this communicator was freed');
+  }
+
+  /**
+   * @internal Gives its context id back; from now on every call throws
+   * `<call>: <why>` (an Intercomm releases the communicators it is built of).
+   */
+  release(why: string): void {
+    this.endedAs = why;
     this.world.engine.setGroup(this.pointToPointContext, null);
     this.world.contexts.release(this.contextId);
+  }
+
+  /** False: a Comm is an intracommunicator (MPI_Comm_test_inter); an Intercomm says true. */
+  get isInter(): boolean {
+    return false;
+  }
+
+  /** True: a Comm is an intracommunicator. */
+  get isIntra(): boolean {
+    return true;
+  }
+
+  /**
+   * An intercommunicator between this communicator's group and another,
+   * disjoint one (MPI 4.1 section 7.6.2, MPI_Intercomm_create): collective
+   * over this communicator, whose rank `localLeader` talks, over `peerComm`
+   * under `tag`, to the other group's leader, rank `remoteLeader` of
+   * `peerComm`. `peerComm` and `remoteLeader` matter at the local leader
+   * only (others may pass null and 0). Typically both halves of a split of
+   * COMM_WORLD call it with `peerComm` COMM_WORLD.
+   */
+  createIntercomm(localLeader: number, peerComm: Comm | null, remoteLeader: number, tag = 0): Promise<Intercomm> {
+    const call = 'createIntercomm';
+    try {
+      this.checkUsable(call);
+      if (!Number.isInteger(localLeader) || localLeader < 0 || localLeader >= this.size) {
+        throw new MPIError('ERR_RANK', `${call}: localLeader ${show(localLeader)} is out of range for a communicator of size ${this.size} (0..${this.size - 1})`);
+      }
+      checkSendTag(tag, 'tag', call);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A bad peerComm at the leader travels to the other ranks as the outcome (intercomm.ts), so none waits.
+    const peer = this.rank !== localLeader ? null : peerComm instanceof Comm ? peerComm
+      : `peerComm must be an MPI.Comm holding both leaders (an intracommunicator such as COMM_WORLD), got ${isIntercomm(peerComm) ? 'an MPI.Intercomm' : show(peerComm)}`;
+    return intercommCreate(this, localLeader, peer, remoteLeader, tag, newComm);
   }
 
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
@@ -767,12 +823,12 @@ export class Comm {
 
   /** @internal Throws, naming the user's call, if the communicator was freed. */
   protected checkUsable(call: string): void {
-    if (this.freed) throw new MPIError('ERR_COMM', `${call}: this communicator was freed`);
+    if (this.endedAs !== null) throw new MPIError('ERR_COMM', `${call}: ${this.endedAs}`);
   }
 
-  /** @internal World rank of a rank of this communicator, or -1 for a wildcard. */
+  /** @internal World rank of a peer's rank (one of this communicator, or of the remote group), or -1 for a wildcard. */
   worldRankOf(rank: number): number {
-    return rank >= 0 ? this.group[rank]! : rank === PROC_NULL ? PROC_NULL : -1;
+    return rank >= 0 ? this.peerGroup[rank]! : rank === PROC_NULL ? PROC_NULL : -1;
   }
 
   /*
@@ -799,7 +855,7 @@ export class Comm {
 
   private startSend(call: string, value: unknown, dest: number, tag: number, sync: boolean): Request<void> {
     this.checkUsable(call);
-    checkDest(dest, this.size, 'dest', call);
+    checkDest(dest, this.peerGroup.length, 'dest', call, this.peerSpace);
     checkSendTag(tag, 'tag', call);
     return this.world.engine.isend(this.pointToPointContext, this.rank, this.worldRankOf(dest), tag, value, sync, call);
   }
@@ -813,7 +869,7 @@ export class Comm {
   /** A send's checks; its destination's world rank. */
   private checkedSend(call: string, dest: number, tag: number): number {
     this.checkUsable(call);
-    checkDest(dest, this.size, 'dest', call);
+    checkDest(dest, this.peerGroup.length, 'dest', call, this.peerSpace);
     checkSendTag(tag, 'tag', call);
     return this.worldRankOf(dest);
   }
@@ -828,7 +884,7 @@ export class Comm {
     let send: Request<void>;
     try {
       this.checkUsable(call);
-      checkDest(dest, this.size, 'dest', call);
+      checkDest(dest, this.peerGroup.length, 'dest', call, this.peerSpace);
       checkSendTag(sendtag, 'sendtag', call);
       receive = this.startRecv<T>(call, into, source, recvtag);
     } catch (err) {
@@ -856,7 +912,7 @@ export class Comm {
   private recvInitOf<T>(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Prequest<T> {
     if (into !== A_VALUE) checkBuffer(into, 'buf', call);
     this.checkUsable(call);
-    checkSource(source, this.size, 'source', call);
+    checkSource(source, this.peerGroup.length, 'source', call, this.peerSpace);
     checkRecvTag(tag, 'tag', call);
     const sourceWorld = this.worldRankOf(source);
     const target = into === A_VALUE ? null : into;
@@ -870,7 +926,7 @@ export class Comm {
   /** mprobe and improbe: the probe's checks. */
   private checkMatchedProbe(call: string, source: number, tag: number): void {
     this.checkUsable(call);
-    checkSource(source, this.size, 'source', call);
+    checkSource(source, this.peerGroup.length, 'source', call, this.peerSpace);
     checkRecvTag(tag, 'tag', call);
   }
 
@@ -883,7 +939,7 @@ export class Comm {
   private startRecv<T>(call: string, into: RawBuffer | typeof A_VALUE, source: number, tag: number): Request<T> {
     if (into !== A_VALUE) checkBuffer(into, 'buf', call);
     this.checkUsable(call);
-    checkSource(source, this.size, 'source', call);
+    checkSource(source, this.peerGroup.length, 'source', call, this.peerSpace);
     checkRecvTag(tag, 'tag', call);
     return this.world.engine.irecv(this.pointToPointContext, source, this.worldRankOf(source), tag,
       into === A_VALUE ? null : into, call) as Request<T>;
@@ -958,6 +1014,11 @@ function newComm(init: CommInit): Comm {
 /** The operand of a reduction or a gather on buffers: sendbuf, or with IN_PLACE recvbuf (MPI's rule). */
 function operandOf(sendbuf: unknown, recvbuf: unknown): unknown {
   return sendbuf === IN_PLACE ? recvbuf : sendbuf;
+}
+
+/** An Intercomm (intercomm.ts), told apart without importing its class at run time: comm.ts is imported by it. */
+function isIntercomm(other: unknown): other is Intercomm {
+  return typeof other === 'object' && other !== null && (other as { isInter?: unknown }).isInter === true;
 }
 
 /** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */

@@ -15,9 +15,10 @@
  * same on all its members, so its creators agree on it, as MPICH does: each
  * offers the mask of ids it has free, the masks are AND-ed across the parent
  * communicator, and the lowest id free everywhere is taken (comm/create.ts).
+ * An intercommunicator takes one id free on both its groups and, for its
+ * local communicator, one free on its own group (comm/intercomm.ts).
  *
  * # Unfinished features
- * - **7.6**: inter-communicators, which would need a context per direction.
  * - **7.4.2**: MPI_Comm_idup: creations here run one at a time (`serialize`),
  *   a nonblocking one would need ids reserved ahead.
  */
@@ -32,7 +33,13 @@ import { MPIError } from '../base/index.js';
  */
 export const COLLECTIVE_SEQUENCE_TAGS = 2 ** 30;
 
-/** The collective-context tag of createGroup(group, tag). */
+/**
+ * The collective-context tag of createGroup(group, tag), and of the leaders'
+ * exchange in createIntercomm(..., peerComm, ..., tag), which runs in
+ * peerComm's collective context: neither can take a sequence number, since
+ * only some ranks call them. Their calls' codes differ (coll/calls.ts), so
+ * two that met under one tag fail rather than mix.
+ */
 export function createGroupTag(tag: number): number {
   return COLLECTIVE_SEQUENCE_TAGS + (tag % COLLECTIVE_SEQUENCE_TAGS);
 }

@@ -27,7 +27,6 @@
  * - **7.4.2**: MPI_Comm_create_from_group (sessions, 11.3), MPI_Comm_idup and the
  *   `_with_info` variants; split types other than COMM_TYPE_SHARED
  *   (MPI_COMM_TYPE_HW_GUIDED, MPI_COMM_TYPE_HW_UNGUIDED, MPI_COMM_TYPE_RESOURCE_GUIDED).
- * - **7.6.2**: MPI_Intercomm_create and MPI_Intercomm_merge.
  * - **8.5.3**, **8.5.4**, **8.5.7**: MPI_Graph_create, MPI_Dist_graph_create
  *   and MPI_Dist_graph_create_adjacent, MPI_Cart_sub.
  */
@@ -50,6 +49,12 @@ export interface CommInit {
   context: number;
   /** The call that made it (dup, split, createCart...), for errors about an unnamed communicator. */
   origin?: string;
+  /**
+   * An intercommunicator's remote group (world ranks by rank, MPI 4.1
+   * section 7.6): dest and source of point-to-point calls name its ranks,
+   * and the frames of these contexts come from its members. Absent: `group`.
+   */
+  remoteGroup?: readonly number[];
 }
 
 /** What a creation needs of the parent communicator. */
@@ -243,7 +248,7 @@ function splitArgumentProblem(call: string, color: unknown, key: unknown): strin
 }
 
 /** One creation at a time per process, so concurrent ones never offer the same free context id. */
-function createComm<T>(world: CommWorld, create: (pool: ContextPool) => Promise<T>): Promise<T> {
+export function createComm<T>(world: CommWorld, create: (pool: ContextPool) => Promise<T>): Promise<T> {
   const pool = world.contexts;
   return pool.serialize(() => create(pool));
 }

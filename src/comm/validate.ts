@@ -9,7 +9,7 @@
  * None of its own: error handlers (MPI 4.1 section 9.3), which would decide
  * what a failed check does instead of throwing, are listed in comm.ts.
  */
-import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, MPIError } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, TAG_UB, MPIError } from '../base/index.js';
 
 export function show(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => show(v)).join(', ')}]`;
@@ -27,16 +27,20 @@ function isInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
 
-/** dest of a send: 0..size-1 or PROC_NULL. */
-export function checkDest(dest: unknown, size: number, what = 'dest', call?: string): number {
+/**
+ * dest of a send: 0..size-1 or PROC_NULL. `space` names what the ranks are
+ * of: a communicator, or an intercommunicator's remote group (MPI 4.1
+ * section 7.6: there dest and source name remote ranks).
+ */
+export function checkDest(dest: unknown, size: number, what = 'dest', call?: string, space = 'a communicator'): number {
   if (isInt(dest) && ((dest >= 0 && dest < size) || dest === PROC_NULL)) return dest;
-  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(dest)} is out of range for a communicator of size ${size} (0..${size - 1}, or PROC_NULL)`);
+  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(dest)} is out of range for ${space} of size ${size} (0..${size - 1}, or PROC_NULL)`);
 }
 
-/** source of a receive: 0..size-1, ANY_SOURCE or PROC_NULL. */
-export function checkSource(source: unknown, size: number, what = 'source', call?: string): number {
+/** source of a receive: 0..size-1, ANY_SOURCE or PROC_NULL; `space` as for checkDest. */
+export function checkSource(source: unknown, size: number, what = 'source', call?: string, space = 'a communicator'): number {
   if (isInt(source) && ((source >= 0 && source < size) || source === PROC_NULL || source === ANY_SOURCE)) return source;
-  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(source)} is out of range for a communicator of size ${size} (0..${size - 1}, ANY_SOURCE or PROC_NULL)`);
+  throw new MPIError('ERR_RANK', `${argName(what, call)} ${show(source)} is out of range for ${space} of size ${size} (0..${size - 1}, ANY_SOURCE or PROC_NULL)`);
 }
 
 /** tag of a send: 0..TAG_UB. */
@@ -55,6 +59,17 @@ export function checkRecvTag(tag: unknown, what = 'tag', call?: string): number 
 export function checkRoot(root: unknown, size: number): number {
   if (isInt(root) && root >= 0 && root < size) return root;
   throw new MPIError('ERR_ROOT', `root ${show(root)} is out of range for a communicator of size ${size} (0..${size - 1})`);
+}
+
+/**
+ * root of a collective on an intercommunicator (MPI 4.1 section 6.2.2):
+ * ROOT at the root, PROC_NULL at the other ranks of its group, the root's
+ * rank in the remote group (0..remoteSize-1) at the ranks of the other group.
+ */
+export function checkInterRoot(root: unknown, remoteSize: number): number {
+  if (isInt(root) && ((root >= 0 && root < remoteSize) || root === ROOT || root === PROC_NULL)) return root;
+  throw new MPIError('ERR_ROOT', `root ${show(root)} is not valid on an intercommunicator whose remote group has size ${remoteSize} ` +
+    `(MPI.ROOT at the root, MPI.PROC_NULL at the other ranks of its group, the root's rank 0..${remoteSize - 1} in the other group)`);
 }
 
 export function checkBuffer(buf: unknown, what = 'buf', call?: string): void {
