@@ -9,18 +9,22 @@ const comm = MPI.COMM_WORLD;
 const { rank } = comm;
 const which = process.argv[2];
 
+/** Rank 0 calls bcast then reduce, the others reduce then bcast. */
+async function swappedAtRank0(on: MPI.Comm): Promise<void> {
+  if (on.rank === 0) {
+    await on.bcast(1, 0);
+    await on.reduce(1, MPI.SUM, 0);
+  } else {
+    await on.reduce(1, MPI.SUM, 0);
+    await on.bcast(1, 0);
+  }
+}
+
 for (let i = 0; i < 6; i++) await comm.barrier();
 
 switch (which) {
   case 'order':
-    // Rank 0 has the two calls the other way round.
-    if (rank === 0) {
-      await comm.bcast(1, 0);
-      await comm.reduce(1, MPI.SUM, 0);
-    } else {
-      await comm.reduce(1, MPI.SUM, 0);
-      await comm.bcast(1, 0);
-    }
+    await swappedAtRank0(comm);
     break;
   case 'roots':
     await comm.reduce(1, MPI.SUM, rank === 0 ? 0 : 1);
@@ -55,13 +59,7 @@ switch (which) {
     const half = await comm.split(0, rank);
     await half.allreduce(1);
     if (process.argv[3] === 'named') half.name = 'half';
-    if (rank === 0) {
-      await half.bcast(1, 0);
-      await half.reduce(1, MPI.SUM, 0);
-    } else {
-      await half.reduce(1, MPI.SUM, 0);
-      await half.bcast(1, 0);
-    }
+    await swappedAtRank0(half);
     break;
   }
   default:
