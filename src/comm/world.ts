@@ -22,14 +22,15 @@ import { debug, defaultEagerCredit, options as processOptions, publish, type Opt
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
-import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
+import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
-import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
+import { ContextPool, contextIdOf, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 export type WorldState = 'running' | 'finalizing' | 'finalized';
 
 /** What a communicator uses of the matching engine. */
-export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'isendEncoded' | 'irecv' | 'improbe' | 'mprobe' | 'mrecv'>;
+export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'isendEncoded' | 'irecv' | 'improbe' | 'mprobe' | 'mrecv'
+  | 'debugCalls' | 'noteCollectiveCall'>;
 
 /**
  * What a communicator and its creation use of the world: narrow, so a unit
@@ -54,6 +55,8 @@ export class World implements CommWorld {
   readonly contexts = new ContextPool();
   state: WorldState = 'running';
   private finalizing: Promise<void> | null = null;
+  /** finalize holds one of the progress engine's pending operations: no user operation. */
+  private finalizeHolds = false;
 
   constructor(
     readonly bootstrap: Bootstrap,
@@ -83,17 +86,70 @@ export class World implements CommWorld {
     this.state = 'finalizing';
     // Alive until done: the connections are unref'd, and a goodbye may wait for one to open.
     this.progress.begin();
+    this.finalizeHolds = true;
     debug('rank %d finalizing: writing out what is queued, then goodbyes', this.rank);
     await this.transport.finish();
     debug('rank %d finalizing: goodbyes written; waiting for the others', this.rank);
     await this.bootstrap.finalize();
     debug('rank %d finalized', this.rank);
+    this.finalizeHolds = false;
     this.progress.end();
     await this.transport.close();
     this.bootstrap.close();
     this.state = 'finalized';
     publish('mpi4ts:world:finalize', () => ({ rank: this.rank }));
   }
+
+  /**
+   * This rank's hang report (DESIGN.md "Hang reports and deadlocks"): the
+   * registry's pending operations and unmatched messages, and what of the
+   * program's own could still wake it. Made on request only.
+   */
+  report(): RankReport {
+    const engine = this.engine.pendingReport();
+    return {
+      rank: this.rank, host: this.processorName, pid: process.pid,
+      pending: engine.pending.slice(0, REPORTED_OPERATIONS), pendingCount: engine.pending.length,
+      unexpected: engine.unexpected, unexpectedCount: engine.unexpectedCount,
+      otherPending: engine.otherPending - (this.finalizeHolds ? 1 : 0),
+      frames: engine.frames, finalizing: this.state === 'finalizing', userActivity: programActivity(this.progress),
+    };
+  }
+}
+
+/** Pending operations a report lists (the count says how many more): a rank with thousands posted stays readable. */
+const REPORTED_OPERATIONS = 64;
+
+/** Node's names for the handles of the standard streams, by the class of their handle. */
+const STREAM_RESOURCES: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
+
+/**
+ * What keeps this process's event loop alive besides mpi4ts: its ref'd
+ * handles and requests (process.getActiveResourcesInfo) less the library's
+ * own (the progress engine's keep-alive timer, its spin's setImmediate; the
+ * connections are unref'd) and stdout and stderr, which every process holds.
+ * Anything left (a timer, a file read, a socket, a child) may wake the
+ * program and make it send: its rank is not stuck in mpi4ts.
+ */
+function programActivity(progress: Progress): string[] {
+  const own = new Map<string, number>();
+  const discount = (type: string): void => {
+    own.set(type, (own.get(type) ?? 0) + 1);
+  };
+  if (progress.holdsLoop) discount('Timeout');
+  if (progress.isSpinning) discount('Immediate');
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { hasRef?: () => boolean; constructor: { name: string } } })._handle;
+    const type = handle === undefined ? undefined : STREAM_RESOURCES[handle.constructor.name];
+    if (type !== undefined && handle?.hasRef?.() !== false) discount(type);
+  }
+  const left: string[] = [];
+  for (const type of process.getActiveResourcesInfo()) {
+    const n = own.get(type) ?? 0;
+    if (n > 0) own.set(type, n - 1);
+    else left.push(type);
+  }
+  return left;
 }
 
 export async function initWorld(): Promise<World> {
@@ -122,10 +178,20 @@ export async function initWorld(): Promise<World> {
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, spin.ranksHere, spin.pollMicros);
   publish('mpi4ts:world:start', () => ({ rank, size, bootstrap: bootstrap.name, host: me.host, ranksOnHost: spin.ranksHere, pollMicros: spin.pollMicros }));
   const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host);
+  // Hang reports: asked for by mpi4ts run, else printed by the rank itself on SIGUSR1 (not for a
+  // singleton, whose SIGUSR1 stays Node's: the inspector).
+  const report = (): RankReport => world.report();
+  if (bootstrap.serveReports !== undefined) bootstrap.serveReports(report);
+  else if (bootstrap.name !== 'singleton') reportOnSignal(report);
   process.on('beforeExit', () => {
     if (world.state === 'running') void world.finalize();
   });
   return world;
+}
+
+/** A communicator in a hang report, by its context id (the same on every member). */
+function communicatorWords(id: number): string {
+  return id === WORLD_CONTEXT_ID ? 'COMM_WORLD' : id === SELF_CONTEXT_ID ? 'COMM_SELF' : `communicator ${id}`;
 }
 
 /** The progress engine and the matching engine on its transport, listening not yet. */
@@ -153,6 +219,8 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string): { e
       { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
     ],
     describeCollective: collectiveName,
+    describeContext: (context) => communicatorWords(contextIdOf(context & ~1)),
+    debugCalls: options.debugCalls,
     // The launcher blames the rank that died first, not the ranks whose receives failed for it.
     onPeerLost: (peer) => bootstrap.peerLost?.(peer),
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.

@@ -32,6 +32,7 @@ import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
 import { Status } from './status.js';
+import { callSiteOf, captureCall, MAX_UNMATCHED, type EngineReport, type PendingOperation, type UnmatchedMessage } from './registry.js';
 
 /**
  * Where a message came from, for replies (CTS) and failure handling. A
@@ -59,6 +60,10 @@ export interface IncomingMessage {
 
 /** A receive waiting for its message; it can take itself back (MPI_Cancel) until one matches. */
 class PostedReceive implements Cancellable {
+  /** When it was posted (Progress.clock), and where the user called it (MPI4TS_DEBUG_CALLS): for hang reports. */
+  since = 0;
+  site: Error | null = null;
+
   constructor(
     readonly source: number,
     readonly tag: number,
@@ -89,6 +94,13 @@ interface PendingRendezvousSend {
   dest: number;
   bytes: Uint8Array;
   request: Request<void>;
+  /** What a hang report says of it: the call, where, since when. */
+  call: string;
+  context: number;
+  tag: number;
+  collective: number;
+  since: number;
+  site: Error | null;
 }
 
 interface PendingData {
@@ -106,6 +118,8 @@ interface ProbeWaiter {
   matched: boolean;
   /** The user's call, for errors. */
   call: string;
+  since: number;
+  site: Error | null;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
 }
@@ -155,6 +169,10 @@ export interface EngineOptions {
   describeCollective?: (code: number) => string;
   /** A peer's connections closed before it said goodbye: told before the receives that fail for it. */
   onPeerLost?: (rank: number) => void;
+  /** The communicator of a matching context, in words, for hang reports ("COMM_WORLD"). */
+  describeContext?: (context: number) => string;
+  /** Capture a stack at every operation, so hang reports say where the user called it (MPI4TS_DEBUG_CALLS). */
+  debugCalls?: boolean;
 }
 
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
@@ -192,6 +210,17 @@ export class P2PEngine implements FrameSink {
   /** Eager bytes received from each peer and not handed back yet. */
   private readonly creditOwed: Float64Array;
   private readonly creditReturnAt: number;
+  /**
+   * Frames this engine sent to and received from each peer: equal counts
+   * both ways between every pair mean nothing is in flight (the launcher's
+   * deadlock check). One increment per frame.
+   */
+  private readonly framesSent: Float64Array;
+  private readonly framesReceived: Float64Array;
+  /** Stacks are captured at every call for hang reports (EngineOptions.debugCalls). */
+  readonly debugCalls: boolean;
+  /** Under debugCalls, where each collective call still running was made, by context and call number. */
+  private readonly collectiveSites = new Map<number, Error>();
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
@@ -205,6 +234,9 @@ export class P2PEngine implements FrameSink {
     this.creditGranted = new Float64Array(size);
     this.creditOwed = new Float64Array(size);
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
+    this.framesSent = new Float64Array(size);
+    this.framesReceived = new Float64Array(size);
+    this.debugCalls = options.debugCalls === true;
     this.progress = collaborators.progress;
     for (const { pointToPoint, group } of options.groups ?? []) this.setGroup(pointToPoint, group);
     this.transport = collaborators.openTransport(this);
@@ -281,7 +313,7 @@ export class P2PEngine implements FrameSink {
     } else {
       // The bytes wait for the receiver's clear-to-send: the encoder's scratch would be reused by then.
       const bytes = payload.owner === BytesOwner.SCRATCH ? copyBytes(payload.bytes) : payload.bytes;
-      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, collective, request);
+      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, collective, request, call);
     }
     return request;
   }
@@ -312,6 +344,8 @@ export class P2PEngine implements FrameSink {
       return request;
     }
     this.progress.begin();
+    posted.since = this.progress.clock;
+    if (this.debugCalls) posted.site = collective === 0 ? captureCall() : this.collectiveSites.get(context * 0x10000 + tag) ?? captureCall();
     request._onCancel(posted);
     if (hopeless !== null) this.judgeAnySourceLater();
     return request;
@@ -381,7 +415,7 @@ export class P2PEngine implements FrameSink {
     this.progress.begin();
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.probeWaiters.push({
-        source, tag, sourceWorld, state, matched, call,
+        source, tag, sourceWorld, state, matched, call, since: this.progress.clock, site: this.debugCalls ? captureCall() : null,
         resolve: (message) => {
           this.progress.end();
           resolve(message);
@@ -398,6 +432,7 @@ export class P2PEngine implements FrameSink {
 
   onFrame(from: number, header: FrameHeader, payload: Uint8Array | null, owned: boolean): void {
     this.progress.activity();
+    this.framesReceived[from]! += 1;
     switch (header.kind) {
       case FrameKind.EAGER:
         this.arrive(this.checkedState(from, header), {
@@ -527,6 +562,87 @@ export class P2PEngine implements FrameSink {
     this.options.onFatal(err);
   }
 
+  /**
+   * Under MPI4TS_DEBUG_CALLS, where a collective call was made: its receives
+   * and sends, posted later from inside the algorithm, report that place
+   * until `run`'s promise settles. Otherwise just `run()`.
+   */
+  noteCollectiveCall<T>(context: number, tag: number, run: () => Promise<T>): Promise<T> {
+    if (!this.debugCalls) return run();
+    const key = context * 0x10000 + tag;
+    this.collectiveSites.set(key, captureCall());
+    const forget = (): void => {
+      this.collectiveSites.delete(key);
+    };
+    const done = run();
+    done.then(forget, forget);
+    return done;
+  }
+
+  /**
+   * What this rank waits for (the registry, registry.ts): every posted
+   * receive, probe and rendezvous send, the messages no receive has
+   * matched, and the frame counts. Walks the queues; called only when a
+   * report is asked for.
+   */
+  pendingReport(): EngineReport {
+    const now = this.progress.now();
+    const describe = this.options.describeContext ?? ((context: number) => `context ${context}`);
+    const name = this.options.describeCollective ?? ((code: number) => `collective ${code}`);
+    const pending: PendingOperation[] = [];
+    const unexpected: UnmatchedMessage[] = [];
+    let unexpectedCount = 0;
+    let described = 0;
+    for (const [context, state] of this.contexts) {
+      for (const posted of state.queues.postedReceives) {
+        described++;
+        pending.push({
+          call: posted.call, wait: 'message', comm: describe(context), context, peer: posted.sourceWorld,
+          peerInComm: posted.source, tag: posted.tag, collective: posted.collective === 0 ? null : name(posted.collective),
+          waitedMs: now - posted.since, site: callSiteOf(posted.site),
+        });
+      }
+      for (const message of state.queues.unexpectedMessages) {
+        if (message.local !== null) described++;
+        if (unexpectedCount++ >= MAX_UNMATCHED) continue;
+        unexpected.push({
+          comm: describe(context), context, source: message.source, sourceWorld: message.fromWorld, tag: message.tag,
+          bytes: message.byteLength, collective: message.collective === 0 ? null : name(message.collective),
+        });
+      }
+    }
+    for (const w of this.probeWaiters) {
+      described++;
+      const context = this.contextOf(w.state);
+      pending.push({
+        call: w.call, wait: 'probe', comm: describe(context), context, peer: w.sourceWorld, peerInComm: w.source, tag: w.tag,
+        collective: null, waitedMs: now - w.since, site: callSiteOf(w.site),
+      });
+    }
+    for (const send of this.pendingSends.values()) {
+      described++;
+      const group = this.contexts.get(send.context)?.group ?? null;
+      pending.push({
+        call: send.call, wait: 'receiver', comm: describe(send.context), context: send.context, peer: send.dest,
+        peerInComm: group === null ? send.dest : group.indexOf(send.dest), tag: send.tag,
+        collective: send.collective === 0 ? null : name(send.collective), waitedMs: now - send.since, site: callSiteOf(send.site),
+      });
+    }
+    described += this.pendingData.size;
+    const frames: [number, number, number][] = [];
+    for (let peer = 0; peer < this.framesSent.length; peer++) {
+      if (this.framesSent[peer]! > 0 || this.framesReceived[peer]! > 0) frames.push([peer, this.framesSent[peer]!, this.framesReceived[peer]!]);
+    }
+    // A rendezvous receive waiting for its data is in flight, not stuck: it counts with the undescribed.
+    const otherPending = Math.max(0, this.progress.pendingOperations - described) + this.pendingData.size;
+    return { pending, unexpected, unexpectedCount, otherPending, frames };
+  }
+
+  private contextOf(state: ContextState): number {
+    for (const [context, s] of this.contexts) if (s === state) return context;
+    return -1;
+  }
+
   /** True when nothing is pending in either direction (used at finalisation). */
   get idle(): boolean {
     return this.pendingSends.size === 0 && this.pendingData.size === 0;
@@ -537,6 +653,7 @@ export class P2PEngine implements FrameSink {
   private sendEager(context: number, source: number, dest: number, tag: number, type: number,
     bytes: Uint8Array, owner: BytesOwnerCode, collective: number, request: Request<void>): void {
     const transport = this.transport;
+    this.framesSent[dest]! += 1;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0, collective);
     if (owner === BytesOwner.FRESH) {
       transport.send(dest, header, bytes);
@@ -582,11 +699,15 @@ export class P2PEngine implements FrameSink {
   }
 
   private sendRendezvous(context: number, source: number, dest: number, tag: number, type: number,
-    bytes: Uint8Array, collective: number, request: Request<void>): void {
+    bytes: Uint8Array, collective: number, request: Request<void>, call: string): void {
     const id = this.nextRendezvousId;
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
-    this.pendingSends.set(id, { dest, bytes, request });
     this.progress.begin();
+    this.pendingSends.set(id, {
+      dest, bytes, request, call, context, tag, collective, since: this.progress.clock,
+      site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(context * 0x10000 + tag) ?? captureCall(),
+    });
+    this.framesSent[dest]! += 1;
     this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
@@ -596,6 +717,7 @@ export class P2PEngine implements FrameSink {
       throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
     this.pendingSends.delete(id);
+    this.framesSent[from]! += 1;
     const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0);
     this.transport.send(from, header, send.bytes, (err) => {
       this.progress.end();
@@ -646,6 +768,7 @@ export class P2PEngine implements FrameSink {
       return;
     }
     this.creditOwed[from] = 0;
+    this.framesSent[from]! += 1;
     this.transport.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
   }
 
@@ -732,6 +855,7 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
+    this.framesSent[message.fromWorld]! += 1;
     this.transport.send(message.fromWorld, frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0), null);
   }
 

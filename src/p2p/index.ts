@@ -35,3 +35,5 @@ export type { AttachedMemory } from './buffered.js';
 export { Status } from './status.js';
 export type { ElementSized } from './status.js';
 export { MatchQueues, envelopeMatches } from './matching.js';
+export { callSiteOf, captureCall, MAX_UNMATCHED } from './registry.js';
+export type { EngineReport, PendingOperation, PendingWait, UnmatchedMessage } from './registry.js';

@@ -137,14 +137,41 @@ export class Progress {
     return this.pending;
   }
 
+  /**
+   * When the last activity was seen (performance.now()), to within the spin
+   * window: what an operation is stamped with for hang reports, so a post
+   * reads no clock of its own. Every begin() is an activity, and while not
+   * spinning each activity reads the clock; while spinning, the clock is read
+   * at least every spin turn that saw something move.
+   */
+  get clock(): number {
+    return this.lastActivity;
+  }
+
+  /** The clock now, for a report's "waited for". */
+  now(): number {
+    return performance.now();
+  }
+
+  /** Whether the keep-alive timer is ref'd (it is the library's, not the program's). */
+  get holdsLoop(): boolean {
+    return this.keepingAlive;
+  }
+
+  /** Whether the spin is running (its setImmediate is the library's, not the program's). */
+  get isSpinning(): boolean {
+    return this.spinning;
+  }
+
   /** Something arrived or was posted: poll hard for a while. */
   activity(): void {
     if (this.spinning) {
       this.activeSinceClock = true;
       return;
     }
-    if (this.pollMs <= 0) return;
+    // Not spinning: this reading is the clock hang reports stamp operations with (clock).
     this.lastActivity = performance.now();
+    if (this.pollMs <= 0) return;
     if (this.pending > 0) {
       this.spinning = true;
       this.poller?.setAsleep(false);

@@ -16,3 +16,5 @@ export { detectBootstrap } from './detect.js';
 export type { Bootstrap } from './bootstrap.js';
 export { hostIdentity, processorName } from './host.js';
 export { bindThisProcess } from './binding.js';
+export { reportOnSignal } from './hang-report.js';
+export type { RankReport } from '../wire/index.js';

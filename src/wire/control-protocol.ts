@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { PeerAddress } from './peer-address.js';
+import type { RankReport } from './pending-report.js';
 import type { UnprovenConnections } from './unproven.js';
 
 export const ControlKind = {
@@ -34,6 +35,14 @@ export const ControlKind = {
    * cause before the failures it brings (launcher/job.ts blames it).
    */
   PEER_LOST: 'lost',
+  /**
+   * server -> rank: say what you wait for (a hang report, the deadlock
+   * check). A rank answers from its event loop, so one busy computing
+   * answers late or not at all: the server never waits on it for long.
+   */
+  REPORT: 'report',
+  /** rank -> server: the answer to REPORT `id` (null: the rank's world is not up yet). */
+  PENDING: 'pending',
 } as const;
 
 export type PeerEnd = 'finalized' | 'exited';
@@ -45,7 +54,9 @@ export type ControlMessage =
   | { t: typeof ControlKind.FINALIZE; rank: number }
   | { t: typeof ControlKind.FINALIZED }
   | { t: typeof ControlKind.PEER_DONE; rank: number; how: PeerEnd }
-  | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number };
+  | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number }
+  | { t: typeof ControlKind.REPORT; id: number }
+  | { t: typeof ControlKind.PENDING; rank: number; id: number; report: RankReport | null };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows
