@@ -1,0 +1,74 @@
+// Programs that hang, deadlock or only look as if they might, for the hang
+// report and the deadlock check (test/launcher/hang.test.ts, deadlock.test.ts).
+// argv[2] is the case:
+//   pairs       each rank receives from its partner (rank ^ 1), tag 2: head-to-head
+//   cycle       each rank receives from the next one, (rank + 1) % size
+//   tag         rank 0 sends tag 3 to rank 1, then both receive tag 2 from each other
+//   collective  every rank but the last calls barrier; the last receives from rank 0
+//   timer       rank 1 receives from rank 0, which first waits 3 s on a timer of its own
+//   busy        as timer, but rank 0 computes (a busy loop) for 5 s
+//   correct     a ring exchange with short sleeps between, for about 3 s
+//   sleepy      rank 1 receives from rank 0 (tag 5), which sleeps 4 s first; ready lines first
+import * as MPI from 'mpi4ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const comm = MPI.COMM_WORLD;
+const { rank, size } = comm;
+const mode = process.argv[2];
+
+switch (mode) {
+  case 'pairs':
+    await comm.recv(rank ^ 1, 2);
+    break;
+  case 'cycle':
+    await comm.recv((rank + 1) % size, 2);
+    break;
+  case 'tag':
+    if (rank === 0) await comm.send('wrong tag', 1, 3);
+    await comm.recv(1 - rank, 2);
+    break;
+  case 'collective':
+    if (rank === size - 1) await comm.recv(0, 7);
+    else await comm.barrier();
+    break;
+  case 'timer':
+  case 'busy':
+    if (rank === 0) {
+      if (mode === 'timer') {
+        await sleep(3000);
+      } else {
+        const end = Date.now() + 5000;
+        let spins = 0;
+        while (Date.now() < end) spins++;
+        if (spins < 0) console.log(spins);
+      }
+      await comm.send('done', 1, 4);
+    } else if (rank === 1) {
+      console.log(`got ${String(await comm.recv(0, 4))}`);
+    }
+    break;
+  case 'correct': {
+    const end = Date.now() + 3000;
+    let rounds = 0;
+    while (Date.now() < end) {
+      const [, got] = await Promise.all([comm.send(rounds, (rank + 1) % size, 1), comm.recv((rank + size - 1) % size, 1)]);
+      if (got !== rounds) throw new Error(`round ${rounds}: got ${String(got)}`);
+      rounds++;
+      await sleep(20);
+    }
+    await comm.barrier();
+    if (rank === 0) console.log('correct done');
+    break;
+  }
+  case 'sleepy':
+    console.log(`ready ${rank}`);
+    if (rank === 0) {
+      await sleep(4000);
+      await comm.send('late', 1, 5);
+    } else if (rank === 1) {
+      console.log(`got ${String(await comm.recv(0, 5))}`);
+    }
+    break;
+  default:
+    throw new Error(`unknown case ${String(mode)}`);
+}
