@@ -79,8 +79,10 @@ export function deadlockLines(reports: Map<number, RankReport>): string[] {
   while (!seen.has(rank)) {
     seen.set(rank, path.length);
     const edges = waitsFor(reports.get(rank)!, running, reports);
-    // Prefer a rank that is itself waiting on something (not finalizing): the cycle then names the calls.
-    const next = edges.find((e) => reports.get(e.rank)?.finalizing === false && !seen.has(e.rank)) ??
+    // Close the cycle as soon as an edge allows (ANY_SOURCE has many), else go on to a rank that is
+    // itself waiting on something (not finalizing): the cycle then is short and names the calls.
+    const next = edges.find((e) => seen.has(e.rank)) ??
+      edges.find((e) => reports.get(e.rank)?.finalizing === false) ??
       edges.find((e) => reports.has(e.rank)) ?? null;
     if (next === null) break;
     path.push({ rank, op: next.op });

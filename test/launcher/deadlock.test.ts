@@ -61,3 +61,11 @@ test('MPI4TS_DEADLOCK_CHECK=0 and --no-deadlock-check turn the check off (the jo
     assert.doesNotMatch(r.stderr, /deadlock:/);
   }
 });
+
+test('ranks started over ssh are asked too: a cycle across two hosts', async () => {
+  const fakeSsh = `sh ${program('../launcher/fake-ssh.sh')}`;
+  const r = await mpirun(3, DEADLOCK, { args: ['cycle'], launcher: ['--host', 'localhost:1,fakehost1:2', '--ssh', fakeSsh], killAfterMs: 30_000 });
+  assert.equal(r.code, 125, r.stderr);
+  assert.match(r.stderr, /cycle: rank 0 -> rank 1 -> rank 2 -> rank 0/);
+  assert.deepEqual(await strays(r.marker), []);
+});
