@@ -80,6 +80,12 @@ export interface Options {
    * --debug-calls`). Off by default: a capture costs about a microsecond per call.
    */
   debugCalls: boolean;
+  /**
+   * How long a rank whose program has ended with operations still pending
+   * (nothing waits for them, nothing else is left to run) waits before it
+   * reports them and ends the job with an error (MPI4TS_PENDING_GRACE_MS; 0: never).
+   */
+  pendingGraceMs: number;
   /** `mpi4ts run` looks for deadlocks after each second of quiet (MPI4TS_DEADLOCK_CHECK=0, --no-deadlock-check: off). */
   deadlockCheck: boolean;
   /** `mpi4ts run` prints a hang report when no rank has made progress for this many seconds (MPI4TS_HANG_REPORT, --hang-report), or null. */
@@ -119,6 +125,8 @@ export const DEFAULT_SHM_RING_KB = 1024;
 /** 64 KiB: below it the recursive-doubling allreduce's fewer steps win; above it the ring's halved bytes do. */
 export const DEFAULT_RING_MIN_BYTES = 64 * 1024;
 export const DEFAULT_RENDEZVOUS_TIMEOUT_MS = 60_000;
+/** Long enough for a peer's message already on its way; short enough that an ended program does not seem to hang. */
+export const DEFAULT_PENDING_GRACE_MS = 1500;
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
   const transport = choiceVar(env, 'MPI4TS_TRANSPORT', TRANSPORTS, 'auto');
@@ -147,6 +155,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     mpiexecTimeout: textVar(env, 'MPIEXEC_TIMEOUT') === null ? null : secondsVar(env, 'MPIEXEC_TIMEOUT', 1),
     benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
     debugCalls: switchVar(env, 'MPI4TS_DEBUG_CALLS', false),
+    pendingGraceMs: intVar(env, 'MPI4TS_PENDING_GRACE_MS', DEFAULT_PENDING_GRACE_MS, 0, 3_600_000),
     deadlockCheck: switchVar(env, 'MPI4TS_DEADLOCK_CHECK', true),
     hangReportSeconds: textVar(env, 'MPI4TS_HANG_REPORT') === null ? null : secondsVar(env, 'MPI4TS_HANG_REPORT', 1),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),

@@ -22,7 +22,7 @@ import { debug, defaultEagerCredit, options as processOptions, publish, type Opt
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { collectiveName } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
-import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
+import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportLines, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
 import { loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type SocketLib, type Transport } from '../transport/index.js';
 import { ContextPool, contextIdOf, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
@@ -98,6 +98,43 @@ export class World implements CommWorld {
     this.bootstrap.close();
     this.state = 'finalized';
     publish('mpi4ts:world:finalize', () => ({ rank: this.rank }));
+  }
+
+  /**
+   * A program that ends with receives or sends pending (irecv never waited
+   * for) would keep its process alive for ever: the progress engine holds
+   * the event loop while anything is pending, so beforeExit never comes.
+   * Every quarter of `graceMs` (an unref'd timer: it keeps nothing alive)
+   * this looks for that state: only operations nobody waits for, nothing of
+   * the program's own left, no frame moving. Once it has lasted `graceMs`,
+   * the rank prints what is pending and ends the job with an error
+   * (MPI_Finalize with pending operations is erroneous, MPI 4.1 section 11.2.2).
+   */
+  watchForEndedProgram(graceMs: number): void {
+    let since = -1;
+    let frames = '';
+    const timer = setInterval(() => {
+      if (this.state !== 'running' || !this.engine.onlyUnwaitedPending() || programActivity(this.progress).length > 0) {
+        since = -1;
+        return;
+      }
+      const report = this.report();
+      const now = Date.now();
+      const moved = JSON.stringify(report.frames);
+      if (since < 0 || moved !== frames) {
+        since = now;
+        frames = moved;
+        return;
+      }
+      if (now - since < graceMs) return;
+      clearInterval(timer);
+      const message = `rank ${this.rank}'s program ended with ${report.pendingCount} operation(s) still pending, which nothing waits for ` +
+        '(finalize with pending operations is erroneous; wait for every request, or cancel the receives)';
+      process.stderr.write(`mpi4ts: ${message}:\n${reportLines(report, false).map((l) => `  ${l}`).join('\n')}\n`);
+      publish('mpi4ts:job:abort', () => ({ rank: this.rank, code: 1, message }));
+      void this.bootstrap.abort(1, message);
+    }, Math.max(50, Math.floor(graceMs / 4)));
+    timer.unref();
   }
 
   /**
@@ -183,6 +220,7 @@ export async function initWorld(): Promise<World> {
   const report = (): RankReport => world.report();
   if (bootstrap.serveReports !== undefined) bootstrap.serveReports(report);
   else if (bootstrap.name !== 'singleton') reportOnSignal(report);
+  if (options.pendingGraceMs > 0) world.watchForEndedProgram(options.pendingGraceMs);
   process.on('beforeExit', () => {
     if (world.state === 'running') void world.finalize();
   });

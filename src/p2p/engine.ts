@@ -638,6 +638,29 @@ export class P2PEngine implements FrameSink {
     return { pending, unexpected, unexpectedCount, otherPending, frames };
   }
 
+  /**
+   * Whether this rank's pending work is only operations nobody waits for:
+   * receives and rendezvous sends whose requests no promise or static
+   * waits on, no probe (its promise is the caller's), nothing in flight.
+   * With nothing else keeping the process alive, the program has ended with
+   * them pending (MPI_Finalize with pending operations is erroneous).
+   */
+  onlyUnwaitedPending(): boolean {
+    if (this.probeWaiters.length > 0 || this.pendingData.size > 0) return false;
+    let described = 0;
+    for (const state of this.contexts.values()) {
+      for (const posted of state.queues.postedReceives) {
+        if (posted.request._isWaitedOn()) return false;
+        described++;
+      }
+    }
+    for (const send of this.pendingSends.values()) {
+      if (send.request._isWaitedOn()) return false;
+      described++;
+    }
+    return described > 0 && described === this.progress.pendingOperations;
+  }
+
   private contextOf(state: ContextState): number {
     for (const [context, s] of this.contexts) if (s === state) return context;
     return -1;

@@ -98,6 +98,16 @@ export class Request<T = unknown> implements PromiseLike<T> {
    */
   _claim(): void {}
 
+  /**
+   * @internal Whether anything waits for it: a promise handed out (await,
+   * wait, waitall) or a static's waiter. A pending request nobody waits on,
+   * in a process with nothing else to do, belongs to a program that ended
+   * without completing it (World's pending-at-exit check).
+   */
+  _isWaitedOn(): boolean {
+    return this.pending !== null || this.waiters !== null;
+  }
+
   /** @internal whether the statics consider it (MPI's active requests); a plain request always is. */
   _isActive(): boolean {
     return true;

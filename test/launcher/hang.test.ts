@@ -64,3 +64,17 @@ test('a bad --hang-report value names the flag, the value and what is allowed', 
   assert.equal(e.code, 2, e.stderr);
   assert.match(e.stderr, /MPI4TS_HANG_REPORT="-1" must be a positive number of seconds/);
 });
+
+test('a program that ends with a receive nobody waits for is reported after the grace period, and the job fails', async () => {
+  const r = await mpirun(2, DEADLOCK, { args: ['ended'], killAfterMs: 30_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /rank 1's program ended with 1 operation\(s\) still pending, which nothing waits for[^\n]*:\n\s+rank 1 \(\S+, pid \d+\): waits in 1 operation\(s\):\n\s+irecv\(source=0, tag=9\) for [\d.]+ s/);
+  assert.ok(r.ms < 4000, `reported within the grace period, before rank 0 ends (${r.ms} ms)`);
+  // A request that is waited for is no ended program; MPI4TS_PENDING_GRACE_MS=0 turns the check off.
+  const waited = await mpirun(2, DEADLOCK, { args: ['waited'], killAfterMs: 30_000 });
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stdout, /got late/);
+  const off = await mpirun(2, DEADLOCK, { args: ['ended'], env: { MPI4TS_PENDING_GRACE_MS: '0' }, killAfterMs: 30_000 });
+  assert.equal(off.code, 0, off.stderr);
+  assert.doesNotMatch(off.stderr, /still pending/);
+});

@@ -9,6 +9,8 @@
 //   busy        as timer, but rank 0 computes (a busy loop) for 5 s
 //   correct     a ring exchange with short sleeps between, for about 3 s
 //   sleepy      rank 1 receives from rank 0 (tag 5), which sleeps 4 s first; ready lines first
+//   ended       rank 1 posts irecv(0, tag 9) and ends without waiting for it; rank 0 sleeps 4 s, sends nothing
+//   waited      as ended, but rank 0 sends tag 9 after 1 s and rank 1 waits for its request
 import * as MPI from 'mpi4ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -67,6 +69,16 @@ switch (mode) {
       await comm.send('late', 1, 5);
     } else if (rank === 1) {
       console.log(`got ${String(await comm.recv(0, 5))}`);
+    }
+    break;
+  case 'ended':
+  case 'waited':
+    if (rank === 0) {
+      if (mode === 'ended') await sleep(4000);
+      else await sleep(1000).then(() => comm.send('late', 1, 9));
+    } else if (rank === 1) {
+      const request = comm.irecv(0, 9);
+      if (mode === 'waited') console.log(`got ${String(await request)}`);
     }
     break;
   default:
