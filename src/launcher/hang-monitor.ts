@@ -38,7 +38,8 @@ export interface HangMonitorOptions {
 }
 
 interface Gathering {
-  asked: Set<number>;
+  /** The ranks whose answer it waits for: asked now, or still owing an earlier answer (which counts for this round too). */
+  expected: Set<number>;
   answers: Map<number, RankReport | null>;
   done: () => void;
 }
@@ -68,13 +69,19 @@ export class HangMonitor {
     for (const g of this.gatherings.values()) g.done();
   }
 
-  /** A rank answered request `id`. */
+  /**
+   * A rank answered request `id`. The answer counts for every round still
+   * waiting for that rank: a rank asked by an earlier round is not asked
+   * again, and what it says, made when it answers, is as new as any.
+   */
   onReport(rank: number, id: number, report: RankReport | null): void {
+    if (id >= this.nextId) return;
     this.outstanding.delete(rank);
-    const g = this.gatherings.get(id);
-    if (g === undefined || !g.asked.has(rank)) return;
-    g.answers.set(rank, report);
-    if (g.answers.size === g.asked.size) g.done();
+    for (const g of [...this.gatherings.values()]) {
+      if (!g.expected.has(rank)) continue;
+      g.answers.set(rank, report);
+      if (g.answers.size === g.expected.size) g.done();
+    }
   }
 
   /**
@@ -171,20 +178,20 @@ export class HangMonitor {
     const id = this.nextId++;
     const now = Date.now();
     const askable = running.filter((r) => !this.outstanding.has(r));
-    const asked = new Set(this.options.ask(id, askable));
-    for (const rank of asked) this.outstanding.set(rank, now);
+    for (const rank of this.options.ask(id, askable)) this.outstanding.set(rank, now);
+    // Asked now or before; a rank that could not be asked (not connected yet) is silent at once.
+    const expected = new Set(running.filter((r) => this.outstanding.has(r)));
     const answers = new Map<number, RankReport | null>();
     return new Promise<ReportRound>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
       const done = (): void => {
         if (!this.gatherings.delete(id)) return;
         if (timer !== null) clearTimeout(timer);
-        // Ranks not asked now (still owing an earlier answer, or not connected) count as silent too.
         const silent = running.filter((r) => !answers.has(r));
         resolve({ answers, silent });
       };
-      this.gatherings.set(id, { asked, answers, done });
-      if (asked.size === 0) {
+      this.gatherings.set(id, { expected, answers, done });
+      if (expected.size === 0) {
         done();
         return;
       }

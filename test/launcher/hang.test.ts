@@ -78,3 +78,20 @@ test('a program that ends with a receive nobody waits for is reported after the 
   assert.equal(off.code, 0, off.stderr);
   assert.doesNotMatch(off.stderr, /still pending/);
 });
+
+test('SIGUSR1 while ranks compute: they are said not to answer (busy, not in an MPI call), and the job ends normally', async () => {
+  let launcher = 0;
+  let computing = 0;
+  const running = mpirun(2, program('block.ts'), {
+    args: ['4', 'busy'], killAfterMs: 30_000,
+    onStart: (pid) => { launcher = pid; },
+    onStdout: (text) => { computing += text.split('\n').filter((l) => l.startsWith('computing')).length; },
+  });
+  for (let i = 0; i < 200 && computing < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(computing, 2);
+  process.kill(launcher, 'SIGUSR1');
+  const r = await running;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /rank 0 \(\S+\) did not answer within 2 s[^\n]*\(busy computing, not in an MPI call\)/);
+  assert.match(r.stderr, /rank 1 \(\S+\) did not answer within 2 s[^\n]*\(busy computing, not in an MPI call\)/);
+});
