@@ -60,10 +60,6 @@ export interface IncomingMessage {
 
 /** A receive waiting for its message; it can take itself back (MPI_Cancel) until one matches. */
 class PostedReceive implements Cancellable {
-  /** When it was posted (Progress.clock), and where the user called it (MPI4TS_DEBUG_CALLS): for hang reports. */
-  since = 0;
-  site: Error | null = null;
-
   constructor(
     readonly source: number,
     readonly tag: number,
@@ -76,6 +72,15 @@ class PostedReceive implements Cancellable {
     readonly collective: number,
     private readonly queues: MatchQueues<PostedReceive, IncomingMessage>,
     private readonly progress: Progress,
+    /**
+     * When it started waiting (Progress.clock, set once it waits), and where the user called it
+     * (MPI4TS_DEBUG_CALLS): for hang reports. Constructor parameters, not
+     * field initialisers: those define properties one by one on every receive.
+     */
+    public since: number,
+    /** Which post it was (Progress.postCount): with `since`, when it started (Progress.stampRange). */
+    public seq: number,
+    readonly site: Error | null,
   ) {}
 
   cancel(): boolean {
@@ -100,6 +105,7 @@ interface PendingRendezvousSend {
   tag: number;
   collective: number;
   since: number;
+  seq: number;
   site: Error | null;
 }
 
@@ -119,6 +125,7 @@ interface ProbeWaiter {
   /** The user's call, for errors. */
   call: string;
   since: number;
+  seq: number;
   site: Error | null;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
@@ -173,6 +180,11 @@ export interface EngineOptions {
   describeContext?: (context: number) => string;
   /** Capture a stack at every operation, so hang reports say where the user called it (MPI4TS_DEBUG_CALLS). */
   debugCalls?: boolean;
+}
+
+/** A collective call's key, its context and call number in one number (tags are below 2^31, contexts far below 2^22). */
+function collectiveKey(context: number, tag: number): number {
+  return context * 0x8000_0000 + tag;
 }
 
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
@@ -331,7 +343,8 @@ export class P2PEngine implements FrameSink {
     }
     const state = this.stateOf(context);
     const queues = state.queues;
-    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress);
+    const site = !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall();
+    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress, 0, 0, site);
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
@@ -344,8 +357,9 @@ export class P2PEngine implements FrameSink {
       return request;
     }
     this.progress.begin();
+    // Stamped after begin(): a rank that was idle reads the clock there, so the stamp is now, not its last activity.
     posted.since = this.progress.clock;
-    if (this.debugCalls) posted.site = collective === 0 ? captureCall() : this.collectiveSites.get(context * 0x10000 + tag) ?? captureCall();
+    posted.seq = this.progress.postCount;
     request._onCancel(posted);
     if (hopeless !== null) this.judgeAnySourceLater();
     return request;
@@ -401,7 +415,7 @@ export class P2PEngine implements FrameSink {
   mrecv(context: number, message: IncomingMessage, target: RawBuffer | null, call: string,
     request: Request<unknown> = new Request<unknown>()): Request<unknown> {
     const queues = this.stateOf(context).queues;
-    this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress));
+    this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress, 0, 0, null));
     return request;
   }
 
@@ -415,7 +429,8 @@ export class P2PEngine implements FrameSink {
     this.progress.begin();
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.probeWaiters.push({
-        source, tag, sourceWorld, state, matched, call, since: this.progress.clock, site: this.debugCalls ? captureCall() : null,
+        source, tag, sourceWorld, state, matched, call, since: this.progress.clock, seq: this.progress.postCount,
+        site: this.debugCalls ? captureCall() : null,
         resolve: (message) => {
           this.progress.end();
           resolve(message);
@@ -569,7 +584,7 @@ export class P2PEngine implements FrameSink {
    */
   noteCollectiveCall<T>(context: number, tag: number, run: () => Promise<T>): Promise<T> {
     if (!this.debugCalls) return run();
-    const key = context * 0x10000 + tag;
+    const key = collectiveKey(context, tag);
     this.collectiveSites.set(key, captureCall());
     const forget = (): void => {
       this.collectiveSites.delete(key);
@@ -599,7 +614,7 @@ export class P2PEngine implements FrameSink {
         pending.push({
           call: posted.call, wait: 'message', comm: describe(context), context, peer: posted.sourceWorld,
           peerInComm: posted.source, tag: posted.tag, collective: posted.collective === 0 ? null : name(posted.collective),
-          waitedMs: now - posted.since, site: callSiteOf(posted.site),
+          ...this.waited(now, posted.since, posted.seq), site: callSiteOf(posted.site),
         });
       }
       for (const message of state.queues.unexpectedMessages) {
@@ -616,7 +631,7 @@ export class P2PEngine implements FrameSink {
       const context = this.contextOf(w.state);
       pending.push({
         call: w.call, wait: 'probe', comm: describe(context), context, peer: w.sourceWorld, peerInComm: w.source, tag: w.tag,
-        collective: null, waitedMs: now - w.since, site: callSiteOf(w.site),
+        collective: null, ...this.waited(now, w.since, w.seq), site: callSiteOf(w.site),
       });
     }
     for (const send of this.pendingSends.values()) {
@@ -625,7 +640,7 @@ export class P2PEngine implements FrameSink {
       pending.push({
         call: send.call, wait: 'receiver', comm: describe(send.context), context: send.context, peer: send.dest,
         peerInComm: group === null ? send.dest : group.indexOf(send.dest), tag: send.tag,
-        collective: send.collective === 0 ? null : name(send.collective), waitedMs: now - send.since, site: callSiteOf(send.site),
+        collective: send.collective === 0 ? null : name(send.collective), ...this.waited(now, send.since, send.seq), site: callSiteOf(send.site),
       });
     }
     described += this.pendingData.size;
@@ -659,6 +674,12 @@ export class P2PEngine implements FrameSink {
       described++;
     }
     return described > 0 && described === this.progress.pendingOperations;
+  }
+
+  /** How long an operation has waited, at least and at most (Progress.stampRange). */
+  private waited(now: number, since: number, seq: number): { waitedMs: number; waitedUpToMs: number } {
+    const [earliest, latest] = this.progress.stampRange(since, seq);
+    return { waitedMs: now - latest, waitedUpToMs: now - earliest };
   }
 
   private contextOf(state: ContextState): number {
@@ -727,8 +748,8 @@ export class P2PEngine implements FrameSink {
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
     this.progress.begin();
     this.pendingSends.set(id, {
-      dest, bytes, request, call, context, tag, collective, since: this.progress.clock,
-      site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(context * 0x10000 + tag) ?? captureCall(),
+      dest, bytes, request, call, context, tag, collective, since: this.progress.clock, seq: this.progress.postCount,
+      site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall(),
     });
     this.framesSent[dest]! += 1;
     this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);

@@ -33,8 +33,13 @@ export interface PendingOperation {
   tag: number;
   /** The collective call this belongs to, or null for point-to-point. */
   collective: string | null;
-  /** Milliseconds since it started. */
+  /**
+   * Milliseconds since it started, at least and at most: the same unless it
+   * was posted while the program held the event loop computing (it started
+   * somewhere in that stretch: Progress.stampRange).
+   */
   waitedMs: number;
+  waitedUpToMs: number;
   /** Where the user called it (file:line), when known (MPI4TS_DEBUG_CALLS=1). */
   site: string | null;
 }

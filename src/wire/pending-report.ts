@@ -20,6 +20,8 @@ export interface ReportedOperation {
   tag: number;
   collective: string | null;
   waitedMs: number;
+  /** At most this long: more than waitedMs when it was posted while the program computed. */
+  waitedUpToMs: number;
   site: string | null;
 }
 
@@ -81,6 +83,13 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** "1.2 s", or "1.2 to 9.8 s" when the program computed while it was posted (the start is known only that far). */
+function waitedWords(op: ReportedOperation): string {
+  const upTo = op.waitedUpToMs;
+  return upTo - op.waitedMs < 100 ? seconds(op.waitedMs)
+    : `${(op.waitedMs / 1000).toFixed(1)} to ${seconds(upTo)} (posted while the program computed)`;
+}
+
 /**
  * A rank's report as lines for a person, indented under a heading the
  * caller writes: each pending operation with how long it has waited and
@@ -93,7 +102,7 @@ export function reportLines(report: RankReport, siteHint: boolean): string[] {
   if (report.finalizing) lines.push(`${head}: in finalize, waiting for the other ranks to finish`);
   else if (report.pendingCount === 0) lines.push(`${head}: not in an MPI call (nothing of mpi4ts pending)`);
   else lines.push(`${head}: waits in ${report.pendingCount} operation(s):`);
-  for (const op of report.pending) lines.push(`    ${operationWords(op)} for ${seconds(op.waitedMs)}${siteWords(op)}`);
+  for (const op of report.pending) lines.push(`    ${operationWords(op)} for ${waitedWords(op)}${siteWords(op)}`);
   if (report.pendingCount > report.pending.length) lines.push(`    ... and ${report.pendingCount - report.pending.length} more`);
   if (report.otherPending > 0) lines.push(`    and ${report.otherPending} send(s) or receive(s) with data in flight`);
   if (report.userActivity.length > 0) lines.push(`    the program has its own work pending (${report.userActivity.join(', ')}): not stuck in mpi4ts`);

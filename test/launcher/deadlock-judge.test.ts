@@ -6,7 +6,7 @@ import { deadlockLines, judgeRound } from '../../src/launcher/deadlock.js';
 import type { RankReport, ReportedOperation } from '../../src/wire/index.js';
 
 function recv(peer: number, tag = 2, extra: Partial<ReportedOperation> = {}): ReportedOperation {
-  return { call: 'recv', wait: 'message', comm: 'COMM_WORLD', context: 0, peer, peerInComm: peer, tag, collective: null, waitedMs: 1000, site: null, ...extra };
+  return { call: 'recv', wait: 'message', comm: 'COMM_WORLD', context: 0, peer, peerInComm: peer, tag, collective: null, waitedMs: 1000, waitedUpToMs: 1000, site: null, ...extra };
 }
 
 function report(rank: number, pending: ReportedOperation[], extra: Partial<RankReport> = {}): RankReport {

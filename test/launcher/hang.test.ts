@@ -95,3 +95,22 @@ test('SIGUSR1 while ranks compute: they are said not to answer (busy, not in an 
   assert.match(r.stderr, /rank 0 \(\S+\) did not answer within 2 s[^\n]*\(busy computing, not in an MPI call\)/);
   assert.match(r.stderr, /rank 1 \(\S+\) did not answer within 2 s[^\n]*\(busy computing, not in an MPI call\)/);
 });
+
+test('a receive posted right after a computation: its wait is given as a range, not with the computation counted in', async () => {
+  let launcher = 0;
+  let ready = 0;
+  const running = mpirun(2, DEADLOCK, {
+    args: ['computed'], killAfterMs: 30_000,
+    onStart: (pid) => { launcher = pid; },
+    onStdout: (text) => { ready += text.split('\n').filter((l) => l.startsWith('ready')).length; },
+  });
+  for (let i = 0; i < 100 && ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  // Rank 1 computes 2 s after its first receive, then waits for tag 8, which comes 5 s after the first.
+  await new Promise((r) => setTimeout(r, 3500));
+  process.kill(launcher, 'SIGUSR1');
+  const r = await running;
+  assert.equal(r.code, 0, r.stderr);
+  const m = /recv\(source=0, tag=8\) for ([\d.]+) to ([\d.]+) s \(posted while the program computed\)/.exec(r.stderr);
+  assert.ok(m !== null, r.stderr);
+  assert.ok(Number(m[2]) - Number(m[1]) >= 1, `the range covers the computation: ${m[0]}`);
+});

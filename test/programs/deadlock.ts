@@ -7,10 +7,11 @@
 //   collective  every rank but the last calls barrier; the last receives from rank 0
 //   timer       rank 1 receives from rank 0, which first waits 3 s on a timer of its own
 //   busy        as timer, but rank 0 computes (a busy loop) for 5 s
-//   correct     a ring exchange with short sleeps between, for about 3 s
+//   correct     a ring exchange, 120 rounds with a 20 ms sleep between (about 3 s)
 //   sleepy      rank 1 receives from rank 0 (tag 5), which sleeps 4 s first; ready lines first
 //   ended       rank 1 posts irecv(0, tag 9) and ends without waiting for it; rank 0 sleeps 4 s, sends nothing
 //   waited      as ended, but rank 0 sends tag 9 after 1 s and rank 1 waits for its request
+//   computed    rank 1 receives tag 1, computes 2 s, then receives tag 8, which rank 0 sends 5 s later
 import * as MPI from 'mpi4ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -50,9 +51,10 @@ switch (mode) {
     }
     break;
   case 'correct': {
-    const end = Date.now() + 3000;
+    // A fixed number of rounds: a loop that ran until a time each rank reads for itself could let
+    // one rank start a round its neighbours have stopped doing (a real deadlock, which the check found).
     let rounds = 0;
-    while (Date.now() < end) {
+    while (rounds < 120) {
       const [, got] = await Promise.all([comm.send(rounds, (rank + 1) % size, 1), comm.recv((rank + size - 1) % size, 1)]);
       if (got !== rounds) throw new Error(`round ${rounds}: got ${String(got)}`);
       rounds++;
@@ -79,6 +81,21 @@ switch (mode) {
     } else if (rank === 1) {
       const request = comm.irecv(0, 9);
       if (mode === 'waited') console.log(`got ${String(await request)}`);
+    }
+    break;
+  case 'computed':
+    console.log(`ready ${rank}`);
+    if (rank === 0) {
+      await comm.send('first', 1, 1);
+      await sleep(5000);
+      await comm.send('second', 1, 8);
+    } else if (rank === 1) {
+      await comm.recv(0, 1);
+      const end = Date.now() + 2000;
+      let spins = 0;
+      while (Date.now() < end) spins++;
+      if (spins < 0) console.log(spins);
+      console.log(`got ${String(await comm.recv(0, 8))}`);
     }
     break;
   default:
