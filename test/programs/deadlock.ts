@@ -11,6 +11,7 @@
 //   sleepy      rank 1 receives from rank 0 (tag 5), which sleeps 4 s first; ready lines first
 //   ended       rank 1 posts irecv(0, tag 9) and ends without waiting for it; rank 0 sleeps 4 s, sends nothing
 //   waited      as ended, but rank 0 sends tag 9 after 1 s and rank 1 waits for its request
+//   freed       as waited, but rank 1 frees its request (MPI_Request_free) and ends: allowed
 //   computed    rank 1 receives tag 1, computes 2 s, then receives tag 8, which rank 0 sends 5 s later
 import * as MPI from 'mpi4ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,12 +76,14 @@ switch (mode) {
     break;
   case 'ended':
   case 'waited':
+  case 'freed':
     if (rank === 0) {
       if (mode === 'ended') await sleep(4000);
-      else await sleep(1000).then(() => comm.send('late', 1, 9));
+      else await sleep(mode === 'freed' ? 2500 : 1000).then(() => comm.send('late', 1, 9));
     } else if (rank === 1) {
       const request = comm.irecv(0, 9);
       if (mode === 'waited') console.log(`got ${String(await request)}`);
+      if (mode === 'freed') request.free();
     }
     break;
   case 'computed':
