@@ -118,3 +118,20 @@ test('a receive posted right after a computation: its wait is given as a range, 
   assert.ok(m !== null, r.stderr);
   assert.ok(Number(m[2]) - Number(m[1]) >= 1, `the range covers the computation: ${m[0]}`);
 });
+
+test('Ctrl-C (SIGINT) prints the report, then stops the job with 130', async () => {
+  let launcher = 0;
+  let ready = 0;
+  const running = mpirun(2, DEADLOCK, {
+    args: ['sleepy'], killAfterMs: 30_000,
+    onStart: (pid) => { launcher = pid; },
+    onStdout: (text) => { ready += text.split('\n').filter((l) => l.startsWith('ready')).length; },
+  });
+  for (let i = 0; i < 100 && ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(launcher, 'SIGINT');
+  const r = await running;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /hang report \(interrupted by SIGINT\)[\s\S]*recv\(source=0, tag=5\)[\s\S]*interrupted by SIGINT; stopping 2 rank\(s\)/);
+  assert.deepEqual(await strays(r.marker), []);
+});
