@@ -149,13 +149,17 @@ export class World implements CommWorld {
       pending: engine.pending.slice(0, REPORTED_OPERATIONS), pendingCount: engine.pending.length,
       unexpected: engine.unexpected, unexpectedCount: engine.unexpectedCount,
       otherPending: engine.otherPending - (this.finalizeHolds ? 1 : 0),
-      frames: engine.frames, finalizing: this.state === 'finalizing', userActivity: programActivity(this.progress),
+      // A report is one control line (at most 1 MiB): beyond REPORTED_PEERS the counts are left out.
+      frames: engine.frames.length > REPORTED_PEERS ? [] : engine.frames, framesOmitted: engine.frames.length > REPORTED_PEERS,
+      finalizing: this.state === 'finalizing', userActivity: programActivity(this.progress),
     };
   }
 }
 
 /** Pending operations a report lists (the count says how many more): a rank with thousands posted stays readable. */
 const REPORTED_OPERATIONS = 64;
+/** Peers whose frame counts a report carries (about 30 bytes each); a rank that talked to more says so instead. */
+const REPORTED_PEERS = 20_000;
 
 /** Node's names for the handles of the standard streams, by the class of their handle. */
 const STREAM_RESOURCES: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };

@@ -36,7 +36,9 @@ export function judgeRound(round: ReportRound): RoundJudgement {
   const known = reports.filter((e): e is [number, RankReport] => e[1] !== null);
   const allBlocked = round.silent.length === 0 && known.length === reports.length && known.length > 0 &&
     known.every(([, r]) => isBlocked(r)) && !known.every(([, r]) => r.finalizing);
-  return { allBlocked, inFlight: framesInFlight(new Map(known)), signature };
+  // Counts left out: what is in flight is unknown, and unknown is never a deadlock.
+  const inFlight = known.some(([, r]) => r.framesOmitted === true) || framesInFlight(new Map(known));
+  return { allBlocked, inFlight, signature };
 }
 
 /** Whether, between two ranks that both answered, one sent frames the other has not received. */

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { JobError } from '../base/index.js';
+import { debug, JobError } from '../base/index.js';
 import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
@@ -140,6 +140,16 @@ export class ControlClient {
     this.socket.unref();
   }
 
+  /** The report, or null if making it failed: a report is help, and must never cost the rank its connection. */
+  private reportNow(): RankReport | null {
+    try {
+      return this.reporter?.() ?? null;
+    } catch (err) {
+      debug('rank %d could not make its hang report: %s', this.options.rank, (err as Error).message);
+      return null;
+    }
+  }
+
   private write(message: ControlMessage): void {
     this.socket.write(encodeControl(message));
   }
@@ -151,9 +161,7 @@ export class ControlClient {
     }
     if (message.t === ControlKind.REPORT) {
       // Answered at once, in this turn of the event loop: the server judges a rank by whether it answers.
-      if (this.socket.writable) {
-        this.write({ t: ControlKind.PENDING, rank: this.options.rank, id: message.id, report: this.reporter?.() ?? null });
-      }
+      if (this.socket.writable) this.write({ t: ControlKind.PENDING, rank: this.options.rank, id: message.id, report: this.reportNow() });
       return;
     }
     // Once every rank is done the server may go at once (rank 0 exits): a close is no failure then.

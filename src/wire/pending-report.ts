@@ -47,8 +47,10 @@ export interface RankReport {
   unexpectedCount: number;
   /** Work in flight the registry cannot describe (a send waiting for room, a rendezvous's data): not stuck. */
   otherPending: number;
-  /** `[peer, sent, received]` frame counts of this rank's engine. */
+  /** `[peer, sent, received]` frame counts of this rank's engine (empty when omitted). */
   frames: [number, number, number][];
+  /** The counts were left out (too many peers for one control line): nobody can tell what is in flight. */
+  framesOmitted?: boolean;
   /** The rank is in MPI_Finalize, waiting for the others. */
   finalizing: boolean;
   /** What of the program's own could wake it (a timer, a file, a socket, a child): it is not stuck in mpi4ts. */
