@@ -107,9 +107,12 @@ export class HangMonitor {
       } else if (report === null) {
         lines.push(`  rank ${rank} (${this.options.hostOf(rank)}) is still starting (its MPI world is not up)`);
       } else {
-        lines.push(...reportLines(report, true).map((l) => `  ${l}`));
+        lines.push(...reportLines(report, false).map((l) => `  ${l}`));
       }
     }
+    const unplaced = [...round.answers.values()].some((r) => r !== null && r.pending.some((op) => op.site === null));
+    // Said once, not under every rank.
+    if (unplaced) lines.push('  (run with --debug-calls, or MPI4TS_DEBUG_CALLS=1, to see where each call was made)');
     return `${lines.join('\n')}\n`;
   }
 
