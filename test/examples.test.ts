@@ -157,3 +157,11 @@ for (const np of [1, 2, 3, 4]) {
     assert.deepEqual(await strays(r.marker), []);
   });
 }
+
+test('deadlock (intentionally broken): the launcher names the cycle and exits 125', async () => {
+  const r = await mpirun(3, example('deadlock.ts'), { launcher: ['--debug-calls'], killAfterMs: 30_000 });
+  assert.equal(r.code, 125, r.stderr);
+  assert.match(r.stderr, /rank 0 waits in recv\(source=1, tag=0\) at examples\/deadlock\.ts:\d+\n\s+rank 1 waits in recv\(source=2, tag=0\) at examples\/deadlock\.ts:\d+\n\s+rank 2 waits in recv\(source=0, tag=0\) at examples\/deadlock\.ts:\d+\n\s+cycle: rank 0 -> rank 1 -> rank 2 -> rank 0/);
+  assert.doesNotMatch(r.stdout, /never printed/);
+  assert.deepEqual(await strays(r.marker), []);
+});

@@ -74,6 +74,22 @@ export interface Options {
    * through a pipe).
    */
   benchProgress: 'auto' | 'off' | 'stdout' | 'stderr';
+  /**
+   * Capture a stack at every MPI call, so hang reports say where each
+   * pending operation was called (MPI4TS_DEBUG_CALLS=1, `mpi4ts run
+   * --debug-calls`). Off by default: a capture costs about a microsecond per call.
+   */
+  debugCalls: boolean;
+  /**
+   * How long a rank whose program has ended with operations still pending
+   * (nothing waits for them, nothing else is left to run) waits before it
+   * reports them and ends the job with an error (MPI4TS_PENDING_GRACE_MS; 0: never).
+   */
+  pendingGraceMs: number;
+  /** `mpi4ts run` looks for deadlocks after each second of quiet (MPI4TS_DEADLOCK_CHECK=0, --no-deadlock-check: off). */
+  deadlockCheck: boolean;
+  /** `mpi4ts run` prints a hang report when no rank has made progress for this many seconds (MPI4TS_HANG_REPORT, --hang-report), or null. */
+  hangReportSeconds: number | null;
   /** `mpi4ts doctor`'s power check reads this file instead of the Pi firmware's get_throttled (MPI4TS_DOCTOR_THROTTLED_FILE; for tests). */
   doctorThrottledFile: string | null;
   /** `mpi4ts doctor`'s power check runs this instead of vcgencmd (MPI4TS_DOCTOR_VCGENCMD; for tests). */
@@ -144,6 +160,8 @@ export const DEFAULT_CMA_MAX_BYTES = 2 * 1024 * 1024;
  * most; a longer run keeps its first events and counts the rest as dropped.
  */
 export const DEFAULT_TRACE_MAX_EVENTS = 100_000;
+/** Long enough for a peer's message already on its way; short enough that an ended program does not seem to hang. */
+export const DEFAULT_PENDING_GRACE_MS = 1500;
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
   const transport = choiceVar(env, 'MPI4TS_TRANSPORT', TRANSPORTS, 'auto');
@@ -171,6 +189,10 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     nodeCompileCache: textVar(env, 'NODE_COMPILE_CACHE'),
     mpiexecTimeout: textVar(env, 'MPIEXEC_TIMEOUT') === null ? null : secondsVar(env, 'MPIEXEC_TIMEOUT', 1),
     benchProgress: choiceVar(env, 'MPI4TS_BENCH_PROGRESS', BENCH_PROGRESS, 'auto'),
+    debugCalls: switchVar(env, 'MPI4TS_DEBUG_CALLS', false),
+    pendingGraceMs: intVar(env, 'MPI4TS_PENDING_GRACE_MS', DEFAULT_PENDING_GRACE_MS, 0, 3_600_000),
+    deadlockCheck: switchVar(env, 'MPI4TS_DEADLOCK_CHECK', true),
+    hangReportSeconds: textVar(env, 'MPI4TS_HANG_REPORT') === null ? null : secondsVar(env, 'MPI4TS_HANG_REPORT', 1),
     doctorThrottledFile: textVar(env, 'MPI4TS_DOCTOR_THROTTLED_FILE'),
     doctorVcgencmd: textVar(env, 'MPI4TS_DOCTOR_VCGENCMD'),
     cma: switchVar(env, 'MPI4TS_CMA', true),

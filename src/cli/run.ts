@@ -13,9 +13,13 @@ import { blocksOf, envListNames, readAppFile, splitAtColons, type AppBlock } fro
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },
-  { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT)' },
+  { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT), printing what each rank waits for first' },
   { names: ['--profile'], key: 'profile', value: 'optional', meta: 'FILE.svg', help: 'at the end, print time in MPI per rank, the calls by time, message sizes and the communication matrix (=FILE.svg: also draw the matrix there)' },
   { names: ['--trace'], key: 'trace', value: 'one', meta: 'FILE.json', help: 'write a timeline of every rank\'s MPI calls and messages to FILE.json (Chrome trace format: open it in ui.perfetto.dev)' },
+  // hangs and deadlocks
+  { names: ['--hang-report'], key: 'hangReport', value: 'one', meta: 'S', help: 'print what each rank waits for when no rank has made progress for S seconds (default $MPI4TS_HANG_REPORT)' },
+  { names: ['--debug-calls'], key: 'debugCalls', value: 'none', help: 'hang reports say where each pending call was made (costs about a microsecond a call; MPI4TS_DEBUG_CALLS=1)' },
+  { names: ['--no-deadlock-check'], key: 'noDeadlockCheck', value: 'none', help: 'do not look for deadlocks (exit code 125 when found; MPI4TS_DEADLOCK_CHECK=0)' },
   // environment
   { names: ['-x'], key: 'forward', value: 'many', meta: 'VAR[=VAL]', help: 'pass environment variable VAR to every rank (repeatable)' },
   { names: ['--env'], key: 'env', value: 'many', meta: 'VAR=VAL', help: 'set VAR=VAL in every rank (repeatable)' },
@@ -86,6 +90,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...environmentArgs(forward, list(options, 'env')),
   };
   if (portRangeText !== null) env.MPI4TS_PORT_RANGE = portRangeText;
+  // Ranks capture their call sites; remote ranks inherit no MPI4TS_* variable, so it is passed on.
+  if (options.has('debugCalls') || usage(() => processOptions().debugCalls)) env.MPI4TS_DEBUG_CALLS = '1';
+  const hangReportSeconds = hangReportOf(options);
+  const deadlockCheck = !options.has('noDeadlockCheck') && usage(() => processOptions().deadlockCheck);
   const wdirs = blocks.map((b) => workingDirectory(b.wdir ?? text(options, 'wdir'), cwd, someRankLocal));
   // Node alone or tsx: decided here, once for the job, not in every rank.
   const programs = blocks.map((b, i) => programCommand(b.script, b.args, programDirectory(b.script, wdirs[i]!, cwd), processOptions().typescript));
@@ -135,6 +143,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     controlPortRange: portRange,
     tracePath,
     profile,
+    deadlockCheck,
+    hangReportSeconds,
   });
   return job.run();
 }
@@ -167,6 +177,13 @@ function traceFileOf(options: ParsedOptions, cwd: string): string | null {
     throw new UsageError(`--trace ${given}: cannot write the timeline there: ${(err as Error).message}`);
   }
   return path;
+}
+
+/** --hang-report S, else MPI4TS_HANG_REPORT, else none. */
+function hangReportOf(options: ParsedOptions): number | null {
+  const given = text(options, 'hangReport');
+  if (given !== null) return secondsArg(given, '--hang-report');
+  return usage(() => processOptions().hangReportSeconds);
 }
 
 /** --timeout, else MPIEXEC_TIMEOUT (Hydra's and Open MPI's variable), else none. */

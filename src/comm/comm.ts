@@ -798,7 +798,12 @@ export class Comm {
       if (err instanceof Error) err.message = `${call}: ${err.message}`;
       return Promise.reject(err);
     }
-    return runCollective(call, this, this.nextCollectiveTag(), algorithm, callSignature(call, root, op, buf, blocks));
+    const tag = this.nextCollectiveTag();
+    const signature = callSignature(call, root, op, buf, blocks);
+    const engine = this.world.engine;
+    // Under MPI4TS_DEBUG_CALLS hang reports say where the user called it; else no closure per call.
+    if (engine.debugCalls) return engine.noteCollectiveCall(this.collContext, tag, () => runCollective(call, this, tag, algorithm, signature));
+    return runCollective(call, this, tag, algorithm, signature);
   }
 
   // ---- internals ----

@@ -22,15 +22,16 @@ import { debug, defaultEagerCredit, options as processOptions, publish, type Opt
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { describeCall, sameCall } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
-import { bindThisProcess, detectBootstrap, hostIdentity, processorName, type Bootstrap } from '../runtime/index.js';
+import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportLines, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
 import { allowPeerWrites, loadPeerMemory, loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type PeerMemory, type SocketLib, type Transport } from '../transport/index.js';
 import { TraceRecorder } from './trace.js';
-import { ContextPool, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
+import { ContextPool, contextIdOf, MAX_CONTEXT_IDS, pointToPointContext, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 
 export type WorldState = 'running' | 'finalizing' | 'finalized';
 
 /** What a communicator uses of the matching engine. */
-export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'isendEncoded' | 'irecv' | 'improbe' | 'mprobe' | 'mrecv'>;
+export type CommEngine = Pick<P2PEngine, 'setGroup' | 'probe' | 'iprobe' | 'isend' | 'isendEncoded' | 'irecv' | 'improbe' | 'mprobe' | 'mrecv'
+  | 'debugCalls' | 'noteCollectiveCall'>;
 
 /**
  * What a communicator and its creation use of the world: narrow, so a unit
@@ -55,6 +56,8 @@ export class World implements CommWorld {
   readonly contexts = new ContextPool();
   state: WorldState = 'running';
   private finalizing: Promise<void> | null = null;
+  /** finalize holds one of the progress engine's pending operations: no user operation. */
+  private finalizeHolds = false;
 
   constructor(
     readonly bootstrap: Bootstrap,
@@ -86,17 +89,111 @@ export class World implements CommWorld {
     this.state = 'finalizing';
     // Alive until done: the connections are unref'd, and a goodbye may wait for one to open.
     this.progress.begin();
+    this.finalizeHolds = true;
     debug('rank %d finalizing: writing out what is queued, then goodbyes', this.rank);
     await this.transport.finish();
     debug('rank %d finalizing: goodbyes written; waiting for the others', this.rank);
     await this.bootstrap.finalize();
     debug('rank %d finalized', this.rank);
+    this.finalizeHolds = false;
     this.progress.end();
     await this.transport.close();
     this.bootstrap.close();
     this.state = 'finalized';
     publish('mpi4ts:world:finalize', () => ({ rank: this.rank }));
   }
+
+  /**
+   * A program that ends with receives or sends pending (irecv never waited
+   * for) would keep its process alive for ever: the progress engine holds
+   * the event loop while anything is pending, so beforeExit never comes.
+   * Every quarter of `graceMs` (an unref'd timer: it keeps nothing alive)
+   * this looks for that state: only operations nobody waits for, nothing of
+   * the program's own left, no frame moving. Once it has lasted `graceMs`,
+   * the rank prints what is pending and ends the job with an error
+   * (MPI_Finalize with pending operations is erroneous, MPI 4.1 section 11.2.2).
+   */
+  watchForEndedProgram(graceMs: number): void {
+    let since = -1;
+    let frames = '';
+    const timer = setInterval(() => {
+      if (this.state !== 'running' || !this.engine.onlyUnwaitedPending() || programActivity(this.progress).length > 0) {
+        since = -1;
+        return;
+      }
+      const report = this.report();
+      const now = Date.now();
+      const moved = JSON.stringify(report.frames);
+      if (since < 0 || moved !== frames) {
+        since = now;
+        frames = moved;
+        return;
+      }
+      if (now - since < graceMs) return;
+      clearInterval(timer);
+      const message = `rank ${this.rank}'s program ended with ${report.pendingCount} operation(s) still pending, which nothing waits for ` +
+        '(finalize with pending operations is erroneous; wait for every request, or cancel the receives)';
+      process.stderr.write(`mpi4ts: ${message}:\n${reportLines(report, false).map((l) => `  ${l}`).join('\n')}\n`);
+      publish('mpi4ts:job:abort', () => ({ rank: this.rank, code: 1, message }));
+      void this.bootstrap.abort(1, message);
+    }, Math.max(50, Math.floor(graceMs / 4)));
+    timer.unref();
+  }
+
+  /**
+   * This rank's hang report (DESIGN.md "Hang reports and deadlocks"): the
+   * registry's pending operations and unmatched messages, and what of the
+   * program's own could still wake it. Made on request only.
+   */
+  report(): RankReport {
+    const engine = this.engine.pendingReport();
+    return {
+      rank: this.rank, host: this.processorName, pid: process.pid,
+      pending: engine.pending.slice(0, REPORTED_OPERATIONS), pendingCount: engine.pending.length,
+      unexpected: engine.unexpected, unexpectedCount: engine.unexpectedCount,
+      otherPending: engine.otherPending - (this.finalizeHolds ? 1 : 0),
+      // A report is one control line (at most 1 MiB): beyond REPORTED_PEERS the counts are left out.
+      frames: engine.frames.length > REPORTED_PEERS ? [] : engine.frames, framesOmitted: engine.frames.length > REPORTED_PEERS,
+      finalizing: this.state === 'finalizing', userActivity: programActivity(this.progress),
+    };
+  }
+}
+
+/** Pending operations a report lists (the count says how many more): a rank with thousands posted stays readable. */
+const REPORTED_OPERATIONS = 64;
+/** Peers whose frame counts a report carries (about 30 bytes each); a rank that talked to more says so instead. */
+const REPORTED_PEERS = 20_000;
+
+/** Node's names for the handles of the standard streams, by the class of their handle. */
+const STREAM_RESOURCES: Record<string, string> = { Pipe: 'PipeWrap', TTY: 'TTYWrap', TCP: 'TCPSocketWrap' };
+
+/**
+ * What keeps this process's event loop alive besides mpi4ts: its ref'd
+ * handles and requests (process.getActiveResourcesInfo) less the library's
+ * own (the progress engine's keep-alive timer, its spin's setImmediate; the
+ * connections are unref'd) and stdout and stderr, which every process holds.
+ * Anything left (a timer, a file read, a socket, a child) may wake the
+ * program and make it send: its rank is not stuck in mpi4ts.
+ */
+function programActivity(progress: Progress): string[] {
+  const own = new Map<string, number>();
+  const discount = (type: string): void => {
+    own.set(type, (own.get(type) ?? 0) + 1);
+  };
+  if (progress.holdsLoop) discount('Timeout');
+  if (progress.isSpinning) discount('Immediate');
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { hasRef?: () => boolean; constructor: { name: string } } })._handle;
+    const type = handle === undefined ? undefined : STREAM_RESOURCES[handle.constructor.name];
+    if (type !== undefined && handle?.hasRef?.() !== false) discount(type);
+  }
+  const left: string[] = [];
+  for (const type of process.getActiveResourcesInfo()) {
+    const n = own.get(type) ?? 0;
+    if (n > 0) own.set(type, n - 1);
+    else left.push(type);
+  }
+  return left;
 }
 
 export async function initWorld(): Promise<World> {
@@ -126,6 +223,12 @@ export async function initWorld(): Promise<World> {
   debug('rank %d of %d up (bootstrap %s, %d ranks on this host, poll %d us)', rank, size, bootstrap.name, spin.ranksHere, spin.pollMicros);
   publish('mpi4ts:world:start', () => ({ rank, size, bootstrap: bootstrap.name, host: me.host, ranksOnHost: spin.ranksHere, pollMicros: spin.pollMicros }));
   const world = new World(bootstrap, opened.engine, opened.progress, options, table, hostId, me.host, opened.crossMemory);
+  // Hang reports: asked for by mpi4ts run, else printed by the rank itself on SIGUSR1 (not for a
+  // singleton, whose SIGUSR1 stays Node's: the inspector).
+  const report = (): RankReport => world.report();
+  if (bootstrap.serveReports !== undefined) bootstrap.serveReports(report);
+  else if (bootstrap.name !== 'singleton') reportOnSignal(report);
+  if (options.pendingGraceMs > 0) world.watchForEndedProgram(options.pendingGraceMs);
   process.on('beforeExit', () => {
     if (world.state === 'running') void world.finalize();
   });
@@ -167,6 +270,11 @@ function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | n
   return recorder;
 }
 
+/** A communicator in a hang report, by its context id (the same on every member). */
+function communicatorWords(id: number): string {
+  return id === WORLD_CONTEXT_ID ? 'COMM_WORLD' : id === SELF_CONTEXT_ID ? 'COMM_SELF' : `communicator ${id}`;
+}
+
 /** The progress engine and the matching engine on its transport, listening not yet. */
 function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, tracer: TraceRecorder | null):
   { engine: P2PEngine; progress: Progress; eagerCredit: number; crossMemory: string } {
@@ -197,6 +305,8 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
     ],
     describeCollective: describeCall,
     sameCollectiveCall: sameCall,
+    describeContext: (context) => communicatorWords(contextIdOf(context & ~1)),
+    debugCalls: options.debugCalls,
     // The launcher blames the rank that died first, not the ranks whose receives failed for it.
     onPeerLost: (peer) => bootstrap.peerLost?.(peer),
     directWriteMinBytes: options.cmaMinBytes,

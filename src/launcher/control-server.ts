@@ -28,6 +28,11 @@ export class ControlServer {
     throw new Error(`no free port for the control server on ${host} in --port-range ${range[0]}-${range[1]}`);
   }
 
+  /** Asks `ranks` for their hang reports under `id` (answers: ControlEvents.onReport); returns those asked. */
+  requestReports(id: number, ranks: number[]): number[] {
+    return this.registry.requestReports(id, ranks);
+  }
+
   /** Whether `rank` ever said finalize. */
   hasFinalized(rank: number): boolean {
     return this.registry.hasFinalized(rank);

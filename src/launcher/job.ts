@@ -9,6 +9,7 @@ import { constants as osConstants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { debug, publish } from '../base/index.js';
 import { ControlServer } from './control-server.js';
+import { HangMonitor } from './hang-monitor.js';
 import { forwardLines, openOutputFile, timestampPrefix, type OutputRoute } from './output.js';
 import type { RankExit, RankProcess, Starter } from './starter.js';
 import { Watchdog } from './watchdog.js';
@@ -62,7 +63,14 @@ export interface JobOptions {
   tracePath?: string | null;
   /** --profile[=FILE.svg]: print the report at the end (launcher/profile.ts), and draw the matrix into svgPath; or null. */
   profile?: { svgPath: string | null } | null;
+  /** Look for deadlocks after each second of quiet (default true; MPI4TS_DEADLOCK_CHECK). */
+  deadlockCheck?: boolean;
+  /** Print a hang report when no rank has made progress for this many seconds (--hang-report), or null. */
+  hangReportSeconds?: number | null;
 }
+
+/** The exit status of a job ended because its ranks deadlocked (124 is --timeout's). */
+export const DEADLOCK_EXIT_CODE = 125;
 
 /** How long a lost control connection waits for the rank's own exit, which explains more. */
 const CONTROL_LOST_GRACE_MS = 5000;
@@ -97,6 +105,7 @@ export class Job {
   private stopping = false;
   private control: ControlServer | null = null;
   private watchdog: Watchdog | null = null;
+  private monitor: HangMonitor | null = null;
   private earlyExit: EarlyExit | null = null;
   /**
    * Ranks whose control connection closed, with the order it closed in: a
@@ -129,12 +138,23 @@ export class Job {
       onRejected: (reason) => {
         debug('control: %s', reason);
       },
+      onReport: (rank, id, report) => this.monitor?.onReport(rank, id, report),
     });
     this.control = control;
+    this.monitor = new HangMonitor({
+      ask: (id, ranks) => control.requestReports(id, ranks),
+      running: () => [...this.alive].sort((a, b) => a - b),
+      hostOf: (rank) => this.opts.placements[rank]?.host ?? '?',
+      deadlockCheck: this.opts.deadlockCheck ?? true,
+      hangReportSeconds: this.opts.hangReportSeconds ?? null,
+      onDeadlock: (message) => this.fail(DEADLOCK_EXIT_CODE, message),
+      write: (text) => process.stderr.write(text),
+    });
     const port = await control.listen(this.opts.controlBind, this.opts.controlPortRange ?? null);
     this.watchdog = Watchdog.start();
     const endOfSignals = this.trapSignals();
     const timer = this.armTimeout();
+    this.monitor.start();
     const forwarding: Promise<void>[] = [];
     const exits: Promise<void>[] = [];
     const files: Writable[] = [];
@@ -154,6 +174,7 @@ export class Job {
     if (trace !== null && profile !== null) this.printProfile(trace, size, profile.svgPath);
     if (timer !== null) clearTimeout(timer);
     endOfSignals();
+    this.monitor.stop();
     control.close();
     this.watchdog?.stop();
     if (this.opts.printExitCodes === true) this.printEndings();
@@ -353,6 +374,7 @@ export class Job {
   private stopAll(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.monitor?.stop();
     for (const child of this.ranks) if (this.alive.has(child.rank)) child.kill('SIGTERM');
     const grace = (this.opts.killGraceSeconds ?? 3) * 1000;
     setTimeout(() => {
@@ -364,18 +386,44 @@ export class Job {
   private armTimeout(): NodeJS.Timeout | null {
     const seconds = this.opts.timeoutSeconds;
     if (seconds === null) return null;
+    const name = this.opts.timeoutName ?? '--timeout';
     const timer = setTimeout(() => {
-      this.fail(124, `mpi4ts: the job did not finish within ${seconds} s (${this.opts.timeoutName ?? '--timeout'}); stopping ${this.alive.size} rank(s)`);
+      this.reportThenFail(`the job did not finish within ${seconds} s (${name})`,
+        () => this.fail(124, `mpi4ts: the job did not finish within ${seconds} s (${name}); stopping ${this.alive.size} rank(s)`));
     }, seconds * 1000);
     timer.unref();
     return timer;
   }
 
+  /**
+   * Prints the hang report (what each rank waits for, at most ANSWER_MS of
+   * waiting for the answers), then `then()`; at once if the job is already
+   * stopping or a report is being gathered for this (a second Ctrl-C).
+   */
+  private reportThenFail(why: string, then: () => void): void {
+    if (this.stopping || this.reportingBeforeStop || this.monitor === null) {
+      then();
+      return;
+    }
+    this.reportingBeforeStop = true;
+    void this.monitor.printReport(why).then(then, then);
+  }
+
+  private reportingBeforeStop = false;
+
   private trapSignals(): () => void {
-    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGQUIT'] as const).map((signal) => {
       const handler = (): void => {
+        if (signal === 'SIGUSR1' || signal === 'SIGQUIT') {
+          // Asked for a report: the job goes on.
+          void this.monitor?.printReport(signal);
+          return;
+        }
         const number = osConstants.signals[signal];
-        this.fail(128 + number, `mpi4ts: interrupted by ${signal}; stopping ${this.alive.size} rank(s)`);
+        const stop = (): void => this.fail(128 + number, `mpi4ts: interrupted by ${signal}; stopping ${this.alive.size} rank(s)`);
+        // Ctrl-C shows what the job was waiting for before it stops (a second one stops at once).
+        if (signal === 'SIGINT') this.reportThenFail(`interrupted by ${signal}`, stop);
+        else stop();
       };
       process.on(signal, handler);
       return [signal, handler] as const;

@@ -32,6 +32,7 @@ import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
 import { Status } from './status.js';
+import { callSiteOf, captureCall, MAX_UNMATCHED, type EngineReport, type PendingOperation, type UnmatchedMessage } from './registry.js';
 
 /**
  * Where a message came from, for replies (CTS) and failure handling. A
@@ -71,6 +72,15 @@ class PostedReceive implements Cancellable {
     readonly collective: number,
     private readonly queues: MatchQueues<PostedReceive, IncomingMessage>,
     private readonly progress: Progress,
+    /**
+     * When it started waiting (Progress.clock, set once it waits), and where the user called it
+     * (MPI4TS_DEBUG_CALLS): for hang reports. Constructor parameters, not
+     * field initialisers: those define properties one by one on every receive.
+     */
+    public since: number,
+    /** Which post it was (Progress.postCount): with `since`, when it started (Progress.stampRange). */
+    public seq: number,
+    readonly site: Error | null,
   ) {}
 
   cancel(): boolean {
@@ -89,6 +99,14 @@ interface PendingRendezvousSend {
   dest: number;
   bytes: Uint8Array;
   request: Request<void>;
+  /** What a hang report says of it: the call, where, since when. */
+  call: string;
+  context: number;
+  tag: number;
+  collective: number;
+  since: number;
+  seq: number;
+  site: Error | null;
 }
 
 interface PendingData {
@@ -106,6 +124,9 @@ interface ProbeWaiter {
   matched: boolean;
   /** The user's call, for errors. */
   call: string;
+  since: number;
+  seq: number;
+  site: Error | null;
   resolve: (message: IncomingMessage) => void;
   reject: (err: Error) => void;
 }
@@ -188,6 +209,15 @@ export interface EngineOptions {
   /** Rendezvous payloads from a rank of this host of this many bytes or more, up to directWriteMaxBytes, are offered a direct write (with peerMemory). */
   directWriteMinBytes?: number;
   directWriteMaxBytes?: number;
+  /** The communicator of a matching context, in words, for hang reports ("COMM_WORLD"). */
+  describeContext?: (context: number) => string;
+  /** Capture a stack at every operation, so hang reports say where the user called it (MPI4TS_DEBUG_CALLS). */
+  debugCalls?: boolean;
+}
+
+/** A collective call's key, its context and call number in one number (tags are below 2^31, contexts far below 2^22). */
+function collectiveKey(context: number, tag: number): number {
+  return context * 0x8000_0000 + tag;
 }
 
 /** errno values that refuse every direct write (process_vm_writev), not just one. */
@@ -236,6 +266,17 @@ export class P2PEngine implements FrameSink {
   private readonly directPid: Int32Array;
   /** Peers this rank has written a payload into (the debug log says so once per peer). */
   private readonly wroteDirectlyTo: Uint8Array;
+  /**
+   * Frames this engine sent to and received from each peer: equal counts
+   * both ways between every pair mean nothing is in flight (the launcher's
+   * deadlock check). One increment per frame.
+   */
+  private readonly framesSent: Float64Array;
+  private readonly framesReceived: Float64Array;
+  /** Stacks are captured at every call for hang reports (EngineOptions.debugCalls). */
+  readonly debugCalls: boolean;
+  /** Under debugCalls, where each collective call still running was made, by context and call number. */
+  private readonly collectiveSites = new Map<number, Error>();
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
@@ -249,6 +290,9 @@ export class P2PEngine implements FrameSink {
     this.creditGranted = new Float64Array(size);
     this.creditOwed = new Float64Array(size);
     this.creditReturnAt = Math.max(1, Math.floor(options.eagerCredit / 4));
+    this.framesSent = new Float64Array(size);
+    this.framesReceived = new Float64Array(size);
+    this.debugCalls = options.debugCalls === true;
     this.progress = collaborators.progress;
     this.tracer = collaborators.tracer ?? null;
     this.peerMemory = collaborators.peerMemory ?? null;
@@ -334,7 +378,7 @@ export class P2PEngine implements FrameSink {
     } else {
       // The bytes wait for the receiver's clear-to-send: the encoder's scratch would be reused by then.
       const bytes = payload.owner === BytesOwner.SCRATCH ? copyBytes(payload.bytes) : payload.bytes;
-      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, collective, request);
+      this.sendRendezvous(context, source, destWorld, tag, payload.type, bytes, collective, request, call);
     }
     return request;
   }
@@ -353,7 +397,8 @@ export class P2PEngine implements FrameSink {
     const state = this.stateOf(context);
     const queues = state.queues;
     if (this.tracer !== null) this.tracer.posted(request, context);
-    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress);
+    const site = !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall();
+    const posted = new PostedReceive(source, tag, sourceWorld, target, request, call, collective, queues, this.progress, 0, 0, site);
     const message = queues.post(posted);
     if (message !== undefined) {
       this.deliver(message, posted);
@@ -372,6 +417,9 @@ export class P2PEngine implements FrameSink {
       return request;
     }
     this.progress.begin();
+    // Stamped after begin(): a rank that was idle reads the clock there, so the stamp is now, not its last activity.
+    posted.since = this.progress.clock;
+    posted.seq = this.progress.postCount;
     request._onCancel(posted);
     if (hopeless !== null) this.judgeAnySourceLater();
     return request;
@@ -428,7 +476,7 @@ export class P2PEngine implements FrameSink {
     request: Request<unknown> = new Request<unknown>()): Request<unknown> {
     const queues = this.stateOf(context).queues;
     if (this.tracer !== null) this.tracer.posted(request, context);
-    this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress));
+    this.deliver(message, new PostedReceive(message.source, message.tag, message.fromWorld, target, request, call, 0, queues, this.progress, 0, 0, null));
     return request;
   }
 
@@ -442,7 +490,8 @@ export class P2PEngine implements FrameSink {
     this.progress.begin();
     return new Promise<IncomingMessage>((resolve, reject) => {
       this.probeWaiters.push({
-        source, tag, sourceWorld, state, matched, call,
+        source, tag, sourceWorld, state, matched, call, since: this.progress.clock, seq: this.progress.postCount,
+        site: this.debugCalls ? captureCall() : null,
         resolve: (message) => {
           this.progress.end();
           resolve(message);
@@ -459,6 +508,7 @@ export class P2PEngine implements FrameSink {
 
   onFrame(from: number, header: FrameHeader, payload: Uint8Array | null, owned: boolean): void {
     this.progress.activity();
+    this.framesReceived[from]! += 1;
     switch (header.kind) {
       case FrameKind.EAGER:
         this.arrive(this.checkedState(from, header), {
@@ -596,6 +646,116 @@ export class P2PEngine implements FrameSink {
     this.options.onFatal(err);
   }
 
+  /**
+   * Under MPI4TS_DEBUG_CALLS, where a collective call was made: its receives
+   * and sends, posted later from inside the algorithm, report that place
+   * until `run`'s promise settles. Otherwise just `run()`.
+   */
+  noteCollectiveCall<T>(context: number, tag: number, run: () => Promise<T>): Promise<T> {
+    if (!this.debugCalls) return run();
+    const key = collectiveKey(context, tag);
+    this.collectiveSites.set(key, captureCall());
+    const forget = (): void => {
+      this.collectiveSites.delete(key);
+    };
+    const done = run();
+    done.then(forget, forget);
+    return done;
+  }
+
+  /**
+   * What this rank waits for (the registry, registry.ts): every posted
+   * receive, probe and rendezvous send, the messages no receive has
+   * matched, and the frame counts. Walks the queues; called only when a
+   * report is asked for.
+   */
+  pendingReport(): EngineReport {
+    const now = this.progress.now();
+    const describe = this.options.describeContext ?? ((context: number) => `context ${context}`);
+    const name = this.options.describeCollective ?? ((code: number) => `collective ${code}`);
+    const pending: PendingOperation[] = [];
+    const unexpected: UnmatchedMessage[] = [];
+    let unexpectedCount = 0;
+    let described = 0;
+    for (const [context, state] of this.contexts) {
+      for (const posted of state.queues.postedReceives) {
+        described++;
+        pending.push({
+          call: posted.call, wait: 'message', comm: describe(context), context, peer: posted.sourceWorld,
+          peerInComm: posted.source, tag: posted.tag, collective: posted.collective === 0 ? null : name(posted.collective),
+          ...this.waited(now, posted.since, posted.seq), site: callSiteOf(posted.site),
+        });
+      }
+      for (const message of state.queues.unexpectedMessages) {
+        if (message.local !== null) described++;
+        if (unexpectedCount++ >= MAX_UNMATCHED) continue;
+        unexpected.push({
+          comm: describe(context), context, source: message.source, sourceWorld: message.fromWorld, tag: message.tag,
+          bytes: message.byteLength, collective: message.collective === 0 ? null : name(message.collective),
+        });
+      }
+    }
+    for (const w of this.probeWaiters) {
+      described++;
+      const context = this.contextOf(w.state);
+      pending.push({
+        call: w.call, wait: 'probe', comm: describe(context), context, peer: w.sourceWorld, peerInComm: w.source, tag: w.tag,
+        collective: null, ...this.waited(now, w.since, w.seq), site: callSiteOf(w.site),
+      });
+    }
+    for (const send of this.pendingSends.values()) {
+      described++;
+      const group = this.contexts.get(send.context)?.group ?? null;
+      pending.push({
+        call: send.call, wait: 'receiver', comm: describe(send.context), context: send.context, peer: send.dest,
+        peerInComm: group === null ? send.dest : group.indexOf(send.dest), tag: send.tag,
+        collective: send.collective === 0 ? null : name(send.collective), ...this.waited(now, send.since, send.seq), site: callSiteOf(send.site),
+      });
+    }
+    described += this.pendingData.size;
+    const frames: [number, number, number][] = [];
+    for (let peer = 0; peer < this.framesSent.length; peer++) {
+      if (this.framesSent[peer]! > 0 || this.framesReceived[peer]! > 0) frames.push([peer, this.framesSent[peer]!, this.framesReceived[peer]!]);
+    }
+    // A rendezvous receive waiting for its data is in flight, not stuck: it counts with the undescribed.
+    const otherPending = Math.max(0, this.progress.pendingOperations - described) + this.pendingData.size;
+    return { pending, unexpected, unexpectedCount, otherPending, frames };
+  }
+
+  /**
+   * Whether this rank's pending work is only operations nobody waits for:
+   * receives and rendezvous sends whose requests no promise or static
+   * waits on, no probe (its promise is the caller's), nothing in flight.
+   * With nothing else keeping the process alive, the program has ended with
+   * them pending (MPI_Finalize with pending operations is erroneous).
+   */
+  onlyUnwaitedPending(): boolean {
+    if (this.probeWaiters.length > 0 || this.pendingData.size > 0) return false;
+    let described = 0;
+    for (const state of this.contexts.values()) {
+      for (const posted of state.queues.postedReceives) {
+        if (posted.request._isWaitedOn()) return false;
+        described++;
+      }
+    }
+    for (const send of this.pendingSends.values()) {
+      if (send.request._isWaitedOn()) return false;
+      described++;
+    }
+    return described > 0 && described === this.progress.pendingOperations;
+  }
+
+  /** How long an operation has waited, at least and at most (Progress.stampRange). */
+  private waited(now: number, since: number, seq: number): { waitedMs: number; waitedUpToMs: number } {
+    const [earliest, latest] = this.progress.stampRange(since, seq);
+    return { waitedMs: now - latest, waitedUpToMs: now - earliest };
+  }
+
+  private contextOf(state: ContextState): number {
+    for (const [context, s] of this.contexts) if (s === state) return context;
+    return -1;
+  }
+
   /** True when nothing is pending in either direction (used at finalisation). */
   get idle(): boolean {
     return this.pendingSends.size === 0 && this.pendingData.size === 0;
@@ -606,6 +766,7 @@ export class P2PEngine implements FrameSink {
   private sendEager(context: number, source: number, dest: number, tag: number, type: number,
     bytes: Uint8Array, owner: BytesOwnerCode, collective: number, request: Request<void>): void {
     const transport = this.transport;
+    this.framesSent[dest]! += 1;
     const header = frameHeader(FrameKind.EAGER, context, source, tag, type, bytes.length, 0, collective);
     if (owner === BytesOwner.FRESH) {
       transport.send(dest, header, bytes);
@@ -651,11 +812,15 @@ export class P2PEngine implements FrameSink {
   }
 
   private sendRendezvous(context: number, source: number, dest: number, tag: number, type: number,
-    bytes: Uint8Array, collective: number, request: Request<void>): void {
+    bytes: Uint8Array, collective: number, request: Request<void>, call: string): void {
     const id = this.nextRendezvousId;
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
-    this.pendingSends.set(id, { dest, bytes, request });
     this.progress.begin();
+    this.pendingSends.set(id, {
+      dest, bytes, request, call, context, tag, collective, since: this.progress.clock, seq: this.progress.postCount,
+      site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall(),
+    });
+    this.framesSent[dest]! += 1;
     this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
@@ -666,6 +831,7 @@ export class P2PEngine implements FrameSink {
       throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
     this.pendingSends.delete(id);
+    this.framesSent[from]! += 1;
     if ((cts.flags & CtsFlag.WRITE_INTO) !== 0 && this.writeDirectly(from, cts.context * 0x1_0000_0000 + cts.collective, send.bytes)) {
       this.transport.send(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
       this.progress.end();
@@ -747,6 +913,7 @@ export class P2PEngine implements FrameSink {
       return;
     }
     this.creditOwed[from] = 0;
+    this.framesSent[from]! += 1;
     this.transport.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
   }
 
@@ -862,6 +1029,7 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
+    this.framesSent[message.fromWorld]! += 1;
     this.transport.send(message.fromWorld, this.clearToSendHeader(message, target), null);
   }
 

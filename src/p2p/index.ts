@@ -5,8 +5,9 @@
  * contexts and tags, and a Transport below it that moves frames.
  *
  * Besides: persistent requests (persistent.ts, 3.9), matched probe's Message
- * (message.ts, 3.8.2-3.8.3) and the attached buffer of buffered sends
- * (buffered.ts, 3.6).
+ * (message.ts, 3.8.2-3.8.3), the attached buffer of buffered sends
+ * (buffered.ts, 3.6), and the pending-operation registry's types and call
+ * sites (registry.ts) for hang reports.
  *
  * # Unfinished features
  * - **3.6.1**: buffers per communicator or session, MPI_Buffer_flush (buffered.ts).
@@ -35,3 +36,5 @@ export type { AttachedMemory } from './buffered.js';
 export { Status } from './status.js';
 export type { ElementSized } from './status.js';
 export { MatchQueues, envelopeMatches } from './matching.js';
+export { callSiteOf, captureCall, MAX_UNMATCHED } from './registry.js';
+export type { EngineReport, PendingOperation, PendingWait, UnmatchedMessage } from './registry.js';

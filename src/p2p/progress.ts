@@ -48,6 +48,10 @@ const CHASE_HOPS = 64;
 const CHAIN_MS = 0.5;
 /** Chained deliveries between two looks at the clock (reading it costs more than a delivery's poll). */
 const CHAIN_CLOCK_EVERY = 16;
+/** Two readings of the clock further apart than this while spinning: the program held the event loop in between. */
+const HELD_MS = 20;
+/** Held stretches remembered for stampRange. */
+const HELD_RECORDS = 8;
 
 export class Progress {
   private pending = 0;
@@ -71,6 +75,17 @@ export class Progress {
   private chaseHops = 0;
   /** Operations posted so far, and when the last delivery was made: has the program moved on? */
   private posts = 0;
+  /**
+   * The last clock reading that stamps operations (clock), and the posts
+   * made before it; and the last HELD_RECORDS stretches in which the
+   * program held the event loop while spinning (its computation between
+   * two turns), as [posts before, posts after, end]: an operation posted in
+   * one started between the stamp it got and that end.
+   */
+  private lastClock = 0;
+  private postsAtClock = 0;
+  private readonly held = new Float64Array(3 * HELD_RECORDS);
+  private heldNext = 0;
   private postsAtDelivery = 0;
 
   constructor(options: ProgressOptions) {
@@ -137,14 +152,77 @@ export class Progress {
     return this.pending;
   }
 
+  /**
+   * When the last activity was seen (performance.now()), to within the spin
+   * window: what an operation is stamped with for hang reports, so a post
+   * reads no clock of its own. Every begin() is an activity, and while not
+   * spinning each activity reads the clock; while spinning, the clock is read
+   * at least every spin turn that saw something move.
+   */
+  get clock(): number {
+    return this.lastClock;
+  }
+
+  /** How many operations have been posted: with clock, what an operation is stamped with. */
+  get postCount(): number {
+    return this.posts;
+  }
+
+  /**
+   * When an operation stamped `since` as the `seq`-th post started, as
+   * [earliest, latest]: the same twice unless it was posted while the
+   * program held the event loop without a look at the clock (then it
+   * started between `since` and the end of that stretch).
+   */
+  stampRange(since: number, seq: number): [number, number] {
+    const held = this.held;
+    for (let i = 0; i < held.length; i += 3) {
+      if (seq > held[i]! && seq <= held[i + 1]! && held[i + 2]! > since) return [since, held[i + 2]!];
+    }
+    return [since, since];
+  }
+
+  /** A reading of the clock at a turn of the spin: notes a stretch the program held the loop, then stamps from it. */
+  private turnClock(now: number): void {
+    if (now - this.lastClock > HELD_MS && this.posts > this.postsAtClock) {
+      const i = this.heldNext;
+      this.held[i] = this.postsAtClock;
+      this.held[i + 1] = this.posts;
+      this.held[i + 2] = now;
+      this.heldNext = (i + 3) % this.held.length;
+    }
+    this.lastClock = now;
+    this.postsAtClock = this.posts;
+  }
+
+  /** The clock now, for a report's "waited for". */
+  now(): number {
+    return performance.now();
+  }
+
+  /** Whether the keep-alive timer is ref'd (it is the library's, not the program's). */
+  get holdsLoop(): boolean {
+    return this.keepingAlive;
+  }
+
+  /** Whether the spin is running (its setImmediate is the library's, not the program's). */
+  get isSpinning(): boolean {
+    return this.spinning;
+  }
+
   /** Something arrived or was posted: poll hard for a while. */
   activity(): void {
     if (this.spinning) {
       this.activeSinceClock = true;
       return;
     }
+    // Not spinning: this reading is the clock hang reports stamp operations with (clock), the post
+    // that brought it here included.
+    const now = performance.now();
+    this.lastActivity = now;
+    this.lastClock = now;
+    this.postsAtClock = this.posts;
     if (this.pollMs <= 0) return;
-    this.lastActivity = performance.now();
     if (this.pending > 0) {
       this.spinning = true;
       this.poller?.setAsleep(false);
@@ -233,6 +311,7 @@ export class Progress {
     // With rings, keep polling a while even when nothing is pending: the next message of a
     // conversation then finds this rank awake, and the sender need not ring the doorbell.
     const now = performance.now();
+    this.turnClock(now);
     if (this.activeSinceClock) {
       this.lastActivity = now;
       this.activeSinceClock = false;

@@ -98,6 +98,18 @@ export class Request<T = unknown> implements PromiseLike<T> {
    */
   _claim(): void {}
 
+  /**
+   * @internal Whether anything waits for it: a promise handed out (await,
+   * wait, waitall) or a static's waiter. A pending request nobody waits on,
+   * in a process with nothing else to do, belongs to a program that ended
+   * without completing it (World's pending-at-exit check). A freed one
+   * counts as waited on: MPI lets a program free an active request and end,
+   * and the operation is the library's to finish (MPI 4.1 section 3.7.3).
+   */
+  _isWaitedOn(): boolean {
+    return this.freed || this.pending !== null || this.waiters !== null;
+  }
+
   /** @internal whether the statics consider it (MPI's active requests); a plain request always is. */
   _isActive(): boolean {
     return true;

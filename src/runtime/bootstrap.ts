@@ -3,7 +3,7 @@
  * (DESIGN.md "Start-up"). One implementation per launcher; everything above
  * it is the same whichever started the job.
  */
-import type { BindRequest, PeerAddress, PeerEnd, TracePart } from '../wire/index.js';
+import type { BindRequest, PeerAddress, PeerEnd, RankReport, TracePart } from '../wire/index.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */
@@ -45,4 +45,10 @@ export interface Bootstrap {
    * first. The launcher hears it before this rank's own failure.
    */
   peerLost?(peer: number): void;
+  /**
+   * Answers the launcher's requests for this rank's hang report with
+   * `report` (mpi4ts run); absent where no launcher asks (the rank then
+   * prints its own on SIGUSR1: runtime/hang-report.ts).
+   */
+  serveReports?(report: () => RankReport): void;
 }

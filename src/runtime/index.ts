@@ -17,3 +17,6 @@ export type { Bootstrap } from './bootstrap.js';
 export type { ProfileSummary, TracePart } from '../wire/index.js';
 export { hostIdentity, processorName } from './host.js';
 export { bindThisProcess } from './binding.js';
+export { reportOnSignal } from './hang-report.js';
+export { reportLines } from '../wire/index.js';
+export type { RankReport } from '../wire/index.js';

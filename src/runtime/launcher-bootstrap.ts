@@ -5,7 +5,7 @@
  * lost (the launcher died, or an ssh session dropped), the rank ends itself.
  */
 import { intVar, JobError, requiredIntVar } from '../base/index.js';
-import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd, type TracePart } from '../wire/index.js';
+import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd, type RankReport, type TracePart } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
 export interface LauncherEnvironment {
@@ -78,6 +78,11 @@ export class LauncherBootstrap implements Bootstrap {
 
   sendTraceNow(host: string, part: TracePart): boolean {
     return this.control.sendTraceNow(host, part);
+  }
+
+  /** The launcher asks for hang reports over the control connection; `report` answers. */
+  serveReports(report: () => RankReport): void {
+    this.control.serveReports(report);
   }
 
   /** `onDone` hears of every other rank whose program is done (the launcher tells). */

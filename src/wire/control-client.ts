@@ -15,9 +15,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { JobError } from '../base/index.js';
+import { debug, JobError } from '../base/index.js';
 import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
+import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';
 
 const RETRY_MS = 200;
@@ -51,6 +52,7 @@ export class ControlClient {
   private waiter: ((m: ControlMessage) => void) | null = null;
   private readonly peersDone = new PeerDoneRelay();
   private ended = false;
+  private reporter: (() => RankReport) | null = null;
 
   private constructor(private readonly socket: Socket, private readonly options: ControlClientOptions) {
     this.localAddress = socket.localAddress ?? '127.0.0.1';
@@ -152,6 +154,11 @@ export class ControlClient {
     this.peersDone.watch(onDone);
   }
 
+  /** `report` answers the server's REPORT requests from now on (before, they are answered with null). */
+  serveReports(report: () => RankReport): void {
+    this.reporter = report;
+  }
+
   /** From here on the connection closing is expected (the job is ending on purpose). */
   expectEnd(): void {
     this.ended = true;
@@ -161,6 +168,16 @@ export class ControlClient {
     this.ended = true;
     this.socket.end();
     this.socket.unref();
+  }
+
+  /** The report, or null if making it failed: a report is help, and must never cost the rank its connection. */
+  private reportNow(): RankReport | null {
+    try {
+      return this.reporter?.() ?? null;
+    } catch (err) {
+      debug('rank %d could not make its hang report: %s', this.options.rank, (err as Error).message);
+      return null;
+    }
   }
 
   private write(message: ControlMessage): void {
@@ -175,6 +192,11 @@ export class ControlClient {
     }
     if (message.t === ControlKind.PEER_DONE) {
       this.peersDone.deliver(message.rank, message.how);
+      return;
+    }
+    if (message.t === ControlKind.REPORT) {
+      // Answered at once, in this turn of the event loop: the server judges a rank by whether it answers.
+      if (this.socket.writable) this.write({ t: ControlKind.PENDING, rank: this.options.rank, id: message.id, report: this.reportNow() });
       return;
     }
     // Once every rank is done the server may go at once (rank 0 exits): a close is no failure then.

@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { PeerAddress } from './peer-address.js';
+import type { RankReport } from './pending-report.js';
 import type { UnprovenConnections } from './unproven.js';
 
 export const ControlKind = {
@@ -44,6 +45,14 @@ export const ControlKind = {
   CLOCK_REPLY: 'clock-reply',
   /** rank -> server, under --trace: events of this rank's timeline (TracePart), in parts, before finalize or abort. */
   TRACE: 'trace',
+  /**
+   * server -> rank: say what you wait for (a hang report, the deadlock
+   * check). A rank answers from its event loop, so one busy computing
+   * answers late or not at all: the server never waits on it for long.
+   */
+  REPORT: 'report',
+  /** rank -> server: the answer to REPORT `id` (null: the rank's world is not up yet). */
+  PENDING: 'pending',
 } as const;
 
 /**
@@ -92,7 +101,9 @@ export type ControlMessage =
   | { t: typeof ControlKind.PEER_LOST; rank: number; peer: number }
   | { t: typeof ControlKind.CLOCK; id: number }
   | { t: typeof ControlKind.CLOCK_REPLY; id: number; now: number }
-  | { t: typeof ControlKind.TRACE; rank: number; host: string; part: TracePart };
+  | { t: typeof ControlKind.TRACE; rank: number; host: string; part: TracePart }
+  | { t: typeof ControlKind.REPORT; id: number }
+  | { t: typeof ControlKind.PENDING; rank: number; id: number; report: RankReport | null };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows

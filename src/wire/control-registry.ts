@@ -16,6 +16,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
+import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';
 import { UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS, UnprovenConnections } from './unproven.js';
 
@@ -36,6 +37,8 @@ export interface ControlRegistryEvents {
   onClock?(rank: number, offsetMicros: number, errorMicros: number): void;
   /** A part of a rank's timeline (--trace). */
   onTrace?(rank: number, host: string, part: TracePart): void;
+  /** A rank answered REPORT `id` (absent: reports are not asked for). */
+  onReport?(rank: number, id: number, report: RankReport | null): void;
 }
 
 /**
@@ -96,6 +99,25 @@ export class ControlRegistry {
     const missing: string[] = [];
     for (let rank = 0; rank < this.size; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
     return missing;
+  }
+
+  /**
+   * Asks `ranks` (those still connected and not let go) for their hang
+   * reports under `id`; answers come through onReport. Returns the ranks
+   * asked. Nothing before every rank has joined: a rank reads no request
+   * before its welcome.
+   */
+  requestReports(id: number, ranks: Iterable<number>): number[] {
+    if (this.arrived < this.size || this.closing) return [];
+    const asked: number[] = [];
+    const line = encodeControl({ t: ControlKind.REPORT, id });
+    for (const rank of ranks) {
+      const socket = this.sockets[rank];
+      if (socket === undefined || this.released.has(rank) || this.exited.has(rank) || !socket.writable) continue;
+      socket.write(line);
+      asked.push(rank);
+    }
+    return asked;
   }
 
   /** Whether `rank` ever said finalize. */
@@ -248,11 +270,19 @@ export class ControlRegistry {
         }
         this.events.onPeerLost?.(rank, message.peer);
         return;
+      case ControlKind.PENDING:
+        if (!Number.isInteger(message.id) || (message.report !== null && typeof message.report !== 'object')) {
+          this.events.onRejected(`rank ${rank} sent a malformed hang report`);
+          return;
+        }
+        this.events.onReport?.(rank, message.id, message.report);
+        return;
       case ControlKind.HELLO:
       case ControlKind.WELCOME:
       case ControlKind.FINALIZED:
       case ControlKind.PEER_DONE:
       case ControlKind.CLOCK:
+      case ControlKind.REPORT:
         this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
         return;
       default: {

@@ -18,3 +18,5 @@ export { ControlRegistry } from './control-registry.js';
 export type { ControlRegistryEvents } from './control-registry.js';
 export { BIND_LEVELS, bindRequestOf, bindRequestEnv, bindingFor, bindingPicture, formatCpuList, parseCpuList, readTopology, objectsOf } from './binding.js';
 export type { BindLevel, BindRequest, Binding, Cpu, TopologySource } from './binding.js';
+export { isBlocked, operationWords, reportLines, siteWords } from './pending-report.js';
+export type { RankReport, ReportedMessage, ReportedOperation } from './pending-report.js';

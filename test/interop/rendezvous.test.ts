@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { CLI, example } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { CLI, example, program, ROOT } from '../helpers.js';
+import { track } from '../teardown.js';
 import { chooseBootstrap } from '../../src/runtime/detect.js';
 import { frame, parsePairs } from '../../src/runtime/pmi2.js';
 import { parseWords } from '../../src/runtime/pmi1.js';
@@ -149,4 +151,28 @@ test('wire formats: PMI-1 words, PMI-2 length-prefixed pairs, Slurm host lists',
   assert.equal(firstHost('node[07-09,12],login1'), 'node07');
   assert.equal(firstHost('a1,b2'), 'a1');
   assert.equal(firstHost('rack[3]-n[1-2]'), 'rack3-n[1-2]');
+});
+
+test('under the rendezvous (no launcher to ask): SIGUSR1 to a rank prints its own hang report, and the job goes on', async () => {
+  const where = `127.0.0.1:${await freePort()}`;
+  const key = randomBytes(32).toString('hex');
+  const ranks = [0, 1].map((rank) => {
+    const child = spawn(process.execPath, nodeArgs(program('deadlock.ts'), ['sleepy']), {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: baseEnv({ MPI4TS_RANK: String(rank), MPI4TS_SIZE: '2', MPI4TS_RENDEZVOUS: where, MPI4TS_KEY: key }),
+    });
+    track(child);
+    const out = { child, stdout: '', stderr: '', code: null as number | null };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out.stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { out.stderr += d; });
+    return { out, closed: new Promise<void>((resolve) => child.on('close', (code) => { out.code = code; resolve(); })) };
+  });
+  const one = ranks[1]!.out;
+  for (let i = 0; i < 200 && !one.stdout.includes('ready 1'); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
+  one.child.kill('SIGUSR1');
+  await Promise.all(ranks.map((r) => r.closed));
+  assert.deepEqual(ranks.map((r) => r.out.code), [0, 0], one.stderr);
+  assert.match(one.stdout, /got late/);
+  assert.match(one.stderr, /mpi4ts: hang report \(SIGUSR1\): rank 1 \(\S+, pid \d+\): waits in 1 operation\(s\):\n\s+recv\(source=0, tag=5\) for [\d.]+ s/);
 });

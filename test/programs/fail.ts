@@ -33,6 +33,8 @@ if (comm.rank === culprit) {
       await comm.abort(5);
       break;
     case 'hang':
+      // A job that never ends but is no deadlock: besides its receive, it waits on a timer of its own.
+      setInterval(() => {}, 1000);
       break;
     default:
       throw new Error(`unknown mode ${mode}`);

@@ -49,3 +49,17 @@ test('options() reads process.env once and keeps what it read', async () => {
   const { options } = await import('../../src/base/index.js');
   assert.equal(options(), options());
 });
+
+test('hang reports and deadlocks: the defaults, set values and bad ones', () => {
+  const defaults = readOptions({});
+  assert.deepEqual([defaults.debugCalls, defaults.deadlockCheck, defaults.hangReportSeconds, defaults.pendingGraceMs], [false, true, null, 1500]);
+  const set = readOptions({ MPI4TS_DEBUG_CALLS: '1', MPI4TS_DEADLOCK_CHECK: '0', MPI4TS_HANG_REPORT: '2.5', MPI4TS_PENDING_GRACE_MS: '0' });
+  assert.deepEqual([set.debugCalls, set.deadlockCheck, set.hangReportSeconds, set.pendingGraceMs], [true, false, 2.5, 0]);
+  const cases: [Record<string, string>, string][] = [
+    [{ MPI4TS_DEBUG_CALLS: 'on' }, 'MPI4TS_DEBUG_CALLS="on" must be 0 (off, the default) or 1 (on)'],
+    [{ MPI4TS_DEADLOCK_CHECK: '2' }, 'MPI4TS_DEADLOCK_CHECK="2" must be 0 (off) or 1 (on, the default)'],
+    [{ MPI4TS_HANG_REPORT: 'abc' }, 'MPI4TS_HANG_REPORT="abc" must be a positive number of seconds'],
+    [{ MPI4TS_PENDING_GRACE_MS: '-1' }, 'MPI4TS_PENDING_GRACE_MS="-1" must be an integer from 0 to 3600000'],
+  ];
+  for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
+});
