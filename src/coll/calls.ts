@@ -195,6 +195,11 @@ export function sameCall(mine: number, theirs: number): boolean {
 const ROOTED = new Set(['bcast', 'scatter', 'gather', 'reduce', 'gatherv', 'scatterv', 'bcastInto', 'reduceInto', 'gatherInto',
   'scatterInto', 'gathervInto', 'scattervInto']);
 
+/** A word's call by name alone (`barrier`, `reduce`), for hang reports, which name the call and its number. */
+export function callName(word: number): string {
+  return collectiveName(fieldsOf(word).code);
+}
+
 /**
  * A word as the user's call with the arguments it carries, for errors:
  * `bcast(root=0)`, `allreduceInto(Float64Array(10), SUM)`, `barrier()`.

@@ -19,7 +19,7 @@ import { Failure, fromWire, LinkChannel, toWire, type Channel, type Link } from 
 import { collectiveCode } from './calls.js';
 import type { InterChannels } from './inter.js';
 
-export { callSignature, collectiveCode, collectiveName, describeCall, sameCall } from './calls.js';
+export { callName, callSignature, collectiveCode, collectiveName, describeCall, sameCall } from './calls.js';
 
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC, isTypedArray } from './op.js';
 export type { TypedArray } from './op.js';

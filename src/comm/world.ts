@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { debug, defaultEagerCredit, options as processOptions, publish, type Options } from '../base/index.js';
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
-import { describeCall, sameCall } from '../coll/index.js';
+import { callName, describeCall, sameCall } from '../coll/index.js';
 import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
 import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportLines, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
 import { allowPeerWrites, loadPeerMemory, loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type PeerMemory, type SocketLib, type Transport } from '../transport/index.js';
@@ -304,6 +304,7 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
       { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
     ],
     describeCollective: describeCall,
+    nameCollective: callName,
     sameCollectiveCall: sameCall,
     describeContext: (context) => communicatorWords(contextIdOf(context & ~1)),
     debugCalls: options.debugCalls,

@@ -197,6 +197,8 @@ export interface EngineOptions {
   onFatal: (err: Error) => void;
   /** The call a collective word (FrameHeader.collective) stands for, for errors. */
   describeCollective?: (code: number) => string;
+  /** A collective call's name alone, for hang reports (default: describeCollective). */
+  nameCollective?: (code: number) => string;
   /**
    * Whether two different collective words (FrameHeader.collective) still
    * name one call, as when one rank leaves an argument open (coll/calls.ts
@@ -672,7 +674,7 @@ export class P2PEngine implements FrameSink {
   pendingReport(): EngineReport {
     const now = this.progress.now();
     const describe = this.options.describeContext ?? ((context: number) => `context ${context}`);
-    const name = this.options.describeCollective ?? ((code: number) => `collective ${code}`);
+    const name = this.options.nameCollective ?? this.options.describeCollective ?? ((code: number) => `collective ${code}`);
     const pending: PendingOperation[] = [];
     const unexpected: UnmatchedMessage[] = [];
     let unexpectedCount = 0;
