@@ -99,6 +99,19 @@ clusterTest('--trace over 4 hosts: a track per rank named by its host, a flow pe
   assert.deepEqual(Object.keys(doc.otherData.clock).sort(), ['rank 0', 'rank 1', 'rank 2', 'rank 3']);
 });
 
+clusterTest('deadlocks across hosts: head-to-head pairs on 4 hosts and a cycle of three end with exit 125 and the cycle named; nothing left', async (c) => {
+  const pairs = await c.run(['--host', 'm4h1,m4h2,m4h3,m4h4', '--ssh', c.ssh, '--debug-calls'], program('deadlock.ts'), { args: ['pairs'] }).result;
+  assert.equal(pairs.code, 125, pairs.stderr);
+  assert.match(pairs.stderr, /rank 0 waits in recv\(source=1, tag=2\) at test\/programs\/deadlock\.ts:\d+\n\s+rank 1 waits in recv\(source=0, tag=2\) at test\/programs\/deadlock\.ts:\d+\n\s+cycle: rank 0 -> rank 1 -> rank 0/);
+  assert.match(pairs.stderr, /rank 3 waits in recv\(source=2, tag=2\)/);
+  // The hang report that follows names each rank's host.
+  for (const host of ['m4h1', 'm4h2', 'm4h3', 'm4h4']) assert.match(pairs.stderr, new RegExp(`rank \\d \\(${host}, pid \\d+\\): waits in`));
+  const cycle = await c.run(['--host', 'm4h2,m4h3,m4h4', '--ssh', c.ssh], program('deadlock.ts'), { args: ['cycle'] }).result;
+  assert.equal(cycle.code, 125, cycle.stderr);
+  assert.match(cycle.stderr, /cycle: rank 0 -> rank \d -> rank \d -> rank 0/);
+  assert.deepEqual(await c.leftovers(5000, ['m4h1', 'm4h2', 'm4h3', 'm4h4']), []);
+});
+
 clusterTest('a rank killed by SIGKILL on a remote host ends the job, with nothing left on any host', async (c) => {
   const job = c.run(['--host', 'm4h1,m4h2,m4h3', '--ssh', c.ssh], program('fail.ts'), { args: ['hang', '0'] });
   await job.lines(/^ready \d$/, 3);
