@@ -12,7 +12,7 @@ import type { Op, TypedArray } from './op.js';
 import { BinomialTree } from './binomial-tree.js';
 import { ownOperand, reduceStep } from './step.js';
 import { agreeOnShapes } from './allreduce.js';
-import { chunkStarts, ringReduceScatter } from './ring.js';
+import { chunkStarts, recvSegments, ringReduceScatter, sendSegments } from './ring.js';
 import { acquireLike, release } from './scratch.js';
 
 /**
@@ -60,11 +60,11 @@ export async function reduceIntoRing<A extends TypedArray>(ch: Channel, send: A 
     await ringReduceScatter(ch, input, output, op, starts);
     const { rank, size } = ch;
     if (rank !== root) {
-      await ch.send(root, output.subarray(starts[rank], starts[rank + 1]));
+      await sendSegments(ch, root, output.subarray(starts[rank], starts[rank + 1]));
       return null;
     }
-    const chunks: Promise<number | Failure>[] = [];
-    for (let r = 0; r < size; r++) if (r !== root) chunks.push(ch.recvInto(r, output.subarray(starts[r], starts[r + 1])));
+    const chunks: Promise<unknown>[] = [];
+    for (let r = 0; r < size; r++) if (r !== root) chunks.push(recvSegments(ch, r, output.subarray(starts[r], starts[r + 1])));
     await Promise.all(chunks);
     return ch.failure;
   } finally {

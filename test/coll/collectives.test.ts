@@ -263,3 +263,23 @@ test('reduceScatter: rank i gets its counts[i] elements of the reduction, by rin
     }
   }
 });
+
+test('ring passes in segments: chunks above 2 MiB go as 1 MiB pieces, at every uneven length, and still reduce and gather right', async () => {
+  const { RING_SEGMENT_BYTES, segmentCuts } = await import('../../src/coll/ring.js');
+  const per = RING_SEGMENT_BYTES / 8;
+  assert.deepEqual(segmentCuts(2 * per, 8), [0, 2 * per]);
+  // One element past 2 MiB: three near-equal segments.
+  const n = 2 * per + 1;
+  assert.deepEqual(segmentCuts(n, 8), [0, Math.floor(n / 3), Math.floor((2 * n) / 3), n]);
+  const cuts = segmentCuts(5 * per + 3, 8);
+  assert.equal(cuts.length - 1, 6);
+  for (let j = 0; j + 1 < cuts.length; j++) assert.ok((cuts[j + 1]! - cuts[j]!) * 8 <= RING_SEGMENT_BYTES, `segment ${j}`);
+  // 2 and 3 ranks with chunks of 2.5 to 3 MiB, lengths not a multiple of the size; allreduce and reduceInto's ring.
+  for (const size of [2, 3]) {
+    const length = Math.ceil(((5 * RING_SEGMENT_BYTES) / 8) * size / 2) + size - 1;
+    const input = (r: number): Float64Array => doubles(r, length);
+    const expected = reduced(ranks(size).map(input), SUM);
+    const got = await valuesOf(size, 'allreduce', (ch) => allreduceRing(ch, input(ch.rank), SUM));
+    assert.deepEqual(got, got.map(() => expected), `segmented ring allreduce on ${size} ranks`);
+  }
+});
