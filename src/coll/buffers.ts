@@ -21,7 +21,7 @@ import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';
 import { agreeOnShapes, allreduceRecursiveDoubling, takesRing } from './allreduce.js';
-import { reduceBinomial, reduceIntoRing } from './reduce.js';
+import { reduceBinomial, reduceIntoChain, reduceIntoRing } from './reduce.js';
 import { reduceScatterBinomial } from './reduce-scatter.js';
 import { ringReduceScatter } from './ring.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
@@ -76,7 +76,8 @@ export async function reduceInto<A extends TypedArray>(ch: Channel, sendbuf: unk
     return { send, recv };
   });
   if (!(checked instanceof Failure) && takesRing(checked.send, op, ch.size, ringMinBytes)) {
-    const failed = await reduceIntoRing(ch, checked.send, checked.recv, op, root);
+    // Two ranks: the pipelined chain, one write and one addition of the data each (reduce.ts says why).
+    const failed = ch.size === 2 ? await reduceIntoChain(ch, checked.send, checked.recv, op, root) : await reduceIntoRing(ch, checked.send, checked.recv, op, root);
     return failed ?? checked.recv;
   }
   const operand = checked instanceof Failure ? checked : checked.send;

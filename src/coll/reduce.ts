@@ -12,7 +12,7 @@ import type { Op, TypedArray } from './op.js';
 import { BinomialTree } from './binomial-tree.js';
 import { ownOperand, reduceStep } from './step.js';
 import { agreeOnShapes } from './allreduce.js';
-import { chunkStarts, recvSegments, ringReduceScatter, sendSegments } from './ring.js';
+import { chunkStarts, recvSegments, RING_SEGMENT_BYTES, ringReduceScatter, sendSegments } from './ring.js';
 import { acquireLike, release } from './scratch.js';
 
 /**
@@ -70,4 +70,66 @@ export async function reduceIntoRing<A extends TypedArray>(ch: Channel, send: A 
   } finally {
     if (output !== recv) release(output);
   }
+}
+
+/**
+ * Reduce of a long typed array as a pipelined chain, for predefined ops: the
+ * ranks after the root in ring order pass the running reduction towards it,
+ * segment by segment (segments of RING_SEGMENT_BYTES, all posted at once):
+ * each reduces a segment into its own as soon as it lands and sends it on
+ * while the next one arrives. Each rank writes the data once and adds it
+ * once, against the reduce-scatter's twice (size-1)/size of it and the
+ * gather's wait at the root: on two ranks of one host, where each segment is
+ * written straight into the root's buffer, the writing and the adding
+ * overlap on the two cores (DESIGN.md "Collectives" gives the figures).
+ * Longer chains grow by a segment per rank, so the choice takes it for two
+ * ranks only (buffers.ts).
+ */
+export async function reduceIntoChain<A extends TypedArray>(ch: Channel, send: A | Failure, recv: A | null, op: Op,
+  root: number): Promise<Failure | null> {
+  const agreed = await agreeOnShapes(ch, send, op);
+  if (agreed !== null) return agreed;
+  const input = send as A;
+  const { rank, size } = ch;
+  const place = (rank - root + size) % size;
+  const towardsRoot = place === 0 ? -1 : (rank - 1 + size) % size;
+  const fromTail = place === size - 1 ? -1 : (rank + 1) % size;
+  if (fromTail < 0) {
+    await sendPieces(ch, towardsRoot, input);
+    return ch.failure;
+  }
+  const output = rank === root ? recv! : acquireLike(input, input.length);
+  // In place at the root the incoming segments must not overwrite this rank's own operand before it is added.
+  const landing = output === input ? acquireLike(input, input.length) : output;
+  try {
+    const cuts = pieceCuts(input.length, input.BYTES_PER_ELEMENT);
+    const lands: Promise<unknown>[] = [];
+    for (let j = 0; j + 1 < cuts.length; j++) lands.push(ch.recvInto(fromTail, landing.subarray(cuts[j], cuts[j + 1])));
+    const sends: Promise<void>[] = [];
+    for (let j = 0; j < lands.length; j++) {
+      await lands[j];
+      const piece = output.subarray(cuts[j], cuts[j + 1]);
+      if (landing === output) op.accumulate(piece, input.subarray(cuts[j], cuts[j + 1]));
+      else op.accumulate(piece, landing.subarray(cuts[j], cuts[j + 1]));
+      if (towardsRoot >= 0) sends.push(ch.send(towardsRoot, piece));
+    }
+    await Promise.all(sends);
+    return ch.failure;
+  } finally {
+    if (landing !== output) release(landing);
+    if (output !== recv) release(output);
+  }
+}
+
+/** A chain's segments: RING_SEGMENT_BYTES each, whatever the length (a pipeline needs several). */
+function pieceCuts(length: number, bytesPerElement: number): number[] {
+  const per = Math.max(1, Math.floor(RING_SEGMENT_BYTES / bytesPerElement));
+  return chunkStarts(length, Math.max(1, Math.ceil(length / per)));
+}
+
+function sendPieces(ch: Channel, dest: number, data: TypedArray): Promise<unknown> {
+  const cuts = pieceCuts(data.length, data.BYTES_PER_ELEMENT);
+  const sends: Promise<void>[] = [];
+  for (let j = 0; j + 1 < cuts.length; j++) sends.push(ch.send(dest, data.subarray(cuts[j], cuts[j + 1])));
+  return Promise.all(sends);
 }

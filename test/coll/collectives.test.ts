@@ -283,3 +283,25 @@ test('ring passes in segments: chunks above 2 MiB go as 1 MiB pieces, at every u
     assert.deepEqual(got, got.map(() => expected), `segmented ring allreduce on ${size} ranks`);
   }
 });
+
+test('reduce as a pipelined chain (two ranks, long arrays): every root, in place at the root, lengths not a multiple of a segment', async () => {
+  const { reduceIntoChain } = await import('../../src/coll/reduce.js');
+  const { RING_SEGMENT_BYTES } = await import('../../src/coll/ring.js');
+  for (const size of [2, 3]) {
+    for (const length of [5, (3 * RING_SEGMENT_BYTES) / 8 + 3]) {
+      for (const root of rootsOf(size)) {
+        for (const inPlace of [false, true]) {
+          const input = (r: number): Float64Array => doubles(r, length);
+          const expected = reduced(ranks(size).map(input), SUM);
+          const results = await valuesOf(size, 'reduce', async (ch) => {
+            const mine = input(ch.rank);
+            const recv = ch.rank === root ? (inPlace ? mine : new Float64Array(length)) : null;
+            const failed = await reduceIntoChain(ch, mine, recv, SUM, root);
+            return failed ?? recv;
+          });
+          assert.deepEqual(results[root], expected, `chain reduce of ${length} on ${size} ranks to ${root}${inPlace ? ', in place' : ''}`);
+        }
+      }
+    }
+  }
+});
