@@ -12,4 +12,4 @@ export { options, optionsOf, readOptions, defaultEagerCredit, parsePortRange, te
   DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS, DEFAULT_RING_MIN_BYTES, DEFAULT_RENDEZVOUS_TIMEOUT_MS } from './options.js';
 export type { Options } from './options.js';
 export { debug, debugEnabled, publish } from './diagnostics.js';
-export type { DiagnosticsChannel, DiagnosticsMessages } from './diagnostics.js';
+export type { DiagnosticsChannel, DiagnosticsMessages, PendingOperation, PendingWait, UnmatchedMessage } from './diagnostics.js';

@@ -13,48 +13,9 @@
  * round trip over shared memory).
  */
 
-/** What an operation waits for: a message (recv, a collective's receive), a probe's message, or a receiver (ssend, rendezvous). */
-export type PendingWait = 'message' | 'probe' | 'receiver';
-
-/** One pending operation of this rank. */
-export interface PendingOperation {
-  /** The user's call ("recv", "irecv", "ssend", "bcast", "probe"). */
-  call: string;
-  wait: PendingWait;
-  /** The communicator, in words ("COMM_WORLD", "communicator 3"). */
-  comm: string;
-  /** The engine's matching context: the same number on every member. */
-  context: number;
-  /** World rank of the peer it waits for; -1 for any source. */
-  peer: number;
-  /** The peer's rank in the communicator (source or dest as the user gave it); -1 for any source. */
-  peerInComm: number;
-  /** The user's tag (-1: any tag); for a collective, its call number on the communicator. */
-  tag: number;
-  /** The collective call this belongs to, or null for point-to-point. */
-  collective: string | null;
-  /**
-   * Milliseconds since it started, at least and at most: the same unless it
-   * was posted while the program held the event loop computing (it started
-   * somewhere in that stretch: Progress.stampRange).
-   */
-  waitedMs: number;
-  waitedUpToMs: number;
-  /** Where the user called it (file:line), when known (MPI4TS_DEBUG_CALLS=1). */
-  site: string | null;
-}
-
-/** A message that arrived and that no receive has matched. */
-export interface UnmatchedMessage {
-  comm: string;
-  context: number;
-  /** Its source's rank in the communicator, and world rank. */
-  source: number;
-  sourceWorld: number;
-  tag: number;
-  bytes: number;
-  collective: string | null;
-}
+import type { PendingOperation, UnmatchedMessage } from '../base/index.js';
+// The shapes are base's: the launcher's side of the report (wire/pending-report.ts) uses them too.
+export type { PendingOperation, PendingWait, UnmatchedMessage } from '../base/index.js';
 
 /** What the engine knows of this rank's pending work, for a report. */
 export interface EngineReport {

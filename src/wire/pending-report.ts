@@ -7,34 +7,13 @@
  * and builds the wait-for graph from them (launcher/deadlock.ts). Here, below
  * both, are its shape and its words.
  */
+import type { PendingOperation, UnmatchedMessage } from '../base/index.js';
 
-/** One pending operation (p2p/registry.ts PendingOperation, as it travels). */
-export interface ReportedOperation {
-  call: string;
-  wait: 'message' | 'probe' | 'receiver';
-  comm: string;
-  context: number;
-  /** World rank awaited; -1 for any source. */
-  peer: number;
-  peerInComm: number;
-  tag: number;
-  collective: string | null;
-  waitedMs: number;
-  /** At most this long: more than waitedMs when it was posted while the program computed. */
-  waitedUpToMs: number;
-  site: string | null;
-}
+/** One pending operation, as it travels (base/diagnostics.ts PendingOperation). */
+export type ReportedOperation = PendingOperation;
 
-/** A message no receive has matched (p2p/registry.ts UnmatchedMessage). */
-export interface ReportedMessage {
-  comm: string;
-  context: number;
-  source: number;
-  sourceWorld: number;
-  tag: number;
-  bytes: number;
-  collective: string | null;
-}
+/** A message no receive has matched, as it travels (base/diagnostics.ts UnmatchedMessage). */
+export type ReportedMessage = UnmatchedMessage;
 
 export interface RankReport {
   rank: number;
