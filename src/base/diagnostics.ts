@@ -17,6 +17,16 @@ import { debuglog } from 'node:util';
 /** The debug log: silent unless NODE_DEBUG names mpi4ts. */
 export const debug = debuglog('mpi4ts');
 
+/**
+ * This process's clock in microseconds since the epoch, the one the timeline
+ * of --trace keeps on both ends (comm/trace.ts in the ranks, the control
+ * server's clock rounds in wire/): performance's monotonic clock from its
+ * origin, which the rounds map onto the launcher's.
+ */
+export function clockMicros(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
 /** Whether NODE_DEBUG turned the debug log on (checked without formatting anything). */
 export function debugEnabled(): boolean {
   return debug.enabled;

@@ -11,5 +11,5 @@ export { loadKoffi, loadOnce, openLibc, type Koffi, type Libc } from './native.j
 export { options, optionsOf, readOptions, defaultEagerCredit, parsePortRange, textVar, intVar, requiredIntVar, switchVar, choiceVar, secondsVar,
   DEFAULT_EAGER_LIMIT, DEFAULT_POLL_MICROS, DEFAULT_RING_MIN_BYTES, DEFAULT_RENDEZVOUS_TIMEOUT_MS } from './options.js';
 export type { Options } from './options.js';
-export { debug, debugEnabled, publish } from './diagnostics.js';
+export { clockMicros, debug, debugEnabled, publish } from './diagnostics.js';
 export type { DiagnosticsChannel, DiagnosticsMessages, PendingOperation, PendingWait, UnmatchedMessage } from './diagnostics.js';

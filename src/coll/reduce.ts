@@ -12,7 +12,7 @@ import type { Op, TypedArray } from './op.js';
 import { BinomialTree } from './binomial-tree.js';
 import { ownOperand, reduceStep } from './step.js';
 import { agreeOnShapes } from './allreduce.js';
-import { chunkStarts, recvSegments, RING_SEGMENT_BYTES, ringReduceScatter, sendSegments } from './ring.js';
+import { chunkStarts, postSegments, recvSegments, ringReduceScatter, segmentCuts, sendSegments } from './ring.js';
 import { acquireLike, release } from './scratch.js';
 
 /**
@@ -94,23 +94,23 @@ export async function reduceIntoChain<A extends TypedArray>(ch: Channel, send: A
   const place = (rank - root + size) % size;
   const towardsRoot = place === 0 ? -1 : (rank - 1 + size) % size;
   const fromTail = place === size - 1 ? -1 : (rank + 1) % size;
+  // Always in segments, however short: a pipeline needs several.
+  const cuts = segmentCuts(input.length, input.BYTES_PER_ELEMENT, 0);
   if (fromTail < 0) {
-    await sendPieces(ch, towardsRoot, input);
+    await sendSegments(ch, towardsRoot, input, cuts);
     return ch.failure;
   }
   const output = rank === root ? recv! : acquireLike(input, input.length);
   // In place at the root the incoming segments must not overwrite this rank's own operand before it is added.
   const landing = output === input ? acquireLike(input, input.length) : output;
+  const own = landing === output ? input : landing;
   try {
-    const cuts = pieceCuts(input.length, input.BYTES_PER_ELEMENT);
-    const lands: Promise<unknown>[] = [];
-    for (let j = 0; j + 1 < cuts.length; j++) lands.push(ch.recvInto(fromTail, landing.subarray(cuts[j], cuts[j + 1])));
+    const lands = postSegments(ch, fromTail, landing, cuts);
     const sends: Promise<void>[] = [];
     for (let j = 0; j < lands.length; j++) {
       await lands[j];
       const piece = output.subarray(cuts[j], cuts[j + 1]);
-      if (landing === output) op.accumulate(piece, input.subarray(cuts[j], cuts[j + 1]));
-      else op.accumulate(piece, landing.subarray(cuts[j], cuts[j + 1]));
+      op.accumulate(piece, own.subarray(cuts[j], cuts[j + 1]));
       if (towardsRoot >= 0) sends.push(ch.send(towardsRoot, piece));
     }
     await Promise.all(sends);
@@ -119,17 +119,4 @@ export async function reduceIntoChain<A extends TypedArray>(ch: Channel, send: A
     if (landing !== output) release(landing);
     if (output !== recv) release(output);
   }
-}
-
-/** A chain's segments: RING_SEGMENT_BYTES each, whatever the length (a pipeline needs several). */
-function pieceCuts(length: number, bytesPerElement: number): number[] {
-  const per = Math.max(1, Math.floor(RING_SEGMENT_BYTES / bytesPerElement));
-  return chunkStarts(length, Math.max(1, Math.ceil(length / per)));
-}
-
-function sendPieces(ch: Channel, dest: number, data: TypedArray): Promise<unknown> {
-  const cuts = pieceCuts(data.length, data.BYTES_PER_ELEMENT);
-  const sends: Promise<void>[] = [];
-  for (let j = 0; j + 1 < cuts.length; j++) sends.push(ch.send(dest, data.subarray(cuts[j], cuts[j + 1])));
-  return Promise.all(sends);
 }

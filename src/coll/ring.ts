@@ -9,7 +9,7 @@
  * # Unfinished features
  * None of its own: it serves the algorithms, whose modules list theirs.
  */
-import type { Channel } from './channel.js';
+import type { Channel, Failure } from './channel.js';
 import type { Op, TypedArray } from './op.js';
 import { acquireLike, release } from './scratch.js';
 
@@ -56,8 +56,7 @@ export async function ringReduceScatter(ch: Channel, input: TypedArray, output: 
     // lands, while the left neighbour is still sending (or writing, on one host) the next.
     // The chunk sent is the one the right neighbour receives, cut there by the same rule.
     const cuts = segmentCuts(place.length, place.BYTES_PER_ELEMENT);
-    const lands: Promise<unknown>[] = [];
-    for (let j = 0; j + 1 < cuts.length; j++) lands.push(ch.recvInto(left, landing.subarray(cuts[j], cuts[j + 1])));
+    const lands = postSegments(ch, left, landing, cuts);
     const sending = sendSegments(ch, right, outgoing);
     for (let j = 0; j < lands.length; j++) {
       await lands[j];
@@ -80,34 +79,38 @@ export const RING_SEGMENT_BYTES = 1 << 20;
 
 /**
  * Where each segment of a chunk of `length` elements starts, and its end.
- * Chunks up to twice RING_SEGMENT_BYTES go whole: cross-memory attach takes
- * them in one copy already, and on a host with more ranks than cores every
- * further message is one more wake-up (4 ranks on 2 cores, 2 MB chunks of
- * a 1M-double allreduce: 14.4 ms in 1 MiB segments against 12.4 whole).
+ * Chunks up to `wholeUpTo` bytes go whole. The ring's default, twice
+ * RING_SEGMENT_BYTES: cross-memory attach takes such a chunk in one copy
+ * already, and on a host with more ranks than cores every further message
+ * is one more wake-up (4 ranks on 2 cores, 2 MB chunks of a 1M-double
+ * allreduce: 14.4 ms in 1 MiB segments against 12.4 whole). A pipeline
+ * (reduce.ts reduceIntoChain) passes 0: it needs several segments.
  */
-export function segmentCuts(length: number, bytesPerElement: number): number[] {
-  if (length * bytesPerElement <= 2 * RING_SEGMENT_BYTES) return [0, length];
+export function segmentCuts(length: number, bytesPerElement: number, wholeUpTo = 2 * RING_SEGMENT_BYTES): number[] {
+  if (length * bytesPerElement <= wholeUpTo) return [0, length];
   const per = Math.max(1, Math.floor(RING_SEGMENT_BYTES / bytesPerElement));
-  const count = Math.max(1, Math.ceil(length / per));
-  return chunkStarts(length, count);
+  return chunkStarts(length, Math.max(1, Math.ceil(length / per)));
 }
 
-/** `chunk` to `dest` in segmentCuts' segments, all posted at once. */
-export function sendSegments(ch: Channel, dest: number, chunk: TypedArray): Promise<unknown> {
-  const cuts = segmentCuts(chunk.length, chunk.BYTES_PER_ELEMENT);
+/** One receive from `source` per segment of `chunk` (cut at `cuts`), all posted at once, in segment order. */
+export function postSegments(ch: Channel, source: number, chunk: TypedArray, cuts: readonly number[]): Promise<number | Failure>[] {
+  const lands: Promise<number | Failure>[] = [];
+  for (let j = 0; j + 1 < cuts.length; j++) lands.push(ch.recvInto(source, chunk.subarray(cuts[j], cuts[j + 1])));
+  return lands;
+}
+
+/** `chunk` to `dest` segment by segment (segmentCuts' by default), all posted at once. */
+export function sendSegments(ch: Channel, dest: number, chunk: TypedArray,
+  cuts: readonly number[] = segmentCuts(chunk.length, chunk.BYTES_PER_ELEMENT)): Promise<unknown> {
   if (cuts.length === 2) return ch.send(dest, chunk);
   const sends: Promise<void>[] = [];
   for (let j = 0; j + 1 < cuts.length; j++) sends.push(ch.send(dest, chunk.subarray(cuts[j], cuts[j + 1])));
   return Promise.all(sends);
 }
 
-/** `chunk` from `source` in segmentCuts' segments (as sendSegments sent it), all posted at once. */
+/** `chunk` from `source` in segmentCuts' segments, as sendSegments sent it. */
 export function recvSegments(ch: Channel, source: number, chunk: TypedArray): Promise<unknown> {
-  const cuts = segmentCuts(chunk.length, chunk.BYTES_PER_ELEMENT);
-  if (cuts.length === 2) return ch.recvInto(source, chunk);
-  const lands: Promise<unknown>[] = [];
-  for (let j = 0; j + 1 < cuts.length; j++) lands.push(ch.recvInto(source, chunk.subarray(cuts[j], cuts[j + 1])));
-  return Promise.all(lands);
+  return Promise.all(postSegments(ch, source, chunk, segmentCuts(chunk.length, chunk.BYTES_PER_ELEMENT)));
 }
 
 /**

@@ -27,7 +27,7 @@ import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, op
 import type { RawBuffer } from '../codec/index.js';
 import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
 import { buffers, callSignature, collectives, IN_PLACE, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
-import { checkBuffer, checkDest, checkDisjoint, checkRecvTag, checkRoot, checkSendTag, checkSource, show } from './validate.js';
+import { checkBuffer, checkDest, checkDisjoint, checkOp, checkRecvTag, checkRoot, checkSendTag, checkSource, show } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
 import { checkGroup, compareComms, Group } from './group.js';
@@ -771,9 +771,7 @@ export class Comm {
     } finally {
       this.callName = null;
     }
-    const request = new Request<R>();
-    running.then((value) => request._resolve(value), (err: unknown) => request._reject(err));
-    return request;
+    return Request._of(running);
   }
 
   /**
@@ -1026,10 +1024,3 @@ function isIntercomm(other: unknown): other is Intercomm {
   return typeof other === 'object' && other !== null && (other as { isInter?: unknown }).isInter === true;
 }
 
-/** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
-function checkOp(op: unknown): void {
-  if (!(op instanceof Op)) {
-    const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
-    throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
-  }
-}

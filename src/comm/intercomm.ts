@@ -55,7 +55,7 @@ import { BAND, collectives, engineLink, inter, LinkChannel, runCollective, runIn
 import { ContextPool, createGroupTag, pointToPointContext } from './context.js';
 import { createComm, type CommInit } from './create.js';
 import { compareComms, Group } from './group.js';
-import { checkInterRoot, show } from './validate.js';
+import { checkInterRoot, checkOp, show } from './validate.js';
 import type { Comm } from './comm.js';
 import type { CommWorld } from './world.js';
 
@@ -370,9 +370,7 @@ export class Intercomm {
     } finally {
       this.callName = null;
     }
-    const request = new Request<R>();
-    running.then((value) => request._resolve(value), (err: unknown) => request._reject(err));
-    return request;
+    return Request._of(running);
   }
 
   /**
@@ -513,16 +511,4 @@ async function negotiate(parent: Comm, peer: Comm | string | null, remoteLeader:
   } catch (err) {
     return { problem: err instanceof Error ? err.message : String(err), errorClass: 'ERR_OTHER' };
   }
-}
-
-/** op must be an MPI.Op (as Comm's check). */
-function checkOp(op: unknown): void {
-  if (!isOp(op)) {
-    const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
-    throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
-  }
-}
-
-function isOp(op: unknown): op is Op {
-  return op instanceof Op;
 }

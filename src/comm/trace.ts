@@ -21,6 +21,7 @@
  * - Polling calls (test, testall, iprobe...) are not slices: a polling
  *   loop would fill the buffer with them. Persistent requests' start neither.
  */
+import { clockMicros } from '../base/index.js';
 import type { Op } from '../coll/index.js';
 import { Message, Request, type MessageTracer } from '../p2p/index.js';
 import type { ProfileSummary, TracePart } from '../runtime/index.js';
@@ -70,10 +71,6 @@ interface Slice {
   args: Record<string, string | number>;
 }
 
-/** Microseconds on this process's clock (the same as wire's clockMicros, which the launcher's clock rounds read). */
-function now(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
 
 /** What a recorder keeps: the timeline's events (--trace), the profile's totals (--profile), or both. */
 export interface RecorderModes {
@@ -88,7 +85,7 @@ export interface RecorderModes {
 export class TraceRecorder implements MessageTracer {
   private part: TracePart = emptyPart();
   private readonly profile: ProfileSummary | null;
-  private readonly startedAt = now();
+  private readonly startedAt = clockMicros();
   /** Since when this rank is inside at least one call (profile), while `open` is not empty. */
   private inMpiSince = 0;
   private inPart = 0;
@@ -125,7 +122,7 @@ export class TraceRecorder implements MessageTracer {
       profile.messagesTo[destWorld]!++;
     }
     if (!this.modes.timeline) return;
-    const time = now();
+    const time = clockMicros();
     const slice = this.current ?? this.open.at(-1) ?? this.instant('message out', time);
     slice.args.bytes = (Number(slice.args.bytes) || 0) + bytes;
     const n = countOf(this.sentCounts, `${destWorld},${context},${tag}`);
@@ -140,7 +137,7 @@ export class TraceRecorder implements MessageTracer {
     if (!this.modes.timeline) return;
     const posted = this.receives.get(request);
     if (posted === undefined) return;
-    const time = now();
+    const time = clockMicros();
     // The receive's own call when it still runs (a blocking recv), else the call that waits now (wait, waitall).
     const slice = (posted.slice !== null && this.open.includes(posted.slice) ? posted.slice : null)
       ?? this.current ?? this.open.at(-1) ?? this.instant('message in', time);
@@ -240,7 +237,7 @@ export class TraceRecorder implements MessageTracer {
   }
 
   private begin(name: string, args: Record<string, string | number>): Slice {
-    const slice: Slice = { id: this.nextId++, name, start: now(), args };
+    const slice: Slice = { id: this.nextId++, name, start: clockMicros(), args };
     if (this.open.length === 0) this.inMpiSince = slice.start;
     this.open.push(slice);
     this.current = slice;
@@ -251,7 +248,7 @@ export class TraceRecorder implements MessageTracer {
     const at = this.open.lastIndexOf(slice);
     if (at < 0) return;
     this.open.splice(at, 1);
-    const time = now();
+    const time = clockMicros();
     const profile = this.profile;
     if (profile !== null) {
       const call = profile.calls[slice.name] ??= [0, 0];
@@ -294,7 +291,7 @@ export class TraceRecorder implements MessageTracer {
     this.part = emptyPart();
     this.inPart = 0;
     this.dropped = 0;
-    if (last && this.profile !== null) part.profile = { ...this.profile, wallMicros: now() - this.startedAt };
+    if (last && this.profile !== null) part.profile = { ...this.profile, wallMicros: clockMicros() - this.startedAt };
     return part;
   }
 

@@ -10,6 +10,7 @@
  * what a failed check does instead of throwing, are listed in comm.ts.
  */
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, TAG_UB, MPIError } from '../base/index.js';
+import { Op } from '../coll/index.js';
 
 export function show(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => show(v)).join(', ')}]`;
@@ -91,4 +92,12 @@ export function checkDisjoint(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferVi
 
 function extent(view: ArrayBufferView | ArrayBuffer): [ArrayBufferLike, number, number] {
   return view instanceof ArrayBuffer ? [view, 0, view.byteLength] : [view.buffer, view.byteOffset, view.byteLength];
+}
+
+/** op must be an MPI.Op (a plain function is not one: wrap it with MPI.Op.create). */
+export function checkOp(op: unknown): void {
+  if (!(op instanceof Op)) {
+    const got = typeof op === 'function' ? 'a function (wrap it with MPI.Op.create)' : String(op);
+    throw new TypeError(`op must be an MPI.Op such as MPI.SUM or one made by MPI.Op.create, got ${got}`);
+  }
 }

@@ -822,8 +822,7 @@ export class P2PEngine implements FrameSink {
       dest, bytes, request, call, context, tag, collective, since: this.progress.clock, seq: this.progress.postCount,
       site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall(),
     });
-    this.framesSent[dest]! += 1;
-    this.transport.send(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
+    this.sendFrame(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
   }
 
   private clearToSend(from: number, cts: FrameHeader): void {
@@ -833,15 +832,13 @@ export class P2PEngine implements FrameSink {
       throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
     this.pendingSends.delete(id);
-    this.framesSent[from]! += 1;
     if ((cts.flags & CtsFlag.WRITE_INTO) !== 0 && this.writeDirectly(from, cts.context * 0x1_0000_0000 + cts.collective, send.bytes)) {
-      this.transport.send(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
+      this.sendFrame(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
       this.progress.end();
       send.request._resolve(undefined);
       return;
     }
-    const header = frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0);
-    this.transport.send(from, header, send.bytes, (err) => {
+    this.sendFrame(from, frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0), send.bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) send.request._resolve(undefined);
       else send.request._reject(err);
@@ -915,8 +912,7 @@ export class P2PEngine implements FrameSink {
       return;
     }
     this.creditOwed[from] = 0;
-    this.framesSent[from]! += 1;
-    this.transport.send(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
+    this.sendFrame(from, frameHeader(FrameKind.CREDIT, 0, 0, 0, 0, owed, 0, 0), null);
   }
 
   // ---- receiving ----
@@ -1031,8 +1027,17 @@ export class P2PEngine implements FrameSink {
         request._reject(err);
       },
     });
-    this.framesSent[message.fromWorld]! += 1;
-    this.transport.send(message.fromWorld, this.clearToSendHeader(message, target), null);
+    this.sendFrame(message.fromWorld, this.clearToSendHeader(message, target), null);
+  }
+
+  /**
+   * Every frame but an eager one goes out here, counted (framesSent: the
+   * deadlock check's "nothing in flight"); sendEager counts its own, as it
+   * may write through trySend.
+   */
+  private sendFrame(dest: number, header: FrameHeader, payload: Uint8Array | null, onWritten?: (err?: Error | null) => void): void {
+    this.framesSent[dest]! += 1;
+    this.transport.send(dest, header, payload, onWritten);
   }
 
   /** The clear-to-send of a matched rendezvous, offering a direct write into `target` when the sender is on this host. */

@@ -222,6 +222,13 @@ export class Request<T = unknown> implements PromiseLike<T> {
     for (const w of waiters) w();
   }
 
+  /** @internal A request that completes as `running` settles (a nonblocking collective, run as its blocking call). */
+  static _of<T>(running: Promise<T>): Request<T> {
+    const request = new Request<T>();
+    running.then((value) => request._resolve(value), (err: unknown) => request._reject(err));
+    return request;
+  }
+
   /** Waits for all; rejects with the first failure (MPI_Waitall). An inactive persistent request gives its last round's value. */
   static waitall<T>(requests: readonly Request<T>[]): Promise<T[]> {
     try {

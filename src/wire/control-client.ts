@@ -15,8 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { debug, JobError } from '../base/index.js';
-import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
+import { clockMicros, debug, JobError } from '../base/index.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';

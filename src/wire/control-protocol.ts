@@ -160,15 +160,6 @@ export class LineDecoder {
   }
 }
 
-/**
- * This process's clock in microseconds since the epoch, as the trace keeps
- * time on both ends: performance's monotonic clock from its origin, which
- * the launcher's clock rounds map onto its own.
- */
-export function clockMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
-
 export function encodeControl(message: ControlMessage): string {
   return JSON.stringify(message) + '\n';
 }

@@ -14,7 +14,8 @@
  * without a word.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { clockMicros, CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
+import { clockMicros } from '../base/index.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';

@@ -3,20 +3,30 @@
 // without progress; never for a job that computes or makes progress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpi4ts, mpirun, program, strays } from '../helpers.js';
+import { mpi4ts, mpirun, program, strays, type JobResult } from '../helpers.js';
 
 const DEADLOCK = program('deadlock.ts');
 
-test('SIGUSR1 to the launcher prints what each rank waits for, and the job goes on', async () => {
+/**
+ * Starts `np` ranks of `script` and resolves once each has printed a line
+ * starting with `word` (the ranks are where the test wants them), with the
+ * launcher's pid for signals and the job's result to come.
+ */
+async function startedJob(np: number, script: string, args: string[], word: string): Promise<{ launcher: number; running: Promise<JobResult> }> {
   let launcher = 0;
-  let ready = 0;
-  const running = mpirun(2, DEADLOCK, {
-    args: ['sleepy'], killAfterMs: 30_000,
+  let seen = 0;
+  const running = mpirun(np, script, {
+    args, killAfterMs: 30_000,
     onStart: (pid) => { launcher = pid; },
-    onStdout: (text) => { ready += text.split('\n').filter((l) => l.startsWith('ready')).length; },
+    onStdout: (text) => { seen += text.split('\n').filter((l) => l.startsWith(word)).length; },
   });
-  for (let i = 0; i < 100 && ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(ready, 2);
+  for (let i = 0; i < 200 && seen < np; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen, np, `${np} lines starting with "${word}"`);
+  return { launcher, running };
+}
+
+test('SIGUSR1 to the launcher prints what each rank waits for, and the job goes on', async () => {
+  const { launcher, running } = await startedJob(2, DEADLOCK, ['sleepy'], 'ready');
   await new Promise((r) => setTimeout(r, 500));
   process.kill(launcher, 'SIGUSR1');
   const r = await running;
@@ -84,15 +94,7 @@ test('a program that ends with a receive nobody waits for is reported after the 
 });
 
 test('SIGUSR1 while ranks compute: they are said not to answer (busy, not in an MPI call), and the job ends normally', async () => {
-  let launcher = 0;
-  let computing = 0;
-  const running = mpirun(2, program('block.ts'), {
-    args: ['4', 'busy'], killAfterMs: 30_000,
-    onStart: (pid) => { launcher = pid; },
-    onStdout: (text) => { computing += text.split('\n').filter((l) => l.startsWith('computing')).length; },
-  });
-  for (let i = 0; i < 200 && computing < 2; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(computing, 2);
+  const { launcher, running } = await startedJob(2, program('block.ts'), ['4', 'busy'], 'computing');
   process.kill(launcher, 'SIGUSR1');
   const r = await running;
   assert.equal(r.code, 0, r.stderr);
@@ -101,14 +103,7 @@ test('SIGUSR1 while ranks compute: they are said not to answer (busy, not in an 
 });
 
 test('a receive posted right after a computation: its wait is given as a range, not with the computation counted in', async () => {
-  let launcher = 0;
-  let ready = 0;
-  const running = mpirun(2, DEADLOCK, {
-    args: ['computed'], killAfterMs: 30_000,
-    onStart: (pid) => { launcher = pid; },
-    onStdout: (text) => { ready += text.split('\n').filter((l) => l.startsWith('ready')).length; },
-  });
-  for (let i = 0; i < 100 && ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  const { launcher, running } = await startedJob(2, DEADLOCK, ['computed'], 'ready');
   // Rank 1 computes 2 s after its first receive, then waits for tag 8, which comes 5 s after the first.
   await new Promise((r) => setTimeout(r, 3500));
   process.kill(launcher, 'SIGUSR1');
@@ -120,14 +115,7 @@ test('a receive posted right after a computation: its wait is given as a range, 
 });
 
 test('Ctrl-C (SIGINT) prints the report, then stops the job with 130', async () => {
-  let launcher = 0;
-  let ready = 0;
-  const running = mpirun(2, DEADLOCK, {
-    args: ['sleepy'], killAfterMs: 30_000,
-    onStart: (pid) => { launcher = pid; },
-    onStdout: (text) => { ready += text.split('\n').filter((l) => l.startsWith('ready')).length; },
-  });
-  for (let i = 0; i < 100 && ready < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  const { launcher, running } = await startedJob(2, DEADLOCK, ['sleepy'], 'ready');
   await new Promise((r) => setTimeout(r, 300));
   process.kill(launcher, 'SIGINT');
   const r = await running;

@@ -171,3 +171,20 @@ test('profileReport: a job of more than 16 ranks lists its busiest pairs instead
   assert.match(text, /\n\s+all\s+\s+20\.000\s+5\.000\s+25\.0\n/);
   assert.match(text, /\n\s+8 B - 15 B\s+20\s+#{40}\n/);
 });
+
+test('--trace keeps at most MPI4TS_TRACE_MAX_EVENTS events a rank, counts the rest as dropped and says so', async () => {
+  const file = join(dir, 'bounded.json');
+  // 400 ring rounds: per rank 1200 calls and 800 messages, against a bound of 1000 events.
+  const r = await mpirun(2, program('trace.ts'), { launcher: ['--trace', file], args: ['ring', '400'], env: { MPI4TS_TRACE_MAX_EVENTS: '1000' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /timeline of 2 rank\(s\), \d+ message\(s\), written to .*; \d+ event\(s\) dropped \(MPI4TS_TRACE_MAX_EVENTS\)/);
+  const doc = read(file);
+  checkWellFormed(doc);
+  const dropped = (doc.otherData as unknown as { droppedEvents: Record<string, number> }).droppedEvents;
+  for (const rank of [0, 1]) {
+    // Its calls are among the events it kept (with its sends and receives), so at most the bound.
+    const calls = doc.traceEvents.filter((e) => e.pid === rank && e.ph === 'X').length;
+    assert.ok(calls > 0 && calls <= 1000, `rank ${rank} kept ${calls} calls`);
+    assert.ok((dropped[`rank ${rank}`] ?? 0) >= 1000, `rank ${rank} dropped ${dropped[`rank ${rank}`]}`);
+  }
+});
