@@ -98,8 +98,13 @@ export interface Options {
   cma: boolean;
   /** Smallest rendezvous payload offered a direct write (MPI4TS_CMA_MIN_BYTES): below it the ring's copy costs less than the system call. */
   cmaMinBytes: number;
-  /** Largest one (MPI4TS_CMA_MAX_BYTES): above it the ring's two copies, pipelined on two cores, are as fast or faster. */
+  /** Largest one copied by the sender alone (MPI4TS_CMA_MAX_BYTES): above it the ring's two copies, pipelined on two cores, are as fast or faster. */
   cmaMaxBytes: number;
+  /**
+   * Smallest direct payload split between the sender's write and the receiver's read, two cores copying at once, on a host
+   * with a core per rank (MPI4TS_CMA_SPLIT_MIN_BYTES; 0: never). Split payloads have no upper bound.
+   */
+  cmaSplitMinBytes: number;
   /** Record this rank's MPI calls and messages for the launcher's timeline (MPI4TS_TRACE, set by mpi4ts run --trace). */
   trace: boolean;
   /** Keep this rank's totals of MPI calls and messages for the launcher's profile (MPI4TS_PROFILE, set by mpi4ts run --profile). */
@@ -154,6 +159,7 @@ export const DEFAULT_CMA_MIN_BYTES = 8 * 1024;
  * 1, 2-core VM with 2 MiB of L2 per core).
  */
 export const DEFAULT_CMA_MAX_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_CMA_SPLIT_MIN_BYTES = 1024 * 1024;
 /**
  * Events a rank keeps for --trace: the launcher holds every rank's until the
  * end, about 150 bytes each, so 128 ranks at this bound take some 2 GB at
@@ -198,6 +204,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     cma: switchVar(env, 'MPI4TS_CMA', true),
     cmaMinBytes: intVar(env, 'MPI4TS_CMA_MIN_BYTES', DEFAULT_CMA_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
     cmaMaxBytes: intVar(env, 'MPI4TS_CMA_MAX_BYTES', DEFAULT_CMA_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    cmaSplitMinBytes: intVar(env, 'MPI4TS_CMA_SPLIT_MIN_BYTES', DEFAULT_CMA_SPLIT_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
     trace: switchVar(env, 'MPI4TS_TRACE', false),
     profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),
