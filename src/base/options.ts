@@ -42,6 +42,8 @@ export interface Options {
   eagerCredit: number | null;
   /** Typed arrays of at least this many bytes allreduce by ring (MPI4TS_RING_MIN_BYTES). */
   ringMinBytes: number;
+  /** Collectives of a communicator that spans hosts run in two levels, host then leaders (MPI4TS_TWO_LEVEL=0: flat, as on one host). */
+  twoLevel: boolean;
   /** Plain objects and arrays use the plain format (MPI4TS_PLAIN_CODEC=0: everything structured goes by v8.serialize). */
   plainCodec: boolean;
   /** The PMI wire protocol to speak when PMI_FD is set (MPI4TS_PMI), or null to choose by the environment. */
@@ -184,6 +186,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     socketPoll: switchVar(env, 'MPI4TS_SOCKET_POLL', true),
     eagerCredit: textVar(env, 'MPI4TS_EAGER_CREDIT') === null ? null : intVar(env, 'MPI4TS_EAGER_CREDIT', 0, 0, 2 ** 31),
     ringMinBytes: intVar(env, 'MPI4TS_RING_MIN_BYTES', DEFAULT_RING_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    twoLevel: switchVar(env, 'MPI4TS_TWO_LEVEL', true),
     plainCodec: switchVar(env, 'MPI4TS_PLAIN_CODEC', true),
     pmi: pmi === null ? null : pmi === '1' ? 1 : 2,
     pmixLib: textVar(env, 'MPI4TS_PMIX_LIB'),
