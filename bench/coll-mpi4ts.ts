@@ -16,12 +16,13 @@
 // process.memoryUsage(); the JSON line adds the largest growth of heapUsed and
 // of arrayBuffers over the ranks (no gc in between: what the calls allocated,
 // less whatever a scavenge took back meanwhile).
-//   mpi4ts run -n 4 bench/coll-mpi4ts.ts allreduce [-i N] [-x N] [--heap N]
+//   mpi4ts run -n 4 bench/coll-mpi4ts.ts allreduce [-i N] [-x N] [--heap N] [--doubles N]
 import * as MPI from 'mpi4ts';
 import { parseArgs } from 'node:util';
 
 const SMALL_OBJECT = { step: 12, name: 'boundary', values: [1.5, 2.5, 3.5], done: false };
-const DOUBLES = 1_000_000;
+/** Doubles in allreduce, bcastInto and reduceInto: 1M, or --doubles N (bench/two-level.ts measures 1 MiB). */
+const DOUBLES = process.argv.includes('--doubles') ? Number(process.argv[process.argv.indexOf('--doubles') + 1]) : 1_000_000;
 const ALLTOALLV_BLOCK = (1 << 20) / 8;
 
 interface Test {
@@ -104,7 +105,7 @@ function setUp(name: TestName, comm: MPI.Comm): Test {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { i: { type: 'string', short: 'i' }, x: { type: 'string', short: 'x' }, heap: { type: 'string' } },
+  options: { i: { type: 'string', short: 'i' }, x: { type: 'string', short: 'x' }, heap: { type: 'string' }, doubles: { type: 'string' } },
 });
 const test = positionals[0] as TestName;
 if (!TESTS.includes(test)) throw new Error(`test "${String(test)}" must be one of ${TESTS.join(', ')}`);

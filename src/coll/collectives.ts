@@ -20,7 +20,7 @@ import { isNothing, scanRecursiveDoubling } from './scan.js';
 import { alltoallPairwise } from './alltoall.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { guard, newLike } from './step.js';
-import { allreduceTwoLevel, barrierTwoLevel, bcastTwoLevel, spansHosts } from './hierarchy.js';
+import { bcastTwoLevel, spansHosts } from './hierarchy.js';
 import { allreducePair, allgathervInto, gathervInto, scattervInto } from './buffers.js';
 import { checkPerRank, extentOf, type Buf, type InPlace } from './buffer.js';
 
@@ -37,7 +37,7 @@ function itemsFor<T>(ch: Channel, values: readonly T[] | null, what: string): re
 }
 
 export function barrier(ch: Channel): Promise<void> {
-  return spansHosts(ch) ? barrierTwoLevel(ch) : barrierDissemination(ch);
+  return barrierDissemination(ch);
 }
 
 export function bcast<T>(ch: Channel, value: T, root: number): Promise<T | Failure> {
@@ -70,12 +70,7 @@ export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = optio
   return allreduceByLength(ch, value, op, ringMinBytes);
 }
 
-/**
- * Across hosts, predefined ops (which all commute) take two levels, the
- * leaders choosing by length among themselves; user ops stay flat, in rank order.
- */
-function allreduceByLength<T>(ch: Channel, value: T | Failure, op: Op, ringMinBytes: number): Promise<T | Failure> {
-  if (op.isPredefined && spansHosts(ch)) return allreduceTwoLevel(ch, value, op, (leaders, v) => allreduceByLength(leaders, v, op, ringMinBytes));
+function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: number): Promise<T | Failure> {
   return takesRing(value, op, ch.size, ringMinBytes) ? allreduceRing(ch, value, op) : allreduceRecursiveDoubling(ch, value, op);
 }
 
@@ -97,10 +92,8 @@ async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, pair: { s
     return pair.send;
   });
   const recv = pair instanceof Failure ? null : pair.recv;
-  const twoLevel = op.isPredefined && spansHosts(ch);
-  if (!twoLevel && !(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv!);
-  // Across hosts the levels allocate their partial results (hierarchy.ts); on one host nothing is.
-  const result = twoLevel ? await allreduceByLength(ch, checked, op, ringMinBytes) : await allreduceRecursiveDoubling(ch, checked, op);
+  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv!);
+  const result = await allreduceRecursiveDoubling(ch, checked, op);
   if (result instanceof Failure) return result;
   if (result !== recv) recv!.set(result as never);
   return recv!;
