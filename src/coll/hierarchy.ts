@@ -1,11 +1,11 @@
 /**
  * Two-level collectives for a communicator that spans hosts, as MPICH's
  * SMP-aware collectives and Open MPI's han do (DESIGN.md "Collectives"):
- * each host's ranks first meet among themselves, over shared memory, then
- * one leader per host meets the other leaders over the network, then each
- * leader passes the result on at home. A flat tree or doubling puts most of
- * its rounds on the network; here a call crosses it ceil(log2 hosts) times
- * with one message per leader per round, and the rest stays in memory.
+ * one leader per host meets the other leaders over the network, and each
+ * host's ranks meet among themselves over shared memory (a bcast goes
+ * across first, then at home). A flat tree puts most of its messages on the
+ * network when ranks are placed round robin; here one message per host
+ * crosses it, and the rest stays in memory.
  *
  * The levels are sub-channels of the call's channel (SubChannel): the same
  * tag and context, ranks renumbered. Messages between one pair keep their

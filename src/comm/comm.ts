@@ -834,7 +834,8 @@ export class Comm {
   /**
    * @internal Each rank's host as a small integer, the same on every rank
    * (the order of the hosts' first ranks), for the two-level collectives;
-   * null for the remote end of an intercommunicator, or with MPI4TS_TWO_LEVEL=0.
+   * null where they gain nothing (one host, or one rank per host), for the
+   * remote end of an intercommunicator, and with MPI4TS_TWO_LEVEL=0.
    */
   hostIndex(): readonly number[] | null {
     if (this.hosts !== undefined) return this.hosts;
@@ -847,9 +848,9 @@ export class Comm {
       if (i === undefined) index.set(host, (i = index.size));
       return i;
     });
-    if (index.size >= 2 && index.size < this.size) {
-      debug('rank %d: %s spans %d hosts: its collectives run in two levels (host, then leaders)', this.world.rank, this.name, index.size);
-    }
+    // One host, or one rank per host: two levels would be the flat algorithm, and a null spares every call the look.
+    if (index.size < 2 || index.size === this.size) return (this.hosts = null);
+    debug('rank %d: %s spans %d hosts: its collectives run in two levels (host, then leaders)', this.world.rank, this.name, index.size);
     return this.hosts;
   }
 
