@@ -10,18 +10,20 @@
 //   alltoallv: alltoallv of 1 MiB (131072 doubles) to and from every rank, equal
 //     counts at explicit displacements, as mpi4py's Alltoallv.
 // As OSU's collective tests: untimed warm-up calls (more than OSU's: V8's JIT
-// needs them), a barrier after every call, each rank averages its own calls,
+// needs them; alltoallv's steady state came only after some hundreds of calls:
+// 50 warm-up calls gave 284 us, 1000 gave 247), a barrier after every call, each rank averages its own calls,
 // rank 0 prints the average over ranks in microseconds, as JSON.
 // --heap N: then N more calls, without barriers, between two readings of
 // process.memoryUsage(); the JSON line adds the largest growth of heapUsed and
 // of arrayBuffers over the ranks (no gc in between: what the calls allocated,
 // less whatever a scavenge took back meanwhile).
-//   mpi4ts run -n 4 bench/coll-mpi4ts.ts allreduce [-i N] [-x N] [--heap N]
+//   mpi4ts run -n 4 bench/coll-mpi4ts.ts allreduce [-i N] [-x N] [--heap N] [--doubles N]
 import * as MPI from 'mpi4ts';
 import { parseArgs } from 'node:util';
 
 const SMALL_OBJECT = { step: 12, name: 'boundary', values: [1.5, 2.5, 3.5], done: false };
-const DOUBLES = 1_000_000;
+/** Doubles in allreduce, bcastInto and reduceInto: 1M, or --doubles N (bench/two-level.ts measures 1 MiB). */
+const DOUBLES = process.argv.includes('--doubles') ? Number(process.argv[process.argv.indexOf('--doubles') + 1]) : 1_000_000;
 const ALLTOALLV_BLOCK = (1 << 20) / 8;
 
 interface Test {
@@ -96,7 +98,7 @@ function setUp(name: TestName, comm: MPI.Comm): Test {
       return {
         call: () => comm.alltoallv(send, counts, displs, recv, counts, displs),
         check: () => counts.forEach((_, s) => expect(recv[s * ALLTOALLV_BLOCK] === s * size + rank, `block ${s} holds ${recv[s * ALLTOALLV_BLOCK]}`)),
-        iterations: 200, warmup: 50,
+        iterations: 1000, warmup: 1000,
       };
     }
   }
@@ -104,7 +106,7 @@ function setUp(name: TestName, comm: MPI.Comm): Test {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { i: { type: 'string', short: 'i' }, x: { type: 'string', short: 'x' }, heap: { type: 'string' } },
+  options: { i: { type: 'string', short: 'i' }, x: { type: 'string', short: 'x' }, heap: { type: 'string' }, doubles: { type: 'string' } },
 });
 const test = positionals[0] as TestName;
 if (!TESTS.includes(test)) throw new Error(`test "${String(test)}" must be one of ${TESTS.join(', ')}`);

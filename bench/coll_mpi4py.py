@@ -62,7 +62,7 @@ def main():
         recv = array('d', [0.0]) * (size * block)
         call = lambda: comm.Alltoallv([send, (counts, displs), MPI.DOUBLE], [recv, (counts, displs), MPI.DOUBLE])
         check = lambda: all(recv[s * block] == s * size + rank for s in range(size))
-        iterations, warmup = args.i or 200, 20 if args.x is None else args.x
+        iterations, warmup = args.i or 1000, 100 if args.x is None else args.x
     else:
         call = lambda: comm.bcast(SMALL_OBJECT if comm.rank == 0 else None, root=0)
         iterations, warmup = args.i or 10000, 100 if args.x is None else args.x

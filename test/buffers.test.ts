@@ -2,9 +2,7 @@
 // ranks (7 oversubscribed on the 2-core machine): test/programs/buffers.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpirun, okLines, program, strays } from './helpers.js';
-
-const CHECKS = ['rooted', 'everywhere', 'nonblocking', 'everyNonblocking', 'badInput'];
+import { BUFFER_CHECKS as CHECKS, mpirun, okLines, program, strays } from './helpers.js';
 
 for (const np of [1, 2, 3, 4, 7]) {
   test(`buffer and nonblocking collectives pass with ${np} rank(s)`, async () => {

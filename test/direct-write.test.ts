@@ -10,8 +10,10 @@ import { ptraceScope } from '../src/transport/cma.js';
 
 const WROTE = /rank (\d+) writes rendezvous payloads straight into rank (\d+)'s memory \(cross-memory attach\)/g;
 
-function pairs(stderr: string): string[] {
-  return [...stderr.matchAll(WROTE)].map((m) => `${m[1]}>${m[2]}`).sort();
+const SPLIT = /rank (\d+) splits large payloads to rank (\d+): it writes the head while rank \d+ reads the tail \(cross-memory attach\)/g;
+
+function pairs(stderr: string, pattern = WROTE): string[] {
+  return [...stderr.matchAll(pattern)].map((m) => `${m[1]}>${m[2]}`).sort();
 }
 
 for (const np of [2, 3, 4]) {
@@ -22,8 +24,18 @@ for (const np of [2, 3, 4]) {
     // Each rank paired with rank ^ 1 wrote into its partner (an odd last rank pairs with itself, which never goes direct).
     const expected = [...Array(np - (np % 2)).keys()].map((rank) => `${rank}>${rank ^ 1}`).sort();
     for (const pair of expected) assert.ok(pairs(r.stderr).includes(pair), `${pair} missing from ${pairs(r.stderr).join(' ')}`);
+    // The one-way payloads of 1 MiB and more were split, each way (a host of 2 cores has one per rank at 2 ranks only).
+    if (np === 2) assert.deepEqual(pairs(r.stderr, SPLIT), ['0>1', '1>0']);
   });
 }
+
+test('MPI4TS_CMA_SPLIT_MIN_BYTES=0: nothing is split, the sender writes it all', async () => {
+  const r = await mpirun(2, program('direct.ts'), { env: { NODE_DEBUG: 'mpi4ts', MPI4TS_CMA_SPLIT_MIN_BYTES: '0' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok direct$/m);
+  assert.deepEqual(pairs(r.stderr), ['0>1', '1>0']);
+  assert.deepEqual(pairs(r.stderr, SPLIT), []);
+});
 
 test('MPI4TS_CMA=0: the same checks pass through the ring, and nothing is written directly', async () => {
   const r = await mpirun(2, program('direct.ts'), { env: { NODE_DEBUG: 'mpi4ts', MPI4TS_CMA: '0' } });
@@ -48,6 +60,26 @@ test('a kernel that refuses the write (no CAP_SYS_PTRACE, receivers not dumpable
   assert.match(r.stdout, /^ok direct$/m);
   assert.deepEqual(pairs(r.stderr), []);
   assert.match(r.stderr, /rank [01]: direct writes to rank [01] refused \(errno 1\); rendezvous payloads go through the transport from now on/);
+});
+
+test('reads refused one way, writes the other (only rank 0 non-dumpable): every split falls back, nothing is lost', async (t) => {
+  const setpriv = spawnSync('setpriv', ['--version']);
+  if (setpriv.status !== 0 || process.getuid?.() !== 0) {
+    t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE');
+    return;
+  }
+  // Rank 1 may not read rank 0's memory (its splits' tails: rank 0 writes them itself) nor write into it
+  // (rank 1's heads: it sends the whole payload as DATA while rank 0 reads the tail it was offered).
+  const r = await mpirun(2, program('direct.ts'), {
+    env: { NODE_DEBUG: 'mpi4ts', DIRECT_UNDUMPABLE: 'even' },
+    wrap: ['setpriv', '--bounding-set', '-sys_ptrace'],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok direct$/m);
+  assert.deepEqual(pairs(r.stderr), ['0>1']);
+  assert.deepEqual(pairs(r.stderr, SPLIT), []);
+  assert.match(r.stderr, /rank 1: direct writes to rank 0 refused \(errno 1\)/);
+  assert.match(r.stderr, /rank 1: reads of rank 0's memory refused \(errno 1\); large payloads are no longer split/);
 });
 
 test('ptraceScope reads Yama\'s setting, or null without Yama', () => {

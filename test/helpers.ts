@@ -105,6 +105,9 @@ export function p2pPassed(checks: readonly string[] = P2P_CHECKS): string[] {
  * The collective checks of test/programs/coll.ts that other launchers and the
  * multi-host cluster run: the main algorithms, without coll.test.ts's long op matrix.
  */
+/** What test/programs/buffers.ts checks (the buffer and nonblocking collectives). */
+export const BUFFER_CHECKS = ['rooted', 'everywhere', 'nonblocking', 'everyNonblocking', 'badInput'];
+
 export const CORE_COLL_CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'scatterGather', 'alltoall', 'isolation'];
 
 export function program(name: string): string {

@@ -42,6 +42,8 @@ export interface Options {
   eagerCredit: number | null;
   /** Typed arrays of at least this many bytes allreduce by ring (MPI4TS_RING_MIN_BYTES). */
   ringMinBytes: number;
+  /** Collectives of a communicator that spans hosts run in two levels, host then leaders (MPI4TS_TWO_LEVEL=0: flat, as on one host). */
+  twoLevel: boolean;
   /** Plain objects and arrays use the plain format (MPI4TS_PLAIN_CODEC=0: everything structured goes by v8.serialize). */
   plainCodec: boolean;
   /** The PMI wire protocol to speak when PMI_FD is set (MPI4TS_PMI), or null to choose by the environment. */
@@ -98,8 +100,13 @@ export interface Options {
   cma: boolean;
   /** Smallest rendezvous payload offered a direct write (MPI4TS_CMA_MIN_BYTES): below it the ring's copy costs less than the system call. */
   cmaMinBytes: number;
-  /** Largest one (MPI4TS_CMA_MAX_BYTES): above it the ring's two copies, pipelined on two cores, are as fast or faster. */
+  /** Largest one copied by the sender alone (MPI4TS_CMA_MAX_BYTES): above it the ring's two copies, pipelined on two cores, are as fast or faster. */
   cmaMaxBytes: number;
+  /**
+   * Smallest direct payload split between the sender's write and the receiver's read, two cores copying at once, on a host
+   * with a core per rank (MPI4TS_CMA_SPLIT_MIN_BYTES; 0: never). Split payloads have no upper bound.
+   */
+  cmaSplitMinBytes: number;
   /** Record this rank's MPI calls and messages for the launcher's timeline (MPI4TS_TRACE, set by mpi4ts run --trace). */
   trace: boolean;
   /** Keep this rank's totals of MPI calls and messages for the launcher's profile (MPI4TS_PROFILE, set by mpi4ts run --profile). */
@@ -154,6 +161,7 @@ export const DEFAULT_CMA_MIN_BYTES = 8 * 1024;
  * 1, 2-core VM with 2 MiB of L2 per core).
  */
 export const DEFAULT_CMA_MAX_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_CMA_SPLIT_MIN_BYTES = 1024 * 1024;
 /**
  * Events a rank keeps for --trace: the launcher holds every rank's until the
  * end, about 150 bytes each, so 128 ranks at this bound take some 2 GB at
@@ -178,6 +186,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     socketPoll: switchVar(env, 'MPI4TS_SOCKET_POLL', true),
     eagerCredit: textVar(env, 'MPI4TS_EAGER_CREDIT') === null ? null : intVar(env, 'MPI4TS_EAGER_CREDIT', 0, 0, 2 ** 31),
     ringMinBytes: intVar(env, 'MPI4TS_RING_MIN_BYTES', DEFAULT_RING_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    twoLevel: switchVar(env, 'MPI4TS_TWO_LEVEL', true),
     plainCodec: switchVar(env, 'MPI4TS_PLAIN_CODEC', true),
     pmi: pmi === null ? null : pmi === '1' ? 1 : 2,
     pmixLib: textVar(env, 'MPI4TS_PMIX_LIB'),
@@ -198,6 +207,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     cma: switchVar(env, 'MPI4TS_CMA', true),
     cmaMinBytes: intVar(env, 'MPI4TS_CMA_MIN_BYTES', DEFAULT_CMA_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
     cmaMaxBytes: intVar(env, 'MPI4TS_CMA_MAX_BYTES', DEFAULT_CMA_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    cmaSplitMinBytes: intVar(env, 'MPI4TS_CMA_SPLIT_MIN_BYTES', DEFAULT_CMA_SPLIT_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
     trace: switchVar(env, 'MPI4TS_TRACE', false),
     profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),

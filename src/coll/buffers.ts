@@ -25,6 +25,7 @@ import { reduceBinomial, reduceIntoChain, reduceIntoRing } from './reduce.js';
 import { reduceScatterBinomial } from './reduce-scatter.js';
 import { ringReduceScatter } from './ring.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
+import { levelsOf, spansHosts } from './hierarchy.js';
 import { guard, noteFailure } from './step.js';
 import { acquireLike, release } from './scratch.js';
 import {
@@ -53,7 +54,16 @@ function checkPair(send: TypedArray, recv: TypedArray, needed: number, what: str
 
 /** The root's buffer into every other rank's (MPI_Bcast on a buffer). */
 export function bcastInto<A extends TypedArray>(ch: Channel, buf: unknown, root: number): Promise<A | Failure> {
-  return bcastIntoBinomial(ch, guard(ch, () => viewOf<A>(buf, 'buf')), root);
+  const view = guard(ch, () => viewOf<A>(buf, 'buf'));
+  if (!spansHosts(ch)) return bcastIntoBinomial(ch, view, root);
+  return bcastIntoTwoLevel(ch, view, root);
+}
+
+/** Across hosts: the leaders' tree from the root, then each host's from its leader (hierarchy.ts). */
+async function bcastIntoTwoLevel<A extends TypedArray>(ch: Channel, view: A | Failure, root: number): Promise<A | Failure> {
+  const { local, localLeader, leaders, rootLeader } = levelsOf(ch, root);
+  const across = leaders === null ? view : await bcastIntoBinomial(leaders, view, rootLeader);
+  return bcastIntoBinomial(local, across, localLeader);
 }
 
 // ---- reductions ----

@@ -62,6 +62,14 @@ export interface Channel {
   readonly size: number;
   /** First failure this rank sent, received or made; the call throws it at the end. */
   failure: Failure | null;
+  /**
+   * Each rank's host, as small integers alike on every rank (index r: rank
+   * r's), where the communicator knows them; two-level algorithms
+   * (hierarchy.ts) run on them. Null or absent: treated as one host.
+   */
+  readonly hosts?: readonly number[] | null;
+  /** This rank as the failures it makes name it, where that is not `rank` (a level of a two-level call). */
+  readonly origin?: number;
   /** Sends a value or a failure; a value that cannot be encoded goes as a failure instead. */
   send(dest: number, value: unknown): Promise<void>;
   /**
@@ -131,7 +139,7 @@ export class LinkChannel implements Channel {
 
   /** `place` and `tag`: where the call stands, for the words of a mismatch. */
   constructor(readonly rank: number, readonly size: number, private readonly link: Link,
-    private readonly place: CallPlace | null = null, private readonly tag = 0) {}
+    private readonly place: CallPlace | null = null, private readonly tag = 0, readonly hosts: readonly number[] | null = null) {}
 
   note(failure: Failure): Failure {
     this.failure ??= failure;

@@ -20,6 +20,7 @@ import { isNothing, scanRecursiveDoubling } from './scan.js';
 import { alltoallPairwise } from './alltoall.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { guard, newLike } from './step.js';
+import { bcastTwoLevel, spansHosts } from './hierarchy.js';
 import { allreducePair, allgathervInto, gathervInto, scattervInto } from './buffers.js';
 import { checkPerRank, extentOf, type Buf, type InPlace } from './buffer.js';
 
@@ -40,7 +41,7 @@ export function barrier(ch: Channel): Promise<void> {
 }
 
 export function bcast<T>(ch: Channel, value: T, root: number): Promise<T | Failure> {
-  return bcastBinomial(ch, value, root);
+  return spansHosts(ch) ? bcastTwoLevel(ch, value, root) : bcastBinomial(ch, value, root);
 }
 
 export function scatter<T>(ch: Channel, values: readonly T[] | null, root: number): Promise<T | Failure> {

@@ -41,6 +41,8 @@ export interface CollectiveEndpoint {
   readonly world: { readonly engine: Pick<P2PEngine, 'isend' | 'irecv'> };
   /** Where a call stands, for errors ("as collective #7 on COMM_WORLD"); without it, "as call number 7". */
   collectivePlace?(tag: number): string;
+  /** Each rank's host as a small integer, alike on every rank (Channel.hosts), or null where unknown. */
+  hostIndex?(): readonly number[] | null;
 }
 
 /**
@@ -93,7 +95,7 @@ export function runCollectiveAmong<T>(call: string, comm: CollectiveEndpoint, me
  */
 export function runCollective<T>(call: string, comm: CollectiveEndpoint, tag: number,
   algorithm: (ch: Channel) => Promise<T | Failure>, code = collectiveCode(call)): Promise<T> {
-  return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call, code), comm, tag), algorithm);
+  return runCollectiveOn(call, new LinkChannel(comm.rank, comm.size, engineLink(comm, tag, call, code), comm, tag, comm.hostIndex?.() ?? null), algorithm);
 }
 
 /** runCollective over a channel of one's own (unit tests pass one over an in-memory link). */

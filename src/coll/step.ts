@@ -46,7 +46,8 @@ export function guard<T>(ch: Channel, check: () => T): T | Failure {
 }
 
 export function noteFailure(ch: Channel, err: unknown): Failure {
-  const failure = err instanceof Failure ? err : Failure.of(err, ch.rank);
+  // A level of a two-level call (hierarchy.ts) numbers its ranks afresh: failures name the call's own rank.
+  const failure = err instanceof Failure ? err : Failure.of(err, ch.origin ?? ch.rank);
   ch.failure ??= failure;
   return failure;
 }

@@ -23,7 +23,7 @@
  * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
  *   accept; Intercomm.disconnect is there for intercommunicators made here).
  */
-import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, options, publish } from '../base/index.js';
+import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, debug, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
 import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
 import { buffers, callSignature, collectives, IN_PLACE, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
@@ -71,6 +71,8 @@ export class Comm {
   private readonly origin: string | null;
   /** The nonblocking call a blocking method runs for (see nonblocking), or null. */
   private callName: string | null = null;
+  /** hostIndex's answer, once asked (undefined before). */
+  private hosts: readonly number[] | null | undefined = undefined;
 
   /** @internal Communicators come from COMM_WORLD, dup, split and createCart. */
   constructor(init: CommInit) {
@@ -827,6 +829,29 @@ export class Comm {
   /** @internal Throws, naming the user's call, if the communicator was freed. */
   protected checkUsable(call: string): void {
     if (this.endedAs !== null) throw new MPIError('ERR_COMM', `${call}: ${this.endedAs}`);
+  }
+
+  /**
+   * @internal Each rank's host as a small integer, the same on every rank
+   * (the order of the hosts' first ranks), for the two-level collectives;
+   * null where they gain nothing (one host, or one rank per host), for the
+   * remote end of an intercommunicator, and with MPI4TS_TWO_LEVEL=0.
+   */
+  hostIndex(): readonly number[] | null {
+    if (this.hosts !== undefined) return this.hosts;
+    if (this.peerGroup !== this.group || !options().twoLevel) return (this.hosts = null);
+    const table = this.world.table;
+    const index = new Map<string, number>();
+    this.hosts = this.group.map((world) => {
+      const host = table[world]?.hostId ?? '';
+      let i = index.get(host);
+      if (i === undefined) index.set(host, (i = index.size));
+      return i;
+    });
+    // One host, or one rank per host: two levels would be the flat algorithm, and a null spares every call the look.
+    if (index.size < 2 || index.size === this.size) return (this.hosts = null);
+    debug('rank %d: %s spans %d hosts: its collectives run in two levels (host, then leaders)', this.world.rank, this.name, index.size);
+    return this.hosts;
   }
 
   /** @internal World rank of a peer's rank (one of this communicator, or of the remote group), or -1 for a wildcard. */

@@ -312,6 +312,7 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
     onPeerLost: (peer) => bootstrap.peerLost?.(peer),
     directWriteMinBytes: options.cmaMinBytes,
     directWriteMaxBytes: options.cmaMaxBytes,
+    directSplitMinBytes: options.cmaSplitMinBytes,
     // MPI's errors-are-fatal: a connection that broke the protocol may have lost messages.
     onFatal: (err) => {
       const message = `rank ${rank}: ${err.message}`;
@@ -336,7 +337,8 @@ function directWrites(rank: number, size: number, options: Options): { memory: P
     return { memory: null, words: `through the transport: no cross-memory attach (${refused})` };
   }
   const window = `${options.cmaMinBytes} to ${options.cmaMaxBytes} bytes`;
-  return { memory: size > 1 ? memory as PeerMemory : null, words: `written straight into the receiver's memory from ${window} (cross-memory attach; a refusal falls back to the transport)` };
+  const split = options.cmaSplitMinBytes > 0 ? `, from ${options.cmaSplitMinBytes} bytes up split with the receiver's read where the host has a core per rank` : '';
+  return { memory: size > 1 ? memory as PeerMemory : null, words: `written straight into the receiver's memory from ${window}${split} (cross-memory attach; a refusal falls back to the transport)` };
 }
 
 /** How this host spins: more ranks than cores, and spinning would steal the cores the others need. */
@@ -345,7 +347,7 @@ function spinOf(table: readonly PeerAddress[], hostId: string, options: Options)
   const oversubscribed = ranksHere > availableParallelism();
   return oversubscribed
     ? { pollMicros: options.oversubscribedPollMicros, yieldAfterPolls: 0, ranksHere }
-    : { pollMicros: options.pollMicros, ranksHere };
+    : { pollMicros: options.pollMicros, ranksHere, splitCopies: true };
 }
 
 function frameLimits(options: Options): { maxEagerBytes: number; maxMessageBytes: number } {

@@ -27,7 +27,7 @@
  */
 import { PROC_NULL, CollectiveMismatchError, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, debug, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
-import { CtsFlag, FrameKind, HEADER_BYTES, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Transport } from '../transport/index.js';
+import { CtsFlag, FrameKind, HEADER_BYTES, ReadDoneFlag, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Transport } from '../transport/index.js';
 import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
@@ -107,12 +107,26 @@ interface PendingRendezvousSend {
   since: number;
   seq: number;
   site: Error | null;
+  /** Split (READ_FROM sent): it stays pending until the receiver has read the tail (READ_DONE). */
+  splitting: boolean;
+  /**
+   * The whole payload went as DATA after the split's head could not be
+   * written: the send completes once that is written and READ_DONE came, in
+   * either order (`dataWritten`; an error of the write in `dataError`).
+   */
+  dataSent: boolean;
+  dataWritten: boolean;
+  dataError: Error | null;
+  /** Where the receiver's CTS said its buffer is (for the tail, should the receiver fail to read it). */
+  headAddress: number;
 }
 
 interface PendingData {
   target: Uint8Array;
   finish: (bytes: Uint8Array) => void;
   fail: (err: Error) => void;
+  /** WRITTEN frames still to come before the payload is all there: 1; 2 when this rank could not read a split's tail. */
+  written: number;
 }
 
 interface ProbeWaiter {
@@ -179,6 +193,8 @@ export interface EngineStart {
   pollMicros: number;
   /** Empty polls before the spin yields the core (0: from the first; default: the progress engine's own). */
   yieldAfterPolls?: number;
+  /** This host has a core for every rank on it: a receiver may copy half of a large payload while its sender copies the other (READ_FROM). */
+  splitCopies?: boolean;
 }
 
 export interface EngineOptions {
@@ -210,7 +226,10 @@ export interface EngineOptions {
   onPeerLost?: (rank: number) => void;
   /** Rendezvous payloads from a rank of this host of this many bytes or more, up to directWriteMaxBytes, are offered a direct write (with peerMemory). */
   directWriteMinBytes?: number;
+  /** Above this a payload is offered a direct write only split (the single copy loses to the ring's two cores). */
   directWriteMaxBytes?: number;
+  /** Direct payloads of this many bytes or more are split between the sender's write and the receiver's read, where the host has the cores (0: never). */
+  directSplitMinBytes?: number;
   /** The communicator of a matching context, in words, for hang reports ("COMM_WORLD"). */
   describeContext?: (context: number) => string;
   /** Capture a stack at every operation, so hang reports say where the user called it (MPI4TS_DEBUG_CALLS). */
@@ -266,6 +285,12 @@ export class P2PEngine implements FrameSink {
   private peerMemory: PeerMemory | null;
   /** Each peer's pid where it runs on this host and a direct write may reach it, else 0 (known from start()). */
   private readonly directPid: Int32Array;
+  /** Split payloads from this size up (0: none): set at start(), from the host's cores. */
+  private splitMinBytes = 0;
+  /** The kernel refused to let this rank read a peer's memory: it offers no more splits. */
+  private readsRefused = false;
+  /** Peers that have read the tail of a payload of this rank's (the debug log says so once per peer). */
+  private readonly splitWith: Uint8Array;
   /** Peers this rank has written a payload into (the debug log says so once per peer). */
   private readonly wroteDirectlyTo: Uint8Array;
   /**
@@ -300,6 +325,7 @@ export class P2PEngine implements FrameSink {
     this.peerMemory = collaborators.peerMemory ?? null;
     this.directPid = new Int32Array(size);
     this.wroteDirectlyTo = new Uint8Array(size);
+    this.splitWith = new Uint8Array(size);
     for (const { pointToPoint, group } of options.groups ?? []) this.setGroup(pointToPoint, group);
     this.transport = collaborators.openTransport(this);
   }
@@ -321,6 +347,7 @@ export class P2PEngine implements FrameSink {
       if (peer.rank !== this.worldRank && peer.hostId === here && Number.isInteger(peer.pid) && peer.pid > 0) this.directPid[peer.rank] = peer.pid;
     }
     this.progress.setPollMicros(job.pollMicros, job.yieldAfterPolls);
+    this.splitMinBytes = job.splitCopies === true ? this.options.directSplitMinBytes ?? 0 : 0;
     return this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
   }
 
@@ -533,10 +560,17 @@ export class P2PEngine implements FrameSink {
         const key = from * RDV_KEY_SPAN + header.rendezvousId;
         const pending = this.pendingData.get(key);
         if (pending === undefined) throw new ProtocolError(`rank ${from} wrote the data of rendezvous ${header.rendezvousId}, which no receive asked for`);
+        if (--pending.written > 0) return;
         this.pendingData.delete(key);
         pending.finish(pending.target);
         return;
       }
+      case FrameKind.READ_FROM:
+        this.readTail(from, header);
+        return;
+      case FrameKind.READ_DONE:
+        this.tailRead(from, header);
+        return;
       case FrameKind.DATA: {
         const key = from * RDV_KEY_SPAN + header.rendezvousId;
         const pending = this.pendingData.get(key);
@@ -573,6 +607,7 @@ export class P2PEngine implements FrameSink {
     for (const [id, send] of this.pendingSends) {
       if (send.dest !== rank) continue;
       this.pendingSends.delete(id);
+      send.splitting = false;
       this.progress.end();
       send.request._reject(err);
     }
@@ -819,7 +854,7 @@ export class P2PEngine implements FrameSink {
     this.nextRendezvousId = id >= 0xffff_ffff ? 1 : id + 1;
     this.progress.begin();
     this.pendingSends.set(id, {
-      dest, bytes, request, call, context, tag, collective, since: this.progress.clock, seq: this.progress.postCount,
+      dest, bytes, request, call, context, tag, collective, since: this.progress.clock, seq: this.progress.postCount, splitting: false, dataSent: false, dataWritten: false, dataError: null, headAddress: 0,
       site: !this.debugCalls ? null : collective === 0 ? captureCall() : this.collectiveSites.get(collectiveKey(context, tag)) ?? captureCall(),
     });
     this.sendFrame(dest, frameHeader(FrameKind.RTS, context, source, tag, type, bytes.length, id, collective), null);
@@ -828,21 +863,134 @@ export class P2PEngine implements FrameSink {
   private clearToSend(from: number, cts: FrameHeader): void {
     const id = cts.rendezvousId;
     const send = this.pendingSends.get(id);
-    if (send === undefined || send.dest !== from) {
+    if (send === undefined || send.dest !== from || send.splitting) {
       throw new ProtocolError(`rank ${from} sent clear-to-send for unknown rendezvous ${id}`);
     }
-    this.pendingSends.delete(id);
-    if ((cts.flags & CtsFlag.WRITE_INTO) !== 0 && this.writeDirectly(from, cts.context * 0x1_0000_0000 + cts.collective, send.bytes)) {
-      this.sendFrame(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
-      this.progress.end();
-      send.request._resolve(undefined);
-      return;
+    if ((cts.flags & CtsFlag.WRITE_INTO) !== 0) {
+      const address = cts.context * 0x1_0000_0000 + cts.collective;
+      if ((cts.flags & CtsFlag.SPLIT) !== 0 && this.splitMinBytes > 0 && send.bytes.length >= this.splitMinBytes &&
+        this.writeHead(from, id, address, send)) return;
+      if (send.bytes.length <= (this.options.directWriteMaxBytes ?? Infinity) && this.writeDirectly(from, address, send.bytes)) {
+        this.pendingSends.delete(id);
+        this.sendFrame(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
+        this.progress.end();
+        send.request._resolve(undefined);
+        return;
+      }
     }
-    this.sendFrame(from, frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0), send.bytes, (err) => {
+    this.pendingSends.delete(id);
+    this.sendData(from, id, send);
+  }
+
+  /** The whole payload as DATA through the transport; the send completes once it is written. */
+  private sendData(dest: number, id: number, send: PendingRendezvousSend): void {
+    this.sendFrame(dest, frameHeader(FrameKind.DATA, 0, 0, 0, 0, send.bytes.length, id, 0), send.bytes, (err) => {
       this.progress.end();
       if (err === undefined || err === null) send.request._resolve(undefined);
       else send.request._reject(err);
     });
+  }
+
+  /**
+   * A split payload: READ_FROM tells the receiver where the tail is, so that
+   * it reads it while this rank writes the head (each core copies half),
+   * then WRITTEN. The send stays pending until READ_DONE: the receiver reads
+   * this rank's buffer until then. False (nothing sent) where this rank
+   * cannot write to the receiver at all.
+   */
+  private writeHead(dest: number, id: number, address: number, send: PendingRendezvousSend): boolean {
+    const memory = this.peerMemory;
+    const pid = this.directPid[dest]!;
+    if (memory === null || pid === 0 || !Number.isSafeInteger(address) || address === 0) return false;
+    const bytes = send.bytes;
+    // Half each, the cut on a page boundary of the payload.
+    const cut = Math.floor(bytes.length / 2 / 4096) * 4096;
+    const tail = memory.addressOf(bytes) + cut;
+    this.sendFrame(dest, frameHeader(FrameKind.READ_FROM, Math.floor(tail / 0x1_0000_0000), 0, 0, 0, bytes.length - cut, id, tail % 0x1_0000_0000), null);
+    send.splitting = true;
+    send.headAddress = address;
+    if (this.writeDirectly(dest, address, bytes.subarray(0, cut))) {
+      this.sendFrame(dest, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
+    } else {
+      // Refused (the first write to this peer, say): the whole payload goes through the transport
+      // instead; the receiver may still be reading the tail, so the send also waits for READ_DONE.
+      send.dataSent = true;
+      this.sendFrame(dest, frameHeader(FrameKind.DATA, 0, 0, 0, 0, bytes.length, id, 0), bytes, (err) => {
+        send.dataWritten = true;
+        send.dataError = err ?? null;
+        if (!this.pendingSends.has(id)) this.endSplit(send);
+      });
+    }
+    return true;
+  }
+
+  /** A split send whose receiver is done with its buffer, and whose DATA (if any) is written. */
+  private endSplit(send: PendingRendezvousSend): void {
+    // Once only: a broken connection (onSendFailed) may have failed it first.
+    if (!send.splitting) return;
+    send.splitting = false;
+    this.progress.end();
+    if (send.dataError === null) send.request._resolve(undefined);
+    else send.request._reject(send.dataError);
+  }
+
+  /**
+   * READ_FROM: the tail of a split payload, read from the sender's memory
+   * into the end of the receive's buffer; READ_DONE says so, or that the
+   * kernel refused (then the sender writes the tail and a second WRITTEN
+   * comes, or sends it all as DATA).
+   */
+  private readTail(from: number, header: FrameHeader): void {
+    const key = from * RDV_KEY_SPAN + header.rendezvousId;
+    const pending = this.pendingData.get(key);
+    if (pending === undefined || header.length > pending.target.length) {
+      throw new ProtocolError(`rank ${from} offered ${header.length} bytes of rendezvous ${header.rendezvousId} to read, which no receive of that size asked for`);
+    }
+    const address = header.context * 0x1_0000_0000 + header.collective;
+    const into = pending.target.subarray(pending.target.length - header.length);
+    const memory = this.peerMemory;
+    const read = memory === null || this.readsRefused ? -EPERM : memory.read(this.directPid[from]!, address, into);
+    if (read === header.length) {
+      this.sendFrame(from, frameHeader(FrameKind.READ_DONE, 0, 0, 0, 0, 0, header.rendezvousId, 0), null);
+      return;
+    }
+    if (read === -EPERM || read === -ENOSYS) {
+      if (!this.readsRefused) debug('rank %d: reads of rank %d\'s memory refused (errno %d); large payloads are no longer split', this.worldRank, from, -read);
+      this.readsRefused = true;
+    }
+    pending.written++;
+    const refused = frameHeader(FrameKind.READ_DONE, 0, 0, 0, 0, 0, header.rendezvousId, 0);
+    refused.flags = ReadDoneFlag.READ_REFUSED;
+    this.sendFrame(from, refused, null);
+  }
+
+  /** READ_DONE: the receiver is done with this rank's buffer; where it could not read the tail, it is written or sent now. */
+  private tailRead(from: number, header: FrameHeader): void {
+    const id = header.rendezvousId;
+    const send = this.pendingSends.get(id);
+    if (send === undefined || send.dest !== from || !send.splitting) {
+      throw new ProtocolError(`rank ${from} read rendezvous ${id}, which this rank did not offer it`);
+    }
+    this.pendingSends.delete(id);
+    if (send.dataSent) {
+      if (send.dataWritten) this.endSplit(send);
+      return;
+    }
+    if ((header.flags & ReadDoneFlag.READ_REFUSED) === 0 && this.splitWith[from] === 0) {
+      this.splitWith[from] = 1;
+      debug('rank %d splits large payloads to rank %d: it writes the head while rank %d reads the tail (cross-memory attach)', this.worldRank, from, from);
+    }
+    if ((header.flags & ReadDoneFlag.READ_REFUSED) !== 0) {
+      const cut = Math.floor(send.bytes.length / 2 / 4096) * 4096;
+      // The head went, so the receiver's buffer takes this rank's writes.
+      const tailAt = send.headAddress + cut;
+      if (!this.writeDirectly(from, tailAt, send.bytes.subarray(cut))) {
+        this.sendData(from, id, send);
+        return;
+      }
+      this.sendFrame(from, frameHeader(FrameKind.WRITTEN, 0, 0, 0, 0, 0, id, 0), null);
+    }
+    this.endSplit(send);
   }
 
   /**
@@ -1021,7 +1169,7 @@ export class P2PEngine implements FrameSink {
       return;
     }
     this.pendingData.set(message.fromWorld * RDV_KEY_SPAN + message.rendezvousId, {
-      target, finish,
+      target, finish, written: 1,
       fail: (err) => {
         this.progress.end();
         request._reject(err);
@@ -1043,13 +1191,17 @@ export class P2PEngine implements FrameSink {
   /** The clear-to-send of a matched rendezvous, offering a direct write into `target` when the sender is on this host. */
   private clearToSendHeader(message: IncomingMessage, target: Uint8Array): FrameHeader {
     const memory = this.peerMemory;
+    // A rank with a rendezvous send of its own pending is about to copy that one (an exchange, an
+    // all-to-all): it has no core to spare, and a split would only add frames (alltoallv of 1 MiB
+    // blocks on two ranks took 313 us split against 278).
+    const split = this.splitMinBytes > 0 && !this.readsRefused && message.byteLength >= this.splitMinBytes && this.pendingSends.size === 0;
     if (memory === null || this.directPid[message.fromWorld] === 0 || message.byteLength < (this.options.directWriteMinBytes ?? 0) ||
-      message.byteLength > (this.options.directWriteMaxBytes ?? Infinity)) {
+      (!split && message.byteLength > (this.options.directWriteMaxBytes ?? Infinity))) {
       return frameHeader(FrameKind.CTS, 0, 0, 0, 0, 0, message.rendezvousId, 0);
     }
     const address = memory.addressOf(target);
     const h = frameHeader(FrameKind.CTS, Math.floor(address / 0x1_0000_0000), 0, 0, 0, 0, message.rendezvousId, address % 0x1_0000_0000);
-    h.flags = CtsFlag.WRITE_INTO;
+    h.flags = split ? CtsFlag.WRITE_INTO | CtsFlag.SPLIT : CtsFlag.WRITE_INTO;
     return h;
   }
 

@@ -12,6 +12,12 @@
  * container) costs one failed system call, after which this process stops
  * trying.
  *
+ * A large payload between ranks of a host that has cores to spare is split
+ * (engine.ts, READ_FROM): the sender writes the head while the receiver
+ * reads the tail from the sender's memory with process_vm_readv, two cores
+ * copying at once; one core's copy does not use up this machine's memory
+ * bandwidth (8 MB copied in 0.58 ms by one process and by two at once alike).
+ *
  * process_vm_writev needs the right to ptrace the receiver
  * (PTRACE_MODE_ATTACH_REALCREDS): the same user and, under Yama's
  * ptrace_scope 1, the receiver's leave (prctl PR_SET_PTRACER), which
@@ -30,6 +36,8 @@ export interface PeerMemory {
   addressOf(bytes: Uint8Array): number;
   /** Writes `bytes` into process `pid` at `address`; the bytes written, or minus the errno. */
   write(pid: number, address: number, bytes: Uint8Array): number;
+  /** Reads `into.length` bytes at `address` of process `pid` into `into`; the bytes read, or minus the errno. */
+  read(pid: number, address: number, into: Uint8Array): number;
 }
 
 const PR_SET_PTRACER = 0x59616d61;
@@ -40,21 +48,30 @@ const PR_SET_PTRACER_ANY = 0xffff_ffff_ffff_ffffn;
 export const loadPeerMemory = loadOnce((): PeerMemory => {
   const { koffi, libc } = openLibc('cross-memory attach (process_vm_writev)');
   const writev = libc.func('intptr_t process_vm_writev(int pid, void *local, unsigned long liovcnt, void *remote, unsigned long riovcnt, unsigned long flags)');
+  const readv = libc.func('intptr_t process_vm_readv(int pid, void *local, unsigned long liovcnt, void *remote, unsigned long riovcnt, unsigned long flags)');
   // memmove(p, p, 0) gives back p: the cheapest way to learn where a typed array's bytes are.
   const memmove = libc.func('void *memmove(void *dst, const void *src, size_t n)');
-  // One iovec each way, {base, length}, reused by every call (the engine writes one payload at a time).
+  // One iovec each way, {base, length}, reused by every call (the engine copies one payload at a time).
   const local = new BigUint64Array(2);
   const remote = new BigUint64Array(2);
   const addressOf = (bytes: Uint8Array): number => Number(koffi.address(memmove(bytes, bytes, 0)));
+  const vectors = (bytes: Uint8Array, address: number): void => {
+    local[0] = BigInt(addressOf(bytes));
+    local[1] = BigInt(bytes.length);
+    remote[0] = BigInt(address);
+    remote[1] = BigInt(bytes.length);
+  };
   return {
     addressOf,
     write: (pid, address, bytes) => {
-      local[0] = BigInt(addressOf(bytes));
-      local[1] = BigInt(bytes.length);
-      remote[0] = BigInt(address);
-      remote[1] = BigInt(bytes.length);
+      vectors(bytes, address);
       const written = Number(writev(pid, local, 1, remote, 1, 0));
       return written < 0 ? -koffi.errno() : written;
+    },
+    read: (pid, address, into) => {
+      vectors(into, address);
+      const read = Number(readv(pid, local, 1, remote, 1, 0));
+      return read < 0 ? -koffi.errno() : read;
     },
   };
 });

@@ -65,6 +65,21 @@ export const FrameKind = {
    * offered: no DATA follows for this rendezvous id. No payload.
    */
   WRITTEN: 8,
+  /**
+   * The sender of a split rendezvous (the CTS offered SPLIT) says where the
+   * tail of its payload is: the receiver reads those `length` bytes
+   * straight from the sender's memory (context and collective fields: the
+   * address's high and low 32 bits) into the end of its buffer while the
+   * sender writes the head, and answers READ_DONE. Comes before the
+   * rendezvous's WRITTEN. No payload.
+   */
+  READ_FROM: 9,
+  /**
+   * The receiver of a split rendezvous has read the tail (the sender may
+   * reuse its buffer), or with flag READ_REFUSED could not (the sender then
+   * writes the tail itself and sends a second WRITTEN). No payload.
+   */
+  READ_DONE: 10,
 } as const;
 export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -76,6 +91,17 @@ export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
  */
 export const CtsFlag = {
   WRITE_INTO: 1,
+  /**
+   * With WRITE_INTO: the receiver can also read from the sender's memory and
+   * has a core to do it with (its host is not oversubscribed), so the two
+   * may copy half the payload each, at once (READ_FROM).
+   */
+  SPLIT: 2,
+} as const;
+
+/** Flags of a READ_DONE frame. READ_REFUSED: the kernel refused the read (EPERM, ENOSYS): the sender writes the tail. */
+export const ReadDoneFlag = {
+  READ_REFUSED: 1,
 } as const;
 
 export function kindCarriesPayload(kind: FrameKindCode): boolean {
@@ -89,6 +115,8 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
     case FrameKind.BYE:
     case FrameKind.DOORBELL:
     case FrameKind.WRITTEN:
+    case FrameKind.READ_FROM:
+    case FrameKind.READ_DONE:
       return false;
     default: {
       const unknownKind: never = kind;
@@ -98,7 +126,7 @@ export function kindCarriesPayload(kind: FrameKindCode): boolean {
 }
 
 function isFrameKind(value: number): value is FrameKindCode {
-  return value >= FrameKind.EAGER && value <= FrameKind.WRITTEN;
+  return value >= FrameKind.EAGER && value <= FrameKind.READ_DONE;
 }
 
 /** What a reader accepts: checked in decodeHeader before anything is allocated for a frame. */

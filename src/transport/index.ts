@@ -25,7 +25,7 @@
  */
 export { SocketTransport, WRITE_HIGH_WATER } from './socket-transport.js';
 export type { SocketTransportOptions } from './socket-transport.js';
-export { CtsFlag, FrameKind, HEADER_BYTES, newHeader, encodeHeader, encodeHeaderInto, decodeHeader } from './frame.js';
+export { CtsFlag, FrameKind, ReadDoneFlag, HEADER_BYTES, newHeader, encodeHeader, encodeHeaderInto, decodeHeader } from './frame.js';
 export type { FrameHeader, FrameKindCode, FrameReaderLimits } from './frame.js';
 export { FrameReader } from './frame-reader.js';
 export type { FrameHandler } from './frame-reader.js';

@@ -38,8 +38,14 @@ export class MemoryNetwork {
   private readonly posted: Delivery[][];
   /** Messages sent plus receives matched: unchanged over a turn of the event loop means no rank can move. */
   activity = 0;
+  /** Messages sent between ranks of different hosts (with `hosts`): what the network between hosts carries. */
+  crossings = 0;
 
-  constructor(readonly size: number) {
+  /**
+   * `hosts`: each rank's host, counted in `crossings` and, unless `flat`,
+   * given to the channels (Channel.hosts) for the two-level algorithms; null: one host.
+   */
+  constructor(readonly size: number, readonly hosts: readonly number[] | null = null, private readonly flat = false) {
     this.inFlight = Array.from({ length: size * size }, () => []);
     this.posted = Array.from({ length: size * size }, () => []);
   }
@@ -54,7 +60,7 @@ export class MemoryNetwork {
   }
 
   channel(rank: number): LinkChannel {
-    return new LinkChannel(rank, this.size, this.link(rank));
+    return new LinkChannel(rank, this.size, this.link(rank), null, 0, this.flat ? null : this.hosts);
   }
 
   /** "rank 3 waits for a message from rank 1", for each receive still posted. */
@@ -74,6 +80,7 @@ export class MemoryNetwork {
     const bytes = payload.owner === BytesOwner.FRESH ? payload.bytes : copyBytes(payload.bytes);
     const message = { type: payload.type, bytes };
     this.activity++;
+    if (this.hosts !== null && this.hosts[from] !== this.hosts[to]) this.crossings++;
     const receive = this.posted[from * this.size + to]!.shift();
     if (receive !== undefined) receive(message);
     else this.inFlight[from * this.size + to]!.push(message);
@@ -144,8 +151,8 @@ export class Stuck extends Error {
  * if a rank would wait for ever or a message is left unreceived, since the
  * algorithm must run its whole pattern even when it fails.
  */
-export async function runRanks<T>(size: number, call: string, algorithm: (ch: Channel) => Promise<T>): Promise<Outcome<T>[]> {
-  const network = new MemoryNetwork(size);
+export async function runRanks<T>(size: number, call: string, algorithm: (ch: Channel) => Promise<T>,
+  network = new MemoryNetwork(size)): Promise<Outcome<T>[]> {
   const outcomes: Outcome<T>[] = [];
   let settled = 0;
   for (let rank = 0; rank < size; rank++) {
@@ -165,8 +172,9 @@ export async function runRanks<T>(size: number, call: string, algorithm: (ch: Ch
 }
 
 /** Each rank's value, or the first error thrown (with its rank), for tests that expect success. */
-export async function valuesOf<T>(size: number, call: string, algorithm: (ch: Channel) => Promise<T>): Promise<T[]> {
-  const outcomes = await runRanks(size, call, algorithm);
+export async function valuesOf<T>(size: number, call: string, algorithm: (ch: Channel) => Promise<T>,
+  network = new MemoryNetwork(size)): Promise<T[]> {
+  const outcomes = await runRanks(size, call, algorithm, network);
   const failed = outcomes.find((outcome) => outcome.error !== undefined);
   if (failed?.error !== undefined) throw new Error(`rank ${failed.rank} of ${size} failed: ${failed.error.message}`, { cause: failed.error });
   return outcomes.map((outcome) => outcome.value as T);

@@ -70,7 +70,7 @@ test('under the rendezvous: mpi4ts info shows the rendezvous bootstrap and trans
   assert.match(r.stdout, /^bootstrap rendezvous: rank 0 of 2 on \S+$/m);
   assert.match(r.stdout, /^bootstrap rendezvous: rank 1 of 2 on \S+$/m);
   assert.match(r.stdout, /^transport per peer: 0:shm 1:self$/m);
-  assert.match(r.stdout, /^large messages on this host: written straight into the receiver's memory from 8192 to 2097152 bytes \(cross-memory attach; a refusal falls back to the transport\)$/m);
+  assert.match(r.stdout, /^large messages on this host: written straight into the receiver's memory from 8192 to 2097152 bytes, from 1048576 bytes up split with the receiver's read where the host has a core per rank \(cross-memory attach; a refusal falls back to the transport\)$/m);
 });
 
 test('the rendezvous refuses to start without MPI4TS_KEY, and says what to set', async () => {

@@ -5,12 +5,17 @@
 // cleanly. Every rank pairs with rank ^ 1 (an odd last rank pairs with itself:
 // a message to oneself never takes the direct path). Rank 0 prints "ok direct".
 // DIRECT_UNDUMPABLE=1: every rank makes itself non-dumpable first, so that a
-// sender without CAP_SYS_PTRACE is refused (EPERM) and must fall back.
+// sender without CAP_SYS_PTRACE is refused (EPERM) and must fall back;
+// DIRECT_UNDUMPABLE=even: only the even ranks, so that the odd ones' writes
+// into them and their readers' reads of them are refused, and the others not.
+// Payloads of 1 MiB and more sent one way at a time (the receiver idle) are
+// split: the sender writes the head, the receiver reads the tail.
 import * as MPI from 'mpi4ts';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
-if (process.env.DIRECT_UNDUMPABLE === '1') {
+const undumpable = process.env.DIRECT_UNDUMPABLE;
+if (undumpable === '1' || (undumpable === 'even' && MPI.COMM_WORLD.rank % 2 === 0)) {
   const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
   const prctl = koffi.load('libc.so.6').func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
   const PR_SET_DUMPABLE = 4;
@@ -33,6 +38,25 @@ function same(got: Uint8Array, want: Uint8Array, what: string): void {
   if (Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.length), Buffer.from(want.buffer, want.byteOffset, want.length)) !== 0) {
     const at = got.findIndex((b, i) => b !== want[i]);
     assert.fail(`${what}: byte ${at} is ${got[at]}, expected ${want[at]}`);
+  }
+}
+
+// First (so that no refusal of an exchange has turned direct copies off yet), one way at a time,
+// so that the receiver has no send of its own and a core to spare: split payloads
+// (every size from the split's threshold up, odd ones whose halves are not whole pages), each way.
+for (const [i, length] of [1 << 20, (1 << 20) + 1, 3_000_001, 8 << 20].entries()) {
+  for (const sender of [0, 1]) {
+    if (peer === rank) break;
+    const tag = 20 + i * 2 + sender;
+    if ((rank & 1) === sender) {
+      await comm.send(pattern(rank, length, tag), peer, tag);
+    } else {
+      const into = new Uint8Array(length + 64).fill(0xee);
+      const view = into.subarray(32, 32 + length);
+      await comm.recvInto(view, peer, tag);
+      same(view, pattern(peer, length, tag), `one-way recvInto ${length} B from ${peer}`);
+      assert.ok(into.subarray(0, 32).every((b) => b === 0xee) && into.subarray(32 + length).every((b) => b === 0xee), `${length} B one way: bytes outside the view changed`);
+    }
   }
 }
 

@@ -124,6 +124,8 @@ async function evil() {
     unknownCts: () => frame({ kind: FrameKind.CTS, rendezvousId: 4242 }),
     unknownData: () => frame({ kind: FrameKind.DATA, rendezvousId: 4242, payloadType: 0 }, Buffer.alloc(10)),
     unknownWritten: () => frame({ kind: FrameKind.WRITTEN, rendezvousId: 4242, payloadType: 0 }),
+    unknownReadFrom: () => frame({ kind: FrameKind.READ_FROM, rendezvousId: 4242, payloadType: 0, length: 4096 }),
+    unknownReadDone: () => frame({ kind: FrameKind.READ_DONE, rendezvousId: 4242, payloadType: 0 }),
     credit: () => frame({ kind: FrameKind.CREDIT, payloadType: 0, length: 1 << 30 }),
     afterBye: () => Buffer.concat([frame({ kind: FrameKind.BYE, payloadType: 0 }), frame({ tag: 77 }, Buffer.from('hi'))]),
     truncatedHeader: () => frame({ tag: 77 }, Buffer.from('hi')).subarray(0, 20),

@@ -25,6 +25,8 @@ const CASES: [string, RegExp][] = [
   ['unknownCts', /clear-to-send for unknown rendezvous 4242/],
   ['unknownData', /sent data for rendezvous 4242, which no receive asked for/],
   ['unknownWritten', /wrote the data of rendezvous 4242, which no receive asked for/],
+  ['unknownReadFrom', /offered 4096 bytes of rendezvous 4242 to read, which no receive of that size asked for/],
+  ['unknownReadDone', /read rendezvous 4242, which this rank did not offer it/],
   ['credit', /handed back 1073741824 bytes of eager credit, more than it had been given/],
   ['afterBye', /a message after the sender said goodbye|a goodbye in the shared-memory ring/],
   ['truncatedHeader', /closed in the middle of a frame/],

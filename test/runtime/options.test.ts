@@ -66,14 +66,15 @@ test('hang reports and deadlocks: the defaults, set values and bad ones', () => 
 
 test('cross-memory attach, the timeline and the profile: the defaults, set values and bad ones', () => {
   const defaults = readOptions({});
-  assert.deepEqual([defaults.cma, defaults.cmaMinBytes, defaults.cmaMaxBytes, defaults.trace, defaults.profile, defaults.traceMaxEvents],
-    [true, 8192, 2097152, false, false, 100000]);
-  const set = readOptions({ MPI4TS_CMA: '0', MPI4TS_CMA_MIN_BYTES: '0', MPI4TS_CMA_MAX_BYTES: '65536', MPI4TS_TRACE: '1', MPI4TS_PROFILE: '1', MPI4TS_TRACE_MAX_EVENTS: '1000' });
-  assert.deepEqual([set.cma, set.cmaMinBytes, set.cmaMaxBytes, set.trace, set.profile, set.traceMaxEvents], [false, 0, 65536, true, true, 1000]);
+  assert.deepEqual([defaults.cma, defaults.cmaMinBytes, defaults.cmaMaxBytes, defaults.cmaSplitMinBytes, defaults.trace, defaults.profile, defaults.traceMaxEvents],
+    [true, 8192, 2097152, 1048576, false, false, 100000]);
+  const set = readOptions({ MPI4TS_CMA: '0', MPI4TS_CMA_MIN_BYTES: '0', MPI4TS_CMA_MAX_BYTES: '65536', MPI4TS_CMA_SPLIT_MIN_BYTES: '0', MPI4TS_TRACE: '1', MPI4TS_PROFILE: '1', MPI4TS_TRACE_MAX_EVENTS: '1000' });
+  assert.deepEqual([set.cma, set.cmaMinBytes, set.cmaMaxBytes, set.cmaSplitMinBytes, set.trace, set.profile, set.traceMaxEvents], [false, 0, 65536, 0, true, true, 1000]);
   const cases: [Record<string, string>, string][] = [
     [{ MPI4TS_CMA: '2' }, 'MPI4TS_CMA="2" must be 0 (off) or 1 (on, the default)'],
     [{ MPI4TS_CMA_MIN_BYTES: '-1' }, 'MPI4TS_CMA_MIN_BYTES="-1" must be an integer from 0 to 9007199254740991'],
     [{ MPI4TS_CMA_MAX_BYTES: 'x' }, 'MPI4TS_CMA_MAX_BYTES="x" must be an integer from 0 to 9007199254740991'],
+    [{ MPI4TS_CMA_SPLIT_MIN_BYTES: '1.5' }, 'MPI4TS_CMA_SPLIT_MIN_BYTES="1.5" must be an integer from 0 to 9007199254740991'],
     [{ MPI4TS_TRACE: '2' }, 'MPI4TS_TRACE="2" must be 0 (off, the default) or 1 (on)'],
     [{ MPI4TS_PROFILE: 'yes' }, 'MPI4TS_PROFILE="yes" must be 0 (off, the default) or 1 (on)'],
     [{ MPI4TS_TRACE_MAX_EVENTS: '10' }, 'MPI4TS_TRACE_MAX_EVENTS="10" must be an integer from 1000 to 100000000'],

@@ -17,7 +17,7 @@ const LIMITS = { maxEagerBytes: 4096, maxMessageBytes: 1 << 16 };
 interface Frame { kind: FrameHeader['kind']; tag: number; source: number; payload: Uint8Array | null; length: number }
 
 /** The kinds without payload or length, fuzzed alike. */
-const PAYLOADLESS_KINDS = [FrameKind.CTS, FrameKind.CREDIT, FrameKind.BYE, FrameKind.DOORBELL, FrameKind.WRITTEN] as const;
+const PAYLOADLESS_KINDS = [FrameKind.CTS, FrameKind.CREDIT, FrameKind.BYE, FrameKind.DOORBELL, FrameKind.WRITTEN, FrameKind.READ_FROM, FrameKind.READ_DONE] as const;
 
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ tag: fc.integer({ min: 0, max: 2 ** 31 - 1 }), source: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
