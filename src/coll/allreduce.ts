@@ -9,6 +9,7 @@ import { Failure, type Channel } from './channel.js';
 import { isTypedArray, type Op, type TypedArray } from './op.js';
 import { AGREE_SHAPES, Fold, exchange, newLike, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
 import { chunkStarts, ringAllgather, ringReduceScatter } from './ring.js';
+import { ringThreshold } from './model.js';
 
 /**
  * Recursive doubling with the non-power-of-two fold: survivors exchange
@@ -65,7 +66,11 @@ export async function agreeOnShapes(ch: Channel, value: TypedArray | Failure, op
   return agreed instanceof Failure ? agreed : null;
 }
 
-/** Should a typed array take the bandwidth-optimal ring? */
+/**
+ * Should a typed array take the bandwidth-optimal ring? From `ringMinBytes`
+ * on up to 4 ranks, from more on more ranks, as the cost model's crossover
+ * grows (model.ts ringThreshold).
+ */
 export function takesRing(value: unknown, op: Op, size: number, ringMinBytes: number): value is TypedArray {
-  return size > 1 && op.isPredefined && isTypedArray(value) && value.byteLength >= ringMinBytes && value.length >= size;
+  return size > 1 && op.isPredefined && isTypedArray(value) && value.byteLength >= ringThreshold(size, ringMinBytes) && value.length >= size;
 }

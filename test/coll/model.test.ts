@@ -1,0 +1,72 @@
+// The cost model (src/coll/model.ts) and the switch it drives: the analytic
+// crossover of the allreduce's ring and recursive doubling is where the two
+// costs cross, and the allreduce takes the ring exactly from the threshold
+// the model scales with the rank count, which the in-memory runs show by the
+// messages each call sends (recursive doubling: about p log2 p; the ring:
+// the shapes' doubling plus 2p(p-1)).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as collectives from '../../src/coll/collectives.js';
+import { takesRing } from '../../src/coll/allreduce.js';
+import { SUM } from '../../src/coll/op.js';
+import {
+  GIGABIT_ETHERNET, SHARED_MEMORY, allreduceRecursiveDoublingCost, allreduceRingCost, bcastBinomialCost, bcastTwoLevelCost, ringCrossoverBytes, ringThreshold,
+} from '../../src/coll/model.js';
+import { MemoryNetwork, valuesOf } from './memory-link.js';
+
+const RING_MIN = 64 * 1024;
+
+test('the ring crossover is where the two costs cross, on every link and rank count', () => {
+  for (const link of [SHARED_MEMORY, GIGABIT_ETHERNET]) {
+    for (const p of [2, 3, 4, 5, 8, 13, 64, 100, 256, 1024]) {
+      const n = ringCrossoverBytes(p, link);
+      assert.ok(Number.isFinite(n) && n > 0, `p ${p}: ${n}`);
+      assert.ok(allreduceRingCost(p, n * 1.01, link) < allreduceRecursiveDoublingCost(p, n * 1.01, link), `p ${p} on ${link.name}: ring not cheaper just above ${n}`);
+      assert.ok(allreduceRingCost(p, n * 0.99, link) > allreduceRecursiveDoublingCost(p, n * 0.99, link), `p ${p} on ${link.name}: ring cheaper just below ${n}`);
+    }
+  }
+});
+
+test('the threshold is the measured one up to 4 ranks and grows with the model beyond', () => {
+  for (const p of [2, 3, 4]) assert.equal(ringThreshold(p, RING_MIN), RING_MIN);
+  assert.equal(ringThreshold(7, 0), 0, 'MPI4TS_RING_MIN_BYTES=0 still forces the ring');
+  // Off a power of two the fold makes doubling dearer: never below the measured floor there.
+  for (const p of [5, 6, 7]) assert.equal(ringThreshold(p, RING_MIN), RING_MIN, `p ${p}`);
+  let previous = RING_MIN;
+  for (const p of [8, 16, 64, 256, 1024]) {
+    const threshold = ringThreshold(p, RING_MIN);
+    assert.ok(threshold > previous, `p ${p}: ${threshold} after ${previous}`);
+    assert.equal(threshold, Math.round(RING_MIN * ringCrossoverBytes(p, SHARED_MEMORY) / ringCrossoverBytes(4, SHARED_MEMORY)));
+    previous = threshold;
+  }
+  assert.ok(ringThreshold(1024, RING_MIN) > 3.5 * 2 ** 20 && ringThreshold(1024, RING_MIN) < 4.5 * 2 ** 20, String(ringThreshold(1024, RING_MIN)));
+  // takesRing flips at it, a byte either side.
+  for (const p of [2, 8, 64]) {
+    const bytes = ringThreshold(p, RING_MIN);
+    const elements = Math.ceil(bytes / 8);
+    assert.equal(takesRing(new Float64Array(elements), SUM, p, RING_MIN), true, `p ${p}: ${elements * 8} B`);
+    assert.equal(takesRing(new Uint8Array(bytes - 1), SUM, p, RING_MIN), false, `p ${p}: ${bytes - 1} B`);
+  }
+});
+
+test('the allreduce switches where the model says: on 8 ranks a 96 KiB array goes by doubling, a 104 KiB one by the ring', async () => {
+  const p = 8;
+  assert.ok(ringThreshold(p, RING_MIN) > 96 * 1024 && ringThreshold(p, RING_MIN) < 104 * 1024);
+  const messages = async (bytes: number): Promise<number> => {
+    const network = new MemoryNetwork(p);
+    const results = await valuesOf(p, 'allreduce', async (ch) => (await collectives.allreduce(ch, new Float64Array(bytes / 8).fill(ch.rank), SUM, RING_MIN) as Float64Array)[0], network);
+    assert.deepEqual(results, Array(p).fill((p * (p - 1)) / 2));
+    return network.activity / 2;
+  };
+  // Recursive doubling of 8 ranks: 3 rounds of 8 messages. The ring: the shapes' 24, then 2 x 7 steps of 8.
+  assert.equal(await messages(96 * 1024), 24);
+  assert.equal(await messages(104 * 1024), 24 + 112);
+});
+
+test('two levels beat a flat tree of ranks placed round robin at every size, as the model says (and as bench/two-level.ts measured)', () => {
+  for (const [hosts, perHost] of [[4, 3], [16, 4], [64, 16]] as const) {
+    for (const n of [8, 64 * 1024, 1 << 20]) {
+      assert.ok(bcastTwoLevelCost(hosts, perHost, n, GIGABIT_ETHERNET, SHARED_MEMORY) < bcastBinomialCost(hosts * perHost, n, GIGABIT_ETHERNET));
+    }
+  }
+});
