@@ -78,6 +78,34 @@ export async function allgatherRecursiveDoubling<T>(ch: Channel, value: T | Fail
   return block;
 }
 
+/**
+ * Bruck's allgather (Bruck, Ho, Kipnis, Upfal, Weathersby 1997), for sizes
+ * that are not powers of two: in round k every rank sends the values it has
+ * (its own and those of the next 2^k - 1 ranks) to rank - 2^k and appends
+ * those of rank + 2^k, so after ceil(log2 size) rounds it has every value,
+ * rotated by its rank. No fold: on 3, 5, 6 or 7 ranks recursive doubling
+ * takes two rounds more, each carrying the whole result; here every rank
+ * receives the (size-1)/size of the data once. A failure goes in place of
+ * the values in every later round, so every rank learns it.
+ */
+export async function allgatherBruck<T>(ch: Channel, value: T | Failure): Promise<T[] | Failure> {
+  const { rank, size } = ch;
+  let items: T[] | Failure = value instanceof Failure ? noteFailure(ch, value) : [value];
+  for (let distance = 1; distance < size; distance *= 2) {
+    const count = Math.min(distance, size - distance);
+    const outgoing = items instanceof Failure ? items : ch.failure ?? items.slice(0, count);
+    const [, incoming] = await Promise.all([
+      ch.send((rank - distance + size) % size, outgoing),
+      ch.recv<T[]>((rank + distance) % size),
+    ]);
+    if (incoming instanceof Failure) items = noteFailure(ch, incoming);
+    else if (!(items instanceof Failure)) items = items.concat(incoming);
+  }
+  if (items instanceof Failure) return items;
+  const rotated = items;
+  return Array.from({ length: size }, (_, r) => rotated[(r - rank + size) % size]!);
+}
+
 function merge<T>(ch: Channel, lower: T[] | Failure, higher: T[] | Failure): T[] | Failure {
   if (lower instanceof Failure) return noteFailure(ch, lower);
   if (higher instanceof Failure) return noteFailure(ch, higher);
