@@ -121,7 +121,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const tracePath = traceFileOf(options, cwd);
   const profile = profileOf(options, cwd);
   if (options.has('displayMap')) process.stderr.write(jobMap(placements, blocks, mapping));
-  const ssh = everyRankLocal ? null : sshStarter(options);
+  let ssh = everyRankLocal ? null : sshStarter(options);
   const job = new Job({
     placements,
     command: commands[0]!,
@@ -133,7 +133,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     printExitCodes: options.has('printExitCodes'),
     timeoutSeconds: timeout?.seconds ?? null,
     timeoutName: timeout?.name,
-    starterFor: (host) => (isLocalHost(host) || ssh === null ? localStarter : ssh),
+    starterFor: (host) => (isLocalHost(host) ? localStarter : (ssh ??= sshStarter(options))),
     commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
     fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
     envFor: (p) => ({ ...blockEnvs[p.appnum ?? 0]!, ...bindEnv(p) }),
@@ -145,8 +145,26 @@ export async function runCommand(argv: string[]): Promise<number> {
     profile,
     deadlockCheck,
     hangReportSeconds,
+    slots: universeSlots(options, placements),
+    // comm.spawn's children: run as the job's programs are, a remote host's with --node (and ssh even when the job had none).
+    spawnCommand: (command, host, dir) => {
+      const program = usage(() => programCommand(command.path, command.args, dir, processOptions().typescript));
+      if (isLocalHost(host)) return program;
+      return { command: onRemoteNode(program.command), fallback: program.fallback === null ? null : onRemoteNode(program.fallback) };
+    },
   });
   return job.run();
+}
+
+/**
+ * MPI_UNIVERSE_SIZE's hosts: the slots of --hostfile/--host, else this host
+ * with as many slots as -n (a local job: spawning beyond it oversubscribes,
+ * as MPICH's mpiexec does on one host).
+ */
+function universeSlots(options: ParsedOptions, placements: Placement[]): { host: string; slots: number }[] {
+  const hosts = usage(() => hostEntries(options));
+  if (hosts !== null) return hosts.map((h) => ({ host: h.name, slots: h.slots }));
+  return [{ host: placements[0]?.host ?? 'localhost', slots: placements.length }];
 }
 
 /** --profile, or --profile=FILE.svg (checked writable now, as --trace's file). */

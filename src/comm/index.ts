@@ -15,4 +15,6 @@ export type { RankRange } from './group.js';
 export type { CommInit } from './create.js';
 export { computeDims } from './cart.js';
 export { initWorld } from './world.js';
+export { parentIntercomm } from './spawn.js';
+export type { SpawnOptions } from './spawn.js';
 export type { World, CommWorld, CommEngine } from './world.js';

@@ -414,21 +414,21 @@ function andOf(masks: readonly Uint32Array[]): Uint32Array {
   return all;
 }
 
-interface Ids {
+export interface Ids {
   /** The intercommunicator's: free on both groups. */
   contextId: number;
   /** Its local communicator's: free on the local group, not contextId. */
   localId: number;
 }
 
-function pickIds(bothFree: Uint32Array, localFree: Uint32Array): Ids {
+export function pickIds(bothFree: Uint32Array, localFree: Uint32Array): Ids {
   const contextId = ContextPool.lowestFree(bothFree);
   const others = localFree.slice();
   others[contextId >>> 5]! &= ~(1 << (contextId & 31));
   return { contextId, localId: ContextPool.lowestFree(others) };
 }
 
-function buildIntercomm(world: CommWorld, group: readonly number[], remoteGroup: readonly number[], ids: Ids, makeComm: MakeComm): Intercomm {
+export function buildIntercomm(world: CommWorld, group: readonly number[], remoteGroup: readonly number[], ids: Ids, makeComm: MakeComm): Intercomm {
   return new Intercomm({
     p2p: makeComm({ world, group, remoteGroup, context: pointToPointContext(ids.contextId) }),
     local: makeComm({ world, group, context: pointToPointContext(ids.localId) }),
