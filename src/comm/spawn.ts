@@ -133,7 +133,7 @@ async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnComman
   if (commands === null || typeof commands === 'string') return { problem: commands ?? 'no command', errorClass: 'ERR_ARG' };
   const spawn = world.bootstrap.spawn;
   if (spawn === undefined) {
-    return { problem: `spawn is not available under ${launcherWords(world.bootstrap.name)}; start the job with mpi4ts run to spawn processes`, errorClass: 'ERR_SPAWN' };
+    return { problem: `not available under ${launcherWords(world.bootstrap.name)}; start the job with mpi4ts run to spawn processes`, errorClass: 'ERR_SPAWN' };
   }
   let context: number;
   try {

@@ -205,6 +205,7 @@ export class Job {
       ask: (id, ranks) => control.requestReports(id, ranks),
       running: () => [...this.alive].sort((a, b) => a - b),
       hostOf: (rank) => this.processes[rank]?.host ?? '?',
+      nameOf: (rank) => this.nameOf(rank),
       deadlockCheck: this.opts.deadlockCheck ?? true,
       hangReportSeconds: this.opts.hangReportSeconds ?? null,
       onDeadlock: (message) => this.fail(DEADLOCK_EXIT_CODE, message),
