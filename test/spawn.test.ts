@@ -147,14 +147,14 @@ test('spawn without mpi4ts run (a singleton under plain node) says it is not ava
 
 for (const np of [1, 3]) {
   test(`examples/cpi-spawn.ts at ${np} rank(s)`, async () => {
-    const r = await mpirun(np, example('cpi-spawn.ts'));
+    const r = await mpirun(np, example('cpi-spawn.ts'), { args: ['4', '1000000'] });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pi is approximately 3\.14159\d+, error [\d.e-]+/);
   });
 }
 
 test('examples/mandelbrot-master.ts spawns its workers and checks the image', async () => {
-  const r = await mpirun(1, example('mandelbrot-master.ts'));
+  const r = await mpirun(1, example('mandelbrot-master.ts'), { args: ['3'] });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /mandelbrot: \d+ x \d+ image from \d+ workers matches the serial one \(checksum \d+\)/);
 });

@@ -79,7 +79,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const placements = placeBlocks(options, blocks, np, mapping.hostMapBy);
   const everyRankLocal = placements.every((p) => isLocalHost(p.host));
   const someRankLocal = placements.some((p) => isLocalHost(p.host));
-  const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
+  // Hosts with free slots where no rank runs yet may get spawned children, who must reach the launcher and their parents.
+  const slots = universeSlots(options, placements);
+  const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal && slots.every((h) => isLocalHost(h.host)));
   const portRange = portRangeOf(options);
   const portRangeText = portRange === null ? null : `${portRange[0]}-${portRange[1]}`;
   const forward = [...list(options, 'forward'), ...envListNames(list(options, 'envlist'), '-genvlist')];
@@ -145,11 +147,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     profile,
     deadlockCheck,
     hangReportSeconds,
-    slots: universeSlots(options, placements),
+    slots,
     // comm.spawn's children: run as the job's programs are, a remote host's with --node (and ssh even when the job had none).
     spawnCommand: (command, host, dir) => {
       const program = usage(() => programCommand(command.path, command.args, dir, processOptions().typescript));
       if (isLocalHost(host)) return program;
+      if (address === '127.0.0.1') {
+        throw new UsageError(`host "${host}" is another host, but this job's ranks talk over loopback (127.0.0.1: all of them run here); ` +
+          'give mpi4ts run --iface or --net, or list the host in --host or --hostfile');
+      }
       return { command: onRemoteNode(program.command), fallback: program.fallback === null ? null : onRemoteNode(program.fallback) };
     },
   });

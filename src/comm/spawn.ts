@@ -37,7 +37,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MPIError, type ErrorClassName } from '../base/index.js';
 import { BAND, collectives, runCollective } from '../coll/index.js';
-import type { ParentInfo, SpawnCommand, SpawnReply } from '../wire/index.js';
+import type { ParentInfo, SpawnCommand, SpawnReply } from '../runtime/index.js';
 import { ContextPool } from './context.js';
 import { createComm } from './create.js';
 import { buildIntercomm, pickIds, type Intercomm, type MakeComm } from './intercomm.js';

@@ -98,6 +98,9 @@ interface PendingSpawn {
   base: number;
 }
 
+/** The most processes one spawn may start (as many as a job may have ranks). */
+const MAX_SPAWNED_AT_ONCE = 100_000;
+
 /** The exit status of a job ended because its ranks deadlocked (124 is --timeout's). */
 export const DEADLOCK_EXIT_CODE = 125;
 
@@ -340,7 +343,13 @@ export class Job {
     if (!Array.isArray(request.commands) || !Array.isArray(request.parentGroup) || !Number.isInteger(request.context)) {
       return answer('a malformed spawn request');
     }
+    // From a proven rank, but checked all the same: a count or a path that is not one would start nonsense.
+    const wellFormed = request.commands.length > 0 && request.commands.every((c) => typeof c === 'object' && c !== null &&
+      typeof c.path === 'string' && Array.isArray(c.args) && Array.isArray(c.hosts) && typeof c.env === 'object' && c.env !== null &&
+      Number.isInteger(c.maxprocs) && c.maxprocs >= 1);
+    if (!wellFormed) return answer('a malformed spawn request');
     const count = request.commands.reduce((sum, c) => sum + c.maxprocs, 0);
+    if (count > MAX_SPAWNED_AT_ONCE) return answer(`${count} processes asked for at once; at most ${MAX_SPAWNED_AT_ONCE} are allowed`);
     const hosts = this.childHosts(request.commands);
     const cwd = typeof request.cwd === 'string' ? request.cwd : this.opts.cwd;
     let commands: { command: string[]; fallback: string[] | null }[];

@@ -14,7 +14,7 @@
  */
 export { detectBootstrap } from './detect.js';
 export type { Bootstrap } from './bootstrap.js';
-export type { ProfileSummary, TracePart } from '../wire/index.js';
+export type { ProfileSummary, TracePart, ParentInfo, SpawnCommand, SpawnReply } from '../wire/index.js';
 export { hostIdentity, processorName } from './host.js';
 export { bindThisProcess } from './binding.js';
 export { reportOnSignal } from './hang-report.js';

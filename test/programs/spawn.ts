@@ -142,6 +142,15 @@ async function parentSide(): Promise<void> {
       await inter.recv(0, 9);
       return;
     }
+    case 'where': {
+      // extra: how many children; args[2], when not the marker: the hosts option
+      const hosts = args.length > 3 ? args[2] : undefined;
+      const inter = await world.spawn(self, args, Number(extra), 0, hosts === undefined ? {} : { hosts });
+      const names = await inter.gather(null, here(inter));
+      if (world.rank === 0) console.log(`hosts: ${(names as string[]).join(',')}\nuniverse: ${MPI.UNIVERSE_SIZE}`);
+      ok('where');
+      return;
+    }
     case 'universe':
       ok(`universe ${MPI.UNIVERSE_SIZE} parent ${String(MPI.getParent())}`);
       return;
@@ -206,6 +215,9 @@ async function childSide(inter: MPI.Intercomm): Promise<void> {
       return;
     case 'deadlock':
       await inter.recv(0, 9);
+      return;
+    case 'where':
+      await inter.gather(MPI.getProcessorName(), 0);
       return;
     default:
       throw new Error(`unknown case ${String(kase)}`);
