@@ -151,6 +151,12 @@ async function parentSide(): Promise<void> {
       ok('where');
       return;
     }
+    case 'refused': {
+      // Under another launcher: the error every rank gets.
+      const err = await world.spawn(self, args, 1).then(() => null, (e: unknown) => e as MPI.MPIError);
+      if (world.rank === 0) console.log(`refused: ${err?.code}: ${err?.message}`);
+      return;
+    }
     case 'universe':
       ok(`universe ${MPI.UNIVERSE_SIZE} parent ${String(MPI.getParent())}`);
       return;
