@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { example, mpirun, okLines, program, strays } from './helpers.js';
+import { checkWellFormed, readTimeline } from './launcher/timeline-check.js';
 
 const SPAWN = program('spawn.ts');
 
@@ -17,7 +21,7 @@ async function noneLeft(marker: string): Promise<void> {
   assert.deepEqual(left, []);
 }
 
-for (const np of [1, 2, 4]) {
+for (const np of [1, 2, 4, 7]) {
   test(`rank 0 of ${np} spawns ${np + 1} children: intercomm p2p and collectives both ways`, async () => {
     const r = await mpirun(np, SPAWN, { args: ['basic', '0'] });
     assert.equal(r.code, 0, r.stderr);
@@ -25,6 +29,15 @@ for (const np of [1, 2, 4]) {
     assert.deepEqual(await strays(r.marker), []);
   });
 }
+
+test('--trace and --profile cover the job\'s ranks while they spawn (the children are not traced)', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mpi4ts-spawn-')), 'trace.json');
+  const r = await mpirun(2, SPAWN, { args: ['basic', '0'], launcher: ['--trace', file, '--profile'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /mpi4ts profile \(--profile\): 2 of 2 rank\(s\)\n/);
+  const doc = readTimeline(file);
+  checkWellFormed(doc);
+});
 
 test('a non-zero root spawns (root 2 of 3)', async () => {
   const r = await mpirun(3, SPAWN, { args: ['basic', '2'] });
