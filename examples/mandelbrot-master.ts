@@ -23,7 +23,7 @@ await comm.bcastInto(region, MPI.ROOT);
 await comm.bcastInto(shape, MPI.ROOT);
 
 // How many rows each worker has, then their row numbers and pixels, back to back in worker order.
-const rowCounts = (await comm.gather(null, MPI.ROOT)) as number[];
+const rowCounts = (await comm.gather<number | null>(null, MPI.ROOT)) as number[];
 const rowNumbers = new Int32Array(h);
 await comm.gathervInto(null, rowNumbers, rowCounts, null, MPI.ROOT);
 const pixels = new Int32Array(w * h);
