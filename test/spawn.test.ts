@@ -83,6 +83,14 @@ test('a child that throws ends the whole job with its error and leaves nothing b
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('a child that exits 0 without joining (no mpi4ts in it) ends the job instead of a spawn that waits for ever', async () => {
+  const r = await mpirun(2, SPAWN, { args: ['nompi'], killAfterMs: 60_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /rank [01] of spawned world 1 \(localhost, pid \d+\) exited before it joined the job \(does its program import mpi4ts\?\); stopping the job/);
+  assert.deepEqual(okLines(r.stdout), []);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('the launcher SIGKILLed while children run leaves no parent or child behind', async () => {
   let launcher = 0;
   let up = false;

@@ -33,6 +33,11 @@ export class ControlServer {
     return this.registry.requestReports(id, ranks);
   }
 
+  /** Whether `rank` has said hello. */
+  hasJoined(rank: number): boolean {
+    return this.registry.hasJoined(rank);
+  }
+
   /** Whether `rank` ever said finalize. */
   hasFinalized(rank: number): boolean {
     return this.registry.hasFinalized(rank);

@@ -438,6 +438,12 @@ export class Job {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
     });
     const where = `${this.nameOf(child.rank)} (${child.host}, pid ${child.pid ?? '?'})`;
+    const joining = this.pendingSpawns.find((s) => child.rank >= s.base && !this.control!.hasJoined(child.rank));
+    if (exit.code === 0 && joining !== undefined && !this.stopping) {
+      // Its spawn would wait for its hello for ever: a child that fails to start ends the job (no errcodes).
+      this.fail(1, `mpi4ts: ${where} exited before it joined the job (does its program import mpi4ts?); stopping the job`, child.rank);
+      return;
+    }
     if (exit.code === 0) {
       if (this.earlyExit === null && this.alive.size > 0 && this.control?.hasFinalized(child.rank) === false) {
         this.earlyExit = { rank: child.rank, where };

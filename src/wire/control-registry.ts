@@ -176,6 +176,11 @@ export class ControlRegistry {
     if (socket !== undefined && socket.writable) socket.write(encodeControl({ t: ControlKind.SPAWNED, reply }));
   }
 
+  /** Whether `rank` has said hello. */
+  hasJoined(rank: number): boolean {
+    return this.table[rank] !== undefined;
+  }
+
   /** Whether `rank` ever said finalize. */
   hasFinalized(rank: number): boolean {
     return this.finalizedEver.has(rank);

@@ -151,6 +151,12 @@ async function parentSide(): Promise<void> {
       ok('where');
       return;
     }
+    case 'nompi': {
+      // A child that never joins: the job ends instead of waiting for it.
+      await world.spawn(fileURLToPath(new URL('./spawn-nompi.mjs', import.meta.url)), args, 2, 0);
+      ok('spawned what never joins?');
+      return;
+    }
     case 'refused': {
       // Under another launcher: the error every rank gets.
       const err = await world.spawn(self, args, 1).then(() => null, (e: unknown) => e as MPI.MPIError);
