@@ -20,8 +20,9 @@
  * - **7.7**: attribute caching (MPI_Comm_set_attr, keyvals, MPI_TAG_UB as an attribute).
  * - **9.3**: error handlers: errors are thrown or rejected, as with mpi4py's
  *   exceptions; MPI_Comm_set_errhandler and user handlers are not there.
- * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
- *   accept; Intercomm.disconnect is there for intercommunicators made here).
+ * - **chapter 11**: sessions (11.3); of dynamic processes, connect, accept
+ *   and join (spawn and spawnMultiple are here, under mpi4ts run: spawn.ts
+ *   lists what they lack).
  */
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
