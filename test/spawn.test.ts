@@ -39,6 +39,13 @@ test('--trace and --profile cover the job\'s ranks while they spawn (the childre
   checkWellFormed(doc);
 });
 
+test('--tag-output labels the children\'s lines [world:rank]', async () => {
+  const r = await mpirun(2, SPAWN, { args: ['hello'], launcher: ['--tag-output'] });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => l !== '').sort();
+  assert.deepEqual(lines, ['[0] ok hello', '[1:0] child 0', '[1:1] child 1']);
+});
+
 test('a non-zero root spawns (root 2 of 3)', async () => {
   const r = await mpirun(3, SPAWN, { args: ['basic', '2'] });
   assert.equal(r.code, 0, r.stderr);

@@ -151,6 +151,12 @@ async function parentSide(): Promise<void> {
       ok('where');
       return;
     }
+    case 'hello': {
+      const inter = await world.spawn(self, args, 2, 0);
+      await inter.barrier();
+      ok('hello');
+      return;
+    }
     case 'nompi': {
       // A child that never joins: the job ends instead of waiting for it.
       await world.spawn(fileURLToPath(new URL('./spawn-nompi.mjs', import.meta.url)), args, 2, 0);
@@ -230,6 +236,10 @@ async function childSide(inter: MPI.Intercomm): Promise<void> {
       return;
     case 'where':
       await inter.gather(MPI.getProcessorName(), 0);
+      return;
+    case 'hello':
+      console.log(`child ${world.rank}`);
+      await inter.barrier();
       return;
     default:
       throw new Error(`unknown case ${String(kase)}`);
