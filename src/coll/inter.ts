@@ -136,13 +136,13 @@ export async function allgatherBoth<T>(chs: InterChannels, value: T): Promise<{ 
  * What came for a buffer, copied into `into`: the same element type, and
  * exactly `into.length` elements (a Bcast's or a v-part's count); else why not.
  */
-function land<A extends TypedArray>(into: A, got: unknown, what: string): A | Failure {
+function land<A extends TypedArray>(into: A, got: unknown, what: string, rank: number): A | Failure {
   if (got instanceof Failure) return got;
   if (!isTypedArray(got) || got.constructor !== into.constructor) {
-    return Failure.of(new MPIError('ERR_TYPE', `${what}: a ${describe(got)} came for a ${into.constructor.name}`), 0);
+    return Failure.of(new MPIError('ERR_TYPE', `${what}: a ${describe(got)} came for a ${into.constructor.name}`), rank);
   }
   if (got.length !== into.length) {
-    return Failure.of(new MPIError('ERR_COUNT', `${what}: ${got.length} elements came for a buffer of ${into.length}`), 0);
+    return Failure.of(new MPIError('ERR_COUNT', `${what}: ${got.length} elements came for a buffer of ${into.length}`), rank);
   }
   into.set(got as never);
   return into;
@@ -157,7 +157,7 @@ export async function bcastIntoInter<A extends TypedArray>(chs: InterChannels, b
   if (root === PROC_NULL) return null;
   const view = guard(chs.local, () => viewOf<A>(buf, 'buf'));
   const got = await bcastInter<unknown>(chs, null, root);
-  return view instanceof Failure ? view : land(view, got, 'buf');
+  return view instanceof Failure ? view : land(view, got, 'buf', chs.local.rank);
 }
 
 /** MPI_Reduce of buffers (mpi4py's Reduce) across: the other group's sendbufs reduced into the root's recvbuf; null elsewhere. */
@@ -166,7 +166,7 @@ export async function reduceIntoInter<A extends TypedArray>(chs: InterChannels, 
   if (root === ROOT) {
     const view = guard(chs.local, () => viewOf<A>(recvbuf, 'recvbuf'));
     const got = await chs.remote.recv<unknown>(LEADER);
-    return view instanceof Failure ? view : land(view, got, 'recvbuf');
+    return view instanceof Failure ? view : land(view, got, 'recvbuf', chs.local.rank);
   }
   if (root === PROC_NULL) return null;
   const mine = guard(chs.local, () => viewOf<A>(sendbuf, 'sendbuf'));
@@ -191,7 +191,7 @@ export async function gathervIntoInter<A extends TypedArray>(chs: InterChannels,
     if (parts instanceof Failure) return parts;
     if (got instanceof Failure) return got;
     for (let r = 0; r < parts.parts.length; r++) {
-      const landed = land(parts.parts[r]!, got[r], `recvbuf's part for rank ${r} of the remote group`);
+      const landed = land(parts.parts[r]!, got[r], `recvbuf's part for rank ${r} of the remote group`, chs.local.rank);
       if (landed instanceof Failure) return landed;
     }
     return parts.view;
