@@ -59,6 +59,13 @@ test('two spawns in one job, from the last rank and from rank 0 of a dup', async
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('two communicators spawn at once; each merges with its children', async () => {
+  const r = await mpirun(4, SPAWN, { args: ['concurrent'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['concurrent spawns, merged']);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('spawnMultiple: one COMM_WORLD for all the commands, APPNUM per command, env per command', async () => {
   const r = await mpirun(2, SPAWN, { args: ['multiple'] });
   assert.equal(r.code, 0, r.stderr);

@@ -151,6 +151,20 @@ async function parentSide(): Promise<void> {
       ok('where');
       return;
     }
+    case 'concurrent': {
+      // The two halves of a split spawn at the same time: two blocks start and join in any order.
+      const half = (await world.split(world.rank % 2, world.rank))!;
+      const inter = await half.spawn(self, args, 2, 0);
+      const merged = await inter.merge(false);
+      // Parents first (high = false), then the children.
+      assert.equal(merged.size, half.size + 2);
+      assert.equal(merged.rank, half.rank);
+      const ranks = await merged.allgather(merged.rank);
+      assert.deepEqual(ranks, range(merged.size));
+      assert.equal(await merged.allreduce(1), half.size + 2);
+      ok('concurrent spawns, merged');
+      return;
+    }
     case 'hello': {
       const inter = await world.spawn(self, args, 2, 0);
       await inter.barrier();
@@ -237,6 +251,13 @@ async function childSide(inter: MPI.Intercomm): Promise<void> {
     case 'where':
       await inter.gather(MPI.getProcessorName(), 0);
       return;
+    case 'concurrent': {
+      const merged = await inter.merge(true);
+      assert.equal(merged.rank, inter.remoteSize + world.rank);
+      await merged.allgather(merged.rank);
+      assert.equal(await merged.allreduce(1), inter.remoteSize + world.size);
+      return;
+    }
     case 'hello':
       console.log(`child ${world.rank}`);
       await inter.barrier();
