@@ -223,7 +223,7 @@ export class Job {
     this.port = port;
     const files = this.files;
     for (const placement of this.opts.placements) {
-      const child = this.startRank(placement, size, key, port);
+      const child = this.startRank(placement, size);
       this.follow(child, this.targetsOf(placement, 'stdout', files), this.targetsOf(placement, 'stderr', files));
     }
     // Spawned processes add their exits while the job runs: wait until no more come.
@@ -313,7 +313,7 @@ export class Job {
     };
   }
 
-  private startRank(placement: Placement, size: number, _key: Buffer, _port: number): RankProcess {
+  private startRank(placement: Placement, size: number): RankProcess {
     const env: Record<string, string> = {
       ...this.opts.env,
       ...this.opts.envFor?.(placement),
