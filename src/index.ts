@@ -3,7 +3,7 @@
  * (top-level await), as `from mpi4py import MPI` does: afterwards
  * `COMM_WORLD.rank` and `.size` are valid. See API.md for the contract.
  */
-import { Comm, initWorld } from './comm/index.js';
+import { Comm, initWorld, parentIntercomm, type Intercomm } from './comm/index.js';
 import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
@@ -16,7 +16,7 @@ export { Prequest, Message, MESSAGE_NO_PROC, attachBuffer, detachBuffer, BSEND_O
 export type { AttachedMemory } from './p2p/index.js';
 export type { RawBuffer } from './codec/index.js';
 export { Comm, CartComm, Intercomm, computeDims, Group, GROUP_EMPTY } from './comm/index.js';
-export type { RankRange } from './comm/index.js';
+export type { RankRange, SpawnOptions } from './comm/index.js';
 // collectives: reduction ops (src/coll/op.ts)
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './coll/index.js';
 export type { TypedArray } from './coll/index.js';
@@ -27,10 +27,30 @@ export { VERSION } from './base/index.js';
 
 const world = await initWorld();
 
-/** All ranks of the job. */
-export const COMM_WORLD = new Comm({ world, group: world.table.map((p) => p.rank), context: 0 });
+/** All ranks of the job (of this spawned world, in a process comm.spawn started). */
+export const COMM_WORLD = new Comm({ world, group: world.worldGroup, context: 0 });
 /** This rank alone. */
 export const COMM_SELF = new Comm({ world, group: [world.rank], context: 2 });
+
+// Built at start-up: the parents may send before the program asks for it.
+const parent = parentIntercomm(world, world.worldGroup, world.bootstrap.parent?.() ?? null, world.contexts, (init) => new Comm(init));
+
+/**
+ * The intercommunicator to the processes that spawned this one
+ * (MPI_Comm_get_parent, MPI 4.1 section 11.8.2): its remote group is the
+ * parent communicator's group. null in a process comm.spawn did not start.
+ */
+export function getParent(): Intercomm | null {
+  return parent;
+}
+
+/**
+ * MPI_UNIVERSE_SIZE (MPI 4.1 section 11.10.1, an attribute of
+ * MPI_COMM_WORLD): how many processes the job's hosts have room for, under
+ * mpi4ts run the slots of the host list, else -n (API.md "Dynamic
+ * processes"); COMM_WORLD's size where the launcher does not say.
+ */
+export const UNIVERSE_SIZE: number = world.bootstrap.universeSize ?? world.size;
 
 /**
  * MPI_APPNUM (MPI 4.1 section 11.10.3, an attribute of MPI_COMM_WORLD): the
@@ -76,10 +96,10 @@ export function finalize(): Promise<void> {
 export function runtimeInfo(): { bootstrap: string; rank: number; size: number; host: string; transports: string[]; crossMemory: string } {
   return {
     bootstrap: world.bootstrap.name,
-    rank: world.rank,
+    rank: COMM_WORLD.rank,
     size: world.size,
     host: world.processorName,
-    transports: world.table.map((p) => world.transport.kindTo(p.rank)),
+    transports: world.worldGroup.map((u) => world.transport.kindTo(u)),
     crossMemory: world.crossMemory,
   };
 }

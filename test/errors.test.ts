@@ -115,6 +115,7 @@ test('ErrorCode lists every code, each once, and these codes are stable', () => 
     TRUNCATE: 'MPI4TS_ERR_TRUNCATE',
     OTHER: 'MPI4TS_ERR_OTHER',
     INTERN: 'MPI4TS_ERR_INTERN',
+    SPAWN: 'MPI4TS_ERR_SPAWN',
     JOB: 'MPI4TS_ERR_JOB',
     PROTOCOL: 'MPI4TS_ERR_PROTOCOL',
     COLLECTIVE_MISMATCH: 'MPI4TS_ERR_COLLECTIVE_MISMATCH',

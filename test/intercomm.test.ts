@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mpirun, okLines, program, strays } from './helpers.js';
 
-const CHECKS = ['shape', 'p2p', 'barrier', 'bcast', 'scatterGather', 'reductions', 'merge', 'dupAndDisconnect', 'badInput'];
+const CHECKS = ['shape', 'p2p', 'barrier', 'bcast', 'scatterGather', 'reductions', 'bufferForms', 'merge', 'dupAndDisconnect', 'badInput'];
 
 // Odd sizes give groups of unequal size (3: 2 and 1; 7: 4 and 3).
 for (const np of [2, 3, 4, 7]) {

@@ -30,6 +30,8 @@ export const ErrorClass = {
   ERR_TRUNCATE: 15,
   ERR_OTHER: 16,
   ERR_INTERN: 17,
+  /** Processes could not be spawned (MPI_ERR_SPAWN, MPI 4.1 section 11.8.2). */
+  ERR_SPAWN: 18,
 } as const;
 export type ErrorClassName = keyof typeof ErrorClass;
 
@@ -56,6 +58,7 @@ export const ErrorCode = {
   TRUNCATE: 'MPI4TS_ERR_TRUNCATE',
   OTHER: 'MPI4TS_ERR_OTHER',
   INTERN: 'MPI4TS_ERR_INTERN',
+  SPAWN: 'MPI4TS_ERR_SPAWN',
   /** A JobError. */
   JOB: 'MPI4TS_ERR_JOB',
   /** A ProtocolError. */

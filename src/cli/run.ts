@@ -79,7 +79,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const placements = placeBlocks(options, blocks, np, mapping.hostMapBy);
   const everyRankLocal = placements.every((p) => isLocalHost(p.host));
   const someRankLocal = placements.some((p) => isLocalHost(p.host));
-  const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal);
+  // Hosts with free slots where no rank runs yet may get spawned children, who must reach the launcher and their parents.
+  const slots = universeSlots(options, placements);
+  const address = controlAddress({ iface: text(options, 'iface'), net: text(options, 'net') }, everyRankLocal && slots.every((h) => isLocalHost(h.host)));
   const portRange = portRangeOf(options);
   const portRangeText = portRange === null ? null : `${portRange[0]}-${portRange[1]}`;
   const forward = [...list(options, 'forward'), ...envListNames(list(options, 'envlist'), '-genvlist')];
@@ -121,7 +123,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const tracePath = traceFileOf(options, cwd);
   const profile = profileOf(options, cwd);
   if (options.has('displayMap')) process.stderr.write(jobMap(placements, blocks, mapping));
-  const ssh = everyRankLocal ? null : sshStarter(options);
+  let ssh = everyRankLocal ? null : sshStarter(options);
   const job = new Job({
     placements,
     command: commands[0]!,
@@ -133,7 +135,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     printExitCodes: options.has('printExitCodes'),
     timeoutSeconds: timeout?.seconds ?? null,
     timeoutName: timeout?.name,
-    starterFor: (host) => (isLocalHost(host) || ssh === null ? localStarter : ssh),
+    starterFor: (host) => (isLocalHost(host) ? localStarter : (ssh ??= sshStarter(options))),
     commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
     fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
     envFor: (p) => ({ ...blockEnvs[p.appnum ?? 0]!, ...bindEnv(p) }),
@@ -145,8 +147,30 @@ export async function runCommand(argv: string[]): Promise<number> {
     profile,
     deadlockCheck,
     hangReportSeconds,
+    slots,
+    // comm.spawn's children: run as the job's programs are, a remote host's with --node (and ssh even when the job had none).
+    spawnCommand: (command, host, dir) => {
+      const program = usage(() => programCommand(command.path, command.args, dir, processOptions().typescript));
+      if (isLocalHost(host)) return program;
+      if (address === '127.0.0.1') {
+        throw new UsageError(`host "${host}" is another host, but this job's ranks talk over loopback (127.0.0.1: all of them run here); ` +
+          'give mpi4ts run --iface or --net, or list the host in --host or --hostfile');
+      }
+      return { command: onRemoteNode(program.command), fallback: program.fallback === null ? null : onRemoteNode(program.fallback) };
+    },
   });
   return job.run();
+}
+
+/**
+ * MPI_UNIVERSE_SIZE's hosts: the slots of --hostfile/--host, else this host
+ * with as many slots as -n (a local job: spawning beyond it oversubscribes,
+ * as MPICH's mpiexec does on one host).
+ */
+function universeSlots(options: ParsedOptions, placements: Placement[]): { host: string; slots: number }[] {
+  const hosts = usage(() => hostEntries(options));
+  if (hosts !== null) return hosts.map((h) => ({ host: h.name, slots: h.slots }));
+  return [{ host: placements[0]?.host ?? 'localhost', slots: placements.length }];
 }
 
 /** --profile, or --profile=FILE.svg (checked writable now, as --trace's file). */

@@ -20,8 +20,10 @@
  *
  * # Unfinished features
  * - **6.2.2**: on intercommunicators, alltoall(v,w), reduce_scatter(_block),
- *   the v-variants and the buffer forms; scan and exscan are intracommunicator
- *   calls in MPI.
+ *   the v-variants and the buffer forms other than bcastInto, reduceInto and
+ *   gathervInto (those mpi4py's spawn demos use), which move their arrays as
+ *   values and copy them into place (a copy more than the intracommunicator
+ *   forms); scan and exscan are intracommunicator calls in MPI.
  */
 import { PROC_NULL, ROOT } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
@@ -32,6 +34,8 @@ import { allreduce, reduce } from './collectives.js';
 import { describe, type Op } from './op.js';
 import { exchange, guard } from './step.js';
 import { MPIError } from '../base/index.js';
+import { isTypedArray, type TypedArray } from './op.js';
+import { partsOf, viewOf, type Buf } from './buffer.js';
 
 /** The two sides of one call on an intercommunicator. */
 export interface InterChannels {
@@ -126,4 +130,75 @@ export async function allgatherBoth<T>(chs: InterChannels, value: T): Promise<{ 
   const remote = await bcastBinomial(chs.local, theirs, LEADER);
   if (mine instanceof Failure) return mine;
   return remote instanceof Failure ? remote : { local: mine, remote };
+}
+
+/**
+ * What came for a buffer, copied into `into`: the same element type, and
+ * exactly `into.length` elements (a Bcast's or a v-part's count); else why not.
+ */
+function land<A extends TypedArray>(into: A, got: unknown, what: string, rank: number): A | Failure {
+  if (got instanceof Failure) return got;
+  if (!isTypedArray(got) || got.constructor !== into.constructor) {
+    return Failure.of(new MPIError('ERR_TYPE', `${what}: a ${describe(got)} came for a ${into.constructor.name}`), rank);
+  }
+  if (got.length !== into.length) {
+    return Failure.of(new MPIError('ERR_COUNT', `${what}: ${got.length} elements came for a buffer of ${into.length}`), rank);
+  }
+  into.set(got as never);
+  return into;
+}
+
+/** MPI_Bcast of a buffer (mpi4py's Bcast) across: the root's buffer lands in `buf` on every rank of the other group; null in the root's group. */
+export async function bcastIntoInter<A extends TypedArray>(chs: InterChannels, buf: Buf<A> | null, root: number): Promise<A | Failure | null> {
+  if (root === ROOT) {
+    await chs.remote.send(LEADER, guard(chs.remote, () => viewOf<A>(buf, 'buf')));
+    return null;
+  }
+  if (root === PROC_NULL) return null;
+  const view = guard(chs.local, () => viewOf<A>(buf, 'buf'));
+  const got = await bcastInter<unknown>(chs, null, root);
+  return view instanceof Failure ? view : land(view, got, 'buf', chs.local.rank);
+}
+
+/** MPI_Reduce of buffers (mpi4py's Reduce) across: the other group's sendbufs reduced into the root's recvbuf; null elsewhere. */
+export async function reduceIntoInter<A extends TypedArray>(chs: InterChannels, sendbuf: Buf<A> | null, recvbuf: Buf<A> | null, op: Op,
+  root: number): Promise<A | Failure | null> {
+  if (root === ROOT) {
+    const view = guard(chs.local, () => viewOf<A>(recvbuf, 'recvbuf'));
+    const got = await chs.remote.recv<unknown>(LEADER);
+    return view instanceof Failure ? view : land(view, got, 'recvbuf', chs.local.rank);
+  }
+  if (root === PROC_NULL) return null;
+  const mine = guard(chs.local, () => viewOf<A>(sendbuf, 'sendbuf'));
+  const reduced = await reduce(chs.local, mine, op, LEADER);
+  if (chs.local.rank === LEADER) await chs.remote.send(root, reduced);
+  return mine instanceof Failure ? mine : null;
+}
+
+/**
+ * MPI_Gatherv of buffers (mpi4py's Gatherv) across: rank r of the other
+ * group's sendbuf lands in the root's recvbuf, `counts[r]` elements from
+ * `displs[r]` (back to back when null); null elsewhere.
+ */
+export async function gathervIntoInter<A extends TypedArray>(chs: InterChannels, sendbuf: Buf<A> | null, recvbuf: Buf<A> | null,
+  counts: readonly number[] | null, displs: readonly number[] | null, root: number): Promise<A | Failure | null> {
+  if (root === ROOT) {
+    const parts = guard(chs.local, () => {
+      const view = viewOf<A>(recvbuf, 'recvbuf');
+      return { view, parts: partsOf(view, counts, displs, chs.remote.size, 'recvbuf', true) };
+    });
+    const got = await chs.remote.recv<unknown[]>(LEADER);
+    if (parts instanceof Failure) return parts;
+    if (got instanceof Failure) return got;
+    for (let r = 0; r < parts.parts.length; r++) {
+      const landed = land(parts.parts[r]!, got[r], `recvbuf's part for rank ${r} of the remote group`, chs.local.rank);
+      if (landed instanceof Failure) return landed;
+    }
+    return parts.view;
+  }
+  if (root === PROC_NULL) return null;
+  const mine = guard(chs.local, () => viewOf<A>(sendbuf, 'sendbuf'));
+  const gathered = await gatherBinomial<unknown>(chs.local, mine, LEADER);
+  if (chs.local.rank === LEADER) await chs.remote.send(root, gathered);
+  return mine instanceof Failure ? mine : null;
 }

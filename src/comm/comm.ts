@@ -20,8 +20,9 @@
  * - **7.7**: attribute caching (MPI_Comm_set_attr, keyvals, MPI_TAG_UB as an attribute).
  * - **9.3**: error handlers: errors are thrown or rejected, as with mpi4py's
  *   exceptions; MPI_Comm_set_errhandler and user handlers are not there.
- * - **chapter 11**: sessions (11.3) and dynamic processes (spawn, connect and
- *   accept; Intercomm.disconnect is there for intercommunicators made here).
+ * - **chapter 11**: sessions (11.3); of dynamic processes, connect, accept
+ *   and join (spawn and spawnMultiple are here, under mpi4ts run: spawn.ts
+ *   lists what they lack).
  */
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, debug, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
@@ -33,6 +34,7 @@ import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_
 import { checkGroup, compareComms, Group } from './group.js';
 import { cartCreate, commCreate, commCreateGroup, commDup, commSplit, commSplitType, type CommInit } from './create.js';
 import { intercommCreate, type Intercomm } from './intercomm.js';
+import { spawnCommands, spawnIntercomm, type SpawnOptions } from './spawn.js';
 import type { CommWorld } from './world.js';
 
 /** Longest communicator name (MPI_MAX_OBJECT_NAME, 128 in MPICH, less its terminating NUL). */
@@ -460,6 +462,57 @@ export class Comm {
     const peer = this.rank !== localLeader ? null : peerComm instanceof Comm ? peerComm
       : `peerComm must be an MPI.Comm holding both leaders (an intracommunicator such as COMM_WORLD), got ${isIntercomm(peerComm) ? 'an MPI.Intercomm' : show(peerComm)}`;
     return intercommCreate(this, localLeader, peer, remoteLeader, tag, newComm);
+  }
+
+  /**
+   * Starts `maxprocs` processes running `command` (a .ts, .js or .mjs
+   * script, relative to the working directory) with `args`, as a new
+   * COMM_WORLD (MPI 4.1 section 11.8.2, MPI_Comm_spawn). Collective over
+   * this communicator; only `root`'s command, args, maxprocs and options
+   * count. Resolves on every rank with an intercommunicator whose remote
+   * group is the children, in their COMM_WORLD's order; the children reach
+   * this communicator's group through `MPI.getParent()`. Under `mpi4ts run`
+   * only (API.md "Dynamic processes").
+   */
+  spawn(command: string, args: readonly string[] = [], maxprocs = 1, root = 0, options: SpawnOptions = {}): Promise<Intercomm> {
+    const call = 'spawn';
+    try {
+      this.checkUsable(call);
+      checkSpawnRoot(call, root, this.size);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const commands = this.rank === root ? spawnCommands(call, [command], [args], [maxprocs], [options]) : null;
+    return spawnIntercomm(call, this, commands, root, newComm);
+  }
+
+  /**
+   * Starts several programs as one new COMM_WORLD (MPI_Comm_spawn_multiple):
+   * `commands[i]` with `args[i]` on `maxprocs[i]` processes, in that order;
+   * `MPI.APPNUM` is i in the processes of command i. As `spawn` otherwise.
+   */
+  spawnMultiple(commands: readonly string[], args: readonly (readonly string[])[] | null, maxprocs: readonly number[], root = 0,
+    options: SpawnOptions | readonly SpawnOptions[] = {}): Promise<Intercomm> {
+    const call = 'spawnMultiple';
+    try {
+      this.checkUsable(call);
+      checkSpawnRoot(call, root, this.size);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let checked: ReturnType<typeof spawnCommands> | null = null;
+    if (this.rank === root) {
+      const n = Array.isArray(commands) ? commands.length : -1;
+      if (n < 1) checked = `commands must be a non-empty array of script paths, got ${show(commands)}`;
+      else if (args !== null && (!Array.isArray(args) || args.length !== n)) checked = `args must be null or an array of ${n} arrays of strings (one per command), got ${show(args)}`;
+      else if (!Array.isArray(maxprocs) || maxprocs.length !== n) checked = `maxprocs must be an array of ${n} counts (one per command), got ${show(maxprocs)}`;
+      else if (Array.isArray(options) && options.length !== n) checked = `options must be one object or an array of ${n} (one per command), got ${show(options)}`;
+      else {
+        const each = Array.isArray(options) ? options : commands.map(() => options);
+        checked = spawnCommands(call, [...commands], args === null ? commands.map(() => []) : [...args], [...maxprocs], [...each]);
+      }
+    }
+    return spawnIntercomm(call, this, checked, root, newComm);
   }
 
   /** Ends every rank of the job (MPI_Abort); the launcher exits with `code`. */
@@ -1037,6 +1090,12 @@ const A_VALUE = Symbol('a value, not a buffer');
 /** The object of a new plain communicator, for the creations in create.ts. */
 function newComm(init: CommInit): Comm {
   return new Comm(init);
+}
+
+/** The root of a spawn, which every rank can check (MPI_ERR_ROOT... MPI names ERR_ROOT for it too). */
+function checkSpawnRoot(call: string, root: unknown, size: number): void {
+  if (typeof root === 'number' && Number.isInteger(root) && root >= 0 && root < size) return;
+  throw new MPIError('ERR_ROOT', `${call}: root ${show(root)} is out of range for a communicator of size ${size} (0..${size - 1})`);
 }
 
 /** The operand of a reduction or a gather on buffers: sendbuf, or with IN_PLACE recvbuf (MPI's rule). */

@@ -51,7 +51,7 @@ import { CONGRUENT, IDENT, MPIError, SIMILAR, UNEQUAL, type ErrorClassName } fro
 import type { RawBuffer } from '../codec/index.js';
 import { Request, type Message, type Prequest, type Status } from '../p2p/index.js';
 import { BAND, collectives, engineLink, inter, LinkChannel, runCollective, runInterCollective, SUM, Failure,
-  Op, type InterChannels, type InterEnds } from '../coll/index.js';
+  Op, type Buf, type InterChannels, type InterEnds, type TypedArray } from '../coll/index.js';
 import { ContextPool, createGroupTag, pointToPointContext } from './context.js';
 import { createComm, type CommInit } from './create.js';
 import { compareComms, Group } from './group.js';
@@ -227,6 +227,33 @@ export class Intercomm {
   /** MPI_Allreduce: every rank gets the reduction of the other group's values. */
   allreduce<T>(value: T, op: Op = SUM): Promise<T> {
     return this.collective('allreduce', () => checkOp(op), (chs) => inter.allreduceInter(chs, value, op));
+  }
+
+  /**
+   * MPI_Bcast of a buffer (mpi4py's `Bcast`): the root (MPI.ROOT) sends its
+   * `buf`, which lands in `buf` on every rank of the other group (same type
+   * and length); the other ranks of the root's group pass MPI.PROC_NULL and
+   * get null.
+   */
+  bcastInto<A extends TypedArray>(buf: Buf<A> | null, root = 0): Promise<A | null> {
+    return this.collective('bcastInto', () => checkInterRoot(root, this.remoteSize), (chs) => inter.bcastIntoInter<A>(chs, buf, root));
+  }
+
+  /** MPI_Reduce of buffers (mpi4py's `Reduce`): the other group's sendbufs, reduced, land in the root's recvbuf; null elsewhere. */
+  reduceInto<A extends TypedArray>(sendbuf: Buf<A> | null, recvbuf: Buf<A> | null, op: Op = SUM, root = 0): Promise<A | null> {
+    return this.collective('reduceInto', () => { checkOp(op); checkInterRoot(root, this.remoteSize); },
+      (chs) => inter.reduceIntoInter<A>(chs, sendbuf, recvbuf, op, root));
+  }
+
+  /**
+   * MPI_Gatherv of buffers (mpi4py's `Gatherv`): rank r of the other group's
+   * sendbuf lands in the root's recvbuf, `counts[r]` elements from
+   * `displs[r]` (back to back when null); null elsewhere.
+   */
+  gathervInto<A extends TypedArray>(sendbuf: Buf<A> | null, recvbuf: Buf<A> | null, counts: readonly number[] | null,
+    displs: readonly number[] | null = null, root = 0): Promise<A | null> {
+    return this.collective('gathervInto', () => checkInterRoot(root, this.remoteSize),
+      (chs) => inter.gathervIntoInter<A>(chs, sendbuf, recvbuf, counts, displs, root));
   }
 
   ibarrier(): Request<void> { return this.nonblocking(() => this.barrier(), 'ibarrier'); }
@@ -414,21 +441,21 @@ function andOf(masks: readonly Uint32Array[]): Uint32Array {
   return all;
 }
 
-interface Ids {
+export interface Ids {
   /** The intercommunicator's: free on both groups. */
   contextId: number;
   /** Its local communicator's: free on the local group, not contextId. */
   localId: number;
 }
 
-function pickIds(bothFree: Uint32Array, localFree: Uint32Array): Ids {
+export function pickIds(bothFree: Uint32Array, localFree: Uint32Array): Ids {
   const contextId = ContextPool.lowestFree(bothFree);
   const others = localFree.slice();
   others[contextId >>> 5]! &= ~(1 << (contextId & 31));
   return { contextId, localId: ContextPool.lowestFree(others) };
 }
 
-function buildIntercomm(world: CommWorld, group: readonly number[], remoteGroup: readonly number[], ids: Ids, makeComm: MakeComm): Intercomm {
+export function buildIntercomm(world: CommWorld, group: readonly number[], remoteGroup: readonly number[], ids: Ids, makeComm: MakeComm): Intercomm {
   return new Intercomm({
     p2p: makeComm({ world, group, remoteGroup, context: pointToPointContext(ids.contextId) }),
     local: makeComm({ world, group, context: pointToPointContext(ids.localId) }),

@@ -118,8 +118,11 @@ export class TraceRecorder implements MessageTracer {
       const bucket = bytes === 0 ? 0 : 32 - Math.clz32(bytes);
       while (profile.sizes.length <= bucket) profile.sizes.push(0);
       profile.sizes[bucket]!++;
-      profile.bytesTo[destWorld]! += bytes;
-      profile.messagesTo[destWorld]!++;
+      // The matrix is the job's ranks': messages to spawned processes count in the sizes only.
+      if (destWorld < profile.bytesTo.length) {
+        profile.bytesTo[destWorld]! += bytes;
+        profile.messagesTo[destWorld]!++;
+      }
     }
     if (!this.modes.timeline) return;
     const time = clockMicros();

@@ -42,9 +42,11 @@ export interface CommWorld {
   readonly engine: CommEngine;
   /** The context ids of this process's communicators (comm/context.ts). */
   readonly contexts: ContextPool;
-  /** Every rank's address: splitType groups ranks by host. */
+  /** Every known process's address, by universe index: splitType groups ranks by host. */
   readonly table: readonly Pick<PeerAddress, 'hostId'>[];
-  readonly bootstrap: Pick<Bootstrap, 'abort'>;
+  readonly bootstrap: Pick<Bootstrap, 'abort' | 'name' | 'spawn' | 'spawnGo'>;
+  /** Processes joined (a spawn's children): the engine and the table learn their addresses. */
+  addPeers?(peers: readonly PeerAddress[]): void;
 }
 
 /** The process's MPI world: what every communicator of this process shares. */
@@ -71,8 +73,23 @@ export class World implements CommWorld {
     readonly crossMemory: string,
   ) {
     this.rank = bootstrap.rank;
-    this.size = bootstrap.size;
+    this.worldGroup = bootstrap.worldGroup ?? Array.from({ length: bootstrap.size }, (_, r) => r);
+    this.size = this.worldGroup.length;
     this.transport = engine.transport;
+  }
+
+  /**
+   * COMM_WORLD's members as universe indices (DESIGN.md "Dynamic
+   * processes"): 0..size-1 in the job's own ranks, a block of the universe
+   * in a spawned world. `rank` is this process's universe index.
+   */
+  readonly worldGroup: readonly number[];
+
+  /** More processes joined (a spawn's children): their addresses go to the table and the engine. */
+  addPeers(peers: readonly PeerAddress[]): void {
+    const table = this.table as PeerAddress[];
+    for (const peer of peers) table[peer.rank] = peer;
+    this.engine.addPeers(peers);
   }
 
   /**
@@ -205,11 +222,12 @@ export async function initWorld(): Promise<World> {
   const hostId = hostIdentity();
   const tracer = options.trace || options.profile ? startTracing(bootstrap, options) : null;
   const opened = openEngine(bootstrap, options, hostId, tracer);
-  const listening = size > 1 ? await opened.engine.transport.listen() : { tcpPort: 0, unixPath: '' };
+  // A world of one listens too where it may spawn: its children connect to it.
+  const listening = networked(bootstrap) ? await opened.engine.transport.listen() : { tcpPort: 0, unixPath: '' };
   const me: PeerAddress = {
     rank, host: processorName(), hostId, tcpHost: bootstrap.advertiseHost, pid: process.pid, eagerCredit: opened.eagerCredit, ...listening,
   };
-  const table = await bootstrap.exchange(me);
+  const table = withoutOtherInboxes(await bootstrap.exchange(me), bootstrap.worldGroup);
   const spin = spinOf(table, hostId, options);
   const started = opened.engine.start({ table, ...spin });
   // Done notices may have come already (they waited in the bootstrap): the transport knows its peers now.
@@ -270,6 +288,23 @@ function startTracing(bootstrap: Bootstrap, options: Options): TraceRecorder | n
   return recorder;
 }
 
+/** Peers may join later (mpi4ts run's spawn), so even a world of one listens. */
+function networked(bootstrap: Bootstrap): boolean {
+  return bootstrap.size > 1 || bootstrap.spawn !== undefined;
+}
+
+/**
+ * A spawned process knows its parents' addresses too, but shared memory is
+ * per world (each sized its inbox for its own ranks at start): every process
+ * outside this COMM_WORLD is reached by socket.
+ */
+function withoutOtherInboxes(table: PeerAddress[], worldGroup: readonly number[] | undefined): PeerAddress[] {
+  if (worldGroup === undefined) return table;
+  const mine = new Set(worldGroup);
+  for (const address of table) if (address !== undefined && !mine.has(address.rank)) address.shmFd = -1;
+  return table;
+}
+
 /** A communicator in a hang report, by its context id (the same on every member). */
 function communicatorWords(id: number): string {
   return id === WORLD_CONTEXT_ID ? 'COMM_WORLD' : id === SELF_CONTEXT_ID ? 'COMM_SELF' : `communicator ${id}`;
@@ -300,7 +335,7 @@ function openEngine(bootstrap: Bootstrap, options: Options, hostId: string, trac
     // COMM_WORLD and COMM_SELF (comm/context.ts) are known before any peer can send: their frames
     // are checked against their groups from the first.
     groups: [
-      { pointToPoint: pointToPointContext(WORLD_CONTEXT_ID), group: Array.from({ length: size }, (_, r) => r) },
+      { pointToPoint: pointToPointContext(WORLD_CONTEXT_ID), group: bootstrap.worldGroup ?? Array.from({ length: size }, (_, r) => r) },
       { pointToPoint: pointToPointContext(SELF_CONTEXT_ID), group: [rank] },
     ],
     describeCollective: describeCall,
@@ -369,7 +404,7 @@ function openSockets(bootstrap: Bootstrap, options: Options, hostId: string, sin
     portRange: options.portRange,
     directRead: options.directRead,
     // Abstract socket names are listed to every local user (ss -lx): random, nothing of the key.
-    unixPath: size > 1 ? `\0mpi4ts-${process.pid}-${randomBytes(8).toString('hex')}-${rank}` : '',
+    unixPath: networked(bootstrap) ? `\0mpi4ts-${process.pid}-${randomBytes(8).toString('hex')}-${rank}` : '',
   });
 }
 

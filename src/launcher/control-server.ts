@@ -3,7 +3,7 @@
  * control connections, a ControlRegistry (wire/control-registry.ts) under the
  * "ctl" proof label, listening on the first free port of --port-range.
  */
-import { ControlRegistry, type ControlRegistryEvents } from '../wire/index.js';
+import { ControlRegistry, type ControlRegistryEvents, type ParentInfo, type SpawnReply } from '../wire/index.js';
 
 export type ControlEvents = ControlRegistryEvents;
 
@@ -33,6 +33,11 @@ export class ControlServer {
     return this.registry.requestReports(id, ranks);
   }
 
+  /** Whether `rank` has said hello. */
+  hasJoined(rank: number): boolean {
+    return this.registry.hasJoined(rank);
+  }
+
   /** Whether `rank` ever said finalize. */
   hasFinalized(rank: number): boolean {
     return this.registry.hasFinalized(rank);
@@ -41,6 +46,21 @@ export class ControlServer {
   /** A rank's process ended with code 0: it needs no more, and counts as finalised. */
   rankExitedCleanly(rank: number): void {
     this.registry.rankExitedCleanly(rank);
+  }
+
+  /** Room for a spawn's `count` processes; their universe indices start at the returned base. */
+  addBlock(count: number, parent: ParentInfo): number {
+    return this.registry.addBlock(count, parent);
+  }
+
+  /** Welcomes the processes of the spawned block at `base` (its parents know them now). */
+  welcomeBlock(base: number): void {
+    this.registry.welcomeBlock(base);
+  }
+
+  /** Answers `rank`'s spawn request. */
+  replySpawn(rank: number, reply: SpawnReply): void {
+    this.registry.replySpawn(rank, reply);
   }
 
   close(): void {

@@ -72,7 +72,7 @@ function waitsFor(report: RankReport, running: readonly number[], reports: Map<n
  * The words of a deadlock: a cycle of the wait-for graph, a line a rank
  * ("rank 0 waits in recv(source=1, tag=2) at app.ts:12"), then the others.
  */
-export function deadlockLines(reports: Map<number, RankReport>): string[] {
+export function deadlockLines(reports: Map<number, RankReport>, nameOf: (rank: number) => string = (r) => `rank ${r}`): string[] {
   const running = [...reports.keys()].sort((a, b) => a - b);
   const start = running.find((r) => reports.get(r)?.finalizing !== true) ?? running[0]!;
   const path: { rank: number; op: ReportedOperation | null }[] = [];
@@ -91,13 +91,13 @@ export function deadlockLines(reports: Map<number, RankReport>): string[] {
     rank = next.rank;
   }
   const cycle = seen.has(rank) ? path.slice(seen.get(rank)) : path;
-  const lines = cycle.map(({ rank: r, op }) => `rank ${r} ${waitWords(reports.get(r)!, op, reports)}`);
-  if (cycle.length > 0) lines.push(`cycle: ${[...cycle.map((e) => `rank ${e.rank}`), `rank ${cycle[0]!.rank}`].join(' -> ')}`);
+  const lines = cycle.map(({ rank: r, op }) => `${nameOf(r)} ${waitWords(reports.get(r)!, op, reports)}`);
+  if (cycle.length > 0) lines.push(`cycle: ${[...cycle.map((e) => nameOf(e.rank)), nameOf(cycle[0]!.rank)].join(' -> ')}`);
   const inCycle = new Set(cycle.map((e) => e.rank));
   for (const r of running) {
     if (inCycle.has(r)) continue;
     const report = reports.get(r)!;
-    lines.push(`rank ${r} ${waitWords(report, report.pending[0] ?? null, reports)}`);
+    lines.push(`${nameOf(r)} ${waitWords(report, report.pending[0] ?? null, reports)}`);
   }
   return lines;
 }

@@ -29,6 +29,8 @@ export interface HangMonitorOptions {
   running(): number[];
   /** The host a rank runs on, for a rank that did not answer. */
   hostOf(rank: number): string;
+  /** A process in words ("rank 2", "rank 0 of spawned world 1"); default "rank N". */
+  nameOf?(rank: number): string;
   deadlockCheck: boolean;
   /** Print a report when no rank has made progress for this long (seconds), or null. */
   hangReportSeconds: number | null;
@@ -102,12 +104,12 @@ export class HangMonitor {
       if (report === undefined) {
         const asked = this.outstanding.get(rank);
         const since = asked === undefined ? '' : `, asked ${((Date.now() - asked) / 1000).toFixed(1)} s ago`;
-        lines.push(`  rank ${rank} (${this.options.hostOf(rank)}) did not answer within ${ANSWER_MS / 1000} s${since} ` +
+        lines.push(`  ${this.name(rank)} (${this.options.hostOf(rank)}) did not answer within ${ANSWER_MS / 1000} s${since} ` +
           '(busy computing, not in an MPI call)');
       } else if (report === null) {
-        lines.push(`  rank ${rank} (${this.options.hostOf(rank)}) is still starting (its MPI world is not up)`);
+        lines.push(`  ${this.name(rank)} (${this.options.hostOf(rank)}) is still starting (its MPI world is not up)`);
       } else {
-        lines.push(...reportLines(report, false).map((l) => `  ${l}`));
+        lines.push(...reportLines(report, false, this.name(rank)).map((l) => `  ${l}`));
       }
     }
     const unplaced = [...round.answers.values()].some((r) => r !== null && r.pending.some((op) => op.site === null));
@@ -161,10 +163,14 @@ export class HangMonitor {
     this.options.write(this.reportText(`no rank has made progress for ${seconds} s (--hang-report)`, round));
   }
 
+  private name(rank: number): string {
+    return this.options.nameOf?.(rank) ?? `rank ${rank}`;
+  }
+
   private declareDeadlock(round: ReportRound): void {
     const reports = new Map<number, RankReport>();
     for (const [rank, r] of round.answers) if (r !== null) reports.set(rank, r);
-    const cycle = deadlockLines(reports).map((l) => `  ${l}`);
+    const cycle = deadlockLines(reports, (r) => this.name(r)).map((l) => `  ${l}`);
     const text = [
       'mpi4ts: deadlock: every rank waits in mpi4ts and no message in flight can match (checked twice, 0.3 s apart):',
       ...cycle,

@@ -16,7 +16,7 @@ import { Watchdog } from './watchdog.js';
 import { TraceCollector } from './trace.js';
 import { matrixSvg, profileReport } from './profile.js';
 import { writeFileSync } from 'node:fs';
-import type { TracePart } from '../wire/index.js';
+import type { PeerAddress, SpawnCommand, SpawnRequest, TracePart } from '../wire/index.js';
 
 export interface Placement {
   rank: number;
@@ -67,7 +67,39 @@ export interface JobOptions {
   deadlockCheck?: boolean;
   /** Print a hang report when no rank has made progress for this many seconds (--hang-report), or null. */
   hangReportSeconds?: number | null;
+  /**
+   * Dynamic processes (comm.spawn): the hosts and their slots, which
+   * MPI_UNIVERSE_SIZE counts and children fill first; absent: one slot per
+   * rank on the ranks' hosts.
+   */
+  slots?: { host: string; slots: number }[];
+  /**
+   * How a spawned process of `command` runs on `host`: its command (and the
+   * tsx form for remote hosts), or throws with the reason in words.
+   */
+  spawnCommand?(command: SpawnCommand, host: string, cwd: string): { command: string[]; fallback: string[] | null };
 }
+
+/**
+ * A process of the job, by universe index (DESIGN.md "Dynamic processes"):
+ * world 0 is the job's own ranks, world k the k-th spawn's children.
+ */
+interface Process {
+  host: string;
+  world: number;
+  /** Its rank in its own COMM_WORLD. */
+  rank: number;
+}
+
+/** A spawn whose children are starting: who asked, under which id. */
+interface PendingSpawn {
+  root: number;
+  id: number;
+  base: number;
+}
+
+/** The most processes one spawn may start (as many as a job may have ranks). */
+const MAX_SPAWNED_AT_ONCE = 100_000;
 
 /** The exit status of a job ended because its ranks deadlocked (124 is --timeout's). */
 export const DEADLOCK_EXIT_CODE = 125;
@@ -118,7 +150,30 @@ export class Job {
   /** How each rank ended, and whether the launcher had begun to stop the job then (-print-all-exitcodes). */
   private readonly endings = new Map<number, { exit: RankExit; stopped: boolean }>();
 
-  constructor(private readonly opts: JobOptions) {}
+  /** Every process so far, by universe index: the job's ranks, then each spawn's children. */
+  private readonly processes: Process[] = [];
+  private readonly pendingSpawns: PendingSpawn[] = [];
+  private spawnedWorlds = 0;
+  private readonly exits: Promise<void>[] = [];
+  private readonly forwarding: Promise<void>[] = [];
+  private readonly files: Writable[] = [];
+  private key: Buffer = Buffer.alloc(0);
+  private port = 0;
+
+  constructor(private readonly opts: JobOptions) {
+    for (const p of opts.placements) this.processes[p.rank] = { host: p.host, world: 0, rank: p.rank };
+  }
+
+  /** MPI_UNIVERSE_SIZE: the hosts' slots (API.md "Dynamic processes"). */
+  private get universeSize(): number {
+    return (this.opts.slots ?? []).reduce((sum, h) => sum + h.slots, 0) || this.opts.placements.length;
+  }
+
+  /** A process in words: "rank 2", or "rank 0 of spawned world 1". */
+  private nameOf(universe: number): string {
+    const p = this.processes[universe];
+    return p === undefined || p.world === 0 ? `rank ${universe}` : `rank ${p.rank} of spawned world ${p.world}`;
+  }
 
   /** Runs the job to the end; resolves with the launcher's exit code. */
   async run(): Promise<number> {
@@ -139,12 +194,21 @@ export class Job {
         debug('control: %s', reason);
       },
       onReport: (rank, id, report) => this.monitor?.onReport(rank, id, report),
+      onSpawn: (rank, request) => this.spawn(rank, request),
+      onBlockArrived: (base, addresses) => this.spawnArrived(base, addresses),
+      onSpawnGo: (rank, id) => {
+        const at = this.pendingSpawns.findIndex((s) => s.root === rank && s.id === id);
+        if (at < 0) return;
+        const [started] = this.pendingSpawns.splice(at, 1);
+        control.welcomeBlock(started!.base);
+      },
     });
     this.control = control;
     this.monitor = new HangMonitor({
       ask: (id, ranks) => control.requestReports(id, ranks),
       running: () => [...this.alive].sort((a, b) => a - b),
-      hostOf: (rank) => this.opts.placements[rank]?.host ?? '?',
+      hostOf: (rank) => this.processes[rank]?.host ?? '?',
+      nameOf: (rank) => this.nameOf(rank),
       deadlockCheck: this.opts.deadlockCheck ?? true,
       hangReportSeconds: this.opts.hangReportSeconds ?? null,
       onDeadlock: (message) => this.fail(DEADLOCK_EXIT_CODE, message),
@@ -155,20 +219,20 @@ export class Job {
     const endOfSignals = this.trapSignals();
     const timer = this.armTimeout();
     this.monitor.start();
-    const forwarding: Promise<void>[] = [];
-    const exits: Promise<void>[] = [];
-    const files: Writable[] = [];
+    this.key = key;
+    this.port = port;
+    const files = this.files;
     for (const placement of this.opts.placements) {
-      const child = this.startRank(placement, size, key, port);
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const targets = this.targetsOf(placement, stream, files);
-        forwarding.push(forwardLines(child[stream], targets, this.prefixOf(child.rank)));
-      }
-      exits.push(child.exited.then((exit) => this.onExit(child, exit)));
+      const child = this.startRank(placement, size);
+      this.follow(child, this.targetsOf(placement, 'stdout', files), this.targetsOf(placement, 'stderr', files));
     }
-    await Promise.all(exits);
+    // Spawned processes add their exits while the job runs: wait until no more come.
+    for (let awaited = -1; awaited !== this.exits.length;) {
+      awaited = this.exits.length;
+      await Promise.all(this.exits);
+    }
     // Output may trail the exit a little; do not wait for ever on a stream a stray grandchild holds.
-    await Promise.race([Promise.all(forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([Promise.all(this.forwarding), new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.all(files.map((file) => new Promise((resolve) => file.end(resolve))));
     if (trace !== null && tracePath !== null) this.writeTrace(trace, tracePath);
     if (trace !== null && profile !== null) this.printProfile(trace, size, profile.svgPath);
@@ -234,25 +298,126 @@ export class Job {
     process.stderr.write(`mpi4ts: exit codes:\n${lines.map((l) => `  ${l}\n`).join('')}`);
   }
 
-  private startRank(placement: Placement, size: number, key: Buffer, port: number): RankProcess {
+  /** Forwards a process's output and handles its end. */
+  private follow(child: RankProcess, stdout: Writable[], stderr: Writable[]): void {
+    this.forwarding.push(forwardLines(child.stdout, stdout, this.prefixOf(child.rank)));
+    this.forwarding.push(forwardLines(child.stderr, stderr, this.prefixOf(child.rank)));
+    this.exits.push(child.exited.then((exit) => this.onExit(child, exit)));
+  }
+
+  private controlEnv(): Record<string, string> {
+    return {
+      MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${this.port}`,
+      MPI4TS_JOB_KEY: this.key.toString('hex'),
+      MPI4TS_UNIVERSE_SIZE: String(this.universeSize),
+    };
+  }
+
+  private startRank(placement: Placement, size: number): RankProcess {
     const env: Record<string, string> = {
       ...this.opts.env,
       ...this.opts.envFor?.(placement),
       MPI4TS_RANK: String(placement.rank),
       MPI4TS_SIZE: String(size),
-      MPI4TS_CONTROL: `${this.opts.controlAdvertise.includes(':') ? `[${this.opts.controlAdvertise}]` : this.opts.controlAdvertise}:${port}`,
-      MPI4TS_JOB_KEY: key.toString('hex'),
+      ...this.controlEnv(),
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
       ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
       ...((this.opts.profile ?? null) === null ? {} : { MPI4TS_PROFILE: '1' }),
     };
-    const starter = this.opts.starterFor(placement.host);
-    const child = starter.start({
+    return this.startProcess({
       rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement) ?? this.opts.command,
       fallback: this.opts.fallbackFor?.(placement) ?? undefined,
       env, cwd: this.opts.cwdFor?.(placement) ?? this.opts.cwd,
-    },
-      placement.rank === 0);
+    }, placement.rank === 0);
+  }
+
+  /**
+   * comm.spawn's root asks for processes: place them (hosts given, else free
+   * slots, else over the job's hosts in turn, as mpiexec oversubscribes),
+   * start them as a new block of the universe, and answer once all said
+   * hello (spawnArrived). A problem is the answer instead.
+   */
+  private spawn(root: number, request: SpawnRequest): void {
+    const answer = (error: string): void => this.control?.replySpawn(root, { id: request.id, error });
+    if (this.stopping) return answer('the job is ending');
+    if (!Array.isArray(request.commands) || !Array.isArray(request.parentGroup) || !Number.isInteger(request.context)) {
+      return answer('a malformed spawn request');
+    }
+    // From a proven rank, but checked all the same: a count or a path that is not one would start nonsense.
+    const wellFormed = request.commands.length > 0 && request.commands.every((c) => typeof c === 'object' && c !== null &&
+      typeof c.path === 'string' && Array.isArray(c.args) && Array.isArray(c.hosts) && typeof c.env === 'object' && c.env !== null &&
+      Number.isInteger(c.maxprocs) && c.maxprocs >= 1);
+    if (!wellFormed) return answer('a malformed spawn request');
+    const count = request.commands.reduce((sum, c) => sum + c.maxprocs, 0);
+    if (count > MAX_SPAWNED_AT_ONCE) return answer(`${count} processes asked for at once; at most ${MAX_SPAWNED_AT_ONCE} are allowed`);
+    const hosts = this.childHosts(request.commands);
+    const cwd = typeof request.cwd === 'string' ? request.cwd : this.opts.cwd;
+    let commands: { command: string[]; fallback: string[] | null }[];
+    try {
+      commands = hosts.map((h) => {
+        const spawnCommand = this.opts.spawnCommand;
+        if (spawnCommand === undefined) throw new Error('this launcher cannot start processes');
+        return spawnCommand(request.commands[h.appnum]!, h.host, cwd);
+      });
+    } catch (err) {
+      return answer((err as Error).message);
+    }
+    const base = this.control!.addBlock(count, { group: request.parentGroup, context: request.context });
+    const world = ++this.spawnedWorlds;
+    this.pendingSpawns.push({ root, id: request.id, base });
+    debug('spawn: world %d, %d process(es) from universe index %d, asked by %s', world, count, base, this.nameOf(root));
+    hosts.forEach(({ host, appnum }, i) => {
+      const universe = base + i;
+      this.processes[universe] = { host, world, rank: i };
+      const env: Record<string, string> = {
+        ...this.opts.env,
+        ...request.commands[appnum]!.env,
+        MPI4TS_RANK: String(universe),
+        MPI4TS_SIZE: String(base + count),
+        MPI4TS_WORLD_BASE: String(base),
+        MPI4TS_WORLD_SIZE: String(count),
+        ...this.controlEnv(),
+        MPI4TS_APPNUM: String(appnum),
+      };
+      const child = this.startProcess({ rank: universe, host, command: commands[i]!.command, fallback: commands[i]!.fallback ?? undefined, env, cwd }, false);
+      this.follow(child, [process.stdout], [process.stderr]);
+    });
+  }
+
+  /** Where each child of a spawn runs, in its COMM_WORLD's order, with the index of its command. */
+  private childHosts(commands: SpawnCommand[]): { host: string; appnum: number }[] {
+    const slots = this.opts.slots ?? [...new Set(this.opts.placements.map((p) => p.host))]
+      .map((host) => ({ host, slots: this.opts.placements.filter((p) => p.host === host).length }));
+    const used = new Map<string, number>();
+    for (const rank of this.alive) {
+      const host = this.processes[rank]?.host;
+      if (host !== undefined) used.set(host, (used.get(host) ?? 0) + 1);
+    }
+    let turn = 0;
+    const next = (): string => {
+      const free = slots.find((h) => (used.get(h.host) ?? 0) < h.slots);
+      const host = free?.host ?? slots[turn++ % slots.length]!.host;
+      used.set(host, (used.get(host) ?? 0) + 1);
+      return host;
+    };
+    const out: { host: string; appnum: number }[] = [];
+    commands.forEach((command, appnum) => {
+      for (let i = 0; i < command.maxprocs; i++) {
+        out.push({ host: command.hosts.length > 0 ? command.hosts[i % command.hosts.length]! : next(), appnum });
+      }
+    });
+    return out;
+  }
+
+  /** Every child of a spawn said hello: its root learns their addresses (and tells its group). */
+  private spawnArrived(base: number, addresses: PeerAddress[]): void {
+    const pending = this.pendingSpawns.find((s) => s.base === base);
+    if (pending !== undefined) this.control?.replySpawn(pending.root, { id: pending.id, base, table: addresses });
+  }
+
+  private startProcess(spec: Parameters<Starter['start']>[0], withStdin: boolean): RankProcess {
+    const starter = this.opts.starterFor(spec.host);
+    const child = starter.start(spec, withStdin);
     this.ranks.push(child);
     this.alive.add(child.rank);
     void child.localGroup.then((pgid) => {
@@ -272,7 +437,13 @@ export class Job {
     void child.localGroup.then((pgid) => {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
     });
-    const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
+    const where = `${this.nameOf(child.rank)} (${child.host}, pid ${child.pid ?? '?'})`;
+    const joining = this.pendingSpawns.find((s) => child.rank >= s.base && !this.control!.hasJoined(child.rank));
+    if (exit.code === 0 && joining !== undefined && !this.stopping) {
+      // Its spawn would wait for its hello for ever: a child that fails to start ends the job (no errcodes).
+      this.fail(1, `mpi4ts: ${where} exited before it joined the job (does its program import mpi4ts?); stopping the job`, child.rank);
+      return;
+    }
     if (exit.code === 0) {
       if (this.earlyExit === null && this.alive.size > 0 && this.control?.hasFinalized(child.rank) === false) {
         this.earlyExit = { rank: child.rank, where };
@@ -301,7 +472,7 @@ export class Job {
     setTimeout(() => {
       if (!this.alive.has(rank) || this.stopping) return;
       const child = this.ranks.find((r) => r.rank === rank);
-      this.fail(1, `mpi4ts: lost the control connection to rank ${rank} on host "${child?.host ?? '?'}" ` +
+      this.fail(1, `mpi4ts: lost the control connection to ${this.nameOf(rank)} on host "${child?.host ?? '?'}" ` +
         '(host down or network cut?); stopping the job');
     }, CONTROL_LOST_GRACE_MS).unref();
   }
@@ -435,7 +606,8 @@ export class Job {
 
   /** The prefix of a rank's lines: the time they arrived (--timestamp-output), then `[rank] ` (--tag-output). */
   private prefixOf(rank: number): string | (() => string) {
-    const tag = this.opts.tagOutput ? `[${rank}] ` : '';
+    const p = this.processes[rank];
+    const tag = !this.opts.tagOutput ? '' : p === undefined || p.world === 0 ? `[${rank}] ` : `[${p.world}:${p.rank}] `;
     return this.opts.timestamps === true ? () => `${timestampPrefix()}${tag}` : tag;
   }
 }

@@ -270,36 +270,36 @@ export class P2PEngine implements FrameSink {
   readonly transport: Transport;
   private readonly progress: Progress;
   /** Why each peer sends no more messages, or null while it may. */
-  private readonly ended: (string | null)[];
+  private ended: (string | null)[];
   private endedCount = 0;
   /** A protocol error is ending the job. */
   private failedFatally = false;
   /** Eager credit left with each peer, and what it granted. */
-  private readonly creditLeft: Float64Array;
-  private readonly creditGranted: Float64Array;
+  private creditLeft: Float64Array;
+  private creditGranted: Float64Array;
   /** Eager bytes received from each peer and not handed back yet. */
-  private readonly creditOwed: Float64Array;
+  private creditOwed: Float64Array;
   private readonly creditReturnAt: number;
   private readonly tracer: MessageTracer | null;
   /** Set to null once a direct write failed for want of permission: the kernel will refuse every later one too. */
   private peerMemory: PeerMemory | null;
   /** Each peer's pid where it runs on this host and a direct write may reach it, else 0 (known from start()). */
-  private readonly directPid: Int32Array;
+  private directPid: Int32Array;
   /** Split payloads from this size up (0: none): set at start(), from the host's cores. */
   private splitMinBytes = 0;
   /** The kernel refused to let this rank read a peer's memory: it offers no more splits. */
   private readsRefused = false;
   /** Peers that have read the tail of a payload of this rank's (the debug log says so once per peer). */
-  private readonly splitWith: Uint8Array;
+  private splitWith: Uint8Array;
   /** Peers this rank has written a payload into (the debug log says so once per peer). */
-  private readonly wroteDirectlyTo: Uint8Array;
+  private wroteDirectlyTo: Uint8Array;
   /**
    * Frames this engine sent to and received from each peer: equal counts
    * both ways between every pair mean nothing is in flight (the launcher's
    * deadlock check). One increment per frame.
    */
-  private readonly framesSent: Float64Array;
-  private readonly framesReceived: Float64Array;
+  private framesSent: Float64Array;
+  private framesReceived: Float64Array;
   /** Stacks are captured at every call for hang reports (EngineOptions.debugCalls). */
   readonly debugCalls: boolean;
   /** Under debugCalls, where each collective call still running was made, by context and call number. */
@@ -338,17 +338,50 @@ export class P2PEngine implements FrameSink {
    */
   start(job: EngineStart): Promise<void> {
     for (const peer of job.table) {
+      if (peer === undefined) continue;
       const credit = peer.eagerCredit ?? this.options.eagerCredit;
       this.creditLeft[peer.rank] = credit;
       this.creditGranted[peer.rank] = credit;
     }
     const here = job.table[this.worldRank]?.hostId;
     for (const peer of job.table) {
-      if (peer.rank !== this.worldRank && peer.hostId === here && Number.isInteger(peer.pid) && peer.pid > 0) this.directPid[peer.rank] = peer.pid;
+      if (peer !== undefined && peer.rank !== this.worldRank && peer.hostId === here && Number.isInteger(peer.pid) && peer.pid > 0) this.directPid[peer.rank] = peer.pid;
     }
     this.progress.setPollMicros(job.pollMicros, job.yieldAfterPolls);
     this.splitMinBytes = job.splitCopies === true ? this.options.directSplitMinBytes ?? 0 : 0;
     return this.transport.start({ table: job.table, spinning: job.pollMicros > 0 });
+  }
+
+  /**
+   * More processes joined (a spawn's children, known to its parents, before
+   * any of them can connect): room for them in every per-peer count, the
+   * credit each grants, and their addresses for the transport. Shared
+   * memory never reaches them (transport.ts addPeers).
+   */
+  addPeers(peers: readonly PeerAddress[]): void {
+    const size = Math.max(this.ended.length, ...peers.map((p) => p.rank + 1));
+    if (size > this.ended.length) {
+      const grown = <A extends Float64Array | Int32Array | Uint8Array>(old: A, make: (n: number) => A): A => {
+        const next = make(size);
+        next.set(old);
+        return next;
+      };
+      while (this.ended.length < size) this.ended.push(null);
+      this.creditLeft = grown(this.creditLeft, (n) => new Float64Array(n));
+      this.creditGranted = grown(this.creditGranted, (n) => new Float64Array(n));
+      this.creditOwed = grown(this.creditOwed, (n) => new Float64Array(n));
+      this.framesSent = grown(this.framesSent, (n) => new Float64Array(n));
+      this.framesReceived = grown(this.framesReceived, (n) => new Float64Array(n));
+      this.directPid = grown(this.directPid, (n) => new Int32Array(n));
+      this.wroteDirectlyTo = grown(this.wroteDirectlyTo, (n) => new Uint8Array(n));
+      this.splitWith = grown(this.splitWith, (n) => new Uint8Array(n));
+    }
+    for (const peer of peers) {
+      const credit = peer.eagerCredit ?? this.options.eagerCredit;
+      this.creditLeft[peer.rank] = credit;
+      this.creditGranted[peer.rank] = credit;
+    }
+    this.transport.addPeers(peers);
   }
 
   /**
@@ -1083,9 +1116,9 @@ export class P2PEngine implements FrameSink {
         throw new ProtocolError(`bad frame: world rank ${from} claims to be rank ${header.source} of the communicator of context ` +
           `${header.context}, which ${group[header.source] === undefined ? `has ${group.length} ranks` : `is world rank ${group[header.source]}`}`);
       }
-    } else if (header.source < 0 || header.source >= this.options.worldSize || header.context >= this.options.contextLimit) {
+    } else if (header.source < 0 || header.source >= this.ended.length || header.context >= this.options.contextLimit) {
       throw new ProtocolError(`bad frame: source ${header.source} or context ${header.context} out of range ` +
-        `(a job of ${this.options.worldSize} ranks, contexts below ${this.options.contextLimit})`);
+        `(a job of ${this.ended.length} ranks, contexts below ${this.options.contextLimit})`);
     }
     return known ?? this.stateOf(header.context);
   }

@@ -3,7 +3,7 @@
  * (DESIGN.md "Start-up"). One implementation per launcher; everything above
  * it is the same whichever started the job.
  */
-import type { BindRequest, PeerAddress, PeerEnd, RankReport, TracePart } from '../wire/index.js';
+import type { BindRequest, ParentInfo, PeerAddress, PeerEnd, RankReport, SpawnReply, SpawnRequest, TracePart } from '../wire/index.js';
 
 export interface Bootstrap {
   /** Which launcher started this process, for `mpi4ts info`. */
@@ -51,4 +51,19 @@ export interface Bootstrap {
    * prints its own on SIGUSR1: runtime/hang-report.ts).
    */
   serveReports?(report: () => RankReport): void;
+  /**
+   * Dynamic processes (DESIGN.md "Dynamic processes"), under mpi4ts run only.
+   * `rank` and `size` are then the process's universe index and the extent
+   * of the universe it knows; its COMM_WORLD is `worldGroup` (absent:
+   * 0..size-1, the job's own ranks).
+   */
+  readonly worldGroup?: readonly number[];
+  /** MPI_UNIVERSE_SIZE: the slots the launcher has (absent: unknown). */
+  readonly universeSize?: number;
+  /** After exchange: a spawned process's parents (MPI_Comm_get_parent), null in the job's own ranks. */
+  parent?(): ParentInfo | null;
+  /** Asks the launcher for new processes; absent where the launcher cannot start them. */
+  spawn?(request: SpawnRequest): Promise<SpawnReply>;
+  /** The parents of spawn `id` know its children: they may be welcomed. */
+  spawnGo?(id: number): void;
 }

@@ -5,7 +5,8 @@
  * lost (the launcher died, or an ssh session dropped), the rank ends itself.
  */
 import { intVar, JobError, requiredIntVar } from '../base/index.js';
-import { bindRequestOf, ControlClient, type BindRequest, type PeerAddress, type PeerEnd, type RankReport, type TracePart } from '../wire/index.js';
+import { bindRequestOf, ControlClient, type BindRequest, type ParentInfo, type PeerAddress, type PeerEnd, type RankReport, type SpawnReply, type SpawnRequest,
+  type TracePart } from '../wire/index.js';
 import type { Bootstrap } from './bootstrap.js';
 
 export interface LauncherEnvironment {
@@ -17,6 +18,10 @@ export interface LauncherEnvironment {
   key: Buffer;
   /** --bind-to / --map-by / --report-bindings (MPI4TS_BIND), or null. */
   binding: BindRequest | null;
+  /** This process's COMM_WORLD as universe indices (MPI4TS_WORLD_BASE, MPI4TS_WORLD_SIZE; default 0..size-1). */
+  worldGroup: number[];
+  /** MPI_UNIVERSE_SIZE (MPI4TS_UNIVERSE_SIZE; default: size). */
+  universeSize: number;
 }
 
 export class LauncherBootstrap implements Bootstrap {
@@ -27,6 +32,8 @@ export class LauncherBootstrap implements Bootstrap {
   readonly key: Buffer;
   readonly advertiseHost: string;
   readonly binding: BindRequest | null;
+  readonly worldGroup: readonly number[];
+  readonly universeSize: number;
 
   private constructor(env: LauncherEnvironment, private readonly control: ControlClient) {
     this.rank = env.rank;
@@ -34,6 +41,8 @@ export class LauncherBootstrap implements Bootstrap {
     this.appnum = env.appnum;
     this.key = env.key;
     this.binding = env.binding;
+    this.worldGroup = env.worldGroup;
+    this.universeSize = env.universeSize;
     // The local address of the control connection is one the launcher's host, and so peers, can reach.
     this.advertiseHost = control.localAddress;
   }
@@ -66,6 +75,18 @@ export class LauncherBootstrap implements Bootstrap {
 
   close(): void {
     this.control.close();
+  }
+
+  parent(): ParentInfo | null {
+    return this.control.parent;
+  }
+
+  spawn(request: SpawnRequest): Promise<SpawnReply> {
+    return this.control.spawn(request);
+  }
+
+  spawnGo(id: number): void {
+    this.control.spawnGo(id);
   }
 
   peerLost(peer: number): void {
@@ -116,6 +137,14 @@ export function launcherEnvironment(env: NodeJS.ProcessEnv): LauncherEnvironment
   // Read once: processes the program starts must not inherit the job's secret.
   if (env === process.env) delete env.MPI4TS_JOB_KEY;
   const binding = bindRequestOf(env);
-  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, appnum, key: Buffer.from(keyHex, 'hex'), binding };
+  // A spawned world is a block of the universe: from its base, as many as it has processes.
+  const worldBase = intVar(env, 'MPI4TS_WORLD_BASE', 0, 0, size - 1);
+  const worldSize = intVar(env, 'MPI4TS_WORLD_SIZE', size - worldBase, 1, size - worldBase);
+  if (rank < worldBase || rank >= worldBase + worldSize) {
+    throw new JobError(`MPI4TS_RANK=${rank} is outside its world (MPI4TS_WORLD_BASE=${worldBase}, MPI4TS_WORLD_SIZE=${worldSize})`);
+  }
+  const worldGroup = Array.from({ length: worldSize }, (_, i) => worldBase + i);
+  const universeSize = intVar(env, 'MPI4TS_UNIVERSE_SIZE', size, 1, 10_000_000);
+  return { control: { host: match[1]!, port: Number(match[2]) }, rank, size, appnum, key: Buffer.from(keyHex, 'hex'), binding, worldGroup, universeSize };
 }
 

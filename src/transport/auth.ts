@@ -57,7 +57,12 @@ export function checkServerHello(reply: Buffer, key: Buffer, nonce: Buffer, myRa
 export class HelloChecker {
   private readonly seen = new Set<string>();
 
-  constructor(private readonly key: Buffer, private readonly myRank: number, private readonly worldSize: number) {}
+  constructor(private readonly key: Buffer, private readonly myRank: number, private worldSize: number) {}
+
+  /** Processes up to `size` (a spawn's children, whose addresses this rank now knows) may connect too. */
+  grow(size: number): void {
+    this.worldSize = Math.max(this.worldSize, size);
+  }
 
   /** The proven rank of the client and the answer to send it; throws ProtocolError for anything else. */
   check(hello: Buffer): { peerRank: number; reply: Buffer } {

@@ -204,6 +204,10 @@ export class ShmTransport implements Transport {
     return peer.writer?.queuedBytes ?? 0;
   }
 
+  addPeers(peers: readonly PeerAddress[]): void {
+    this.socket.addPeers(peers);
+  }
+
   writable(dest: number): boolean {
     const peer = this.peers[dest];
     if (peer === undefined || peer.fellBack) return this.socket.writable(dest);

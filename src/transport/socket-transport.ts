@@ -245,6 +245,13 @@ export class SocketTransport implements Transport {
     return Promise.resolve();
   }
 
+  addPeers(peers: readonly PeerAddress[]): void {
+    const table = this.peers.slice();
+    for (const peer of peers) table[peer.rank] = { ...peer, shmFd: -1 };
+    this.peers = table;
+    this.checker.grow(table.length);
+  }
+
   kindTo(dest: number): ConnectionKind {
     if (dest === this.opts.rank) return 'self';
     const peer = this.peers[dest];

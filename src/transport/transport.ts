@@ -100,6 +100,13 @@ export interface Transport {
    */
   peerDone(rank: number, why: string): void;
   kindTo(dest: number): ConnectionKind;
+  /**
+   * More processes joined the universe (a spawn's children, or the parents
+   * of this one): their addresses, by universe index. They are reached over
+   * sockets only, never shared memory (each world sizes its inboxes for its
+   * own ranks at start). Called before any of them can connect.
+   */
+  addPeers(peers: readonly PeerAddress[]): void;
   /** Closes every connection gracefully, letting queued frames go out first. */
   close(): Promise<void>;
 }

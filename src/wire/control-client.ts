@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { clockMicros, debug, JobError } from '../base/index.js';
-import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type ParentInfo, type PeerEnd,
+  type SpawnReply, type SpawnRequest, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';
@@ -53,6 +54,10 @@ export class ControlClient {
   private readonly peersDone = new PeerDoneRelay();
   private ended = false;
   private reporter: (() => RankReport) | null = null;
+  /** Spawn requests waiting for their answer, by id; the socket holds the loop while any does. */
+  private readonly spawns = new Map<number, (reply: SpawnReply) => void>();
+  /** A spawned process's parents, from its welcome; null in the job's own ranks. */
+  parent: ParentInfo | null = null;
 
   private constructor(private readonly socket: Socket, private readonly options: ControlClientOptions) {
     this.localAddress = socket.localAddress ?? '127.0.0.1';
@@ -95,6 +100,14 @@ export class ControlClient {
       const at = this.options.addressFrom === '' ? '' : ` at ${this.options.host}:${this.options.port}`;
       throw new JobError(`${server}${at} failed the job key proof: ${this.options.proofHint}`);
     }
+    if (welcome.parent !== undefined) {
+      // A spawned process learns its own world's and its parents' addresses, by universe index (the rest are holes).
+      this.parent = welcome.parent;
+      const table = new Array<PeerAddress>(size);
+      for (const address of welcome.table) if (Number.isInteger(address?.rank) && address.rank >= 0 && address.rank < size) table[address.rank] = address;
+      this.socket.unref();
+      return table;
+    }
     if (!Array.isArray(welcome.table) || welcome.table.length !== size) {
       throw new JobError(`${server} sent ${Array.isArray(welcome.table) ? welcome.table.length : 'no'} addresses for a job of ${size} ranks`);
     }
@@ -108,6 +121,25 @@ export class ControlClient {
     this.socket.ref();
     this.write({ t: ControlKind.FINALIZE, rank: this.options.rank });
     await this.next(ControlKind.FINALIZED);
+  }
+
+  /**
+   * Asks the launcher for new processes (comm.spawn's root) and resolves
+   * with its answer: the children's addresses once all said hello, or why
+   * not. The connection holds the loop meanwhile: the root has nothing else
+   * pending while it waits.
+   */
+  spawn(request: SpawnRequest): Promise<SpawnReply> {
+    return new Promise((resolve) => {
+      this.spawns.set(request.id, resolve);
+      this.socket.ref();
+      this.write({ t: ControlKind.SPAWN, rank: this.options.rank, request });
+    });
+  }
+
+  /** Every parent of spawn `id` knows its children: the launcher may welcome them. */
+  spawnGo(id: number): void {
+    this.write({ t: ControlKind.SPAWN_GO, rank: this.options.rank, id });
   }
 
   /** Asks the server to end the job with `code`; it stops every rank, this one included. */
@@ -197,6 +229,14 @@ export class ControlClient {
     if (message.t === ControlKind.REPORT) {
       // Answered at once, in this turn of the event loop: the server judges a rank by whether it answers.
       if (this.socket.writable) this.write({ t: ControlKind.PENDING, rank: this.options.rank, id: message.id, report: this.reportNow() });
+      return;
+    }
+    if (message.t === ControlKind.SPAWNED) {
+      const answer = this.spawns.get(message.reply?.id);
+      if (answer === undefined) return;
+      this.spawns.delete(message.reply.id);
+      if (this.spawns.size === 0) this.socket.unref();
+      answer(message.reply);
       return;
     }
     // Once every rank is done the server may go at once (rank 0 exits): a close is no failure then.

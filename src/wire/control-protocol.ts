@@ -53,7 +53,53 @@ export const ControlKind = {
   REPORT: 'report',
   /** rank -> server: the answer to REPORT `id` (null: the rank's world is not up yet). */
   PENDING: 'pending',
+  /**
+   * rank -> server: start these programs as a new COMM_WORLD whose parent is
+   * `parentGroup` (comm.spawn's root, for all the parent communicator).
+   */
+  SPAWN: 'spawn',
+  /** server -> rank: the answer to SPAWN `id`: the children's addresses once all said hello, or why not. */
+  SPAWNED: 'spawned',
+  /**
+   * rank -> server: every parent now knows the children of SPAWN `id`
+   * (they may connect): welcome them. Until then no child can reach a
+   * parent that does not know its address yet.
+   */
+  SPAWN_GO: 'spawn-go',
 } as const;
+
+/** One program of a spawn (comm.spawn, or one command of spawnMultiple). */
+export interface SpawnCommand {
+  /** The script as the user gave it, and its absolute path on the root's host. */
+  script: string;
+  path: string;
+  args: string[];
+  maxprocs: number;
+  /** Extra environment of its processes. */
+  env: Record<string, string>;
+  /** Hosts to run them on, in turn; empty: the job's hosts with free slots. */
+  hosts: string[];
+}
+
+/** What comm.spawn's root asks of the launcher. */
+export interface SpawnRequest {
+  id: number;
+  commands: SpawnCommand[];
+  /** The parent communicator's members, as universe indices in rank order. */
+  parentGroup: number[];
+  /** The intercommunicator's context id, agreed by the parents (free on all of them; a new world's are all free). */
+  context: number;
+  /** The root's working directory: the children's. */
+  cwd: string;
+}
+
+/** What a spawned process learns of its parents in its welcome (MPI.getParent). */
+export interface ParentInfo {
+  group: number[];
+  context: number;
+}
+
+export type SpawnReply = { id: number; base: number; table: PeerAddress[] } | { id: number; error: string };
 
 /**
  * What a rank recorded of its MPI calls (comm/trace.ts), sent in parts of
@@ -93,7 +139,7 @@ export type PeerEnd = 'finalized' | 'exited';
 
 export type ControlMessage =
   | { t: typeof ControlKind.HELLO; rank: number; proof: string; nonce: string; address: PeerAddress }
-  | { t: typeof ControlKind.WELCOME; proof: string; table: PeerAddress[] }
+  | { t: typeof ControlKind.WELCOME; proof: string; table: PeerAddress[]; parent?: ParentInfo }
   | { t: typeof ControlKind.ABORT; rank: number; code: number; message: string }
   | { t: typeof ControlKind.FINALIZE; rank: number }
   | { t: typeof ControlKind.FINALIZED }
@@ -103,7 +149,10 @@ export type ControlMessage =
   | { t: typeof ControlKind.CLOCK_REPLY; id: number; now: number }
   | { t: typeof ControlKind.TRACE; rank: number; host: string; part: TracePart }
   | { t: typeof ControlKind.REPORT; id: number }
-  | { t: typeof ControlKind.PENDING; rank: number; id: number; report: RankReport | null };
+  | { t: typeof ControlKind.PENDING; rank: number; id: number; report: RankReport | null }
+  | { t: typeof ControlKind.SPAWN; rank: number; request: SpawnRequest }
+  | { t: typeof ControlKind.SPAWNED; reply: SpawnReply }
+  | { t: typeof ControlKind.SPAWN_GO; rank: number; id: number };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows

@@ -15,7 +15,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { clockMicros } from '../base/index.js';
-import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type PeerEnd, type TracePart } from './control-protocol.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, MAX_HELLO_LINE, readControlLines, type ControlMessage, type ParentInfo, type PeerEnd,
+  type SpawnReply, type SpawnRequest, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';
@@ -40,6 +41,25 @@ export interface ControlRegistryEvents {
   onTrace?(rank: number, host: string, part: TracePart): void;
   /** A rank answered REPORT `id` (absent: reports are not asked for). */
   onReport?(rank: number, id: number, report: RankReport | null): void;
+  /** A rank asks for new processes (comm.spawn's root; absent: refused, as under a rendezvous). */
+  onSpawn?(rank: number, request: SpawnRequest): void;
+  /** Every process of a block added by addBlock has said hello: here are their addresses. */
+  onBlockArrived?(base: number, addresses: PeerAddress[]): void;
+  /** The parents of spawn `id` (asked by `rank`) know the children: welcome them (welcomeBlock). */
+  onSpawnGo?(rank: number, id: number): void;
+}
+
+/**
+ * The processes of one COMM_WORLD, numbered from `base` in the job's
+ * universe (DESIGN.md "Dynamic processes"): the job's own ranks are block 0,
+ * each spawn adds one.
+ */
+interface Block {
+  base: number;
+  count: number;
+  arrived: number;
+  /** A spawned world's parents; null for the job's own ranks. */
+  parent: ParentInfo | null;
 }
 
 /**
@@ -66,6 +86,11 @@ export class ControlRegistry {
   private readonly unproven: UnprovenConnections;
   private closing = false;
   private arrived = 0;
+  /** Processes of every block so far: the job's ranks and every spawned one (universe indices 0..total-1). */
+  private total: number;
+  private readonly blocks: Block[];
+  /** Processes that got their welcome: only they read requests. */
+  private readonly welcomed = new Set<number>();
   /** Clock rounds in flight: rank -> [round number, when it was sent, best round's length, best offset]. */
   private readonly clockRounds = new Map<number, { round: number; sentAt: number; bestRound: number; bestOffset: number }>();
 
@@ -73,6 +98,8 @@ export class ControlRegistry {
     private readonly events: ControlRegistryEvents) {
     this.table = new Array<PeerAddress | undefined>(size);
     this.sockets = new Array<Socket | undefined>(size);
+    this.total = size;
+    this.blocks = [{ base: 0, count: size, arrived: 0, parent: null }];
     this.unproven = new UnprovenConnections(
       { limit: UNPROVEN_LIMIT + size, maxBytes: MAX_HELLO_LINE, timeoutMs: UNPROVEN_TIMEOUT_MS },
       (_socket, reason) => events.onRejected(reason),
@@ -98,7 +125,7 @@ export class ControlRegistry {
   /** The ranks that have not joined yet, as "rank N" words. */
   missingRanks(): string[] {
     const missing: string[] = [];
-    for (let rank = 0; rank < this.size; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
+    for (let rank = 0; rank < this.total; rank++) if (this.table[rank] === undefined) missing.push(`rank ${rank}`);
     return missing;
   }
 
@@ -114,11 +141,44 @@ export class ControlRegistry {
     const line = encodeControl({ t: ControlKind.REPORT, id });
     for (const rank of ranks) {
       const socket = this.sockets[rank];
-      if (socket === undefined || this.released.has(rank) || this.exited.has(rank) || !socket.writable) continue;
+      if (socket === undefined || !this.welcomed.has(rank) || this.released.has(rank) || this.exited.has(rank) || !socket.writable) continue;
       socket.write(line);
       asked.push(rank);
     }
     return asked;
+  }
+
+  /**
+   * Room for `count` more processes (a spawn), numbered from the returned
+   * base; they are welcomed by welcomeBlock once the parents know them.
+   */
+  addBlock(count: number, parent: ParentInfo): number {
+    const base = this.total;
+    this.blocks.push({ base, count, arrived: 0, parent });
+    this.total += count;
+    this.table.length = this.total;
+    this.sockets.length = this.total;
+    return base;
+  }
+
+  /** The welcome of a spawned block: its own addresses and its parents', and who the parents are. */
+  welcomeBlock(base: number): void {
+    const block = this.blocks.find((b) => b.base === base);
+    if (block === undefined || block.parent === null) return;
+    const known = [...block.parent.group, ...Array.from({ length: block.count }, (_, i) => base + i)];
+    const table = known.map((u) => this.table[u]).filter((a): a is PeerAddress => a !== undefined);
+    for (let u = base; u < base + block.count; u++) this.welcome(u, table, block.parent);
+  }
+
+  /** The answer to a spawn request of `rank`. */
+  replySpawn(rank: number, reply: SpawnReply): void {
+    const socket = this.sockets[rank];
+    if (socket !== undefined && socket.writable) socket.write(encodeControl({ t: ControlKind.SPAWNED, reply }));
+  }
+
+  /** Whether `rank` has said hello. */
+  hasJoined(rank: number): boolean {
+    return this.table[rank] !== undefined;
   }
 
   /** Whether `rank` ever said finalize. */
@@ -179,6 +239,13 @@ export class ControlRegistry {
     });
     this.table[rank] = { ...address, rank };
     this.nonces[rank] = nonce;
+    const block = blockOf(this.blocks, rank);
+    if (block.base > 0) {
+      if (++block.arrived === block.count) {
+        this.events.onBlockArrived?.(block.base, Array.from({ length: block.count }, (_, i) => this.table[block.base + i]!));
+      }
+      return rank;
+    }
     if (++this.arrived === this.size) {
       if (this.events.onClock === undefined) this.welcomeAll();
       else this.startClockRounds();
@@ -189,7 +256,7 @@ export class ControlRegistry {
   private helloProblem(message: ControlMessage): string | null {
     if (message.t !== ControlKind.HELLO) return `expected hello, got "${message.t}"`;
     const { rank, nonce } = message;
-    if (!Number.isInteger(rank) || rank < 0 || rank >= this.size || this.sockets[rank] !== undefined) {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= this.total || this.sockets[rank] !== undefined) {
       return `hello from an invalid or duplicate rank ${String(rank)}`;
     }
     if (typeof nonce !== 'string' || !/^[0-9a-f]{32}$/.test(nonce) || this.seenNonces.has(nonce)) {
@@ -203,11 +270,14 @@ export class ControlRegistry {
   }
 
   private welcomeAll(): void {
-    const table = this.table as PeerAddress[];
-    this.sockets.forEach((socket, rank) => {
-      const proof = proofOf(this.key, `${this.label}-S`, this.nonces[rank] ?? '', rank).toString('hex');
-      socket?.write(encodeControl({ t: ControlKind.WELCOME, proof, table }));
-    });
+    const table = this.table.slice(0, this.size) as PeerAddress[];
+    for (let rank = 0; rank < this.size; rank++) this.welcome(rank, table, null);
+  }
+
+  private welcome(rank: number, table: PeerAddress[], parent: ParentInfo | null): void {
+    const proof = proofOf(this.key, `${this.label}-S`, this.nonces[rank] ?? '', rank).toString('hex');
+    this.welcomed.add(rank);
+    this.sockets[rank]?.write(encodeControl({ t: ControlKind.WELCOME, proof, table, ...(parent === null ? {} : { parent }) }));
   }
 
   /** Every rank is here and waits for its welcome (its loop is free to answer): the clock rounds first. */
@@ -265,7 +335,7 @@ export class ControlRegistry {
         this.maybeRelease();
         return;
       case ControlKind.PEER_LOST:
-        if (!Number.isInteger(message.peer) || message.peer < 0 || message.peer >= this.size || message.peer === rank) {
+        if (!Number.isInteger(message.peer) || message.peer < 0 || message.peer >= this.total || message.peer === rank) {
           this.events.onRejected(`rank ${rank} said it lost an invalid peer ${String(message.peer)}`);
           return;
         }
@@ -278,12 +348,24 @@ export class ControlRegistry {
         }
         this.events.onReport?.(rank, message.id, message.report);
         return;
+      case ControlKind.SPAWN:
+        if (this.events.onSpawn === undefined || typeof message.request !== 'object' || message.request === null) {
+          const id = Number(message.request?.id ?? 0);
+          this.replySpawn(rank, { id, error: `spawn is not available under ${this.label === 'rdv' ? 'a rendezvous (MPI4TS_RENDEZVOUS, srun)' : 'this launcher'}; use mpi4ts run` });
+          return;
+        }
+        this.events.onSpawn(rank, message.request);
+        return;
+      case ControlKind.SPAWN_GO:
+        this.events.onSpawnGo?.(rank, Number(message.id));
+        return;
       case ControlKind.HELLO:
       case ControlKind.WELCOME:
       case ControlKind.FINALIZED:
       case ControlKind.PEER_DONE:
       case ControlKind.CLOCK:
       case ControlKind.REPORT:
+      case ControlKind.SPAWNED:
         this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
         return;
       default: {
@@ -304,7 +386,7 @@ export class ControlRegistry {
 
   /** Everybody done: let them all close and exit (the barrier inside MPI_Finalize). */
   private maybeRelease(): void {
-    for (let rank = 0; rank < this.size; rank++) {
+    for (let rank = 0; rank < this.total; rank++) {
       if (!this.finalizing.has(rank) && !this.exited.has(rank)) return;
     }
     for (const rank of this.finalizing) {
@@ -313,4 +395,11 @@ export class ControlRegistry {
     }
     this.finalizing.clear();
   }
+}
+
+/** The block a universe index belongs to (blocks are in base order). */
+function blockOf(blocks: readonly Block[], rank: number): Block {
+  let found = blocks[0]!;
+  for (const block of blocks) if (block.base <= rank) found = block;
+  return found;
 }

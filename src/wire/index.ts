@@ -11,7 +11,7 @@ export { proofOf, proofMatches } from './proof.js';
 export { UnprovenConnections, UNPROVEN_LIMIT, UNPROVEN_TIMEOUT_MS } from './unproven.js';
 export type { UnprovenLimits } from './unproven.js';
 export { ControlKind, LineDecoder, encodeControl, readControlLines, PeerDoneRelay, MAX_CONTROL_LINE, MAX_RANK_LINE, MAX_HELLO_LINE, CONTROL_KEEPALIVE_IDLE_MS } from './control-protocol.js';
-export type { ControlMessage, ControlConnectionHandlers, PeerEnd, ProfileSummary, TracePart } from './control-protocol.js';
+export type { ControlMessage, ControlConnectionHandlers, PeerEnd, ProfileSummary, TracePart, SpawnCommand, SpawnRequest, SpawnReply, ParentInfo } from './control-protocol.js';
 export { ControlClient } from './control-client.js';
 export type { ControlClientOptions } from './control-client.js';
 export { ControlRegistry } from './control-registry.js';

@@ -77,9 +77,9 @@ function waitedWords(op: ReportedOperation): string {
  * where it was called, then the messages that arrived unmatched (the one it
  * expects may be among them, under another tag).
  */
-export function reportLines(report: RankReport, siteHint: boolean): string[] {
+export function reportLines(report: RankReport, siteHint: boolean, name = `rank ${report.rank}`): string[] {
   const lines: string[] = [];
-  const head = `rank ${report.rank} (${report.host}, pid ${report.pid})`;
+  const head = `${name} (${report.host}, pid ${report.pid})`;
   if (report.finalizing) lines.push(`${head}: in finalize, waiting for the other ranks to finish`);
   else if (report.pendingCount === 0) lines.push(`${head}: not in an MPI call (nothing of mpi4ts pending)`);
   else lines.push(`${head}: waits in ${report.pendingCount} operation(s):`);

@@ -1,7 +1,7 @@
 // mpi4ts programs started unchanged by MPICH's mpiexec.hydra (PMI-1 wire protocol).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLI } from '../helpers.js';
+import { CLI, program } from '../helpers.js';
 import { CASES, ensureMpich, MPIEXEC, MPMD_CHECK, MPMD_PROGRAMS, nodeArgs, run, THROWS } from './programs.js';
 
 let skip: string | false = false;
@@ -47,4 +47,12 @@ test('under mpiexec.hydra: MPMD (-n 1 server : -n 2 client), MPI.APPNUM from PMI
     '-n', '2', process.execPath, ...nodeArgs(MPMD_PROGRAMS.client, ['c'])]);
   assert.equal(r.code, 0, r.stderr);
   MPMD_CHECK(r);
+});
+
+test('under mpiexec.hydra: comm.spawn says it is not available there (mpi4ts run spawns)', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const r = await mpiexec(2, nodeArgs(program('spawn.ts'), ['refused']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes("refused: MPI4TS_ERR_SPAWN: spawn: not available under Hydra's PMI-1 (mpiexec); start the job with mpi4ts run to spawn processes"),
+    r.stdout + r.stderr);
 });

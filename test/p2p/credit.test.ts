@@ -47,6 +47,7 @@ class HeldTransport implements Transport {
   finish(): Promise<void> { return Promise.resolve(); }
   peerDone(): void {}
   kindTo(): ConnectionKind { return 'shm'; }
+  addPeers(): void {}
   close(): Promise<void> { return Promise.resolve(); }
 }
 

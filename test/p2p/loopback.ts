@@ -416,6 +416,8 @@ class LoopbackTransport implements Transport {
     this.net.enqueue(this.net.link(rank, this.rank), { what: 'end', seq: 0, why });
   }
 
+  addPeers(): void {}
+
   kindTo(dest: number): ConnectionKind {
     return dest === this.rank ? 'self' : 'shm';
   }

@@ -129,6 +129,46 @@ async function reductions(ic: MPI.Intercomm): Promise<void> {
   await ic.ibarrier().wait();
 }
 
+/** bcastInto, reduceInto, gathervInto (mpi4py's Bcast, Reduce, Gatherv across), rooted in each group in turn, and a part of the wrong length. */
+async function bufferForms(ic: MPI.Intercomm): Promise<void> {
+  // bcastInto from A's rank 0: B's buffers get it; the root's group gets null.
+  const buf = new Float64Array(3);
+  if (inA && ic.rank === 0) buf.set([1.5, 2.5, 3.5]);
+  const got = await ic.bcastInto(buf, rootArg(true, 0, ic));
+  if (inA) assert.equal(got, null);
+  else assert.deepEqual(got, new Float64Array([1.5, 2.5, 3.5]));
+  // reduceInto at B's last rank: the sum of A's arrays.
+  const last = (groupB.length) - 1;
+  const isRoot = !inA && ic.rank === last;
+  const into = new Int32Array(2);
+  const reduced = await ic.reduceInto(inA ? new Int32Array([rank, 1]) : null, isRoot ? into : null, MPI.SUM, rootArg(false, last, ic));
+  if (isRoot) assert.deepEqual(reduced, new Int32Array([sum(groupA), groupA.length]));
+  else assert.equal(reduced, null);
+  // gathervInto at A's rank 0: remote rank r sends r + 1 elements, placed from the back.
+  const counts = theirs.map((_, r) => r + 1);
+  const total = sum(counts);
+  const displs = counts.map((_, r) => total - sum(counts.slice(0, r + 1)));
+  const rootA = inA && ic.rank === 0;
+  const gathered = new Uint16Array(total);
+  const mineToSend = new Uint16Array(ic.rank + 1).fill(valueOf(rank));
+  const result = await ic.gathervInto(inA ? null : mineToSend, rootA ? gathered : null, rootA ? counts : null, rootA ? displs : null,
+    rootArg(true, 0, ic));
+  if (rootA) {
+    const expected = new Uint16Array(total);
+    theirs.forEach((w, r) => expected.fill(valueOf(w), displs[r]!, displs[r]! + counts[r]!));
+    assert.deepEqual(result, expected);
+  }
+  // A Bcast into a buffer of another length fails the receiving group, the root's goes on.
+  const wrong = await ic.bcastInto(new Float64Array(inA ? 2 : 5), rootArg(true, 0, ic)).then(() => null, (e: MPI.MPIError) => e);
+  if (inA) assert.equal(wrong, null);
+  else {
+    assert.ok(wrong instanceof MPI.MPIError);
+    assert.equal(wrong.errorClass, 'ERR_COUNT');
+    assert.match(wrong.message, /^bcastInto: buf: 2 elements came for a buffer of 5/);
+  }
+  assert.equal(await ic.allreduce(1), ic.remoteSize);
+}
+
 /** merge(high) in both orders, and the tie. */
 async function merge(ic: MPI.Intercomm): Promise<void> {
   const lowFirst = await ic.merge(!inA);
@@ -264,7 +304,7 @@ async function oneRank(): Promise<void> {
 }
 
 const checks: Record<string, (ic: MPI.Intercomm) => Promise<void>> = {
-  shape, p2p, barrier, bcast, scatterGather, reductions, merge, dupAndDisconnect, badInput,
+  shape, p2p, barrier, bcast, scatterGather, reductions, bufferForms, merge, dupAndDisconnect, badInput,
 };
 if (inter === null) {
   await oneRank();

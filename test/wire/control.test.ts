@@ -216,3 +216,55 @@ test('once listening, a failed accept (EMFILE) is reported, not thrown', async (
   assert.deepEqual(told.rejected, ['control server: accept EMFILE']);
   server.close();
 });
+
+test('spawn: a request reaches the registry\'s owner, a block added for it is welcomed only when told, with its parents\' addresses', async () => {
+  const key = randomBytes(32);
+  const requests: string[] = [];
+  const arrived: number[][] = [];
+  const events: ControlRegistryEvents = {
+    onAbort: () => {}, onRejected: (reason) => assert.fail(reason), onLost: () => {},
+    onSpawn: (rank, request) => requests.push(`${rank}:${request.id}:${request.commands.length}`),
+    onBlockArrived: (base, addresses) => arrived.push([base, ...addresses.map((a) => a.rank)]),
+  };
+  const server = new ControlRegistry(2, key, 'ctl', events);
+  const port = await server.listen('127.0.0.1', 0);
+  const lost: string[] = [];
+  const parents = await Promise.all([0, 1].map((rank) => client(port, rank, 2, key, lost)));
+  await Promise.all(parents.map((c, rank) => c.exchange(address(rank))));
+  const reply = parents[0]!.spawn({ id: 7, commands: [{ script: 'w.ts', path: '/w.ts', args: [], maxprocs: 2, env: {}, hosts: [] }],
+    parentGroup: [0, 1], context: 3, cwd: '/' });
+  await until(() => requests.length === 1, 'the request');
+  assert.deepEqual(requests, ['0:7:1']);
+  assert.equal(server.addBlock(2, { group: [0, 1], context: 3 }), 2);
+  // Children: universe indices 2 and 3 of a universe of 4 they know.
+  const children = await Promise.all([2, 3].map((rank) => client(port, rank, 4, key, lost)));
+  let welcomed = 0;
+  const tables = children.map((c, i) => c.exchange(address(2 + i)).then((t) => { welcomed++; return t; }));
+  await until(() => arrived.length === 1, 'the block');
+  assert.deepEqual(arrived, [[2, 2, 3]]);
+  server.replySpawn(0, { id: 7, base: 2, table: [address(2), address(3)] });
+  assert.deepEqual(await reply, { id: 7, base: 2, table: [address(2), address(3)] });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(welcomed, 0, 'welcomed before spawn-go');
+  server.welcomeBlock(2);
+  for (const [i, table] of (await Promise.all(tables)).entries()) {
+    assert.deepEqual(Object.keys(table).map(Number), [0, 1, 2, 3]);
+    assert.deepEqual(children[i]!.parent, { group: [0, 1], context: 3 });
+  }
+  assert.equal(parents[0]!.parent, null);
+  for (const c of [...parents, ...children]) c.close();
+  server.close();
+  assert.deepEqual(lost, []);
+});
+
+test('spawn under a registry that cannot (a rendezvous) is answered at once with the reason', async () => {
+  const key = randomBytes(32);
+  const { server, port } = await registry(1, key, 'rdv');
+  const lost: string[] = [];
+  const only = await client(port, 0, 1, key, lost, 'rdv');
+  await only.exchange(address(0));
+  const reply = await only.spawn({ id: 1, commands: [], parentGroup: [0], context: 2, cwd: '/' });
+  assert.deepEqual(reply, { id: 1, error: 'spawn is not available under a rendezvous (MPI4TS_RENDEZVOUS, srun); use mpi4ts run' });
+  only.close();
+  server.close();
+});
