@@ -4,10 +4,14 @@
  * `COMM_WORLD.rank` and `.size` are valid. See API.md for the contract.
  */
 import { Comm, initWorld } from './comm/index.js';
+import { options as processOptions } from './base/index.js';
+import { JobWorkers, PoolExecutorBase, servePoolRank, type PoolContext, type PoolExecutorOptions } from './pool/index.js';
 import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
+export { PoolError, WorkerLostError, TaskError } from './base/index.js';
+export type { PoolWorkerInfo } from './base/index.js';
 export { ProtocolError, CollectiveMismatchError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
@@ -24,6 +28,9 @@ export type { TypedArray } from './coll/index.js';
 export { IN_PLACE } from './coll/index.js';
 export type { Buf, BufferPart, InPlace } from './coll/index.js';
 export { VERSION } from './base/index.js';
+// task pools (src/pool/)
+export { CommExecutor, TaskPool } from './pool/index.js';
+export type { MapOptions, RunOptions, ShutdownOptions, PoolExecutorOptions } from './pool/index.js';
 
 const world = await initWorld();
 
@@ -31,6 +38,31 @@ const world = await initWorld();
 export const COMM_WORLD = new Comm({ world, group: world.table.map((p) => p.rank), context: 0 });
 /** This rank alone. */
 export const COMM_SELF = new Comm({ world, group: [world.rank], context: 2 });
+
+// mpi4ts run --pool: ranks 1..N-1 serve rank 0's pools from here and never return to the program's body.
+const poolMode = processOptions().pool && world.size > 1;
+if (poolMode && world.rank !== 0) await servePoolRank(COMM_WORLD, () => world.finalize());
+
+/** One handler of the launcher's worker-death notices for the process, passed on to every PoolExecutor. */
+const deathHandlers: ((rank: number, words: string) => void)[] = [];
+world.bootstrap.watchDeaths?.((rank, words) => {
+  for (const handler of deathHandlers) handler(rank, words);
+});
+const poolContext: PoolContext = {
+  jobWorkers: poolMode ? new JobWorkers(COMM_WORLD) : null,
+  watchDeaths: (handler) => deathHandlers.push(handler),
+};
+
+/**
+ * mpi4py's MPIPoolExecutor: workers that run the exported functions of a
+ * task module, named by export. Under `mpi4ts run -n N --pool script.ts`
+ * the workers are ranks 1..N-1 (see API.md "Task pools").
+ */
+export class PoolExecutor extends PoolExecutorBase {
+  constructor(options: PoolExecutorOptions) {
+    super(poolContext, options);
+  }
+}
 
 /**
  * MPI_APPNUM (MPI 4.1 section 11.10.3, an attribute of MPI_COMM_WORLD): the

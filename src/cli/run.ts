@@ -15,6 +15,7 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },
   { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT), printing what each rank waits for first' },
   { names: ['--profile'], key: 'profile', value: 'optional', meta: 'FILE.svg', help: 'at the end, print time in MPI per rank, the calls by time, message sizes and the communication matrix (=FILE.svg: also draw the matrix there)' },
+  { names: ['--pool'], key: 'pool', value: 'none', help: 'rank 0 runs the script; ranks 1..N-1 serve its MPI.PoolExecutor as workers and never run the script\'s body (as python -m mpi4py.futures); a worker that dies does not end the job' },
   { names: ['--trace'], key: 'trace', value: 'one', meta: 'FILE.json', help: 'write a timeline of every rank\'s MPI calls and messages to FILE.json (Chrome trace format: open it in ui.perfetto.dev)' },
   // hangs and deadlocks
   { names: ['--hang-report'], key: 'hangReport', value: 'one', meta: 'S', help: 'print what each rank waits for when no rank has made progress for S seconds (default $MPI4TS_HANG_REPORT)' },
@@ -73,6 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const blocks = appBlocks(options, rest, more);
+  if (options.has('pool') && blocks.length > 1) throw new UsageError('--pool runs one program (rank 0 submits, the others serve it); it takes no MPMD blocks');
   const np = blocks.length === 1 ? blocks[0]!.np : blocks.reduce((sum, b) => sum + b.np!, 0);
   const cwd = process.cwd();
   const mapping = mappingOf(options);
@@ -145,6 +147,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     profile,
     deadlockCheck,
     hangReportSeconds,
+    pool: options.has('pool'),
   });
   return job.run();
 }

@@ -43,6 +43,11 @@ export class ControlServer {
     this.registry.rankExitedCleanly(rank);
   }
 
+  /** A pool worker died (--pool): it counts as done, and the other ranks hear of it. */
+  rankDied(rank: number, words: string): void {
+    this.registry.rankDied(rank, words);
+  }
+
   close(): void {
     this.registry.close();
   }

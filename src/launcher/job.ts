@@ -67,6 +67,12 @@ export interface JobOptions {
   deadlockCheck?: boolean;
   /** Print a hang report when no rank has made progress for this many seconds (--hang-report), or null. */
   hangReportSeconds?: number | null;
+  /**
+   * --pool: ranks 1..N-1 are rank 0's pool workers (pool/worker.ts). One of
+   * them that dies does not end the job: rank 0 is told (RANK_DIED) and its
+   * pool fails the task that worker ran (DESIGN.md "Task pools").
+   */
+  pool?: boolean;
 }
 
 /** The exit status of a job ended because its ranks deadlocked (124 is --timeout's). */
@@ -245,6 +251,7 @@ export class Job {
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
       ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
       ...((this.opts.profile ?? null) === null ? {} : { MPI4TS_PROFILE: '1' }),
+      ...(this.opts.pool === true ? { MPI4TS_POOL: '1' } : {}),
     };
     const starter = this.opts.starterFor(placement.host);
     const child = starter.start({
@@ -282,6 +289,10 @@ export class Job {
       return;
     }
     if (this.stopping) return;
+    if (this.opts.pool === true && child.rank !== 0) {
+      this.workerDied(child, exit, where);
+      return;
+    }
     if (exit.message !== undefined) {
       this.fail(exit.code ?? 1, `mpi4ts: ${exit.message}; stopping the job`, child.rank);
     } else if (exit.signal !== null) {
@@ -290,6 +301,17 @@ export class Job {
     } else {
       this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`, child.rank);
     }
+  }
+
+  /**
+   * --pool: a worker died. The job goes on; rank 0 hears of it over the
+   * control connection, and the user reads it here too, as it is a fault.
+   */
+  private workerDied(child: RankProcess, exit: RankExit, where: string): void {
+    const how = exit.message ?? (exit.signal !== null ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`);
+    const words = exit.message ?? `pool worker ${where} ${how}`;
+    process.stderr.write(`mpi4ts: ${words}; the job goes on without it (--pool)\n`);
+    this.control?.rankDied(child.rank, words);
   }
 
   /**
