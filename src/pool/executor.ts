@@ -33,7 +33,7 @@
  * length (pool.ts `map`).
  */
 import { ANY_SOURCE, MPIError, PoolError, TaskError, WorkerLostError, type PoolWorkerInfo } from '../base/index.js';
-import { Status } from '../p2p/index.js';
+import { Status, type Request } from '../p2p/index.js';
 import type { Intercomm } from '../comm/index.js';
 import { OrderKind, resultTag, ORDER_TAG, type Order, type Outcome, type ResultMessage, type Unit } from './protocol.js';
 
@@ -125,6 +125,8 @@ export class Executor {
   private receiving = false;
   /** Set when a posted receive failed (a worker died with data on its way): the loop waits for the death notice. */
   private wakeReceiver: (() => void) | null = null;
+  /** The results receive while it is posted: cancelled when a death leaves nothing in flight (it would wait for ever). */
+  private postedReceive: Request<ResultMessage> | null = null;
   private closed = false;
   private broken: PoolError | null = null;
   private readonly idleWaiters: (() => void)[] = [];
@@ -220,6 +222,7 @@ export class Executor {
       for (const unit of this.takeQueued()) this.settle(unit, false, this.broken);
     }
     this.wakeReceiver?.();
+    if (this.batches.size === 0) this.postedReceive?.cancel();
     this.scheduleDispatch();
     this.checkIdle();
   }
@@ -326,9 +329,15 @@ export class Executor {
     const status = new Status();
     while (this.batches.size > 0) {
       let message: ResultMessage;
+      const request = group.inter.irecv<ResultMessage>(ANY_SOURCE, this.tag);
+      this.postedReceive = request;
       try {
-        message = await group.inter.recv<ResultMessage>(ANY_SOURCE, this.tag, status);
+        message = await request.wait(status);
+        this.postedReceive = null;
+        // Cancelled: the last batches in flight were on a worker that died.
+        if (status.cancelled) continue;
       } catch {
+        this.postedReceive = null;
         // A worker died with a result on its way, or every worker has: its death notice says which.
         await new Promise<void>((resolve) => {
           this.wakeReceiver = resolve;

@@ -10,6 +10,7 @@
  * input and the caller, in flight or waiting to be yielded in order; an
  * input of ten million items is never held at once.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
@@ -176,6 +177,8 @@ async function* mapResults<R>(executor: Executor, call: string, name: string, it
   const settledOrder: Chunk[] = [];
   let wake: (() => void) | null = null;
   const abort = new AbortController();
+  // One listener per chunk in flight (mapWindow at most), not a leak.
+  setMaxListeners(0, abort.signal);
   const onAbort = (): void => abort.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

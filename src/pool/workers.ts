@@ -15,14 +15,20 @@
  * alone and whose remote group is the workers.
  */
 import { hostname } from 'node:os';
-import { MPIError, ROOT, type PoolWorkerInfo } from '../base/index.js';
+import { debug, MPIError, ROOT, type PoolWorkerInfo } from '../base/index.js';
 import type { Comm, Intercomm } from '../comm/index.js';
 import type { WorkerGroup } from './executor.js';
 import { OrderKind, ORDER_TAG, type Order } from './protocol.js';
 import { serve } from './worker.js';
 
-/** The tag of the pool's createGroup and createIntercomm calls (a user's own on the same communicator may not use it at the same time). */
-export const POOL_TAG = 0x504f;
+/**
+ * The tags of the pool's createGroup and createIntercomm calls (a user's own
+ * on the same communicator may not use them at the same time). Two: the
+ * workers' createGroup and the leaders' exchange run in the same context at
+ * the same time, and must not take each other's messages.
+ */
+export const POOL_GROUP_TAG = 0x504f;
+export const POOL_BRIDGE_TAG = 0x5050;
 
 /** This worker's words for the submitter's errors: its world rank, host and pid. */
 function selfInfo(comm: Comm): PoolWorkerInfo {
@@ -37,9 +43,9 @@ function selfInfo(comm: Comm): PoolWorkerInfo {
 export async function bridge(comm: Comm, root: number): Promise<Intercomm> {
   const group = comm.getGroup();
   const submitting = comm.rank === root;
-  const local = await comm.createGroup(submitting ? group.incl([root]) : group.excl([root]), POOL_TAG);
+  const local = await comm.createGroup(submitting ? group.incl([root]) : group.excl([root]), POOL_GROUP_TAG);
   const remoteLeader = submitting ? (root === 0 ? 1 : 0) : root;
-  const inter = await local.createIntercomm(0, comm, remoteLeader, POOL_TAG);
+  const inter = await local.createIntercomm(0, comm, remoteLeader, POOL_BRIDGE_TAG);
   local.free();
   return inter;
 }
@@ -91,8 +97,9 @@ export async function servePoolRank(world: Comm, finalize: () => Promise<void>):
   try {
     const inter = await bridge(world, 0);
     await serveBridge(inter, world);
-  } catch {
+  } catch (err) {
     // Rank 0 finished without making a pool: nothing to serve.
+    debug('pool worker: %s', (err as Error).message);
   }
   await finalize();
   process.exit(0);
