@@ -49,7 +49,7 @@ world.bootstrap.watchDeaths?.((rank, words) => {
   for (const handler of deathHandlers) handler(rank, words);
 });
 const poolContext: PoolContext = {
-  jobWorkers: poolMode ? new JobWorkers(COMM_WORLD) : null,
+  jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
   watchDeaths: (handler) => deathHandlers.push(handler),
 };
 

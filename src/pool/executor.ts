@@ -113,7 +113,8 @@ let nextExecutorId = 0;
 export class Executor {
   private readonly id = nextExecutorId++;
   private readonly tag = resultTag(this.id);
-  private readonly queue: PendingUnit[] = [];
+  /** Entries before queueHead are taken and cleared to null (a FIFO without shift's copying, holding nothing it gave out). */
+  private readonly queue: (PendingUnit | null)[] = [];
   /** Queue entries before this index are taken (a FIFO without shift's copying). */
   private queueHead = 0;
   private workers: PoolWorker[] = [];
@@ -153,7 +154,8 @@ export class Executor {
     this.group = group;
     this.workers = group.workers.map(({ remote, info }) => ({ remote, info, alive: true, inFlight: 0, batches: [], microsPerTask: 0 }));
     const open: Order = [OrderKind.OPEN, this.id, moduleUrl];
-    await Promise.all(this.workers.map((w) => group.inter.send(open, w.remote, ORDER_TAG)));
+    // A worker that died meanwhile fails its send; its death notice takes it out of the pool.
+    await Promise.all(this.workers.map((w) => group.inter.send(open, w.remote, ORDER_TAG).catch(() => {})));
     this.dispatch();
   }
 
@@ -245,7 +247,10 @@ export class Executor {
       gave = false;
       for (const worker of this.workers) {
         if (!worker.alive) continue;
-        const room = this.windowOf(worker) - worker.inFlight;
+        const window = this.windowOf(worker);
+        let room = window - worker.inFlight;
+        // Units larger than the window (a map's chunks of quick tasks): one more goes while one runs, or the worker idles a round trip between them.
+        if (room <= 0 && window > 1 && worker.batches.length < 2) room = 1;
         if (room <= 0) continue;
         const units = this.takeForBatch(room);
         if (units.length === 0) break;
@@ -272,13 +277,13 @@ export class Executor {
     const units: PendingUnit[] = [];
     let calls = 0;
     while (this.queueHead < this.queue.length) {
-      const unit = this.queue[this.queueHead]!;
-      if (unit.state !== 'queued') {
-        this.queueHead++;
+      const unit = this.queue[this.queueHead];
+      if (unit == null || unit.state !== 'queued') {
+        this.queue[this.queueHead++] = null;
         continue;
       }
       if (units.length > 0 && calls + unit.calls.length > room) break;
-      this.queueHead++;
+      this.queue[this.queueHead++] = null;
       units.push(unit);
       calls += unit.calls.length;
     }
@@ -400,7 +405,7 @@ export class Executor {
   }
 
   private takeQueued(): PendingUnit[] {
-    const units = this.queue.slice(this.queueHead).filter((u) => u.state === 'queued');
+    const units = this.queue.slice(this.queueHead).filter((u): u is PendingUnit => u !== null && u.state === 'queued');
     this.queue.length = 0;
     this.queueHead = 0;
     return units;

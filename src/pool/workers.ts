@@ -15,7 +15,7 @@
  * alone and whose remote group is the workers.
  */
 import { hostname } from 'node:os';
-import { debug, MPIError, ROOT, type PoolWorkerInfo } from '../base/index.js';
+import { debug, MPIError, PoolError, ROOT, type PoolWorkerInfo } from '../base/index.js';
 import type { Comm, Intercomm } from '../comm/index.js';
 import type { WorkerGroup } from './executor.js';
 import { OrderKind, ORDER_TAG, type Order } from './protocol.js';
@@ -71,8 +71,12 @@ export async function serveBridge(inter: Intercomm, comm: Comm): Promise<void> {
  */
 export class JobWorkers {
   private made: Promise<{ inter: Intercomm; infos: PoolWorkerInfo[] }> | null = null;
+  /** World ranks of workers that died: a later executor leaves them out. */
+  private readonly dead = new Set<number>();
 
-  constructor(private readonly world: Comm) {}
+  constructor(private readonly world: Comm, watchDeaths: (handler: (rank: number) => void) => void) {
+    watchDeaths((rank) => this.dead.add(rank));
+  }
 
   group(maxWorkers: number | null): Promise<WorkerGroup> {
     this.made ??= (async () => {
@@ -80,9 +84,10 @@ export class JobWorkers {
       return { inter, infos: (await inter.gather<PoolWorkerInfo | null>(null, ROOT)) as PoolWorkerInfo[] };
     })();
     return this.made.then(({ inter, infos }) => {
-      const count = maxWorkers === null ? infos.length : Math.min(maxWorkers, infos.length);
+      const living = infos.map((info, remote) => ({ remote, info })).filter((w) => !this.dead.has(w.info.rank));
+      if (living.length === 0) throw new PoolError('PoolExecutor: the pool is broken: every worker of the job has died');
       // The workers stay: rank 0's finalize is what ends them (servePoolRank).
-      return { inter, workers: infos.slice(0, count).map((info, remote) => ({ remote, info })), release: () => Promise.resolve() };
+      return { inter, workers: maxWorkers === null ? living : living.slice(0, maxWorkers), release: () => Promise.resolve() };
     });
   }
 }
