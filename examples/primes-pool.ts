@@ -4,7 +4,10 @@
 // Run it with: npx mpi4ts run -n 4 --pool examples/primes-pool.ts
 // (rank 0 runs this script; ranks 1..3 are the pool's workers)
 import * as MPI from 'mpi4ts';
-import { isPrime } from './primes-tasks.ts';
+
+const tasks = new URL('./primes-tasks.ts', import.meta.url);
+// The same module, loaded here too, for the local check.
+const { isPrime } = (await import(tasks.href)) as typeof import('./primes-tasks.js');
 
 // Big primes and big composites alike (the composites are products of two large primes, as slow to rule out).
 const NUMBERS = [
@@ -12,7 +15,7 @@ const NUMBERS = [
   1099726899285419, 10000019 * 10000079, 2147483647, 2147483647 * 3,
 ];
 
-await using pool = new MPI.PoolExecutor({ module: new URL('./primes-tasks.ts', import.meta.url) });
+await using pool = new MPI.PoolExecutor({ module: tasks });
 await pool.ready();
 const answers: boolean[] = [];
 for await (const prime of pool.map<boolean>('isPrime', NUMBERS)) answers.push(prime);

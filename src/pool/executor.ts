@@ -278,7 +278,7 @@ export class Executor {
     let calls = 0;
     while (this.queueHead < this.queue.length) {
       const unit = this.queue[this.queueHead];
-      if (unit == null || unit.state !== 'queued') {
+      if (unit === null || unit === undefined || unit.state !== 'queued') {
         this.queue[this.queueHead++] = null;
         continue;
       }
