@@ -39,9 +39,15 @@ export const COMM_WORLD = new Comm({ world, group: world.table.map((p) => p.rank
 /** This rank alone. */
 export const COMM_SELF = new Comm({ world, group: [world.rank], context: 2 });
 
-// mpi4ts run --pool: ranks 1..N-1 serve rank 0's pools from here and never return to the program's body.
+// MPI4TS_POOL: ranks 1..N-1 serve rank 0's pools. Under mpi4ts run --pool they run cli/pool-worker.ts, which
+// marks itself: they serve once this import is done (a task module may import mpi4ts). A program run on a
+// worker rank (another launcher, MPI4TS_POOL=1 set by hand) serves from inside its import and never returns
+// to its body, as python -m mpi4py.futures's workers.
 const poolMode = processOptions().pool && world.size > 1;
-if (poolMode && world.rank !== 0) await servePoolRank(COMM_WORLD, () => world.finalize());
+if (poolMode && world.rank !== 0) {
+  const serving = servePoolRank(COMM_WORLD, () => world.finalize());
+  if ((globalThis as Record<symbol, unknown>)[Symbol.for('mpi4ts.poolWorker')] !== true) await serving;
+}
 
 /** One handler of the launcher's worker-death notices for the process, passed on to every PoolExecutor. */
 const deathHandlers: ((rank: number, words: string) => void)[] = [];
@@ -50,6 +56,7 @@ world.bootstrap.watchDeaths?.((rank, words) => {
 });
 const poolContext: PoolContext = {
   jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
+  poolOfOne: processOptions().pool && world.size === 1,
   watchDeaths: (handler) => deathHandlers.push(handler),
 };
 

@@ -64,6 +64,19 @@ test('without --pool a PoolExecutor has no workers and says how to get them; Com
   assert.deepEqual(okLines(r.stdout), ['noWorkers']);
 });
 
+test('--pool with one rank: no workers, and the error says to run with -n 2 or more', async () => {
+  const r = await mpirun(1, POOL, { launcher: ['--pool'], args: ['poolOfOne'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['poolOfOne']);
+});
+
+test('a task module may import mpi4ts: on a worker it sees the worker\'s world', async () => {
+  const r = await mpirun(3, POOL, { launcher: ['--pool'], args: ['importsMpi4ts'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['importsMpi4ts']);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 for (const [np, root] of [[2, 0], [3, 0], [4, 2]] as const) {
   test(`CommExecutor at ${np} ranks, root ${root}: the root submits, the others serve and get null`, async () => {
     const r = await mpirun(np, POOL, { args: ['commExecutor'], env: { POOL_ROOT: String(root) } });

@@ -2,6 +2,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { options as processOptions, UsageError } from '../base/index.js';
 import { BIND_LEVELS, bindingFor, bindRequestEnv, compileCacheEnv, controlAddress, expandPattern, isLocalHost, Job, localPlaces,
   LocalStarter, parseHostList, patternError, placeRanks, programCommand, readTopology, SshStarter,
@@ -100,6 +101,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Node alone or tsx: decided here, once for the job, not in every rank.
   const programs = blocks.map((b, i) => programCommand(b.script, b.args, programDirectory(b.script, wdirs[i]!, cwd), processOptions().typescript));
   const commands = programs.map((p) => p.command);
+  // --pool: ranks 1..N-1 run the pool's worker entry in the program's place, with the same Node and loader.
+  const poolScript = options.has('pool') ? resolve(programDirectory(blocks[0]!.script, wdirs[0]!, cwd), blocks[0]!.script) : null;
+  const workerEntry = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
+  const asWorker = (c: string[]): string[] => {
+    const at = c.indexOf(poolScript ?? '');
+    return at < 0 ? c : [...c.slice(0, at), workerEntry, ...c.slice(at + 1)];
+  };
   const remoteNode = text(options, 'node');
   const onRemoteNode = (c: string[]): string[] => [remoteNode ?? c[0]!, ...c.slice(1)];
   const remoteCommands = commands.map(onRemoteNode);
@@ -136,8 +144,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     timeoutSeconds: timeout?.seconds ?? null,
     timeoutName: timeout?.name,
     starterFor: (host) => (isLocalHost(host) || ssh === null ? localStarter : ssh),
-    commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
-    fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
+    commandFor: (p) => {
+      const command = (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!;
+      return poolScript !== null && p.rank !== 0 ? asWorker(command) : command;
+    },
+    fallbackFor: (p) => {
+      const fallback = isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!;
+      return fallback !== null && poolScript !== null && p.rank !== 0 ? asWorker(fallback) : fallback;
+    },
     envFor: (p) => ({ ...blockEnvs[p.appnum ?? 0]!, ...bindEnv(p) }),
     cwdFor: (p) => wdirs[p.appnum ?? 0]!,
     controlBind: address,

@@ -13,7 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { MPIError, PoolError, type PoolWorkerInfo } from '../base/index.js';
 import type { Comm } from '../comm/index.js';
 import { Executor, type MapOptions, type RunOptions, type ShutdownOptions, type WorkerGroup } from './executor.js';
@@ -30,6 +30,8 @@ export interface PoolExecutorOptions {
 export interface PoolContext {
   /** Under `mpi4ts run --pool` on rank 0: the job's other ranks; else null. */
   jobWorkers: JobWorkers | null;
+  /** Under --pool with one rank: there is no rank to serve (the error says so). */
+  poolOfOne: boolean;
   /** Registers the handler of the launcher's notices that a worker died (mpi4ts run --pool). */
   watchDeaths(handler: (rank: number, words: string) => void): void;
 }
@@ -247,7 +249,15 @@ export class PoolExecutorBase extends TaskPool {
     }
     const url = moduleUrlOf(call, options.module);
     const maxWorkers = maxWorkersOf(call, options.maxWorkers);
+    const program = process.argv[1];
+    if (program !== undefined && url === pathToFileURL(resolve(program)).href) {
+      // A worker importing the program would run its body there.
+      throw new MPIError('ERR_ARG', `${call}: the task module ${program} is the program itself; put the tasks in a module of their own`);
+    }
     const jobWorkers = context.jobWorkers;
+    if (context.poolOfOne) {
+      throw new MPIError('ERR_OTHER', `${call}: no workers: under mpi4ts run --pool, ranks 1..N-1 are the workers, and this job has one rank; run it with -n 2 or more`);
+    }
     const workers = jobWorkers === null ? spawnedWorkers(call) : jobWorkers.group(maxWorkers);
     super(call, url, workers);
     context.watchDeaths((rank, words) => this.executor.onWorkerDeath(rank, words));

@@ -118,6 +118,17 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async importsMpi4ts() {
+    const pool = new MPI.PoolExecutor({ module: new URL('./pool-mpi-tasks.ts', import.meta.url) });
+    await pool.ready();
+    const ranks = await Promise.all(Array.from({ length: 20 }, () => pool.submit<[number, number]>('worldRank')));
+    for (const [rank, size] of ranks) {
+      assert.ok(rank >= 1 && rank < MPI.COMM_WORLD.size);
+      assert.equal(size, MPI.COMM_WORLD.size);
+    }
+    await pool.shutdown();
+  },
+
   async big() {
     const pool = new MPI.PoolExecutor({ module });
     const n = 1 << 20; // 8 MiB of doubles
@@ -257,6 +268,8 @@ const run: Record<string, () => Promise<void>> = {
       { message: 'PoolExecutor: options.maxWorkers must be a whole number >= 1, got 1.5' });
     assert.throws(() => new MPI.PoolExecutor({ module: 'tasks.ts' }),
       { message: 'PoolExecutor: options.module must be the task module\'s URL (e.g. new URL(\'./tasks.ts\', import.meta.url)) or absolute path, got "tasks.ts"' });
+    assert.throws(() => new MPI.PoolExecutor({ module: new URL(import.meta.url) }),
+      { message: `PoolExecutor: the task module ${process.argv[1]} is the program itself; put the tasks in a module of their own` });
     const pool = new MPI.PoolExecutor({ module });
     assert.throws(() => pool.map('square', [1], { chunksize: 0 }),
       { code: 'MPI4TS_ERR_ARG', message: 'PoolExecutor.map: options.chunksize must be a whole number >= 1, got 0' });
@@ -288,6 +301,11 @@ const run: Record<string, () => Promise<void>> = {
     assert.equal(await executor.submit('add', 1, 2), 3);
     await executor.shutdown();
     assert.equal((await rejection(executor.submit('add', 1, 2))).message, 'CommExecutor.submit: the pool is shut down; no task can be submitted');
+  },
+
+  async poolOfOne() {
+    assert.throws(() => new MPI.PoolExecutor({ module }),
+      { message: 'PoolExecutor: no workers: under mpi4ts run --pool, ranks 1..N-1 are the workers, and this job has one rank; run it with -n 2 or more' });
   },
 
   async noWorkers() {
