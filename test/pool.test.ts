@@ -44,6 +44,14 @@ test('a worker SIGKILLed mid-task rejects its task with WorkerLostError naming i
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('a worker whose task calls process.exit (0 or 3) is lost as a killed one is; the pool goes on', async () => {
+  const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['exits'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['exits']);
+  assert.match(r.stderr, /mpi4ts: pool worker rank \d \(localhost, pid \d+\) exited with code 3; the job goes on without it \(--pool\)/);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('the only worker SIGKILLed: the pool is broken, later tasks reject with PoolError; nothing hangs', async () => {
   const r = await mpirun(2, POOL, { launcher: ['--pool'], args: ['sigkill'] });
   assert.equal(r.code, 0, r.stderr);

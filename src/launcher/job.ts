@@ -280,6 +280,11 @@ export class Job {
       if (pgid !== undefined) this.watchdog?.forgetIfEmpty(pgid);
     });
     const where = `rank ${child.rank} (${child.host}, pid ${child.pid ?? '?'})`;
+    // --pool: a worker that exits 0 before its finalize (process.exit() in a task) is lost to the pool as much as a killed one.
+    if (exit.code === 0 && this.opts.pool === true && child.rank !== 0 && !this.stopping && this.control?.hasFinalized(child.rank) === false) {
+      this.workerDied(child, { ...exit, message: `pool worker ${where} exited with code 0 before its pool was done (process.exit() in a task?)` }, where);
+      return;
+    }
     if (exit.code === 0) {
       if (this.earlyExit === null && this.alive.size > 0 && this.control?.hasFinalized(child.rank) === false) {
         this.earlyExit = { rank: child.rank, where };

@@ -59,4 +59,9 @@ export async function whoSlow(slowRank: number, fastMs: number, slowMs: number):
   return rank;
 }
 
+/** Ends the worker's process from inside a task. */
+export function exitNow(code: number): never {
+  process.exit(code);
+}
+
 export const notAFunction = 42;

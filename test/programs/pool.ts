@@ -173,6 +173,21 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async exits() {
+    const pool = new MPI.PoolExecutor({ module });
+    await pool.ready();
+    for (const code of [0, 3]) {
+      const err = await rejection(pool.submit('exitNow', code));
+      assert.ok(err instanceof MPI.WorkerLostError, String(err));
+      assert.match(err.message, code === 0
+        ? /^PoolExecutor: task "exitNow" was running on pool worker rank \d+ \(.+, pid \d+\) exited with code 0 before its pool was done \(process\.exit\(\) in a task\?\)$/
+        : /^PoolExecutor: task "exitNow" was running on pool worker rank \d+ \(.+, pid \d+\) exited with code 3$/);
+    }
+    assert.equal(pool.size, MPI.COMM_WORLD.size - 3);
+    assert.equal(await pool.submit('square', 8), 64);
+    await pool.shutdown();
+  },
+
   async shutdown() {
     const pool = new MPI.PoolExecutor({ module, maxWorkers: 1 });
     await pool.ready();
