@@ -10,7 +10,7 @@
  * executor (an OPEN), and looked up by name for every unit: functions cannot
  * cross processes, their names can.
  */
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Intercomm } from '../comm/index.js';
 import { OrderKind, remoteErrorOf, resultTag, ORDER_TAG, type Order, type Outcome, type ResultMessage, type Unit } from './protocol.js';
@@ -26,7 +26,7 @@ const FLUSH_AFTER_MS = 1;
 type TaskModule = Record<string, unknown>;
 
 /** A module's namespace, or why it could not be had (every task of it fails with these words). */
-type Loaded = { ok: true; module: TaskModule } | { ok: false; error: unknown };
+type Loaded = { ok: true; module: TaskModule; url: string } | { ok: false; error: unknown };
 
 /**
  * Serves orders from the submitter (remote rank 0 of `inter`) until it says
@@ -73,7 +73,7 @@ async function load(url: string): Promise<Loaded> {
     return { ok: false, error: new Error(`the task module ${url} is the program itself; under mpi4ts run --pool the tasks live in a module of their own`) };
   }
   try {
-    return { ok: true, module: (await import(url)) as TaskModule };
+    return { ok: true, module: (await import(url)) as TaskModule, url };
   } catch (err) {
     return { ok: false, error: err };
   }
@@ -127,7 +127,8 @@ async function runUnit(unit: Unit, loaded: Loaded): Promise<Outcome> {
   const task = loaded.module[name];
   if (typeof task !== 'function') {
     const exported = Object.keys(loaded.module).filter((k) => typeof loaded.module[k] === 'function');
-    const error = new Error(`the task module exports no function "${name}" (its functions: ${exported.length === 0 ? 'none' : exported.join(', ')})`);
+    const where = loaded.url.startsWith('file:') ? fileURLToPath(loaded.url) : loaded.url;
+    const error = new Error(`the task module ${where} exports no function "${name}" (its functions: ${exported.length === 0 ? 'none' : exported.join(', ')})`);
     return [1, results, remoteErrorOf(error)];
   }
   try {
