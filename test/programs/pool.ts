@@ -297,6 +297,12 @@ const run: Record<string, () => Promise<void>> = {
     assert.equal(unknown.message, `the task module ${module.pathname} exports no function "nope" (its functions: add, big, count, exitNow, fail, failAt, noop, pidThenWait, sleep, square, sum, whoSlow)`);
     assert.equal((await rejection(pool.submit('notAFunction'))).message.startsWith(`the task module ${module.pathname} exports no function "notAFunction"`), true);
     await pool.shutdown();
+    const broken = new MPI.PoolExecutor({ module: new URL('./pool-broken-tasks.ts', import.meta.url) });
+    const loadErr = await rejection(broken.submit('anything'));
+    assert.ok(loadErr instanceof MPI.TaskError);
+    assert.equal(loadErr.message, 'this task module cannot load');
+    assert.match(loadErr.stack!, /pool-broken-tasks\.ts:2/);
+    await broken.shutdown();
   },
 
   async commExecutor() {
