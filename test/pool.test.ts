@@ -44,6 +44,13 @@ test('a worker SIGKILLed mid-task rejects its task with WorkerLostError naming i
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('a worker SIGKILLed as its 128 MiB result travels: the task fails with WorkerLostError (or has its result), the other tasks complete; nothing hangs', async () => {
+  const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['sigkillBig'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['sigkillBig']);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('a worker whose task calls process.exit (0 or 3) is lost as a killed one is; the pool goes on', async () => {
   const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['exits'] });
   assert.equal(r.code, 0, r.stderr);

@@ -126,6 +126,8 @@ export class Executor {
   private receiving = false;
   /** Set when a posted receive failed (a worker died with data on its way): the loop waits for the death notice. */
   private wakeReceiver: (() => void) | null = null;
+  /** Deaths noted so far: a receive that fails after its worker's death notice came must not wait for another. */
+  private deaths = 0;
   /** The results receive while it is posted: cancelled when a death leaves nothing in flight (it would wait for ever). */
   private postedReceive: Request<ResultMessage> | null = null;
   private closed = false;
@@ -200,6 +202,7 @@ export class Executor {
     const worker = this.workers.find((w) => w.info.rank === rank && w.alive);
     if (worker === undefined) return;
     worker.alive = false;
+    this.deaths++;
     const [running, ...notBegun] = worker.batches;
     worker.batches = [];
     worker.inFlight = 0;
@@ -334,6 +337,7 @@ export class Executor {
     const status = new Status();
     while (this.batches.size > 0) {
       let message: ResultMessage;
+      const deathsBefore = this.deaths;
       const request = group.inter.irecv<ResultMessage>(ANY_SOURCE, this.tag);
       this.postedReceive = request;
       try {
@@ -343,11 +347,13 @@ export class Executor {
         if (status.cancelled) continue;
       } catch {
         this.postedReceive = null;
-        // A worker died with a result on its way, or every worker has: its death notice says which.
-        await new Promise<void>((resolve) => {
-          this.wakeReceiver = resolve;
-        });
-        this.wakeReceiver = null;
+        // A worker died with a result on its way, or every worker has: its death notice says which (it may have come already).
+        if (this.deaths === deathsBefore) {
+          await new Promise<void>((resolve) => {
+            this.wakeReceiver = resolve;
+          });
+          this.wakeReceiver = null;
+        }
         continue;
       }
       this.onResult(message);

@@ -52,6 +52,13 @@ export async function pidThenWait(path: string, ms: number): Promise<string> {
   return 'finished';
 }
 
+/** Writes this worker's pid to `path` once `n` doubles are ready, then returns them: the test kills it while they travel (or just before). */
+export function pidThenBig(path: string, n: number): Float64Array {
+  const a = new Float64Array(n).fill(2.5);
+  writeFileSync(path, String(process.pid));
+  return a;
+}
+
 /** The world rank of the worker (MPI4TS_RANK) after `ms`, slower on `slowRank`. */
 export async function whoSlow(slowRank: number, fastMs: number, slowMs: number): Promise<number> {
   const rank = Number(process.env.MPI4TS_RANK);

@@ -188,6 +188,30 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async sigkillBig() {
+    // A worker killed while its 128 MiB result is on its way (or about to be): the task fails, the others' go on.
+    const pool = new MPI.PoolExecutor({ module });
+    await pool.ready();
+    const path = join(tmpdir(), `mpi4ts-pool-big-${process.pid}`);
+    rmSync(path, { force: true });
+    const others = Array.from({ length: 20 }, (_, i) => pool.submit('sleep', 20, i));
+    const doomed = pool.submit('pidThenBig', path, 16 * 1024 * 1024).then(() => null, (e: unknown) => e as Error);
+    while (!existsSync(path) || readFileSync(path, 'utf8') === '') await new Promise((r) => setTimeout(r, 1));
+    const pid = Number(readFileSync(path, 'utf8'));
+    rmSync(path, { force: true });
+    process.kill(pid, 'SIGKILL');
+    const err = await doomed;
+    // Killed after the last byte arrived, the task has its result: either way nothing hangs.
+    if (err !== null) {
+      assert.ok(err instanceof MPI.WorkerLostError, String(err));
+      assert.equal(err.worker.pid, pid);
+    }
+    console.log(err === null ? 'the result came before the kill' : 'lost in flight');
+    assert.deepEqual(await Promise.all(others), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(await pool.submit('square', 3), 9);
+    await pool.shutdown();
+  },
+
   async shutdown() {
     const pool = new MPI.PoolExecutor({ module, maxWorkers: 1 });
     await pool.ready();
