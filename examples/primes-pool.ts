@@ -15,10 +15,14 @@ const NUMBERS = [
   1099726899285419, 10000019 * 10000079, 2147483647, 2147483647 * 3,
 ];
 
-await using pool = new MPI.PoolExecutor({ module: tasks });
+const pool = new MPI.PoolExecutor({ module: tasks });
 await pool.ready();
 const answers: boolean[] = [];
-for await (const prime of pool.map<boolean>('isPrime', NUMBERS)) answers.push(prime);
+try {
+  for await (const prime of pool.map<boolean>('isPrime', NUMBERS)) answers.push(prime);
+} finally {
+  await pool.shutdown();
+}
 
 NUMBERS.forEach((n, i) => console.log(`${n} is ${answers[i] ? 'prime' : 'not prime'}`));
 const expected = NUMBERS.map(isPrime);
