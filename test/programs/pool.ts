@@ -320,7 +320,7 @@ const run: Record<string, () => Promise<void>> = {
       { message: 'PoolExecutor.submit: the task must be named by the export of the task module (a non-empty string), got 42' });
     const unknown = await rejection(pool.submit('nope'));
     assert.ok(unknown instanceof MPI.TaskError);
-    assert.equal(unknown.message, `the task module ${module.pathname} exports no function "nope" (its functions: add, big, count, exitNow, fail, failAt, noop, pidThenWait, sleep, square, sum, whoSlow)`);
+    assert.equal(unknown.message, `the task module ${module.pathname} exports no function "nope" (its functions: add, big, count, exitNow, fail, failAt, noop, pidThenBig, pidThenWait, sleep, square, sum, whoSlow)`);
     assert.equal((await rejection(pool.submit('notAFunction'))).message.startsWith(`the task module ${module.pathname} exports no function "notAFunction"`), true);
     await pool.shutdown();
     const broken = new MPI.PoolExecutor({ module: new URL('./pool-broken-tasks.ts', import.meta.url) });
