@@ -13,10 +13,13 @@
 // one is found, on MPICH; with bench/coll_mpi4py.py and bench/coll-mpi4ts.ts.
 // A third table times the start-up of a 4-rank hello world beside mpiexec +
 // mpi4py (bench/startup.ts); --startup runs only that one.
+// A fourth gives the tasks per second of an empty task on 4 workers: mpi4ts's
+// PoolExecutor under --pool, piscina with 4 threads, mpi4py's MPIPoolExecutor
+// (bench/pool.ts); --pool runs only that one.
 // --plot FILE.svg then measures the latency and bandwidth curves (1 B to
 // 4 MiB, OSU's loops) of every mpi4py and mpi4ts row of the first table and
 // draws them overlaid, a chart for each, in FILE.svg.
-//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll | --startup] [--repeat N] [--plot FILE.svg]
+//   npm run bench:compare [-- --quick] [--timeout S] [--p2p | --coll | --startup | --pool] [--repeat N] [--plot FILE.svg]
 // Figures are measured one kind at a time (8 B latency, then 64 KiB, then
 // 4 MiB), each mpi4ts row right after its mpi4py counterpart, so that a slow
 // spell of the machine falls on both sides of a ratio. --repeat N measures the
@@ -32,6 +35,7 @@ import { chartsSvg, type Series } from '../src/bench/svg.js';
 import { testInfo } from '../src/bench/tests.js';
 import { findPython } from './python.js';
 import { startupRows, startupTable } from './startup.js';
+import { poolRows, poolTable } from './pool.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -40,6 +44,7 @@ const QUICK = argv.includes('--quick');
 const ONLY_P2P = argv.includes('--p2p');
 const ONLY_COLL = argv.includes('--coll');
 const ONLY_STARTUP = argv.includes('--startup');
+const ONLY_POOL = argv.includes('--pool');
 const TIMEOUT_S = argv.includes('--timeout') ? Number(argv[argv.indexOf('--timeout') + 1]) : 900;
 const REPEAT = repeatOption();
 const PLOT = plotOption();
@@ -454,7 +459,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const { python } = findPython();
   const { specs, missing } = rows(python);
-  if (ONLY_COLL || ONLY_STARTUP) specs.length = 0;
+  if (ONLY_COLL || ONLY_STARTUP || ONLY_POOL) specs.length = 0;
   const passes: Figures[][] = specs.map(() => []);
   for (let pass = 0; pass < REPEAT; pass++) {
     for (const [i] of specs.entries()) passes[i]!.push({});
@@ -488,20 +493,24 @@ async function main(): Promise<void> {
   if (REPEAT > 1) process.stdout.write(`Each figure is the median of ${REPEAT} passes over every row, mpi4py and mpi4ts alike; each mpi4ts figure is measured right after its mpi4py counterpart.\n`);
   process.stdout.write('(ratio) = this row / its mpi4py counterpart: lower is better for latency, higher for bandwidth.\n');
   process.stdout.write('Counterparts: typed and raw socket -> mpi4py buffer; object -> mpi4py pickle; TCP rows -> the mpi4py TCP row of the same path.\n\n');
-  if (!ONLY_COLL && !ONLY_STARTUP) process.stdout.write(`${table(results)}\n`);
+  if (!ONLY_COLL && !ONLY_STARTUP && !ONLY_POOL) process.stdout.write(`${table(results)}\n`);
   if (PLOT !== null) {
     missing.push(...await plotCurves(specs, PLOT));
     process.stdout.write(`\nPlot: ${PLOT}, the latency and bandwidth curves of ${specs.filter((s) => s.curve !== undefined).length} rows (not the raw socket's: it measures three sizes).\n`);
   }
-  if (!ONLY_P2P && !ONLY_STARTUP) {
+  if (!ONLY_P2P && !ONLY_STARTUP && !ONLY_POOL) {
     process.stdout.write('\nCollectives, average time per call over the ranks (OSU method); lower is better.\n\n');
     process.stdout.write(`${await collectiveTable(python)}\n`);
     process.stdout.write(`load average ${loadavg()[0]!.toFixed(1)} after the collectives.\n`);
   }
-  if (!ONLY_P2P && !ONLY_COLL) {
+  if (!ONLY_P2P && !ONLY_COLL && !ONLY_POOL) {
     const startup = startupRows([process.execPath], python, findMpichMpi4py(python).env);
     process.stdout.write(`\n${await startupTable(startup.rows, QUICK ? 3 : 5 * REPEAT, (t) => process.stderr.write(`${t}\n`))}\n`);
     missing.push(...startup.missing);
+  }
+  if (!ONLY_P2P && !ONLY_COLL && !ONLY_STARTUP) {
+    const rows = poolRows(python, QUICK ? 50000 : 200000);
+    process.stdout.write(`\n${await poolTable(rows, QUICK ? 1 : 3 * REPEAT, TIMEOUT_S, (t) => process.stderr.write(`${t}\n`), missing)}\n`);
   }
   const failures = results.filter((r) => r.problems.length > 0);
   if (missing.length > 0 || failures.length > 0) {

@@ -4,10 +4,14 @@
  * `COMM_WORLD.rank` and `.size` are valid. See API.md for the contract.
  */
 import { Comm, initWorld, parentIntercomm, type Intercomm } from './comm/index.js';
+import { options as processOptions } from './base/index.js';
+import { JobWorkers, PoolExecutorBase, servePoolRank, type PoolContext, type PoolExecutorOptions } from './pool/index.js';
 import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
 export { MPIError, TruncationError, JobError, ErrorClass } from './base/index.js';
+export { PoolError, WorkerLostError, TaskError } from './base/index.js';
+export type { PoolWorkerInfo } from './base/index.js';
 export { ProtocolError, CollectiveMismatchError, ErrorCode } from './base/index.js';
 export { Request, Status } from './p2p/index.js';
 export type { TestResult, TestAnyResult, ElementSized } from './p2p/index.js';
@@ -24,6 +28,9 @@ export type { TypedArray } from './coll/index.js';
 export { IN_PLACE } from './coll/index.js';
 export type { Buf, BufferPart, InPlace } from './coll/index.js';
 export { VERSION } from './base/index.js';
+// task pools (src/pool/)
+export { CommExecutor, TaskPool } from './pool/index.js';
+export type { MapOptions, RunOptions, ShutdownOptions, PoolExecutorOptions } from './pool/index.js';
 
 const world = await initWorld();
 
@@ -51,6 +58,38 @@ export function getParent(): Intercomm | null {
  * processes"); COMM_WORLD's size where the launcher does not say.
  */
 export const UNIVERSE_SIZE: number = world.bootstrap.universeSize ?? world.size;
+
+// MPI4TS_POOL: ranks 1..N-1 serve rank 0's pools. Under mpi4ts run --pool they run cli/pool-worker.ts, which
+// marks itself: they serve once this import is done (a task module may import mpi4ts). A program run on a
+// worker rank (another launcher, MPI4TS_POOL=1 set by hand) serves from inside its import and never returns
+// to its body, as python -m mpi4py.futures's workers.
+const poolMode = processOptions().pool && world.size > 1;
+if (poolMode && world.rank !== 0) {
+  const serving = servePoolRank(COMM_WORLD, () => world.finalize());
+  if ((globalThis as Record<symbol, unknown>)[Symbol.for('mpi4ts.poolWorker')] !== true) await serving;
+}
+
+/** One handler of the launcher's worker-death notices for the process, passed on to every PoolExecutor. */
+const deathHandlers: ((rank: number, words: string) => void)[] = [];
+world.bootstrap.watchDeaths?.((rank, words) => {
+  for (const handler of deathHandlers) handler(rank, words);
+});
+const poolContext: PoolContext = {
+  jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
+  poolOfOne: processOptions().pool && world.size === 1,
+  watchDeaths: (handler) => deathHandlers.push(handler),
+};
+
+/**
+ * mpi4py's MPIPoolExecutor: workers that run the exported functions of a
+ * task module, named by export. Under `mpi4ts run -n N --pool script.ts`
+ * the workers are ranks 1..N-1 (see API.md "Task pools").
+ */
+export class PoolExecutor extends PoolExecutorBase {
+  constructor(options: PoolExecutorOptions) {
+    super(poolContext, options);
+  }
+}
 
 /**
  * MPI_APPNUM (MPI 4.1 section 11.10.3, an attribute of MPI_COMM_WORLD): the

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import * as errors from '../src/base/errors.js';
 import * as limits from '../src/codec/limits.js';
-import { CollectiveMismatchError, ErrorClass, ErrorCode, JobError, MPIError, ProtocolError, TruncationError, UsageError } from '../src/base/index.js';
+import { CollectiveMismatchError, ErrorClass, ErrorCode, JobError, MPIError, ProtocolError, TaskError, TruncationError, UsageError, WorkerLostError } from '../src/base/index.js';
 import { MessageTooLargeError } from '../src/codec/limits.js';
 
 // A second evaluation of each module stands for a second installed copy of
@@ -15,7 +15,8 @@ import { MessageTooLargeError } from '../src/codec/limits.js';
 const secondErrors = (await import('../src/base/errors.ts?copy=2')) as typeof errors;
 const secondLimits = (await import('../src/codec/limits.ts?copy=2')) as typeof limits;
 
-const CLASS_NAMES = ['MPIError', 'TruncationError', 'JobError', 'ProtocolError', 'CollectiveMismatchError', 'UsageError', 'MessageTooLargeError'] as const;
+const CLASS_NAMES = ['MPIError', 'TruncationError', 'JobError', 'ProtocolError', 'CollectiveMismatchError', 'UsageError', 'MessageTooLargeError',
+  'PoolError', 'WorkerLostError', 'TaskError'] as const;
 type ClassName = (typeof CLASS_NAMES)[number];
 type Copy = Pick<typeof errors, Exclude<ClassName, 'MessageTooLargeError'>> & Pick<typeof limits, 'MessageTooLargeError'>;
 
@@ -31,7 +32,12 @@ const IS_A: Record<ClassName, readonly ClassName[]> = {
   CollectiveMismatchError: ['CollectiveMismatchError', 'MPIError'],
   UsageError: ['UsageError'],
   MessageTooLargeError: ['MessageTooLargeError'],
+  PoolError: ['PoolError', 'MPIError'],
+  WorkerLostError: ['WorkerLostError', 'PoolError', 'MPIError'],
+  TaskError: ['TaskError', 'MPIError'],
 };
+
+const WORKER = { rank: 2, host: 'node1', pid: 1234 };
 
 function make(copy: Copy, name: ClassName): Error {
   switch (name) {
@@ -43,6 +49,10 @@ function make(copy: Copy, name: ClassName): Error {
       return new copy.CollectiveMismatchError('rank 1 called reduce(SUM, root=0) where rank 0 called bcast(root=0), as collective #7 on COMM_WORLD');
     case 'UsageError': return new copy.UsageError('-n 0: must be at least 1');
     case 'MessageTooLargeError': return new copy.MessageTooLargeError(5 * 2 ** 30, true);
+    case 'PoolError': return new copy.PoolError('PoolExecutor.submit: the pool is shut down; no task can be submitted');
+    case 'WorkerLostError':
+      return new copy.WorkerLostError('PoolExecutor: task "f" was running on pool worker rank 2 (node1, pid 1234) was killed by signal SIGKILL', WORKER);
+    case 'TaskError': return new copy.TaskError({ name: 'RangeError', message: 'boom', stack: 'RangeError: boom\n    at f (tasks.ts:1:1)' }, 'f', WORKER);
   }
 }
 
@@ -121,6 +131,9 @@ test('ErrorCode lists every code, each once, and these codes are stable', () => 
     COLLECTIVE_MISMATCH: 'MPI4TS_ERR_COLLECTIVE_MISMATCH',
     MESSAGE_TOO_LARGE: 'MPI4TS_ERR_MESSAGE_TOO_LARGE',
     USAGE: 'MPI4TS_USAGE',
+    POOL: 'MPI4TS_ERR_POOL',
+    WORKER_LOST: 'MPI4TS_ERR_WORKER_LOST',
+    TASK: 'MPI4TS_ERR_TASK',
   });
   assert.equal(new Set(Object.values(ErrorCode)).size, Object.values(ErrorCode).length);
 });
@@ -134,6 +147,9 @@ test('each class has its own code; a plain MPIError has the code of its MPI erro
     CollectiveMismatchError: ErrorCode.COLLECTIVE_MISMATCH,
     UsageError: ErrorCode.USAGE,
     MessageTooLargeError: ErrorCode.MESSAGE_TOO_LARGE,
+    PoolError: ErrorCode.POOL,
+    WorkerLostError: ErrorCode.WORKER_LOST,
+    TaskError: ErrorCode.TASK,
   };
   for (const name of CLASS_NAMES) {
     const err = make(first, name) as Error & { code: unknown };
@@ -167,6 +183,10 @@ test('names and messages', () => {
     UsageError: 'UsageError',
     // Kept a RangeError by name too: the launcher's output and callers read it as one.
     MessageTooLargeError: 'RangeError',
+    PoolError: 'PoolError',
+    WorkerLostError: 'WorkerLostError',
+    // The thrown error's name, as it was on the worker.
+    TaskError: 'RangeError',
   };
   for (const name of CLASS_NAMES) {
     const err = make(first, name);
@@ -176,6 +196,15 @@ test('names and messages', () => {
   assert.equal(new JobError('rank 2 is gone').message, 'rank 2 is gone');
   assert.equal(new MessageTooLargeError(5 * 2 ** 30, true).message, 'the message would take more than 5.00 GiB; one message carries at most 4.00 GiB: ' +
     'send the data in several messages (a typed array in parts, or the arrays of an object one by one)');
+});
+
+test('a TaskError keeps the worker\'s stack, says where it ran, and keeps the thrown code', () => {
+  const err = new TaskError({ name: 'TypeError', message: 'bad', stack: 'TypeError: bad\n    at f (tasks.ts:3:9)', code: 'E_BAD' }, 'f', WORKER);
+  assert.equal(err.stack, 'TypeError: bad\n    at f (tasks.ts:3:9)\n    (task "f" on pool worker rank 2, node1, pid 1234)');
+  assert.equal(err.remoteCode, 'E_BAD');
+  assert.equal(err.code, ErrorCode.TASK);
+  assert.deepEqual(err.worker, WORKER);
+  assert.equal(new WorkerLostError('m', WORKER).worker, WORKER);
 });
 
 test('errorClass is the MPI error class, as before', () => {

@@ -69,12 +69,18 @@ export const ErrorCode = {
   MESSAGE_TOO_LARGE: 'MPI4TS_ERR_MESSAGE_TOO_LARGE',
   /** A UsageError of the launcher (not an MPIError). */
   USAGE: 'MPI4TS_USAGE',
+  /** A PoolError: a task pool is shut down or broken, or a task was cancelled by shutdown. */
+  POOL: 'MPI4TS_ERR_POOL',
+  /** A WorkerLostError: the pool worker running a task died. */
+  WORKER_LOST: 'MPI4TS_ERR_WORKER_LOST',
+  /** A TaskError: a task threw on its worker. */
+  TASK: 'MPI4TS_ERR_TASK',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The codes an MPIError (of any subclass) can have. */
 export type MPIErrorCode = `MPI4TS_${ErrorClassName}` | typeof ErrorCode.JOB | typeof ErrorCode.PROTOCOL
-  | typeof ErrorCode.COLLECTIVE_MISMATCH;
+  | typeof ErrorCode.COLLECTIVE_MISMATCH | typeof ErrorCode.POOL | typeof ErrorCode.WORKER_LOST | typeof ErrorCode.TASK;
 
 /**
  * The answer of `value instanceof asked` for a class `owner` branded with
@@ -215,6 +221,83 @@ export class CollectiveMismatchError extends MPIError {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return isBrandedInstance(this, CollectiveMismatchError, kCollectiveMismatchError, value);
+  }
+}
+
+const kPoolError = Symbol.for('mpi4ts.error.MPI4TS_ERR_POOL');
+/**
+ * A task pool (MPI.PoolExecutor, MPI.CommExecutor) cannot run a task: it is
+ * shut down, it is broken (every worker died), or shutdown({ cancelFutures })
+ * cancelled the task before it ran (Python's CancelledError, BrokenExecutor).
+ */
+export class PoolError extends MPIError {
+  override readonly code: typeof ErrorCode.POOL | typeof ErrorCode.WORKER_LOST = ErrorCode.POOL;
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_OTHER', message, options);
+    this.name = 'PoolError';
+  }
+  static {
+    brandClass(this, kPoolError);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, PoolError, kPoolError, value);
+  }
+}
+
+/** Which pool worker a task ran on (a world rank, its host and pid). */
+export interface PoolWorkerInfo {
+  rank: number;
+  host: string;
+  pid: number;
+}
+
+const kWorkerLostError = Symbol.for('mpi4ts.error.MPI4TS_ERR_WORKER_LOST');
+/** The pool worker running a task died (killed, or its process exited): the task's promise rejects with this. */
+export class WorkerLostError extends PoolError {
+  override readonly code = ErrorCode.WORKER_LOST;
+  /** The worker that died. */
+  readonly worker: PoolWorkerInfo;
+  constructor(message: string, worker: PoolWorkerInfo, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WorkerLostError';
+    this.worker = worker;
+  }
+  static {
+    brandClass(this, kWorkerLostError);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, WorkerLostError, kWorkerLostError, value);
+  }
+}
+
+const kTaskError = Symbol.for('mpi4ts.error.MPI4TS_ERR_TASK');
+/**
+ * A task threw (or its promise rejected) on its worker. The error keeps the
+ * thrown error's `name` and `message`, and its `stack` is the worker's
+ * (functions and errors cannot cross processes, their words can);
+ * `remoteCode` is the thrown error's `code`, if it had one.
+ */
+export class TaskError extends MPIError {
+  override readonly code = ErrorCode.TASK;
+  /** The worker the task ran on. */
+  readonly worker: PoolWorkerInfo;
+  /** The export the task named. */
+  readonly task: string;
+  /** The `code` of the error the task threw (undefined if it had none). */
+  readonly remoteCode: string | undefined;
+  constructor(remote: { name: string; message: string; stack: string; code?: string }, task: string, worker: PoolWorkerInfo) {
+    super('ERR_OTHER', remote.message);
+    this.name = remote.name;
+    this.task = task;
+    this.worker = worker;
+    this.remoteCode = remote.code;
+    this.stack = `${remote.stack}\n    (task "${task}" on pool worker rank ${worker.rank}, ${worker.host}, pid ${worker.pid})`;
+  }
+  static {
+    brandClass(this, kTaskError);
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBrandedInstance(this, TaskError, kTaskError, value);
   }
 }
 

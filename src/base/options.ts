@@ -113,6 +113,8 @@ export interface Options {
   profile: boolean;
   /** Events a traced rank keeps at most (MPI4TS_TRACE_MAX_EVENTS, default DEFAULT_TRACE_MAX_EVENTS). */
   traceMaxEvents: number;
+  /** Ranks 1..N-1 serve rank 0's task pool and never run the program's body (MPI4TS_POOL, set by mpi4ts run --pool). */
+  pool: boolean;
 }
 
 /** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
@@ -211,6 +213,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     trace: switchVar(env, 'MPI4TS_TRACE', false),
     profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),
+    pool: switchVar(env, 'MPI4TS_POOL', false),
   };
 }
 

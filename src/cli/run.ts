@@ -2,6 +2,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { options as processOptions, UsageError } from '../base/index.js';
 import { BIND_LEVELS, bindingFor, bindRequestEnv, compileCacheEnv, controlAddress, expandPattern, isLocalHost, Job, localPlaces,
   LocalStarter, parseHostList, patternError, placeRanks, programCommand, readTopology, SshStarter,
@@ -15,6 +16,7 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { names: ['-n', '-np', '--np', '-c'], key: 'np', value: 'one', meta: 'N', help: 'number of ranks to start' },
   { names: ['--timeout', '-timeout'], key: 'timeout', value: 'one', meta: 'S', help: 'stop the job after S seconds (exit code 124; default $MPIEXEC_TIMEOUT), printing what each rank waits for first' },
   { names: ['--profile'], key: 'profile', value: 'optional', meta: 'FILE.svg', help: 'at the end, print time in MPI per rank, the calls by time, message sizes and the communication matrix (=FILE.svg: also draw the matrix there)' },
+  { names: ['--pool'], key: 'pool', value: 'none', help: 'rank 0 runs the script; ranks 1..N-1 serve its MPI.PoolExecutor as workers and never run the script\'s body (as python -m mpi4py.futures); a worker that dies does not end the job' },
   { names: ['--trace'], key: 'trace', value: 'one', meta: 'FILE.json', help: 'write a timeline of every rank\'s MPI calls and messages to FILE.json (Chrome trace format: open it in ui.perfetto.dev)' },
   // hangs and deadlocks
   { names: ['--hang-report'], key: 'hangReport', value: 'one', meta: 'S', help: 'print what each rank waits for when no rank has made progress for S seconds (default $MPI4TS_HANG_REPORT)' },
@@ -73,6 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const blocks = appBlocks(options, rest, more);
+  if (options.has('pool') && blocks.length > 1) throw new UsageError('--pool runs one program (rank 0 submits, the others serve it); it takes no MPMD blocks');
   const np = blocks.length === 1 ? blocks[0]!.np : blocks.reduce((sum, b) => sum + b.np!, 0);
   const cwd = process.cwd();
   const mapping = mappingOf(options);
@@ -100,6 +103,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Node alone or tsx: decided here, once for the job, not in every rank.
   const programs = blocks.map((b, i) => programCommand(b.script, b.args, programDirectory(b.script, wdirs[i]!, cwd), processOptions().typescript));
   const commands = programs.map((p) => p.command);
+  // --pool: ranks 1..N-1 run the pool's worker entry in the program's place, with the same Node and loader.
+  const poolScript = options.has('pool') ? resolve(programDirectory(blocks[0]!.script, wdirs[0]!, cwd), blocks[0]!.script) : null;
+  const workerEntry = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
+  const asWorker = (c: string[]): string[] => {
+    const at = c.indexOf(poolScript ?? '');
+    return at < 0 ? c : [...c.slice(0, at), workerEntry, ...c.slice(at + 1)];
+  };
   const remoteNode = text(options, 'node');
   const onRemoteNode = (c: string[]): string[] => [remoteNode ?? c[0]!, ...c.slice(1)];
   const remoteCommands = commands.map(onRemoteNode);
@@ -136,8 +146,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     timeoutSeconds: timeout?.seconds ?? null,
     timeoutName: timeout?.name,
     starterFor: (host) => (isLocalHost(host) ? localStarter : (ssh ??= sshStarter(options))),
-    commandFor: (p) => (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!,
-    fallbackFor: (p) => (isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!),
+    commandFor: (p) => {
+      const command = (isLocalHost(p.host) ? commands : remoteCommands)[p.appnum ?? 0]!;
+      return poolScript !== null && p.rank !== 0 ? asWorker(command) : command;
+    },
+    fallbackFor: (p) => {
+      const fallback = isLocalHost(p.host) ? null : remoteFallbacks[p.appnum ?? 0]!;
+      return fallback !== null && poolScript !== null && p.rank !== 0 ? asWorker(fallback) : fallback;
+    },
     envFor: (p) => ({ ...blockEnvs[p.appnum ?? 0]!, ...bindEnv(p) }),
     cwdFor: (p) => wdirs[p.appnum ?? 0]!,
     controlBind: address,
@@ -158,6 +174,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       return { command: onRemoteNode(program.command), fallback: program.fallback === null ? null : onRemoteNode(program.fallback) };
     },
+    pool: options.has('pool'),
   });
   return job.run();
 }

@@ -63,6 +63,11 @@ export class ControlServer {
     this.registry.replySpawn(rank, reply);
   }
 
+  /** A pool worker died (--pool): it counts as done, and the other ranks hear of it. */
+  rankDied(rank: number, words: string): void {
+    this.registry.rankDied(rank, words);
+  }
+
   close(): void {
     this.registry.close();
   }

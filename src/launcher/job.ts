@@ -78,6 +78,12 @@ export interface JobOptions {
    * tsx form for remote hosts), or throws with the reason in words.
    */
   spawnCommand?(command: SpawnCommand, host: string, cwd: string): { command: string[]; fallback: string[] | null };
+  /**
+   * --pool: ranks 1..N-1 are rank 0's pool workers (pool/worker.ts). One of
+   * them that dies does not end the job: rank 0 is told (RANK_DIED) and its
+   * pool fails the task that worker ran (DESIGN.md "Task pools").
+   */
+  pool?: boolean;
 }
 
 /**
@@ -323,6 +329,7 @@ export class Job {
       MPI4TS_APPNUM: String(placement.appnum ?? 0),
       ...((this.opts.tracePath ?? null) === null ? {} : { MPI4TS_TRACE: '1' }),
       ...((this.opts.profile ?? null) === null ? {} : { MPI4TS_PROFILE: '1' }),
+      ...(this.opts.pool === true ? { MPI4TS_POOL: '1' } : {}),
     };
     return this.startProcess({
       rank: placement.rank, host: placement.host, command: this.opts.commandFor?.(placement) ?? this.opts.command,
@@ -444,6 +451,11 @@ export class Job {
       this.fail(1, `mpi4ts: ${where} exited before it joined the job (does its program import mpi4ts?); stopping the job`, child.rank);
       return;
     }
+    // --pool: a worker that exits 0 before its finalize (process.exit() in a task) is lost to the pool as much as a killed one.
+    if (exit.code === 0 && this.isPoolWorker(child.rank) && !this.stopping && this.control?.hasFinalized(child.rank) === false) {
+      this.workerDied(child, { ...exit, message: `pool worker ${where} exited with code 0 before its pool was done (process.exit() in a task?)` }, where);
+      return;
+    }
     if (exit.code === 0) {
       if (this.earlyExit === null && this.alive.size > 0 && this.control?.hasFinalized(child.rank) === false) {
         this.earlyExit = { rank: child.rank, where };
@@ -453,6 +465,10 @@ export class Job {
       return;
     }
     if (this.stopping) return;
+    if (this.isPoolWorker(child.rank)) {
+      this.workerDied(child, exit, where);
+      return;
+    }
     if (exit.message !== undefined) {
       this.fail(exit.code ?? 1, `mpi4ts: ${exit.message}; stopping the job`, child.rank);
     } else if (exit.signal !== null) {
@@ -461,6 +477,22 @@ export class Job {
     } else {
       this.fail(exit.code ?? 1, `mpi4ts: ${where} exited with code ${exit.code}; stopping the job`, child.rank);
     }
+  }
+
+  /**
+   * --pool: a worker died. The job goes on; rank 0 hears of it over the
+   * control connection, and the user reads it here too, as it is a fault.
+   */
+  /** One of ranks 1..N-1 of a --pool job (not rank 0, nor a spawned process). */
+  private isPoolWorker(rank: number): boolean {
+    return this.opts.pool === true && rank !== 0 && rank < this.opts.placements.length;
+  }
+
+  private workerDied(child: RankProcess, exit: RankExit, where: string): void {
+    const how = exit.message ?? (exit.signal !== null ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`);
+    const words = exit.message ?? `pool worker ${where} ${how}`;
+    process.stderr.write(`mpi4ts: ${words}; the job goes on without it (--pool)\n`);
+    this.control?.rankDied(child.rank, words);
   }
 
   /**

@@ -35,6 +35,11 @@ export interface Bootstrap {
    * ('finalized', or 'exited' before finalize); absent where it cannot.
    */
   watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
+  /**
+   * Where the launcher tells of pool workers that died (`mpi4ts run --pool`:
+   * the job goes on without them); absent where no launcher does.
+   */
+  watchDeaths?(onDeath: (rank: number, words: string) => void): void;
   /** Sends part of this rank's timeline to the launcher (mpi4ts run --trace); absent where no launcher collects one. */
   sendTrace?(host: string, part: TracePart): Promise<void>;
   /** sendTrace at once, for a process that dies of an uncaught error; false if it could not. */

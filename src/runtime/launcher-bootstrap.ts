@@ -110,6 +110,11 @@ export class LauncherBootstrap implements Bootstrap {
   watchPeers(onDone: (rank: number, how: PeerEnd) => void): void {
     this.control.watchPeers(onDone);
   }
+
+  /** `onDeath` hears of every pool worker that died (mpi4ts run --pool tells). */
+  watchDeaths(onDeath: (rank: number, words: string) => void): void {
+    this.control.watchDeaths(onDeath);
+  }
 }
 
 /** Without its server a rank can neither be stopped nor finish cleanly: end it now. */

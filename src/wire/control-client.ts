@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { clockMicros, debug, JobError } from '../base/index.js';
-import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, type ControlMessage, type ParentInfo, type PeerEnd,
-  type SpawnReply, type SpawnRequest, type TracePart } from './control-protocol.js';
+import { CONTROL_KEEPALIVE_IDLE_MS, ControlKind, encodeControl, LineDecoder, PeerDoneRelay, RankDeathRelay, type ControlMessage, type ParentInfo,
+  type PeerEnd, type RankDeathHandler, type SpawnReply, type SpawnRequest, type TracePart } from './control-protocol.js';
 import type { PeerAddress } from './peer-address.js';
 import type { RankReport } from './pending-report.js';
 import { proofMatches, proofOf } from './proof.js';
@@ -52,6 +52,7 @@ export class ControlClient {
   private readonly inbox: ControlMessage[] = [];
   private waiter: ((m: ControlMessage) => void) | null = null;
   private readonly peersDone = new PeerDoneRelay();
+  private readonly deaths = new RankDeathRelay();
   private ended = false;
   private reporter: (() => RankReport) | null = null;
   /** Spawn requests waiting for their answer, by id; the socket holds the loop while any does. */
@@ -186,6 +187,11 @@ export class ControlClient {
     this.peersDone.watch(onDone);
   }
 
+  /** `onDeath` hears of every pool worker that died (`mpi4ts run --pool`; the server tells). */
+  watchDeaths(onDeath: RankDeathHandler): void {
+    this.deaths.watch(onDeath);
+  }
+
   /** `report` answers the server's REPORT requests from now on (before, they are answered with null). */
   serveReports(report: () => RankReport): void {
     this.reporter = report;
@@ -224,6 +230,10 @@ export class ControlClient {
     }
     if (message.t === ControlKind.PEER_DONE) {
       this.peersDone.deliver(message.rank, message.how);
+      return;
+    }
+    if (message.t === ControlKind.RANK_DIED) {
+      this.deaths.deliver(message.rank, String(message.words));
       return;
     }
     if (message.t === ControlKind.REPORT) {

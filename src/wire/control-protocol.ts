@@ -66,6 +66,13 @@ export const ControlKind = {
    * parent that does not know its address yet.
    */
   SPAWN_GO: 'spawn-go',
+  /**
+   * server -> rank, under `mpi4ts run --pool`: pool worker `rank` died
+   * (`words`: which rank, host, pid, and the signal or exit code). The job
+   * goes on; rank 0's pool fails the worker's running task with these words
+   * (pool/executor.ts), the other ranks ignore it.
+   */
+  RANK_DIED: 'died',
 } as const;
 
 /** One program of a spawn (comm.spawn, or one command of spawnMultiple). */
@@ -152,7 +159,8 @@ export type ControlMessage =
   | { t: typeof ControlKind.PENDING; rank: number; id: number; report: RankReport | null }
   | { t: typeof ControlKind.SPAWN; rank: number; request: SpawnRequest }
   | { t: typeof ControlKind.SPAWNED; reply: SpawnReply }
-  | { t: typeof ControlKind.SPAWN_GO; rank: number; id: number };
+  | { t: typeof ControlKind.SPAWN_GO; rank: number; id: number }
+  | { t: typeof ControlKind.RANK_DIED; rank: number; words: string };
 
 /**
  * Control connections idle most of the time, so a dead link or host shows
@@ -263,6 +271,26 @@ export function readControlLines(socket: Socket, unproven: UnprovenConnections, 
       reject(`bad control message: ${(err as Error).message}`);
     }
   });
+}
+
+/** How a rank hears that a pool worker died (RANK_DIED): its rank, and the launcher's words. */
+export type RankDeathHandler = (rank: number, words: string) => void;
+
+/** The rank side of RANK_DIED: notices that come before anyone watches wait, as PeerDoneRelay's. */
+export class RankDeathRelay {
+  private handler: RankDeathHandler | null = null;
+  private readonly early: { rank: number; words: string }[] = [];
+
+  watch(handler: RankDeathHandler): void {
+    this.handler = handler;
+    for (const m of this.early.splice(0)) handler(m.rank, m.words);
+  }
+
+  deliver(rank: number, words: string): void {
+    if (this.handler !== null) this.handler(rank, words);
+    // Bounded by the job's size: one notice per rank at most.
+    else this.early.push({ rank, words });
+  }
 }
 
 /**

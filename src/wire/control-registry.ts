@@ -193,6 +193,20 @@ export class ControlRegistry {
     this.maybeRelease();
   }
 
+  /**
+   * A pool worker's process died (`mpi4ts run --pool`): it counts as done,
+   * so finalize's barrier does not wait for it, and every other rank still
+   * held hears of it (RANK_DIED) with `words`.
+   */
+  rankDied(rank: number, words: string): void {
+    this.exited.add(rank);
+    const line = encodeControl({ t: ControlKind.RANK_DIED, rank, words });
+    this.sockets.forEach((socket, other) => {
+      if (other !== rank && !this.released.has(other) && socket?.writable === true) socket.write(line);
+    });
+    this.maybeRelease();
+  }
+
   /** The server's own process waits in finalize with the loop held; idle, the registry must not hold it. */
   unref(): void {
     this.server?.unref();
@@ -366,6 +380,7 @@ export class ControlRegistry {
       case ControlKind.CLOCK:
       case ControlKind.REPORT:
       case ControlKind.SPAWNED:
+      case ControlKind.RANK_DIED:
         this.events.onRejected(`rank ${rank} sent an unexpected "${message.t}"`);
         return;
       default: {

@@ -64,7 +64,7 @@ test('hang reports and deadlocks: the defaults, set values and bad ones', () => 
   for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
 });
 
-test('cross-memory attach, the timeline and the profile: the defaults, set values and bad ones', () => {
+test('cross-memory attach, the timeline, the profile and the pool: the defaults, set values and bad ones', () => {
   const defaults = readOptions({});
   assert.deepEqual([defaults.cma, defaults.cmaMinBytes, defaults.cmaMaxBytes, defaults.cmaSplitMinBytes, defaults.trace, defaults.profile, defaults.traceMaxEvents],
     [true, 8192, 2097152, 1048576, false, false, 100000]);
@@ -78,6 +78,9 @@ test('cross-memory attach, the timeline and the profile: the defaults, set value
     [{ MPI4TS_TRACE: '2' }, 'MPI4TS_TRACE="2" must be 0 (off, the default) or 1 (on)'],
     [{ MPI4TS_PROFILE: 'yes' }, 'MPI4TS_PROFILE="yes" must be 0 (off, the default) or 1 (on)'],
     [{ MPI4TS_TRACE_MAX_EVENTS: '10' }, 'MPI4TS_TRACE_MAX_EVENTS="10" must be an integer from 1000 to 100000000'],
+    [{ MPI4TS_POOL: 'yes' }, 'MPI4TS_POOL="yes" must be 0 (off, the default) or 1 (on)'],
   ];
+  assert.equal(defaults.pool, false);
+  assert.equal(readOptions({ MPI4TS_POOL: '1' }).pool, true);
   for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
 });

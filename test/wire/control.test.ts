@@ -60,6 +60,27 @@ test('every rank gets the whole table once all said hello; finalize lets all go 
   assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], peerLost: [] });
 });
 
+test('a pool worker that died (rankDied) is told to the others with its words, and counts as done for the release', async () => {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(3, key);
+  const lost: string[] = [];
+  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
+  const deaths: string[] = [];
+  clients.forEach((c, rank) => c.watchDeaths((dead: number, words: string) => deaths.push(`${rank} hears ${dead}: ${words}`)));
+  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  // Rank 2's process is gone: its connection closes with it.
+  clients[2]!.close();
+  server.rankDied(2, 'pool worker rank 2 (h2, pid 9) was killed by signal SIGKILL');
+  await until(() => deaths.length === 2, 'death notices');
+  assert.deepEqual(deaths.sort(), ['0 hears 2: pool worker rank 2 (h2, pid 9) was killed by signal SIGKILL',
+    '1 hears 2: pool worker rank 2 (h2, pid 9) was killed by signal SIGKILL']);
+  // The two left finalize and are let go without rank 2.
+  await Promise.all(clients.slice(0, 2).map((c) => c.finalize()));
+  for (const c of clients) c.close();
+  server.close();
+  assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], peerLost: [] });
+});
+
 test('a wrong key, a proof made for the other label, a replayed or duplicate rank are dropped; the rank waits on', async () => {
   const key = randomBytes(32);
   const { server, port, told } = await registry(2, key, 'rdv');
