@@ -30,7 +30,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // koffi is optional and loaded with createRequire at run time (base/native.ts): never bundled.
-  external: ['koffi'],
+  // tsx is loaded only by a spawned pool worker that meets a .ts task module (pool/worker.ts).
+  external: ['koffi', 'tsx', 'tsx/*'],
   // No keepNames: it wraps every function and closure the bundle creates in
   // __name(), an Object.defineProperty per closure made, which cost a
   // one-rank barrier 1.9 us instead of 0.33, two ranks 3.8 instead of 2.1

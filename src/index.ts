@@ -5,7 +5,9 @@
  */
 import { Comm, initWorld, parentIntercomm, type Intercomm } from './comm/index.js';
 import { options as processOptions } from './base/index.js';
-import { JobWorkers, PoolExecutorBase, servePoolRank, type PoolContext, type PoolExecutorOptions } from './pool/index.js';
+import { JobWorkers, PoolExecutorBase, servePoolRank, serveSpawned, type PoolContext, type PoolExecutorOptions } from './pool/index.js';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, ROOT, UNDEFINED, TAG_UB, COMM_TYPE_SHARED, IDENT, CONGRUENT, SIMILAR, UNEQUAL } from './base/index.js';
@@ -64,10 +66,17 @@ export const UNIVERSE_SIZE: number = world.bootstrap.universeSize ?? world.size;
 // worker rank (another launcher, MPI4TS_POOL=1 set by hand) serves from inside its import and never returns
 // to its body, as python -m mpi4py.futures's workers.
 const poolMode = processOptions().pool && world.size > 1;
+const isPoolWorkerEntry = (globalThis as Record<symbol, unknown>)[Symbol.for('mpi4ts.poolWorker')] === true;
 if (poolMode && world.rank !== 0) {
   const serving = servePoolRank(COMM_WORLD, () => world.finalize());
-  if ((globalThis as Record<symbol, unknown>)[Symbol.for('mpi4ts.poolWorker')] !== true) await serving;
+  if (!isPoolWorkerEntry) await serving;
+} else if (isPoolWorkerEntry && parent !== null) {
+  // Spawned by a PoolExecutor outside --pool (pool/workers.ts spawnedWorkers): serve the parent.
+  void serveSpawned(parent, COMM_WORLD, () => world.finalize());
 }
+
+/** The pool worker entry a PoolExecutor spawns outside --pool (built beside this file). */
+const POOL_WORKER_ENTRY = fileURLToPath(new URL('./cli/pool-worker.js', import.meta.url));
 
 /** One handler of the launcher's worker-death notices for the process, passed on to every PoolExecutor. */
 const deathHandlers: ((rank: number, words: string) => void)[] = [];
@@ -78,12 +87,16 @@ const poolContext: PoolContext = {
   jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
   poolOfOne: processOptions().pool && world.size === 1,
   watchDeaths: (handler) => deathHandlers.push(handler),
+  spawnWorkers: (count) => COMM_SELF.spawn(POOL_WORKER_ENTRY, [], count),
+  // As mpi4py's MPIPoolExecutor: the universe's room beyond this job, else (a local job) a worker per core.
+  defaultWorkers: UNIVERSE_SIZE > world.size ? UNIVERSE_SIZE - world.size : availableParallelism(),
 };
 
 /**
  * mpi4py's MPIPoolExecutor: workers that run the exported functions of a
  * task module, named by export. Under `mpi4ts run -n N --pool script.ts`
- * the workers are ranks 1..N-1 (see API.md "Task pools").
+ * the workers are ranks 1..N-1; elsewhere under mpi4ts run they are
+ * spawned, `maxWorkers` of them (see API.md "Task pools").
  */
 export class PoolExecutor extends PoolExecutorBase {
   constructor(options: PoolExecutorOptions) {

@@ -73,10 +73,11 @@ test('bad input: missing module, maxWorkers, chunksize, inputs, task name, unkno
   assert.deepEqual(okLines(r.stdout), ['badInput']);
 });
 
-test('without --pool a PoolExecutor has no workers and says how to get them; CommExecutor needs two ranks', async () => {
-  const r = await mpirun(1, POOL, { args: ['noWorkers'] });
+test('without --pool a PoolExecutor spawns its workers (maxWorkers, else a worker per core), runs tasks there and shuts them down; nothing left', async () => {
+  const r = await mpirun(1, POOL, { args: ['spawned'] });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['noWorkers']);
+  assert.deepEqual(okLines(r.stdout), ['spawned']);
+  assert.deepEqual(await strays(r.marker), []);
 });
 
 test('--pool with one rank: no workers, and the error says to run with -n 2 or more', async () => {

@@ -7,4 +7,4 @@
 export { CommExecutor, PoolExecutorBase, TaskPool } from './pool.js';
 export type { PoolContext, PoolExecutorOptions } from './pool.js';
 export type { MapOptions, RunOptions, ShutdownOptions } from './executor.js';
-export { JobWorkers, servePoolRank } from './workers.js';
+export { JobWorkers, servePoolRank, serveSpawned } from './workers.js';

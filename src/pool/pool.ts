@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { MPIError, PoolError, type PoolWorkerInfo } from '../base/index.js';
-import type { Comm } from '../comm/index.js';
+import type { Comm, Intercomm } from '../comm/index.js';
 import { Executor, type MapOptions, type RunOptions, type ShutdownOptions, type WorkerGroup } from './executor.js';
 import { bridge, serveBridge, spawnedWorkers, stopOrder, workerGroup, ORDER_TAG, type JobWorkers } from './workers.js';
 
@@ -34,6 +34,10 @@ export interface PoolContext {
   poolOfOne: boolean;
   /** Registers the handler of the launcher's notices that a worker died (mpi4ts run --pool). */
   watchDeaths(handler: (rank: number, words: string) => void): void;
+  /** Outside --pool: starts `count` pool worker processes (comm.spawn), the remote group of the Intercomm. */
+  spawnWorkers(count: number): Promise<Intercomm>;
+  /** How many a PoolExecutor without maxWorkers spawns. */
+  defaultWorkers: number;
 }
 
 function moduleUrlOf(call: string, module: unknown): string {
@@ -237,8 +241,8 @@ async function* mapResults<R>(executor: Executor, call: string, name: string, it
 /**
  * mpi4py's MPIPoolExecutor: workers that run the exported functions of a
  * task module. Under `mpi4ts run -n N --pool script.ts` they are ranks
- * 1..N-1 of the job (rank 0 runs the script); without --pool they would be
- * spawned (workers.ts: not in this build, a clear error).
+ * 1..N-1 of the job (rank 0 runs the script); without --pool they are
+ * spawned (comm.spawn, under mpi4ts run), `maxWorkers` of them.
  */
 export class PoolExecutorBase extends TaskPool {
   /** @internal */
@@ -258,7 +262,7 @@ export class PoolExecutorBase extends TaskPool {
     if (context.poolOfOne) {
       throw new MPIError('ERR_OTHER', `${call}: no workers: under mpi4ts run --pool, ranks 1..N-1 are the workers, and this job has one rank; run it with -n 2 or more`);
     }
-    const workers = jobWorkers === null ? spawnedWorkers(call) : jobWorkers.group(maxWorkers);
+    const workers = jobWorkers === null ? spawnedWorkers(maxWorkers ?? context.defaultWorkers, (n) => context.spawnWorkers(n)) : jobWorkers.group(maxWorkers);
     super(call, url, workers);
     context.watchDeaths((rank, words) => this.executor.onWorkerDeath(rank, words));
   }

@@ -75,6 +75,20 @@ async function load(url: string): Promise<Loaded> {
   try {
     return { ok: true, module: (await import(url)) as TaskModule, url };
   } catch (err) {
+    // A spawned worker runs as a .js program, without the TypeScript support the launcher gives a .ts one:
+    // where this Node cannot strip types, tsx (mpi4ts's dependency) loads the task module.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(new URL(url).pathname)) {
+      try {
+        const { register } = await import('tsx/esm/api');
+        register();
+        // The failed import stays in the module map under its URL: a query makes it another module.
+        const again = new URL(url);
+        again.searchParams.set('mpi4ts-tsx', '1');
+        return { ok: true, module: (await import(again.href)) as TaskModule, url };
+      } catch (again) {
+        return { ok: false, error: again };
+      }
+    }
     return { ok: false, error: err };
   }
 }

@@ -5,17 +5,16 @@
  *   from start-up (servePoolRank, called by mpi4ts's own import, so they
  *   never run the program's body), as `python -m mpi4py.futures` does;
  * - a CommExecutor's communicator (bridge): the root submits, the others serve;
- * - spawned workers (spawnedWorkers): not in this build. When comm.spawn
- *   lands it returns an Intercomm whose remote group is the children; the
- *   children call servePoolRank's loop on MPI.getParent(), and
- *   spawnedWorkers resolves with a WorkerGroup over that Intercomm
+ * - spawned workers (spawnedWorkers): a PoolExecutor outside --pool spawns
+ *   cli/pool-worker.ts; the children serve MPI.getParent() (serveSpawned),
+ *   and spawnedWorkers resolves with a WorkerGroup over spawn's Intercomm
  *   (workerGroup below does the gathering of who is who).
  *
  * Each gives a WorkerGroup: an Intercomm whose local group is the submitter
  * alone and whose remote group is the workers.
  */
 import { hostname } from 'node:os';
-import { debug, MPIError, PoolError, ROOT, type PoolWorkerInfo } from '../base/index.js';
+import { debug, PoolError, ROOT, type PoolWorkerInfo } from '../base/index.js';
 import type { Comm, Intercomm } from '../comm/index.js';
 import type { WorkerGroup } from './executor.js';
 import { OrderKind, ORDER_TAG, type Order } from './protocol.js';
@@ -118,12 +117,31 @@ export function stopOrder(): Order {
 export { ORDER_TAG };
 
 /**
- * Workers spawned for a PoolExecutor outside `mpi4ts run --pool`. This is
- * where comm.spawn plugs in (see the module's header); until then, a clear
- * error.
+ * Workers spawned for a PoolExecutor outside `mpi4ts run --pool`: `count`
+ * processes of cli/pool-worker.ts started by `spawn` (COMM_SELF.spawn, so
+ * this process alone is their parent), which serve their parent
+ * (serveSpawned) until the executor's release stops them.
  */
-export function spawnedWorkers(call: string): Promise<WorkerGroup> {
-  throw new MPIError('ERR_OTHER', `${call}: no workers: start the job with \`mpi4ts run -n N --pool script.ts\` ` +
-    '(rank 0 runs the script, ranks 1..N-1 become its workers), or use MPI.CommExecutor.start(comm, root, { module }) ' +
-    'on a job\'s ranks; spawning workers needs comm.spawn, which this build does not have yet');
+export async function spawnedWorkers(count: number, spawn: (count: number) => Promise<Intercomm>): Promise<WorkerGroup> {
+  const inter = await spawn(count);
+  const release = async (): Promise<void> => {
+    await Promise.all(Array.from({ length: inter.remoteSize }, (_, r) => inter.send(stopOrder(), r, ORDER_TAG)));
+    inter.free();
+  };
+  return workerGroup(inter, null, release);
+}
+
+/**
+ * A spawned pool worker (cli/pool-worker.ts, started by spawnedWorkers):
+ * serves its parent until told to stop, then finalizes and exits. Never
+ * returns.
+ */
+export async function serveSpawned(parent: Intercomm, world: Comm, finalize: () => Promise<void>): Promise<never> {
+  try {
+    await serveBridge(parent, world);
+  } catch (err) {
+    debug('spawned pool worker: %s', (err as Error).message);
+  }
+  await finalize();
+  process.exit(0);
 }

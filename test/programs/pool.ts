@@ -2,7 +2,7 @@
 // the checks named on the command line, each printing "ok <check>".
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as MPI from 'mpi4ts';
 
@@ -355,12 +355,28 @@ const run: Record<string, () => Promise<void>> = {
       { message: 'PoolExecutor: no workers: under mpi4ts run --pool, ranks 1..N-1 are the workers, and this job has one rank; run it with -n 2 or more' });
   },
 
-  async noWorkers() {
-    assert.throws(() => new MPI.PoolExecutor({ module }), (err: Error) => {
-      assert.ok(err instanceof MPI.MPIError);
-      assert.match(err.message, /^PoolExecutor: no workers: start the job with `mpi4ts run -n N --pool script\.ts`/);
-      return true;
-    });
+  async spawned() {
+    // Without --pool (mpi4ts run -n 1): the pool spawns its workers, maxWorkers of them, and shuts them down.
+    const pool = new MPI.PoolExecutor({ module, maxWorkers: 3 });
+    await pool.ready();
+    assert.equal(pool.size, 3);
+    assert.equal(await pool.submit('square', 9), 81);
+    const inputs = Array.from({ length: 200 }, (_, i) => i);
+    assert.deepEqual(await collect(pool.map('square', inputs, { chunksize: 7 })), inputs.map((x) => x * x));
+    const failed = await rejection(pool.submit('fail', 'spawned boom'));
+    assert.ok(failed instanceof MPI.TaskError, String(failed));
+    assert.match(failed.message, /spawned boom/);
+    // 8 MB there and back as raw typed arrays: big(n)[i] = i / 2.
+    const big = await pool.submit<Float64Array>('big', 1 << 20);
+    assert.ok(big instanceof Float64Array && big.length === 1 << 20 && big[12345] === 12345 / 2);
+    assert.equal(await pool.submit<number>('sum', big), ((1 << 20) * ((1 << 20) - 1)) / 4);
+    await pool.shutdown();
+    // No maxWorkers: a worker per core in a local job (MPI.UNIVERSE_SIZE is -n, 1).
+    const wide = new MPI.PoolExecutor({ module });
+    await wide.ready();
+    assert.equal(wide.size, availableParallelism());
+    assert.equal(await wide.submit('add', 40, 2), 42);
+    await wide.shutdown();
     await assert.rejects(MPI.CommExecutor.start(MPI.COMM_SELF, 0, { module }),
       { message: 'CommExecutor.start: the communicator has 1 rank; a CommExecutor needs its root and at least one other rank to serve' });
   },
