@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readOptions } from '../../src/base/index.js';
 
-test('the defaults: eager up to 65 KiB, sockets read by the spin, no spinning on an oversubscribed host', () => {
+test('the defaults: eager up to 65 KiB, sockets read by the spin, a 200 us spin on an oversubscribed host', () => {
   const options = readOptions({});
   assert.equal(options.eagerLimit, 66560);
   assert.equal(options.socketPoll, true);
-  assert.equal(options.oversubscribedPollMicros, 0);
+  assert.equal(options.oversubscribedPollMicros, 200);
   assert.equal(readOptions({ MPI4TS_SOCKET_POLL: '0' }).socketPoll, false);
   assert.equal(readOptions({ MPI4TS_OVERSUB_POLL_US: '1000' }).oversubscribedPollMicros, 1000);
 });
