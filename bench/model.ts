@@ -9,8 +9,8 @@
 //   node --import tsx bench/model.ts
 
 import {
-  GIGABIT_ETHERNET, OVERSUBSCRIBED, SHARED_MEMORY, allreduceDoublingAcrossCost, allreduceRecursiveDoublingCost, allreduceRingAcrossCost,
-  allreduceRingCost, allreduceTwoLevelCost, bcastBinomialCost, bcastFlatByHostCost, bcastFlatRoundRobinCost, bcastScatterAllgatherCost,
+  GIGABIT_ETHERNET, OVERSUBSCRIBED, SHARED_MEMORY, allreduceDoublingAcrossCost, allreduceRecursiveDoublingCost,
+  allreduceRingCost, allreduceTwoLevelCost, bcastBinomialCost, bcastScatterAllgatherCost,
   bcastTwoLevelCost, ringThreshold,
 } from '../src/coll/model.js';
 
@@ -34,9 +34,9 @@ const sizeWords = (n: number | null): string => (n === null ? 'never (up to 1 Gi
   for (const [p, hosts] of [[64, 16], [256, 16], [256, 64], [1024, 64]] as const) {
     const perHost = p / hosts;
     for (const n of [8, 64 * 1024, 1 << 20]) {
-      console.log(`| ${p} over ${hosts} | ${sizeWords(n)} | ${show(bcastFlatByHostCost(hosts, perHost, n, net, local))} | ${show(bcastFlatRoundRobinCost(p, n, net))} | ` +
+      console.log(`| ${p} over ${hosts} | ${sizeWords(n)} | ${show(bcastTwoLevelCost(hosts, perHost, n, net, local))} | ${show(bcastBinomialCost(p, n, net))} | ` +
         `${show(bcastTwoLevelCost(hosts, perHost, n, net, local))} | ${show(bcastScatterAllgatherCost(p, n, net))} | ` +
-        `${show(allreduceDoublingAcrossCost(hosts, perHost, n, net, local))} | ${show(allreduceRingAcrossCost(p, n, net))} | ${show(allreduceTwoLevelCost(hosts, perHost, n, net, local))} |`);
+        `${show(allreduceDoublingAcrossCost(hosts, perHost, n, net, local))} | ${show(allreduceRingCost(p, n, net))} | ${show(allreduceTwoLevelCost(hosts, perHost, n, net, local))} |`);
     }
   }
   console.log('');

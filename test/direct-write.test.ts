@@ -2,7 +2,7 @@
 // of one host written straight into the receiver's buffer, in real jobs.
 // The debug log says once per pair when a rank first writes into a peer, so
 // the tests see that the direct path was taken, or refused and left.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mpirun, program } from './helpers.js';
@@ -44,18 +44,29 @@ test('MPI4TS_CMA=0: the same checks pass through the ring, and nothing is writte
   assert.deepEqual(pairs(r.stderr), []);
 });
 
-test('a kernel that refuses the write (no CAP_SYS_PTRACE, receivers not dumpable): EPERM, the ring takes over, nothing is lost', async (t) => {
-  const setpriv = spawnSync('setpriv', ['--version']);
-  if (setpriv.status !== 0 || process.getuid?.() !== 0) {
-    t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE');
-    return;
-  }
-  // setpriv runs the launcher without CAP_SYS_PTRACE in its bounding set, so no rank has it; each rank then
-  // makes itself non-dumpable (DIRECT_UNDUMPABLE), and the kernel refuses every write into another.
-  const r = await mpirun(2, program('direct.ts'), {
-    env: { NODE_DEBUG: 'mpi4ts', DIRECT_UNDUMPABLE: '1' },
+/** Skips `t` (true) where CAP_SYS_PTRACE cannot be dropped: it needs root and setpriv (util-linux). */
+function cannotDropPtrace(t: TestContext): boolean {
+  if (spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0) return false;
+  t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE');
+  return true;
+}
+
+/**
+ * direct.ts at 2 ranks with no rank holding CAP_SYS_PTRACE (setpriv drops it from the launcher's bounding set)
+ * and DIRECT_UNDUMPABLE's ranks non-dumpable, so that the kernel refuses to let the others touch their memory.
+ */
+function withoutPtrace(undumpable: '1' | 'even'): ReturnType<typeof mpirun> {
+  return mpirun(2, program('direct.ts'), {
+    env: { NODE_DEBUG: 'mpi4ts', DIRECT_UNDUMPABLE: undumpable },
     wrap: ['setpriv', '--bounding-set', '-sys_ptrace'],
   });
+}
+
+test('a kernel that refuses the write (no CAP_SYS_PTRACE, receivers not dumpable): EPERM, the ring takes over, nothing is lost', async (t) => {
+  if (cannotDropPtrace(t)) return;
+  // setpriv runs the launcher without CAP_SYS_PTRACE in its bounding set, so no rank has it; each rank then
+  // makes itself non-dumpable (DIRECT_UNDUMPABLE), and the kernel refuses every write into another.
+  const r = await withoutPtrace('1');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok direct$/m);
   assert.deepEqual(pairs(r.stderr), []);
@@ -63,17 +74,10 @@ test('a kernel that refuses the write (no CAP_SYS_PTRACE, receivers not dumpable
 });
 
 test('reads refused one way, writes the other (only rank 0 non-dumpable): every split falls back, nothing is lost', async (t) => {
-  const setpriv = spawnSync('setpriv', ['--version']);
-  if (setpriv.status !== 0 || process.getuid?.() !== 0) {
-    t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE');
-    return;
-  }
+  if (cannotDropPtrace(t)) return;
   // Rank 1 may not read rank 0's memory (its splits' tails: rank 0 writes them itself) nor write into it
   // (rank 1's heads: it sends the whole payload as DATA while rank 0 reads the tail it was offered).
-  const r = await mpirun(2, program('direct.ts'), {
-    env: { NODE_DEBUG: 'mpi4ts', DIRECT_UNDUMPABLE: 'even' },
-    wrap: ['setpriv', '--bounding-set', '-sys_ptrace'],
-  });
+  const r = await withoutPtrace('even');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok direct$/m);
   assert.deepEqual(pairs(r.stderr), ['0>1']);

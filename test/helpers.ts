@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import assert from 'node:assert/strict';
 import { track } from './teardown.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -119,6 +120,17 @@ export function example(name: string): string {
 }
 
 /** The checks a test program reported passing: its "ok <check>" lines, in order. */
+/**
+ * Runs `program` on `np` ranks and checks that the job ended 0 and printed
+ * exactly the "ok ..." lines `ok`; the result, for what a test checks besides.
+ */
+export async function passes(np: number, program: string, ok: readonly string[], run: JobRun = {}): Promise<JobResult> {
+  const r = await mpirun(np, program, run);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ok);
+  return r;
+}
+
 export function okLines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
 }

@@ -2,7 +2,7 @@
 // over a job's ranks; the checks are in test/programs/pool.ts, faults injected for real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { example, mpirun, okLines, program, strays } from './helpers.js';
+import { example, mpirun, okLines, passes, program, strays } from './helpers.js';
 
 const POOL = program('pool.ts');
 
@@ -30,9 +30,7 @@ test('map reads its input only as results are taken: 3M inputs, at most 32 chunk
 });
 
 test('a slow worker gets fewer tasks', async () => {
-  const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['balance'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['balance']);
+  await passes(4, POOL, ['balance'], { launcher: ['--pool'], args: ['balance'] });
 });
 
 test('a worker SIGKILLed mid-task rejects its task with WorkerLostError naming it; the pool goes on with the others; the job ends 0, nothing left', async () => {
@@ -45,51 +43,37 @@ test('a worker SIGKILLed mid-task rejects its task with WorkerLostError naming i
 });
 
 test('a worker SIGKILLed as its 128 MiB result travels: the task fails with WorkerLostError (or has its result), the other tasks complete; nothing hangs', async () => {
-  const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['sigkillBig'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['sigkillBig']);
+  const r = await passes(4, POOL, ['sigkillBig'], { launcher: ['--pool'], args: ['sigkillBig'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('a worker whose task calls process.exit (0 or 3) is lost as a killed one is; the pool goes on', async () => {
-  const r = await mpirun(4, POOL, { launcher: ['--pool'], args: ['exits'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['exits']);
+  const r = await passes(4, POOL, ['exits'], { launcher: ['--pool'], args: ['exits'] });
   assert.match(r.stderr, /mpi4ts: pool worker rank \d \(localhost, pid \d+\) exited with code 3; the job goes on without it \(--pool\)/);
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('the only worker SIGKILLed: the pool is broken, later tasks reject with PoolError; nothing hangs', async () => {
-  const r = await mpirun(2, POOL, { launcher: ['--pool'], args: ['sigkill'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['sigkill']);
+  const r = await passes(2, POOL, ['sigkill'], { launcher: ['--pool'], args: ['sigkill'] });
   assert.match(r.stdout, /broken/);
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('bad input: missing module, maxWorkers, chunksize, inputs, task name, unknown task, with their messages', async () => {
-  const r = await mpirun(2, POOL, { launcher: ['--pool'], args: ['badInput'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['badInput']);
+  await passes(2, POOL, ['badInput'], { launcher: ['--pool'], args: ['badInput'] });
 });
 
 test('without --pool a PoolExecutor spawns its workers (maxWorkers, else a worker per core), runs tasks there and shuts them down; nothing left', async () => {
-  const r = await mpirun(1, POOL, { args: ['spawned'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['spawned']);
+  const r = await passes(1, POOL, ['spawned'], { args: ['spawned'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('--pool with one rank: no workers, and the error says to run with -n 2 or more', async () => {
-  const r = await mpirun(1, POOL, { launcher: ['--pool'], args: ['poolOfOne'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['poolOfOne']);
+  await passes(1, POOL, ['poolOfOne'], { launcher: ['--pool'], args: ['poolOfOne'] });
 });
 
 test('a task module may import mpi4ts: on a worker it sees the worker\'s world', async () => {
-  const r = await mpirun(3, POOL, { launcher: ['--pool'], args: ['importsMpi4ts'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['importsMpi4ts']);
+  const r = await passes(3, POOL, ['importsMpi4ts'], { launcher: ['--pool'], args: ['importsMpi4ts'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { example, mpirun, okLines, program, strays } from './helpers.js';
+import { example, mpirun, okLines, passes, program, strays } from './helpers.js';
 import { checkWellFormed, readTimeline } from './launcher/timeline-check.js';
 
 const SPAWN = program('spawn.ts');
@@ -47,35 +47,25 @@ test('--tag-output labels the children\'s lines [world:rank]', async () => {
 });
 
 test('a non-zero root spawns (root 2 of 3)', async () => {
-  const r = await mpirun(3, SPAWN, { args: ['basic', '2'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['spawn 4 from root 2']);
+  await passes(3, SPAWN, ['spawn 4 from root 2'], { args: ['basic', '2'] });
 });
 
 test('two spawns in one job, from the last rank and from rank 0 of a dup', async () => {
-  const r = await mpirun(3, SPAWN, { args: ['twice'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['two spawns']);
+  const r = await passes(3, SPAWN, ['two spawns'], { args: ['twice'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('two communicators spawn at once; each merges with its children', async () => {
-  const r = await mpirun(4, SPAWN, { args: ['concurrent'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['concurrent spawns, merged']);
+  const r = await passes(4, SPAWN, ['concurrent spawns, merged'], { args: ['concurrent'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 
 test('spawnMultiple: one COMM_WORLD for all the commands, APPNUM per command, env per command', async () => {
-  const r = await mpirun(2, SPAWN, { args: ['multiple'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['spawnMultiple']);
+  await passes(2, SPAWN, ['spawnMultiple'], { args: ['multiple'] });
 });
 
 test('nested spawn: each child spawns a grandchild from COMM_SELF', async () => {
-  const r = await mpirun(2, SPAWN, { args: ['nested'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['nested spawn']);
+  const r = await passes(2, SPAWN, ['nested spawn'], { args: ['nested'] });
   assert.deepEqual(await strays(r.marker), []);
 });
 
@@ -142,9 +132,7 @@ test('Ctrl-C stops parents and children, exit code 130', async () => {
 });
 
 test('parents waiting for children that sleep on a timer are not a deadlock', async () => {
-  const r = await mpirun(2, SPAWN, { args: ['wait'] });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(okLines(r.stdout), ['waited for the children']);
+  await passes(2, SPAWN, ['waited for the children'], { args: ['wait'] });
 });
 
 test('parents and children that wait for each other are a deadlock, children named', async () => {

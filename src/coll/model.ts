@@ -46,6 +46,8 @@ export const OVERSUBSCRIBED: LinkCost = { name: 'shared memory, oversubscribed',
 export const GIGABIT_ETHERNET: LinkCost = { name: 'Gigabit Ethernet', alpha: 60, beta: 1 / 117, gamma: 0.21e-3 };
 
 const log2ceil = (p: number): number => (p <= 1 ? 0 : Math.ceil(Math.log2(p)));
+/** Recursive doubling's rounds: log2 p, and the fold's two more off a power of two. */
+const doublingRounds = (p: number): number => Math.floor(Math.log2(p)) + (Number.isInteger(Math.log2(p)) ? 0 : 2);
 
 /** Binomial tree: ceil(log2 p) rounds, each the whole message. */
 export function bcastBinomialCost(p: number, bytes: number, link: LinkCost): number {
@@ -65,7 +67,7 @@ export function bcastScatterAllgatherCost(p: number, bytes: number, link: LinkCo
 /** Recursive doubling: log2 p exchanges of the whole array, each reduced (the fold adds two steps off a power of two). */
 export function allreduceRecursiveDoublingCost(p: number, bytes: number, link: LinkCost): number {
   if (p <= 1) return 0;
-  const rounds = Math.floor(Math.log2(p)) + (Number.isInteger(Math.log2(p)) ? 0 : 2);
+  const rounds = doublingRounds(p);
   return rounds * (link.alpha + bytes * (link.beta + link.gamma));
 }
 
@@ -75,19 +77,14 @@ export function allreduceRingCost(p: number, bytes: number, link: LinkCost): num
   return 2 * (p - 1) * link.alpha + (2 * (p - 1) / p) * bytes * link.beta + ((p - 1) / p) * bytes * link.gamma;
 }
 
-/** A two-level broadcast: a binomial tree among `hosts` leaders over `net`, then one within each host of `perHost` ranks. */
+/**
+ * A two-level broadcast: a binomial tree among `hosts` leaders over `net`,
+ * then one within each host of `perHost` ranks. A flat tree of ranks placed
+ * by host, rooted at rank 0, costs the same: its first log2(hosts) rounds
+ * cross hosts, the rest stay home.
+ */
 export function bcastTwoLevelCost(hosts: number, perHost: number, bytes: number, net: LinkCost, local: LinkCost): number {
   return bcastBinomialCost(hosts, bytes, net) + bcastBinomialCost(perHost, bytes, local);
-}
-
-
-/**
- * A flat ring of ranks placed by host: each of its 2(p-1) steps waits for its
- * slowest link, one between hosts, so every step costs the network's alpha
- * and 1/p of the array at the network's beta.
- */
-export function allreduceRingAcrossCost(p: number, bytes: number, net: LinkCost): number {
-  return allreduceRingCost(p, bytes, net);
 }
 
 /** Flat recursive doubling of ranks placed by host: log2(perHost) rounds at home, the rest across. */
@@ -101,16 +98,6 @@ export function allreduceTwoLevelCost(hosts: number, perHost: number, bytes: num
   return home + Math.min(allreduceRecursiveDoublingCost(hosts, bytes, net), allreduceRingCost(hosts, bytes, net));
 }
 
-/** A flat binomial bcast of ranks placed by host, rooted at rank 0: its first log2(hosts) rounds cross hosts, the rest stay home. */
-export function bcastFlatByHostCost(hosts: number, perHost: number, bytes: number, net: LinkCost, local: LinkCost): number {
-  return bcastBinomialCost(hosts, bytes, net) + bcastBinomialCost(perHost, bytes, local);
-}
-
-/** The same flat tree of ranks placed round robin (--map-by node): every round crosses hosts. */
-export function bcastFlatRoundRobinCost(p: number, bytes: number, net: LinkCost): number {
-  return bcastBinomialCost(p, bytes, net);
-}
-
 /**
  * The smallest array, in bytes, from which the model finds the ring cheaper
  * than recursive doubling on `p` ranks over `link` (Infinity: never), from
@@ -119,7 +106,7 @@ export function bcastFlatRoundRobinCost(p: number, bytes: number, net: LinkCost)
  */
 export function ringCrossoverBytes(p: number, link: LinkCost): number {
   if (p <= 1) return Infinity;
-  const rounds = Math.floor(Math.log2(p)) + (Number.isInteger(Math.log2(p)) ? 0 : 2);
+  const rounds = doublingRounds(p);
   const perByte = rounds * (link.beta + link.gamma) - (2 * (p - 1) / p) * link.beta - ((p - 1) / p) * link.gamma;
   const latency = (2 * (p - 1) - rounds) * link.alpha;
   if (perByte <= 0) return latency <= 0 ? 0 : Infinity;

@@ -245,6 +245,11 @@ function collectiveKey(context: number, tag: number): number {
 const EPERM = 1;
 const ENOSYS = 38;
 
+/** Where a split payload's head ends and its tail begins: half each, on a page boundary of the payload. */
+function splitCut(length: number): number {
+  return Math.floor(length / 2 / 4096) * 4096;
+}
+
 /** Rendezvous keys combine a sender's world rank and its id in one number. */
 const RDV_KEY_SPAN = 0x1_0000_0000;
 
@@ -936,8 +941,7 @@ export class P2PEngine implements FrameSink {
     const pid = this.directPid[dest]!;
     if (memory === null || pid === 0 || !Number.isSafeInteger(address) || address === 0) return false;
     const bytes = send.bytes;
-    // Half each, the cut on a page boundary of the payload.
-    const cut = Math.floor(bytes.length / 2 / 4096) * 4096;
+    const cut = splitCut(bytes.length);
     const tail = memory.addressOf(bytes) + cut;
     this.sendFrame(dest, frameHeader(FrameKind.READ_FROM, Math.floor(tail / 0x1_0000_0000), 0, 0, 0, bytes.length - cut, id, tail % 0x1_0000_0000), null);
     send.splitting = true;
@@ -1014,7 +1018,7 @@ export class P2PEngine implements FrameSink {
       debug('rank %d splits large payloads to rank %d: it writes the head while rank %d reads the tail (cross-memory attach)', this.worldRank, from, from);
     }
     if ((header.flags & ReadDoneFlag.READ_REFUSED) !== 0) {
-      const cut = Math.floor(send.bytes.length / 2 / 4096) * 4096;
+      const cut = splitCut(send.bytes.length);
       // The head went, so the receiver's buffer takes this rank's writes.
       const tailAt = send.headAddress + cut;
       if (!this.writeDirectly(from, tailAt, send.bytes.subarray(cut))) {

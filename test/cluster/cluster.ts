@@ -4,7 +4,7 @@
  * host name, and looks for processes left on any host.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { after } from 'node:test';
+import { after, test } from 'node:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -245,5 +245,21 @@ export function downAtExit(cluster: () => Cluster | string): void {
   after(() => {
     const c = cluster();
     if (typeof c !== 'string') c.down();
+  });
+}
+
+/**
+ * A test that runs on `cluster`, or is skipped saying why there is none;
+ * `afterwards` runs once the body passed (a check every test of a file makes).
+ */
+export function clusterTestOn(cluster: Cluster | string, name: string, body: (c: Cluster) => Promise<void>,
+  afterwards?: (c: Cluster) => Promise<void>): void {
+  test(name, async (t) => {
+    if (typeof cluster === 'string') {
+      t.skip(cluster);
+      return;
+    }
+    await body(cluster);
+    await afterwards?.(cluster);
   });
 }

@@ -7,12 +7,12 @@
  * address it finds would give its peers one they cannot reach.
  * Needs root (network namespaces) and mpich; skipped otherwise, saying why.
  */
-import { before, test } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, CORE_COLL_CHECKS, example, okLines, p2pPassed, program } from '../helpers.js';
-import { buildCluster, downAtExit, type Cluster, type RunOptions } from '../cluster/cluster.js';
+import { buildCluster, clusterTestOn, downAtExit, type Cluster, type RunOptions } from '../cluster/cluster.js';
 import { ensureMpich, MPIEXEC, nodeArgs } from './programs.js';
 import type { JobResult } from '../helpers.js';
 
@@ -49,14 +49,7 @@ function mpiexec(c: Cluster, np: number, slots: number, hydraOptions: string[], 
 }
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  test(name, async (t) => {
-    if (typeof cluster === 'string') {
-      t.skip(cluster);
-      return;
-    }
-    await body(cluster);
-    assert.deepEqual(await cluster.leftovers(), [], 'no process may be left on any host');
-  });
+  clusterTestOn(cluster, name, body, async (c) => assert.deepEqual(await c.leftovers(), [], 'no process may be left on any host'));
 }
 
 clusterTest('helloworld: 8 ranks on 4 hosts, 2 each, placed by the machine file', async (c) => {

@@ -9,20 +9,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORE_COLL_CHECKS, example, okLines, p2pPassed, program, ROOT, strays } from '../helpers.js';
-import { buildCluster, downAtExit, type Cluster } from '../cluster/cluster.js';
+import { buildCluster, clusterTestOn, downAtExit, type Cluster } from '../cluster/cluster.js';
 import { checkWellFormed, readTimeline } from '../launcher/timeline-check.js';
 
 const cluster = await buildCluster(4);
 downAtExit(() => cluster);
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  test(name, async (t) => {
-    if (typeof cluster === 'string') {
-      t.skip(cluster);
-      return;
-    }
-    await body(cluster);
-  });
+  clusterTestOn(cluster, name, body);
 }
 
 type ClusterBody = (c: Cluster) => Promise<void>;

@@ -5,23 +5,16 @@
  * while remote children run, leave nothing on any host. Needs root; skipped
  * elsewhere with the reason.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { okLines, program } from '../helpers.js';
-import { buildCluster, downAtExit, type Cluster } from '../cluster/cluster.js';
+import { buildCluster, clusterTestOn, downAtExit, type Cluster } from '../cluster/cluster.js';
 
 const cluster = await buildCluster(3, 'm4sp');
 downAtExit(() => cluster);
 const SPAWN = program('spawn.ts');
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  test(name, async (t) => {
-    if (typeof cluster === 'string') {
-      t.skip(cluster);
-      return;
-    }
-    await body(cluster);
-  });
+  clusterTestOn(cluster, name, body);
 }
 
 const launcherOf = (c: Cluster): string[] => ['--ssh', c.ssh, '--iface', 'eth0'];

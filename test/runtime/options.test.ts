@@ -84,3 +84,9 @@ test('cross-memory attach, the timeline, the profile and the pool: the defaults,
   assert.equal(readOptions({ MPI4TS_POOL: '1' }).pool, true);
   for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
 });
+
+test('MPI4TS_TWO_LEVEL: on by default, 0 turns the two-level collectives off, a bad value says what is allowed', () => {
+  assert.equal(readOptions({}).twoLevel, true);
+  assert.equal(readOptions({ MPI4TS_TWO_LEVEL: '0' }).twoLevel, false);
+  assert.throws(() => readOptions({ MPI4TS_TWO_LEVEL: 'no' }), { name: 'JobError', message: 'MPI4TS_TWO_LEVEL="no" must be 0 (off) or 1 (on, the default)' });
+});
