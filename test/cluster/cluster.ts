@@ -249,12 +249,14 @@ export function downAtExit(cluster: () => Cluster | string): void {
 }
 
 /**
- * A test that runs on `cluster`, or is skipped saying why there is none;
- * `afterwards` runs once the body passed (a check every test of a file makes).
+ * A test that runs on the cluster `current()` gives when the test starts
+ * (a file may build it in a before hook), or is skipped saying why there is
+ * none; `afterwards` runs once the body passed (a check every test of a file makes).
  */
-export function clusterTestOn(cluster: Cluster | string, name: string, body: (c: Cluster) => Promise<void>,
+export function clusterTestOn(current: () => Cluster | string, name: string, body: (c: Cluster) => Promise<void>,
   afterwards?: (c: Cluster) => Promise<void>): void {
   test(name, async (t) => {
+    const cluster = current();
     if (typeof cluster === 'string') {
       t.skip(cluster);
       return;

@@ -49,7 +49,7 @@ function mpiexec(c: Cluster, np: number, slots: number, hydraOptions: string[], 
 }
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  clusterTestOn(cluster, name, body, async (c) => assert.deepEqual(await c.leftovers(), [], 'no process may be left on any host'));
+  clusterTestOn(() => cluster, name, body, async (c) => assert.deepEqual(await c.leftovers(), [], 'no process may be left on any host'));
 }
 
 clusterTest('helloworld: 8 ranks on 4 hosts, 2 each, placed by the machine file', async (c) => {

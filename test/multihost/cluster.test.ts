@@ -16,7 +16,7 @@ const cluster = await buildCluster(4);
 downAtExit(() => cluster);
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  clusterTestOn(cluster, name, body);
+  clusterTestOn(() => cluster, name, body);
 }
 
 type ClusterBody = (c: Cluster) => Promise<void>;

@@ -14,7 +14,7 @@ downAtExit(() => cluster);
 const SPAWN = program('spawn.ts');
 
 function clusterTest(name: string, body: (c: Cluster) => Promise<void>): void {
-  clusterTestOn(cluster, name, body);
+  clusterTestOn(() => cluster, name, body);
 }
 
 const launcherOf = (c: Cluster): string[] => ['--ssh', c.ssh, '--iface', 'eth0'];
