@@ -86,6 +86,13 @@ export interface Channel {
    * `target` holds (ERR_TRUNCATE) or a value came instead of raw data.
    */
   recvInto(source: number, target: RawBuffer): Promise<number | Failure>;
+  /**
+   * Moves this rank's messages along without yielding (the engine polls its
+   * rings once), for an algorithm that holds the event loop through a long
+   * copy while messages it posted wait for their handshakes. Absent: nothing
+   * to move (an in-memory fake).
+   */
+  progress?(): void;
 }
 
 /**
@@ -127,6 +134,8 @@ export interface Link {
    * form), with that value as `{ instead }`.
    */
   irecvInto(source: number, target: RawBuffer): PromiseLike<number | Instead>;
+  /** Channel.progress. */
+  progress?(): void;
 }
 
 /** What says where a call stands, for a mismatch's error (CollectiveEndpoint.collectivePlace). */
@@ -170,6 +179,10 @@ export class LinkChannel implements Channel {
 
   recvInto(source: number, target: RawBuffer): Promise<number | Failure> {
     return Promise.resolve(this.link.irecvInto(source, target)).then(this.landed, this.refused);
+  }
+
+  progress(): void {
+    this.link.progress?.();
   }
 
   private readonly landed = (got: number | Instead): number | Failure => {

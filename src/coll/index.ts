@@ -38,7 +38,7 @@ export interface CollectiveEndpoint {
   readonly size: number;
   readonly collContext: number;
   worldRankOf(rank: number): number;
-  readonly world: { readonly engine: Pick<P2PEngine, 'isend' | 'irecv'> };
+  readonly world: { readonly engine: Pick<P2PEngine, 'isend' | 'irecv'> & Partial<Pick<P2PEngine, 'pollNow'>> };
   /** Where a call stands, for errors ("as collective #7 on COMM_WORLD"); without it, "as call number 7". */
   collectivePlace?(tag: number): string;
   /** Each rank's host as a small integer, alike on every rank (Channel.hosts), or null where unknown. */
@@ -59,6 +59,7 @@ export function engineLink(comm: CollectiveEndpoint, tag: number, call: string, 
     isend: (dest, wire) => engine.isend(context, comm.rank, comm.worldRankOf(dest), tag, wire, false, call, code).wait(),
     irecv: (source) => engine.irecv(context, source, comm.worldRankOf(source), tag, null, call, code).wait(),
     irecvInto: (source, target) => landedOrInstead(engine.irecv(context, source, comm.worldRankOf(source), tag, target, call, code), target),
+    progress: () => engine.pollNow?.(),
   };
 }
 

@@ -492,6 +492,11 @@ export class P2PEngine implements FrameSink {
     return request;
   }
 
+  /** Moves frames along now, between two pieces of a long synchronous copy (Progress.pollNow). */
+  pollNow(): void {
+    this.progress.pollNow();
+  }
+
   /** A message waiting to be received, left in place (MPI_Iprobe). */
   iprobe(context: number, source: number, tag: number, status?: Status): boolean {
     if (source === PROC_NULL) {

@@ -120,6 +120,19 @@ export class Progress {
     if (!this.spinning) this.sleep();
   }
 
+  /**
+   * Polls the rings once, now, without yielding: for a caller that holds the
+   * event loop through a long copy of its own (alltoallv's own block) and
+   * would otherwise leave its messages' handshakes waiting until it is done.
+   * Frames go up by synchronous callback, as in a spin.
+   */
+  pollNow(): boolean {
+    const poller = this.poller;
+    if (poller === null) return false;
+    poller.flush?.();
+    return poller.poll();
+  }
+
   /** An operation started waiting on the network. */
   begin(): void {
     this.posts++;
