@@ -193,6 +193,39 @@ test('alltoallv: uneven counts, zero counts and displacements with gaps land whe
   }
 });
 
+test('alltoallv: the same buffers again with other counts and displacements (the arrays changed in place, or new ones) land by the new layout, not the last one', async () => {
+  for (const size of [2, 3, 5]) {
+    const got = await valuesOf(size, 'alltoallv', async (ch) => {
+      const send = new Float64Array(4 * size);
+      const recv = new Float64Array(4 * size);
+      const counts = ranks(size).map(() => 2);
+      const displs = ranks(size).map((r) => 2 * r);
+      const results: number[][] = [];
+      for (const layout of [0, 1, 2, 0]) {
+        // 0: blocks of 2 back to back; 1: the same arrays changed in place to blocks of 1 at 4r + 1; 2: new arrays, blocks of 3 at 4r.
+        if (layout === 1) ranks(size).forEach((r) => { counts[r] = 1; displs[r] = 4 * r + 1; });
+        if (layout === 0) ranks(size).forEach((r) => { counts[r] = 2; displs[r] = 2 * r; });
+        const c = layout === 2 ? ranks(size).map(() => 3) : counts;
+        const d = layout === 2 ? ranks(size).map((r) => 4 * r) : displs;
+        send.fill(0);
+        recv.fill(-1);
+        ranks(size).forEach((r) => send.fill(ch.rank * 10 + r + layout / 10, d[r], d[r]! + c[r]!));
+        await buffers.alltoallvInto(ch, send, c, d, recv, c, d);
+        results.push([...recv]);
+      }
+      return results;
+    });
+    got.forEach((results, me) => results.forEach((recv, i) => {
+      const layout = [0, 1, 2, 0][i]!;
+      const c = layout === 0 ? 2 : layout === 1 ? 1 : 3;
+      const at = (r: number): number => (layout === 0 ? 2 * r : layout === 1 ? 4 * r + 1 : 4 * r);
+      const expected = new Array<number>(4 * size).fill(-1);
+      for (const r of ranks(size)) for (let k = 0; k < c; k++) expected[at(r) + k] = r * 10 + me + layout / 10;
+      assert.deepEqual(recv, expected, `size ${size}, rank ${me}, call ${i} (layout ${layout})`);
+    }));
+  }
+});
+
 test('scanInto and exscanInto equal scan and exscan; exscan leaves rank 0\'s recvbuf alone; IN_PLACE', async () => {
   for (const size of SIZES) {
     for (const exclusive of [false, true]) {
