@@ -87,7 +87,7 @@ const poolContext: PoolContext = {
   jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
   poolOfOne: processOptions().pool && world.size === 1,
   watchDeaths: (handler) => deathHandlers.push(handler),
-  spawnWorkers: (count) => COMM_SELF.spawn(POOL_WORKER_ENTRY, [], count),
+  spawnWorkers: (count) => COMM_SELF.spawnPoolWorkers(POOL_WORKER_ENTRY, count),
   // As mpi4py's MPIPoolExecutor: the universe's room beyond this job, else (a local job) a worker per core.
   defaultWorkers: UNIVERSE_SIZE > world.size ? UNIVERSE_SIZE - world.size : availableParallelism(),
 };

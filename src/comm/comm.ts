@@ -487,6 +487,22 @@ export class Comm {
   }
 
   /**
+   * @internal spawn for a PoolExecutor (pool/workers.ts): `count` processes
+   * of `script`, marked as pool workers, so that one that dies fails its
+   * task instead of the job (DESIGN.md "Task pools").
+   */
+  spawnPoolWorkers(script: string, count: number): Promise<Intercomm> {
+    const call = 'PoolExecutor';
+    try {
+      this.checkUsable(call);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const commands = this.rank === 0 ? spawnCommands(call, [script], [[]], [count], [{}]) : null;
+    return spawnIntercomm(call, this, commands, 0, newComm, true);
+  }
+
+  /**
    * Starts several programs as one new COMM_WORLD (MPI_Comm_spawn_multiple):
    * `commands[i]` with `args[i]` on `maxprocs[i]` processes, in that order;
    * `MPI.APPNUM` is i in the processes of command i. As `spawn` otherwise.

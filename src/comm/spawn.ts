@@ -101,15 +101,18 @@ export function spawnCommands(call: string, scripts: unknown[], argsOf: unknown[
 /**
  * MPI_Comm_spawn(_multiple) over `parent`: `commands` matter at the root
  * only (the others pass null), where they may be the problem in words.
+ * `poolWorkers`: the children are a PoolExecutor's workers, whose deaths the job
+ * survives (SpawnRequest.pool).
  */
-export function spawnIntercomm(call: string, parent: Comm, commands: SpawnCommand[] | string | null, root: number, makeComm: MakeComm): Promise<Intercomm> {
+export function spawnIntercomm(call: string, parent: Comm, commands: SpawnCommand[] | string | null, root: number, makeComm: MakeComm,
+  poolWorkers = false): Promise<Intercomm> {
   const maskTag = parent.nextCollectiveTag();
   const outcomeTag = parent.nextCollectiveTag();
   const readyTag = parent.nextCollectiveTag();
   const world = parent.world;
   return createComm(world, async (pool) => {
     const free = await runCollective(call, parent, maskTag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
-    const mine: Outcome | null = parent.rank === root ? await askLauncher(world, parent, commands, free) : null;
+    const mine: Outcome | null = parent.rank === root ? await askLauncher(world, parent, commands, free, poolWorkers) : null;
     const outcome = await runCollective(call, parent, outcomeTag, (ch) => collectives.bcast(ch, mine, root));
     if (outcome === null) throw new MPIError('ERR_INTERN', `${call}: the root sent no outcome`);
     if ('problem' in outcome) {
@@ -129,7 +132,8 @@ export function spawnIntercomm(call: string, parent: Comm, commands: SpawnComman
 }
 
 /** The root's part: checks, then the launcher's answer. Never throws: a problem becomes the outcome. */
-async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnCommand[] | string | null, free: Uint32Array): Promise<Outcome> {
+async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnCommand[] | string | null, free: Uint32Array,
+  poolWorkers: boolean): Promise<Outcome> {
   if (commands === null || typeof commands === 'string') return { problem: commands ?? 'no command', errorClass: 'ERR_ARG' };
   const spawn = world.bootstrap.spawn;
   if (spawn === undefined) {
@@ -142,7 +146,8 @@ async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnComman
     return { problem: (err as Error).message, errorClass: 'ERR_OTHER' };
   }
   const id = nextRequestId++;
-  const reply = await spawn.call(world.bootstrap, { id, commands, parentGroup: [...parent.group], context, cwd: process.cwd() });
+  const request = { id, commands, parentGroup: [...parent.group], context, cwd: process.cwd(), ...(poolWorkers ? { pool: true } : {}) };
+  const reply = await spawn.call(world.bootstrap, request);
   if ('error' in reply) return { problem: reply.error, errorClass: 'ERR_SPAWN' };
   const count = commands.reduce((sum, c) => sum + c.maxprocs, 0);
   return { base: reply.base, count, table: reply.table, id };

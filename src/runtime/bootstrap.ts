@@ -36,8 +36,9 @@ export interface Bootstrap {
    */
   watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
   /**
-   * Where the launcher tells of pool workers that died (`mpi4ts run --pool`:
-   * the job goes on without them); absent where no launcher does.
+   * Where the launcher tells of pool workers that died (`mpi4ts run --pool`'s
+   * ranks, and a PoolExecutor's spawned workers: the job goes on without
+   * them); absent where no launcher does.
    */
   watchDeaths?(onDeath: (rank: number, words: string) => void): void;
   /** Sends part of this rank's timeline to the launcher (mpi4ts run --trace); absent where no launcher collects one. */

@@ -212,6 +212,43 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async spawnedSigkill() {
+    // Without --pool: spawned workers SIGKILLed one after the other; the pool goes on, then is broken, and the job ends 0.
+    const pool = new MPI.PoolExecutor({ module, maxWorkers: 2 });
+    await pool.ready();
+    assert.equal(pool.size, 2);
+    const killOne = async (meanwhile: () => void = () => {}): Promise<[number, Error]> => {
+      const path = join(tmpdir(), `mpi4ts-pool-spawned-${process.pid}`);
+      rmSync(path, { force: true });
+      const doomed = rejection(pool.submit('pidThenWait', path, 60_000));
+      while (!existsSync(path) || readFileSync(path, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      const pid = Number(readFileSync(path, 'utf8'));
+      rmSync(path, { force: true });
+      meanwhile();
+      process.kill(pid, 'SIGKILL');
+      return [pid, await doomed];
+    };
+    const [pid, err] = await killOne();
+    assert.ok(err instanceof MPI.WorkerLostError, String(err));
+    assert.equal(err.code, 'MPI4TS_ERR_WORKER_LOST');
+    assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank [01] of spawned world 1 \\(.+, pid ${pid}\\) was killed by signal SIGKILL$`));
+    assert.equal(err.worker.pid, pid);
+    // The pool goes on with the other worker.
+    assert.deepEqual(await collect(pool.map('square', [1, 2, 3, 4])), [1, 4, 9, 16]);
+    assert.equal(pool.size, 1);
+    console.log('went on');
+    // The last one too: broken, queued and later tasks reject with PoolError, nothing hangs.
+    let queued: Promise<Error> | null = null;
+    const [, last] = await killOne(() => (queued = rejection(pool.submit('square', 5))));
+    assert.ok(last instanceof MPI.WorkerLostError, String(last));
+    for (const broken of [await queued!, await rejection(pool.submit('square', 6))]) {
+      assert.ok(broken instanceof MPI.PoolError && !(broken instanceof MPI.WorkerLostError), String(broken));
+      assert.match(broken.message, /^PoolExecutor: the pool is broken: every worker has died \(the last: pool worker rank [01] of spawned world 1 .*SIGKILL\)$/);
+    }
+    console.log('broken');
+    await pool.shutdown();
+  },
+
   async shutdown() {
     const pool = new MPI.PoolExecutor({ module, maxWorkers: 1 });
     await pool.ready();
