@@ -249,6 +249,33 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async hosts() {
+    // Across hosts (test/multihost): --pool workers or spawned ones; the tasks run on more than one host.
+    const pool = new MPI.PoolExecutor({ module: new URL('./pool-mpi-tasks.ts', import.meta.url), maxWorkers: Number(process.env.POOL_WORKERS ?? 3) });
+    await pool.ready();
+    const names = await collect(pool.map<string>('processorName', Array.from({ length: 40 }, () => 10)));
+    assert.equal(names.length, 40);
+    console.log(`task hosts: ${[...new Set(names)].sort().join(',')} (${pool.size} workers)`);
+    if (process.env.POOL_KILL_REMOTE === '1') {
+      // A worker on another host SIGKILLed mid-task (the hosts share this machine's pids): its task fails, the pool goes on.
+      const path = join(tmpdir(), `mpi4ts-pool-remote-${process.pid}`);
+      rmSync(path, { force: true });
+      const doomed = rejection(pool.submit('pidThenWait', path, 60_000));
+      while (!existsSync(path) || readFileSync(path, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      const [pid, host] = readFileSync(path, 'utf8').split(' ');
+      rmSync(path, { force: true });
+      process.kill(Number(pid), 'SIGKILL');
+      const err = await doomed;
+      assert.ok(err instanceof MPI.WorkerLostError, String(err));
+      assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank \\d+ of spawned world 1 \\(${host}, pid ${pid}\\) was killed by signal SIGKILL$`));
+      assert.equal(err.worker.host, host);
+      assert.equal((await collect(pool.map<string>('processorName', Array.from({ length: 8 }, () => 1)))).length, 8);
+      assert.equal(pool.size, Number(process.env.POOL_WORKERS ?? 3) - 1);
+      console.log(`killed the worker on ${host}; went on`);
+    }
+    await pool.shutdown();
+  },
+
   async shutdown() {
     const pool = new MPI.PoolExecutor({ module, maxWorkers: 1 });
     await pool.ready();
