@@ -472,7 +472,7 @@ export class Comm {
    * count. Resolves on every rank with an intercommunicator whose remote
    * group is the children, in their COMM_WORLD's order; the children reach
    * this communicator's group through `MPI.getParent()`. Under `mpi4ts run`
-   * only (API.md "Dynamic processes").
+   * and MPICH's `mpiexec.hydra` (API.md "Dynamic processes").
    */
   spawn(command: string, args: readonly string[] = [], maxprocs = 1, root = 0, options: SpawnOptions = {}): Promise<Intercomm> {
     const call = 'spawn';

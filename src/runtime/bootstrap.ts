@@ -68,8 +68,20 @@ export interface Bootstrap {
   readonly universeSize?: number;
   /** After exchange: a spawned process's parents (MPI_Comm_get_parent), null in the job's own ranks. */
   parent?(): ParentInfo | null;
-  /** Asks the launcher for new processes; absent where the launcher cannot start them. */
-  spawn?(request: SpawnRequest): Promise<SpawnReply>;
+  /**
+   * Asks the launcher for new processes; absent where the launcher cannot
+   * start them. `parents`: what the parents know, for a launcher that keeps
+   * no table of the universe (Hydra: runtime/pmi1-spawn.ts).
+   */
+  spawn?(request: SpawnRequest, parents: SpawnParents): Promise<SpawnReply>;
   /** The parents of spawn `id` know its children: they may be welcomed. */
   spawnGo?(id: number): void;
+}
+
+/** What comm.spawn's parents know, for the bootstrap's spawn. */
+export interface SpawnParents {
+  /** The parent group's addresses, in its order. */
+  addresses: PeerAddress[];
+  /** One past the highest universe index any parent knows: the children's base where no launcher hands bases out. */
+  extent: number;
 }
