@@ -213,9 +213,14 @@ const run: Record<string, () => Promise<void>> = {
   },
 
   async spawnedSigkill() {
-    // Without --pool: spawned workers SIGKILLed one after the other; the pool goes on, then is broken, and the job ends 0.
-    const pool = new MPI.PoolExecutor({ module, maxWorkers: 2 });
+    // Without --pool: spawned workers lost one after the other (an exit, two SIGKILLs); the pool goes on, then is broken, and the job ends 0.
+    const pool = new MPI.PoolExecutor({ module, maxWorkers: 3 });
     await pool.ready();
+    assert.equal(pool.size, 3);
+    // A task that ends its worker's process with code 0 is a death too (it never finalized).
+    const exited = await rejection(pool.submit('exitNow', 0));
+    assert.ok(exited instanceof MPI.WorkerLostError, String(exited));
+    assert.match(exited.message, /^PoolExecutor: task "exitNow" was running on pool worker rank [012] of spawned world 1 \(.+, pid \d+\) exited with code 0 before its pool was done \(process\.exit\(\) in a task\?\)$/);
     assert.equal(pool.size, 2);
     const killOne = async (meanwhile: () => void = () => {}): Promise<[number, Error]> => {
       const path = join(tmpdir(), `mpi4ts-pool-spawned-${process.pid}`);
@@ -231,7 +236,7 @@ const run: Record<string, () => Promise<void>> = {
     const [pid, err] = await killOne();
     assert.ok(err instanceof MPI.WorkerLostError, String(err));
     assert.equal(err.code, 'MPI4TS_ERR_WORKER_LOST');
-    assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank [01] of spawned world 1 \\(.+, pid ${pid}\\) was killed by signal SIGKILL$`));
+    assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank [012] of spawned world 1 \\(.+, pid ${pid}\\) was killed by signal SIGKILL$`));
     assert.equal(err.worker.pid, pid);
     // The pool goes on with the other worker.
     assert.deepEqual(await collect(pool.map('square', [1, 2, 3, 4])), [1, 4, 9, 16]);
@@ -243,7 +248,7 @@ const run: Record<string, () => Promise<void>> = {
     assert.ok(last instanceof MPI.WorkerLostError, String(last));
     for (const broken of [await queued!, await rejection(pool.submit('square', 6))]) {
       assert.ok(broken instanceof MPI.PoolError && !(broken instanceof MPI.WorkerLostError), String(broken));
-      assert.match(broken.message, /^PoolExecutor: the pool is broken: every worker has died \(the last: pool worker rank [01] of spawned world 1 .*SIGKILL\)$/);
+      assert.match(broken.message, /^PoolExecutor: the pool is broken: every worker has died \(the last: pool worker rank [012] of spawned world 1 .*SIGKILL\)$/);
     }
     console.log('broken');
     await pool.shutdown();
