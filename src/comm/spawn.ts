@@ -161,7 +161,6 @@ async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnComman
 function launcherWords(name: string): string {
   switch (name) {
     case 'singleton': return 'a singleton (a program run without a launcher)';
-    case 'pmi1': return "Hydra's PMI-1 (mpiexec)";
     case 'pmi2': return 'PMI-2 (srun --mpi=pmi2)';
     case 'pmix': return "Open MPI's PMIx (mpirun)";
     case 'slurm': return 'Slurm without PMI (srun --mpi=none)';

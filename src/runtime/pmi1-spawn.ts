@@ -30,7 +30,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { JobError } from '../base/index.js';
+import { JobError, optionsOf } from '../base/index.js';
 import { proofMatches, proofOf, type PeerAddress, type SpawnCommand, type SpawnReply, type SpawnRequest } from '../wire/index.js';
 import type { SpawnParents } from './bootstrap.js';
 
@@ -60,6 +60,8 @@ const PROOF_LINE_MAX = 256;
 const TABLE_LINE_MAX = 64 * 1024 * 1024;
 /** A connection that has not proved the key by then is dropped. */
 const PROOF_MS = 10_000;
+/** Connections at once (child 0 and strangers): the port may face the network. */
+const MAX_CONNECTIONS = 64;
 
 /**
  * The lines of the `mcmd=spawn` command for `commands` (spawnMultiple's programs, one
@@ -146,16 +148,20 @@ export class SpawnRendezvous {
   private constructor(private readonly server: Server, readonly port: number, private readonly key: Buffer, private readonly base: number,
     private readonly count: number) {}
 
-  /** Listens on `host` (any free port). */
-  static open(host: string, key: Buffer, base: number, count: number): Promise<SpawnRendezvous> {
-    const server = createServer({ noDelay: true });
-    return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new JobError(`spawn: cannot listen on ${host} for the children: ${err.message}`)));
-      server.listen(0, host, () => {
-        const address = server.address();
-        resolve(new SpawnRendezvous(server, typeof address === 'object' && address !== null ? address.port : 0, key, base, count));
-      });
-    });
+  /** Listens on `host`: a port of `portRange` (MPI4TS_PORT_RANGE, as the peer listeners), else any free one. */
+  static async open(host: string, portRange: readonly [number, number] | null, key: Buffer, base: number, count: number): Promise<SpawnRendezvous> {
+    const [first, last] = portRange ?? [0, 0];
+    let lastError: Error | null = null;
+    for (let port = first; port <= last; port++) {
+      try {
+        const [server, bound] = await listenOn(host, port);
+        return new SpawnRendezvous(server, bound, key, base, count);
+      } catch (err) {
+        lastError = err as Error;
+      }
+    }
+    const where = portRange === null ? host : `${host}, ports ${first}-${last} (MPI4TS_PORT_RANGE)`;
+    throw new JobError(`spawn: cannot listen on ${where} for the children: ${lastError?.message ?? ''}`);
   }
 
   /**
@@ -171,7 +177,7 @@ export class SpawnRendezvous {
       }, timeoutMs);
       this.server.on('connection', (socket) => {
         socket.on('error', () => {});
-        const dropAfter = setTimeout(() => socket.destroy(), PROOF_MS);
+        const dropAfter = setTimeout(() => socket.destroy(), PROOF_MS).unref();
         const lines = new LineReader(socket, 'the connection from child 0');
         void (async () => {
           const proof = await lines.next(PROOF_LINE_MAX);
@@ -209,6 +215,19 @@ export class SpawnRendezvous {
     this.server.close();
     this.child?.destroy();
   }
+}
+
+function listenOn(host: string, port: number): Promise<[Server, number]> {
+  const server = createServer({ noDelay: true });
+  server.maxConnections = MAX_CONNECTIONS;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve([server, typeof address === 'object' && address !== null ? address.port : 0]);
+    });
+  });
 }
 
 function checkedTable(table: unknown, base: number, count: number): PeerAddress[] {
@@ -290,7 +309,7 @@ export class Pmi1Spawner {
     const base = parents.extent;
     let rendezvous: SpawnRendezvous;
     try {
-      rendezvous = await SpawnRendezvous.open(advertiseHost, key, base, count);
+      rendezvous = await SpawnRendezvous.open(advertiseHost, optionsOf(process.env).portRange, key, base, count);
     } catch (err) {
       return { id: request.id, error: (err as Error).message };
     }

@@ -35,7 +35,7 @@ function address(rank: number): PeerAddress {
 
 test('the rendezvous: a stranger failing the proof is dropped, child 0 proves the key, sends its table, gets the parents\' back', async () => {
   const key = randomBytes(32);
-  const rendezvous = await SpawnRendezvous.open('127.0.0.1', key, 5, 2);
+  const rendezvous = await SpawnRendezvous.open('127.0.0.1', null, key, 5, 2);
   const children = rendezvous.children(5000);
   // A stranger: wrong proof, dropped without a word; the wait goes on.
   const stranger = connect({ host: '127.0.0.1', port: rendezvous.port });
@@ -51,7 +51,7 @@ test('the rendezvous: a stranger failing the proof is dropped, child 0 proves th
 
 test('the rendezvous: a child with another key is refused by the root; no child in time is an error naming the wait', async () => {
   const key = randomBytes(32);
-  const rendezvous = await SpawnRendezvous.open('127.0.0.1', key, 2, 1);
+  const rendezvous = await SpawnRendezvous.open('127.0.0.1', null, key, 2, 1);
   const children = rendezvous.children(300);
   const preput: ParentPreput = { key: key.toString('hex'), base: 2, group: [0], context: 4, host: '127.0.0.1', port: rendezvous.port, nonce: rendezvous.nonce };
   await assert.rejects(joinParents(preput, randomBytes(32), [address(2)]), /sent no parents' addresses/);
@@ -63,4 +63,15 @@ test('parentPreputOf: a malformed preput is an error quoting it', () => {
   assert.throws(() => parentPreputOf('{"key":"ab","base":1}'), { message: 'PMI-1: the spawn\'s mpi4ts-parent is malformed: {"key":"ab","base":1}' });
   const ok = { key: 'a'.repeat(64), base: 2, group: [0, 1], context: 6, host: 'h', port: 1, nonce: 'n' };
   assert.deepEqual(parentPreputOf(JSON.stringify(ok)), ok);
+});
+
+test('the rendezvous listens in MPI4TS_PORT_RANGE, and says so when no port there is free', async () => {
+  const key = randomBytes(32);
+  const taken = await SpawnRendezvous.open('127.0.0.1', null, key, 1, 1);
+  const inRange = await SpawnRendezvous.open('127.0.0.1', [taken.port, taken.port + 1], key, 1, 1);
+  assert.equal(inRange.port, taken.port + 1);
+  await assert.rejects(SpawnRendezvous.open('127.0.0.1', [taken.port, taken.port], key, 1, 1),
+    { message: new RegExp(`^spawn: cannot listen on 127\\.0\\.0\\.1, ports ${taken.port}-${taken.port} \\(MPI4TS_PORT_RANGE\\) for the children: listen EADDRINUSE`) });
+  taken.close();
+  inRange.close();
 });
