@@ -55,12 +55,14 @@ const ADDRESS = 'mpi4ts-addr';
 /** Child 0 of a spawned world leaves its parents' addresses here for its siblings. */
 const PARENTS = 'mpi4ts-parents';
 
-/** What a KvsBootstrap does besides the plain job: spawn (PMI-1), or be a spawned world. */
-export interface KvsSpawning {
+/** What a KvsBootstrap may know besides the plain job (Hydra's PMI-1 tells these; PMI-2 here does not). */
+export interface KvsExtras {
   /** This process's PMI server can spawn (Hydra's PMI-1): comm.spawn goes through it. */
   spawner?: Pmi1Spawner;
   /** This world was spawned by mpi4ts parents: what their root preput. */
   parent?: ParentPreput | null;
+  /** MPI_UNIVERSE_SIZE as the launcher gives it (Hydra: `mpiexec -usize N`), or null where it does not. */
+  universeSize?: number | null;
 }
 
 export class KvsBootstrap implements Bootstrap {
@@ -73,6 +75,7 @@ export class KvsBootstrap implements Bootstrap {
   readonly worldGroup?: readonly number[];
   readonly spawn?: (request: SpawnRequest, parents: SpawnParents) => Promise<SpawnReply>;
   readonly spawnGo?: (id: number) => void;
+  readonly universeSize?: number;
   private readonly spawnedBy: ParentPreput | null;
   private done = false;
 
@@ -87,14 +90,15 @@ export class KvsBootstrap implements Bootstrap {
     private readonly fd: number,
     /** Where peers on other hosts reach this rank; the launcher may know better than the default. */
     readonly advertiseHost = defaultAdvertiseHost(),
-    spawning: KvsSpawning = {},
+    extras: KvsExtras = {},
   ) {
-    this.spawnedBy = spawning.parent ?? null;
+    this.spawnedBy = extras.parent ?? null;
+    if (typeof extras.universeSize === 'number') this.universeSize = extras.universeSize;
     const base = this.spawnedBy?.base ?? 0;
     this.rank = base + kvsRank;
     this.size = base + kvsSize;
     if (this.spawnedBy !== null) this.worldGroup = Array.from({ length: kvsSize }, (_, i) => base + i);
-    const spawner = spawning.spawner;
+    const spawner = extras.spawner;
     if (spawner !== undefined) {
       this.spawn = (request, parents) => spawner.spawn(request, parents, this.key, this.advertiseHost);
       this.spawnGo = (id) => spawner.go(id);

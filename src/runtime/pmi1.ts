@@ -30,8 +30,10 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
   const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
   const appnum = await channel.appnum();
+  const universeSize = await channel.universeSize();
   const parent = env.PMI_SPAWNED === '1' ? await spawnedBy(channel) : null;
-  const boot = new KvsBootstrap('pmi1', rank, size, appnum, channel, fd, await hydraAdvertiseHost(env), { spawner: new Pmi1Spawner(channel), parent });
+  const boot = new KvsBootstrap('pmi1', rank, size, appnum, channel, fd, await hydraAdvertiseHost(env),
+    { spawner: new Pmi1Spawner(channel), parent, universeSize });
   await boot.start();
   return boot;
 }
@@ -109,6 +111,18 @@ class Pmi1Channel implements KvsChannel, PmiSpawnChannel {
     const fields = parseWords(await this.socket.readLine());
     const appnum = Number(fields.appnum ?? '');
     return fields.cmd === 'appnum' && (fields.rc ?? '0') === '0' && Number.isInteger(appnum) && appnum >= 0 ? appnum : 0;
+  }
+
+  /**
+   * MPI_UNIVERSE_SIZE: `cmd=get_universe_size` answers `cmd=universe_size
+   * size=N`; Hydra says -1 (unknown) unless `mpiexec -usize N` was given:
+   * null then, and the universe is COMM_WORLD.
+   */
+  async universeSize(): Promise<number | null> {
+    await this.socket.request('cmd=get_universe_size\n');
+    const fields = parseWords(await this.socket.readLine());
+    const size = Number(fields.size ?? '');
+    return fields.cmd === 'universe_size' && Number.isInteger(size) && size > 0 ? size : null;
   }
 
   async put(key: string, value: string): Promise<void> {

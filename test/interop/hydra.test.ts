@@ -67,6 +67,16 @@ for (const np of [1, 2]) {
 
 }
 
+test('under mpiexec.hydra: MPI.UNIVERSE_SIZE is -usize N (PMI-1 get_universe_size), else COMM_WORLD\'s size', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const sized = await run(MPIEXEC, ['-usize', '5', '-n', '2', process.execPath, ...nodeArgs(program('spawn.ts'), ['universe'])]);
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.ok(sized.stdout.includes('ok universe 5 parent null'), sized.stdout);
+  const plain = await mpiexec(3, nodeArgs(program('spawn.ts'), ['universe']));
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(plain.stdout.includes('ok universe 3 parent null'), plain.stdout);
+});
+
 test('under mpiexec.hydra: examples/cpi-spawn.ts at 2 parent ranks, 2 spawned workers', async (t) => {
   if (skip !== false) return t.skip(skip);
   const r = await mpiexec(2, nodeArgs(example('cpi-spawn.ts'), ['2', '100000']));
