@@ -296,7 +296,10 @@ export interface PmiSpawnChannel {
 
 /**
  * The parent root's spawns under Hydra (steps 1, 3 and 4 of the module's
- * header), each by its request id until its spawnGo.
+ * header), each by its request id until its spawnGo. PMI-1 is one request
+ * and its answer at a time; two spawns of one process never overlap on it,
+ * as communicator creations in a process run one after the other
+ * (comm/create.ts).
  */
 export class Pmi1Spawner {
   private readonly pending = new Map<number, { rendezvous: SpawnRendezvous; parents: readonly PeerAddress[] }>();
