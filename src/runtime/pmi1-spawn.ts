@@ -161,7 +161,7 @@ export class SpawnRendezvous {
       }
     }
     const where = portRange === null ? host : `${host}, ports ${first}-${last} (MPI4TS_PORT_RANGE)`;
-    throw new JobError(`spawn: cannot listen on ${where} for the children: ${lastError?.message ?? ''}`);
+    throw new JobError(`cannot listen on ${where} for the children: ${lastError?.message ?? ''}`);
   }
 
   /**
@@ -173,7 +173,7 @@ export class SpawnRendezvous {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.close();
-        reject(new JobError(`spawn: the ${this.count} child process(es) did not report to their parents within ${timeoutMs / 1000} s`));
+        reject(new JobError(`the ${this.count} child process(es) did not report to their parents within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       this.server.on('connection', (socket) => {
         socket.on('error', () => {});
@@ -197,7 +197,7 @@ export class SpawnRendezvous {
           // Child 0 itself went wrong: its world cannot join.
           clearTimeout(timer);
           this.close();
-          reject(new JobError(`spawn: child 0 sent no address table: ${(err as Error).message}`));
+          reject(new JobError(`child 0 sent no address table: ${(err as Error).message}`));
         });
       });
     });

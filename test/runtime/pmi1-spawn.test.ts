@@ -55,7 +55,7 @@ test('the rendezvous: a child with another key is refused by the root; no child 
   const children = rendezvous.children(300);
   const preput: ParentPreput = { key: key.toString('hex'), base: 2, group: [0], context: 4, host: '127.0.0.1', port: rendezvous.port, nonce: rendezvous.nonce };
   await assert.rejects(joinParents(preput, randomBytes(32), [address(2)]), /sent no parents' addresses/);
-  await assert.rejects(children, { code: 'MPI4TS_ERR_JOB', message: 'spawn: the 1 child process(es) did not report to their parents within 0.3 s' });
+  await assert.rejects(children, { code: 'MPI4TS_ERR_JOB', message: 'the 1 child process(es) did not report to their parents within 0.3 s' });
 });
 
 test('parentPreputOf: a malformed preput is an error quoting it', () => {
@@ -71,7 +71,7 @@ test('the rendezvous listens in MPI4TS_PORT_RANGE, and says so when no port ther
   const inRange = await SpawnRendezvous.open('127.0.0.1', [taken.port, taken.port + 1], key, 1, 1);
   assert.equal(inRange.port, taken.port + 1);
   await assert.rejects(SpawnRendezvous.open('127.0.0.1', [taken.port, taken.port], key, 1, 1),
-    { message: new RegExp(`^spawn: cannot listen on 127\\.0\\.0\\.1, ports ${taken.port}-${taken.port} \\(MPI4TS_PORT_RANGE\\) for the children: listen EADDRINUSE`) });
+    { message: new RegExp(`^cannot listen on 127\\.0\\.0\\.1, ports ${taken.port}-${taken.port} \\(MPI4TS_PORT_RANGE\\) for the children: listen EADDRINUSE`) });
   taken.close();
   inRange.close();
 });
