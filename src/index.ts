@@ -56,8 +56,9 @@ export function getParent(): Intercomm | null {
 /**
  * MPI_UNIVERSE_SIZE (MPI 4.1 section 11.10.1, an attribute of
  * MPI_COMM_WORLD): how many processes the job's hosts have room for, under
- * mpi4ts run the slots of the host list, else -n (API.md "Dynamic
- * processes"); COMM_WORLD's size where the launcher does not say.
+ * mpi4ts run the slots of the host list, else -n; under mpiexec.hydra its
+ * -usize N (API.md "Dynamic processes"); COMM_WORLD's size where the
+ * launcher does not say.
  */
 export const UNIVERSE_SIZE: number = world.bootstrap.universeSize ?? world.size;
 
@@ -87,7 +88,7 @@ const poolContext: PoolContext = {
   jobWorkers: poolMode ? new JobWorkers(COMM_WORLD, (handler) => deathHandlers.push(handler)) : null,
   poolOfOne: processOptions().pool && world.size === 1,
   watchDeaths: (handler) => deathHandlers.push(handler),
-  spawnWorkers: (count) => COMM_SELF.spawn(POOL_WORKER_ENTRY, [], count),
+  spawnWorkers: (count) => COMM_SELF.spawnPoolWorkers(POOL_WORKER_ENTRY, count),
   // As mpi4py's MPIPoolExecutor: the universe's room beyond this job, else (a local job) a worker per core.
   defaultWorkers: UNIVERSE_SIZE > world.size ? UNIVERSE_SIZE - world.size : availableParallelism(),
 };

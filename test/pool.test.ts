@@ -63,6 +63,15 @@ test('without --pool a PoolExecutor spawns its workers (maxWorkers, else a worke
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('without --pool, a spawned worker that exits in a task or is SIGKILLed mid-task rejects its task with WorkerLostError; the pool goes on, then is broken; the job ends 0, nothing left', async () => {
+  const r = await passes(1, POOL, ['spawnedSigkill'], { args: ['spawnedSigkill'] });
+  assert.match(r.stdout, /went on\nbroken/);
+  assert.match(r.stderr, /mpi4ts: pool worker rank [012] of spawned world 1 \(localhost, pid \d+\) exited with code 0 before its pool was done \(process\.exit\(\) in a task\?\); the job goes on without it \(a PoolExecutor's spawned worker\)/);
+  assert.match(r.stderr, /mpi4ts: pool worker rank [012] of spawned world 1 \(localhost, pid \d+\) was killed by signal SIGKILL; the job goes on without it \(a PoolExecutor's spawned worker\)/);
+  assert.doesNotMatch(r.stderr, /stopping the job/);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('--pool with one rank: no workers, and the error says to run with -n 2 or more', async () => {
   await passes(1, POOL, ['poolOfOne'], { launcher: ['--pool'], args: ['poolOfOne'] });
 });

@@ -87,6 +87,14 @@ test('a child that throws ends the whole job with its error and leaves nothing b
   assert.deepEqual(await strays(r.marker), []);
 });
 
+test('a child SIGKILLed ends the whole job (only a PoolExecutor\'s spawned workers may die without ending it); nothing left', async () => {
+  const r = await mpirun(2, SPAWN, { args: ['killed'], killAfterMs: 60_000 });
+  assert.equal(r.code, 137, r.stderr);
+  assert.match(r.stderr, /rank 1 of spawned world 1 \(localhost, pid \d+\) was killed by signal SIGKILL; stopping the job/);
+  assert.doesNotMatch(r.stderr, /goes on without it/);
+  assert.deepEqual(await strays(r.marker), []);
+});
+
 test('a child that exits 0 without joining (no mpi4ts in it) ends the job instead of a spawn that waits for ever', async () => {
   const r = await mpirun(2, SPAWN, { args: ['nompi'], killAfterMs: 60_000 });
   assert.equal(r.code, 1, r.stderr);

@@ -472,7 +472,7 @@ export class Comm {
    * count. Resolves on every rank with an intercommunicator whose remote
    * group is the children, in their COMM_WORLD's order; the children reach
    * this communicator's group through `MPI.getParent()`. Under `mpi4ts run`
-   * only (API.md "Dynamic processes").
+   * and MPICH's `mpiexec.hydra` (API.md "Dynamic processes").
    */
   spawn(command: string, args: readonly string[] = [], maxprocs = 1, root = 0, options: SpawnOptions = {}): Promise<Intercomm> {
     const call = 'spawn';
@@ -484,6 +484,22 @@ export class Comm {
     }
     const commands = this.rank === root ? spawnCommands(call, [command], [args], [maxprocs], [options]) : null;
     return spawnIntercomm(call, this, commands, root, newComm);
+  }
+
+  /**
+   * @internal spawn for a PoolExecutor (pool/workers.ts): `count` processes
+   * of `script`, marked as pool workers, so that one that dies fails its
+   * task instead of the job (DESIGN.md "Task pools").
+   */
+  spawnPoolWorkers(script: string, count: number): Promise<Intercomm> {
+    const call = 'PoolExecutor';
+    try {
+      this.checkUsable(call);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const commands = this.rank === 0 ? spawnCommands(call, [script], [[]], [count], [{}]) : null;
+    return spawnIntercomm(call, this, commands, 0, newComm, true);
   }
 
   /**

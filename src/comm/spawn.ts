@@ -31,12 +31,14 @@
  *   hosts and env; the children's stdin (closed).
  * - **11.8.4**, **11.8.5**: MPI_Comm_accept/connect, MPI_Comm_join, name
  *   publishing.
- * - Spawn under Hydra (PMI's spawn), Slurm and Open MPI: refused with ERR_SPAWN.
+ * - Spawn under Slurm (PMI-2), Open MPI (PMIx) and a rendezvous: refused
+ *   with ERR_SPAWN. Under Hydra it goes through PMI-1's spawn
+ *   (runtime/pmi1-spawn.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MPIError, type ErrorClassName } from '../base/index.js';
-import { BAND, collectives, runCollective } from '../coll/index.js';
+import { BAND, collectives, MAX, runCollective } from '../coll/index.js';
 import type { ParentInfo, SpawnCommand, SpawnReply } from '../runtime/index.js';
 import { ContextPool } from './context.js';
 import { createComm } from './create.js';
@@ -101,15 +103,21 @@ export function spawnCommands(call: string, scripts: unknown[], argsOf: unknown[
 /**
  * MPI_Comm_spawn(_multiple) over `parent`: `commands` matter at the root
  * only (the others pass null), where they may be the problem in words.
+ * `poolWorkers`: the children are a PoolExecutor's workers, whose deaths the job
+ * survives (SpawnRequest.pool).
  */
-export function spawnIntercomm(call: string, parent: Comm, commands: SpawnCommand[] | string | null, root: number, makeComm: MakeComm): Promise<Intercomm> {
+export function spawnIntercomm(call: string, parent: Comm, commands: SpawnCommand[] | string | null, root: number, makeComm: MakeComm,
+  poolWorkers = false): Promise<Intercomm> {
   const maskTag = parent.nextCollectiveTag();
+  const extentTag = parent.nextCollectiveTag();
   const outcomeTag = parent.nextCollectiveTag();
   const readyTag = parent.nextCollectiveTag();
   const world = parent.world;
   return createComm(world, async (pool) => {
     const free = await runCollective(call, parent, maskTag, (ch) => collectives.allreduce(ch, pool.freeMask(), BAND));
-    const mine: Outcome | null = parent.rank === root ? await askLauncher(world, parent, commands, free) : null;
+    // Where no launcher hands out universe indices (Hydra), the children's start one past the highest any parent knows.
+    const extent = await runCollective(call, parent, extentTag, (ch) => collectives.allreduce(ch, world.table.length, MAX)) as number;
+    const mine: Outcome | null = parent.rank === root ? await askLauncher(world, parent, commands, free, extent, poolWorkers) : null;
     const outcome = await runCollective(call, parent, outcomeTag, (ch) => collectives.bcast(ch, mine, root));
     if (outcome === null) throw new MPIError('ERR_INTERN', `${call}: the root sent no outcome`);
     if ('problem' in outcome) {
@@ -129,7 +137,8 @@ export function spawnIntercomm(call: string, parent: Comm, commands: SpawnComman
 }
 
 /** The root's part: checks, then the launcher's answer. Never throws: a problem becomes the outcome. */
-async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnCommand[] | string | null, free: Uint32Array): Promise<Outcome> {
+async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnCommand[] | string | null, free: Uint32Array, extent: number,
+  poolWorkers: boolean): Promise<Outcome> {
   if (commands === null || typeof commands === 'string') return { problem: commands ?? 'no command', errorClass: 'ERR_ARG' };
   const spawn = world.bootstrap.spawn;
   if (spawn === undefined) {
@@ -142,7 +151,8 @@ async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnComman
     return { problem: (err as Error).message, errorClass: 'ERR_OTHER' };
   }
   const id = nextRequestId++;
-  const reply = await spawn.call(world.bootstrap, { id, commands, parentGroup: [...parent.group], context, cwd: process.cwd() });
+  const request = { id, commands, parentGroup: [...parent.group], context, cwd: process.cwd(), ...(poolWorkers ? { pool: true } : {}) };
+  const reply = await spawn.call(world.bootstrap, request, { addresses: world.addressesOf?.(parent.group) ?? [], extent });
   if ('error' in reply) return { problem: reply.error, errorClass: 'ERR_SPAWN' };
   const count = commands.reduce((sum, c) => sum + c.maxprocs, 0);
   return { base: reply.base, count, table: reply.table, id };
@@ -151,7 +161,6 @@ async function askLauncher(world: CommWorld, parent: Comm, commands: SpawnComman
 function launcherWords(name: string): string {
   switch (name) {
     case 'singleton': return 'a singleton (a program run without a launcher)';
-    case 'pmi1': return "Hydra's PMI-1 (mpiexec)";
     case 'pmi2': return 'PMI-2 (srun --mpi=pmi2)';
     case 'pmix': return "Open MPI's PMIx (mpirun)";
     case 'slurm': return 'Slurm without PMI (srun --mpi=none)';

@@ -47,6 +47,8 @@ export interface CommWorld {
   readonly bootstrap: Pick<Bootstrap, 'abort' | 'name' | 'spawn' | 'spawnGo'>;
   /** Processes joined (a spawn's children): the engine and the table learn their addresses. */
   addPeers?(peers: readonly PeerAddress[]): void;
+  /** The addresses of these processes (a spawn's parents, for a bootstrap that keeps no table of the universe). */
+  addressesOf?(universe: readonly number[]): PeerAddress[];
 }
 
 /** The process's MPI world: what every communicator of this process shares. */
@@ -90,6 +92,10 @@ export class World implements CommWorld {
     const table = this.table as PeerAddress[];
     for (const peer of peers) table[peer.rank] = peer;
     this.engine.addPeers(peers);
+  }
+
+  addressesOf(universe: readonly number[]): PeerAddress[] {
+    return universe.map((u) => this.table[u]).filter((a): a is PeerAddress => a !== undefined);
   }
 
   /**

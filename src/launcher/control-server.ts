@@ -63,9 +63,9 @@ export class ControlServer {
     this.registry.replySpawn(rank, reply);
   }
 
-  /** A pool worker died (--pool): it counts as done, and the other ranks hear of it. */
-  rankDied(rank: number, words: string): void {
-    this.registry.rankDied(rank, words);
+  /** A pool worker died: it counts as done, and the other ranks (or only `audience`) hear of it. */
+  rankDied(rank: number, words: string, audience?: readonly number[]): void {
+    this.registry.rankDied(rank, words, audience);
   }
 
   close(): void {

@@ -95,6 +95,10 @@ interface Process {
   world: number;
   /** Its rank in its own COMM_WORLD. */
   rank: number;
+  /** Spawned by a PoolExecutor (SpawnRequest.pool): its death fails a task, not the job. */
+  poolWorker?: boolean;
+  /** The universe indices of the ranks that spawned it (a spawned process), told of its death. */
+  parents?: readonly number[];
 }
 
 /** A spawn whose children are starting: who asked, under which id. */
@@ -373,9 +377,11 @@ export class Job {
     const world = ++this.spawnedWorlds;
     this.pendingSpawns.push({ root, id: request.id, base });
     debug('spawn: world %d, %d process(es) from universe index %d, asked by %s', world, count, base, this.nameOf(root));
+    const poolWorker = request.pool === true;
+    const parents = [...request.parentGroup];
     hosts.forEach(({ host, appnum }, i) => {
       const universe = base + i;
-      this.processes[universe] = { host, world, rank: i };
+      this.processes[universe] = { host, world, rank: i, ...(poolWorker ? { poolWorker, parents } : {}) };
       const env: Record<string, string> = {
         ...this.opts.env,
         ...request.commands[appnum]!.env,
@@ -451,7 +457,7 @@ export class Job {
       this.fail(1, `mpi4ts: ${where} exited before it joined the job (does its program import mpi4ts?); stopping the job`, child.rank);
       return;
     }
-    // --pool: a worker that exits 0 before its finalize (process.exit() in a task) is lost to the pool as much as a killed one.
+    // A pool worker that exits 0 before its finalize (process.exit() in a task) is lost to the pool as much as a killed one.
     if (exit.code === 0 && this.isPoolWorker(child.rank) && !this.stopping && this.control?.hasFinalized(child.rank) === false) {
       this.workerDied(child, { ...exit, message: `pool worker ${where} exited with code 0 before its pool was done (process.exit() in a task?)` }, where);
       return;
@@ -465,7 +471,8 @@ export class Job {
       return;
     }
     if (this.stopping) return;
-    if (this.isPoolWorker(child.rank)) {
+    // A spawned pool worker that dies before its hello is a spawn that failed (its spawn would wait for ever): that ends the job.
+    if (this.isPoolWorker(child.rank) && joining === undefined) {
       this.workerDied(child, exit, where);
       return;
     }
@@ -480,19 +487,26 @@ export class Job {
   }
 
   /**
-   * --pool: a worker died. The job goes on; rank 0 hears of it over the
-   * control connection, and the user reads it here too, as it is a fault.
+   * A pool worker: one of ranks 1..N-1 of a --pool job, or a process a
+   * PoolExecutor spawned (SpawnRequest.pool). Its death ends no job.
    */
-  /** One of ranks 1..N-1 of a --pool job (not rank 0, nor a spawned process). */
   private isPoolWorker(rank: number): boolean {
-    return this.opts.pool === true && rank !== 0 && rank < this.opts.placements.length;
+    return (this.opts.pool === true && rank !== 0 && rank < this.opts.placements.length) || this.processes[rank]?.poolWorker === true;
   }
 
+  /**
+   * A pool worker died. The job goes on; the submitter hears of it over
+   * its control connection (a --pool job's ranks all do, a spawned
+   * worker's parents alone), and the user reads it here too, as it is a
+   * fault.
+   */
   private workerDied(child: RankProcess, exit: RankExit, where: string): void {
     const how = exit.message ?? (exit.signal !== null ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`);
     const words = exit.message ?? `pool worker ${where} ${how}`;
-    process.stderr.write(`mpi4ts: ${words}; the job goes on without it (--pool)\n`);
-    this.control?.rankDied(child.rank, words);
+    const spawned = this.processes[child.rank];
+    const why = spawned?.poolWorker === true ? "a PoolExecutor's spawned worker" : '--pool';
+    process.stderr.write(`mpi4ts: ${words}; the job goes on without it (${why})\n`);
+    this.control?.rankDied(child.rank, words, spawned?.poolWorker === true ? spawned.parents : undefined);
   }
 
   /**

@@ -19,8 +19,9 @@
  * that keeps the process alive, so a program that forgets shutdown() still
  * ends.
  *
- * A worker's death (mpi4ts run --pool: the launcher tells rank 0,
- * onWorkerDeath): the unit it was running rejects with a WorkerLostError
+ * A worker's death (the launcher tells the submitter, onWorkerDeath: rank
+ * 0 under mpi4ts run --pool, the spawning process for spawned workers):
+ * the unit it was running rejects with a WorkerLostError
  * naming the worker, its host, pid and signal; the units it had been given
  * and not begun go back to the front of the queue, for the other workers.
  * The pool goes on with fewer workers (no replacement: that needs
@@ -197,7 +198,7 @@ export class Executor {
     else done.catch(() => {});
   }
 
-  /** Called by the launcher's notice (mpi4ts run --pool) that the worker of world rank `rank` died. */
+  /** Called by the launcher's notice that the worker of world rank (universe index) `rank` died. */
   onWorkerDeath(rank: number, words: string): void {
     const worker = this.workers.find((w) => w.info.rank === rank && w.alive);
     if (worker === undefined) return;

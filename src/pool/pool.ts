@@ -32,9 +32,9 @@ export interface PoolContext {
   jobWorkers: JobWorkers | null;
   /** Under --pool with one rank: there is no rank to serve (the error says so). */
   poolOfOne: boolean;
-  /** Registers the handler of the launcher's notices that a worker died (mpi4ts run --pool). */
+  /** Registers the handler of the launcher's notices that a worker died (mpi4ts run --pool, or spawned). */
   watchDeaths(handler: (rank: number, words: string) => void): void;
-  /** Outside --pool: starts `count` pool worker processes (comm.spawn), the remote group of the Intercomm. */
+  /** Outside --pool: starts `count` pool worker processes (Comm.spawnPoolWorkers), the remote group of the Intercomm. */
   spawnWorkers(count: number): Promise<Intercomm>;
   /** How many a PoolExecutor without maxWorkers spawns. */
   defaultWorkers: number;

@@ -6,8 +6,10 @@
  *   never run the program's body), as `python -m mpi4py.futures` does;
  * - a CommExecutor's communicator (bridge): the root submits, the others serve;
  * - spawned workers (spawnedWorkers): a PoolExecutor outside --pool spawns
- *   cli/pool-worker.ts; the children serve MPI.getParent() (serveSpawned),
- *   and spawnedWorkers resolves with a WorkerGroup over spawn's Intercomm
+ *   cli/pool-worker.ts, marked as pool workers (Comm.spawnPoolWorkers: the
+ *   launcher survives their deaths and tells this process, as under
+ *   --pool); the children serve MPI.getParent() (serveSpawned), and
+ *   spawnedWorkers resolves with a WorkerGroup over spawn's Intercomm
  *   (workerGroup below does the gathering of who is who).
  *
  * Each gives a WorkerGroup: an Intercomm whose local group is the submitter
@@ -124,11 +126,18 @@ export { ORDER_TAG };
  */
 export async function spawnedWorkers(count: number, spawn: (count: number) => Promise<Intercomm>): Promise<WorkerGroup> {
   const inter = await spawn(count);
+  // A worker that died cannot be told (its send fails at once); the living must be, or they serve for ever.
   const release = async (): Promise<void> => {
-    await Promise.all(Array.from({ length: inter.remoteSize }, (_, r) => inter.send(stopOrder(), r, ORDER_TAG)));
+    await Promise.all(Array.from({ length: inter.remoteSize }, (_, r) => inter.send(stopOrder(), r, ORDER_TAG).catch(() => {})));
     inter.free();
   };
-  return workerGroup(inter, null, release);
+  try {
+    return await workerGroup(inter, null, release);
+  } catch (err) {
+    // A worker died before it said who it is (the launcher has told this process): the others are stopped, the pool has none.
+    await release();
+    throw err;
+  }
 }
 
 /**

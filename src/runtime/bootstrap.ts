@@ -36,8 +36,9 @@ export interface Bootstrap {
    */
   watchPeers?(onDone: (rank: number, how: PeerEnd) => void): void;
   /**
-   * Where the launcher tells of pool workers that died (`mpi4ts run --pool`:
-   * the job goes on without them); absent where no launcher does.
+   * Where the launcher tells of pool workers that died (`mpi4ts run --pool`'s
+   * ranks, and a PoolExecutor's spawned workers: the job goes on without
+   * them); absent where no launcher does.
    */
   watchDeaths?(onDeath: (rank: number, words: string) => void): void;
   /** Sends part of this rank's timeline to the launcher (mpi4ts run --trace); absent where no launcher collects one. */
@@ -67,8 +68,20 @@ export interface Bootstrap {
   readonly universeSize?: number;
   /** After exchange: a spawned process's parents (MPI_Comm_get_parent), null in the job's own ranks. */
   parent?(): ParentInfo | null;
-  /** Asks the launcher for new processes; absent where the launcher cannot start them. */
-  spawn?(request: SpawnRequest): Promise<SpawnReply>;
+  /**
+   * Asks the launcher for new processes; absent where the launcher cannot
+   * start them. `parents`: what the parents know, for a launcher that keeps
+   * no table of the universe (Hydra: runtime/pmi1-spawn.ts).
+   */
+  spawn?(request: SpawnRequest, parents: SpawnParents): Promise<SpawnReply>;
   /** The parents of spawn `id` know its children: they may be welcomed. */
   spawnGo?(id: number): void;
+}
+
+/** What comm.spawn's parents know, for the bootstrap's spawn. */
+export interface SpawnParents {
+  /** The parent group's addresses, in its order. */
+  addresses: PeerAddress[];
+  /** One past the highest universe index any parent knows: the children's base where no launcher hands bases out. */
+  extent: number;
 }

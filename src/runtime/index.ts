@@ -6,7 +6,7 @@
  *
  * # Unfinished features
  * - **11.3**, **11.8**: MPI_Comm_connect/accept, publish/lookup of names;
- *   spawn under the launchers other than mpi4ts run (PMI-1's and PMI-2's
+ *   spawn under the launchers other than mpi4ts run and Hydra (PMI-2's
  *   spawn, PMIx_Spawn): their bootstraps have no `spawn`.
  * - **11.2**: the MPI_Init_thread levels: a Node rank is one thread
  *   (MPI_THREAD_SINGLE); worker_threads do not get ranks of their own.
@@ -14,7 +14,7 @@
  * - Fault tolerance (ULFM): a rank that fails ends the job.
  */
 export { detectBootstrap } from './detect.js';
-export type { Bootstrap } from './bootstrap.js';
+export type { Bootstrap, SpawnParents } from './bootstrap.js';
 export type { ProfileSummary, TracePart, ParentInfo, SpawnCommand, SpawnReply } from '../wire/index.js';
 export { hostIdentity, processorName } from './host.js';
 export { bindThisProcess } from './binding.js';

@@ -12,15 +12,20 @@
  * The job key is drawn by rank 0 and put in the store before the first
  * fence: only processes the launcher started can read that store (the
  * socket is handed to them and to nobody else), as with PMIx.
+ *
+ * A world spawned under Hydra (pmi1-spawn.ts) takes the parents' key and
+ * universe indices from its preput instead, and its exchange adds the
+ * parents' addresses, which child 0 fetches from the parent root.
  */
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { JobError } from '../base/index.js';
-import type { PeerAddress } from '../wire/index.js';
-import type { Bootstrap } from './bootstrap.js';
+import type { ParentInfo, PeerAddress, SpawnReply, SpawnRequest } from '../wire/index.js';
+import type { Bootstrap, SpawnParents } from './bootstrap.js';
 import { defaultAdvertiseHost } from './host.js';
+import { joinParents, type ParentPreput, type Pmi1Spawner } from './pmi1-spawn.js';
 
 /** How long a failing rank lets the launcher forward its last stderr lines before asking for the abort. */
 const STDERR_DRAIN_MS = 300;
@@ -47,28 +52,69 @@ export interface KvsChannel {
 
 const JOB_KEY = 'mpi4ts-key';
 const ADDRESS = 'mpi4ts-addr';
+/** Child 0 of a spawned world leaves its parents' addresses here for its siblings. */
+const PARENTS = 'mpi4ts-parents';
+
+/** What a KvsBootstrap may know besides the plain job (Hydra's PMI-1 tells these; PMI-2 here does not). */
+export interface KvsExtras {
+  /** This process's PMI server can spawn (Hydra's PMI-1): comm.spawn goes through it. */
+  spawner?: Pmi1Spawner;
+  /** This world was spawned by mpi4ts parents: what their root preput. */
+  parent?: ParentPreput | null;
+  /** MPI_UNIVERSE_SIZE as the launcher gives it (Hydra: `mpiexec -usize N`), or null where it does not. */
+  universeSize?: number | null;
+}
 
 export class KvsBootstrap implements Bootstrap {
   key: Buffer = Buffer.alloc(0);
+  /** The universe index: the store's rank, from the spawn's base in a spawned world. */
+  readonly rank: number;
+  /** The universe's extent as this process knows it at start: its world's end. */
+  readonly size: number;
+  /** A spawned world's universe indices; absent: 0..size-1. */
+  readonly worldGroup?: readonly number[];
+  readonly spawn?: (request: SpawnRequest, parents: SpawnParents) => Promise<SpawnReply>;
+  readonly spawnGo?: (id: number) => void;
+  readonly universeSize?: number;
+  private readonly spawnedBy: ParentPreput | null;
   private done = false;
 
   constructor(
     readonly name: string,
-    readonly rank: number,
-    readonly size: number,
+    /** This process's rank in the store, and the store's size (its COMM_WORLD's). */
+    private readonly kvsRank: number,
+    private readonly kvsSize: number,
     /** MPI_APPNUM as the launcher's PMI gives it. */
     readonly appnum: number,
     private readonly channel: KvsChannel,
     private readonly fd: number,
     /** Where peers on other hosts reach this rank; the launcher may know better than the default. */
     readonly advertiseHost = defaultAdvertiseHost(),
-  ) {}
+    extras: KvsExtras = {},
+  ) {
+    this.spawnedBy = extras.parent ?? null;
+    if (typeof extras.universeSize === 'number') this.universeSize = extras.universeSize;
+    const base = this.spawnedBy?.base ?? 0;
+    this.rank = base + kvsRank;
+    this.size = base + kvsSize;
+    if (this.spawnedBy !== null) this.worldGroup = Array.from({ length: kvsSize }, (_, i) => base + i);
+    const spawner = extras.spawner;
+    if (spawner !== undefined) {
+      this.spawn = (request, parents) => spawner.spawn(request, parents, this.key, this.advertiseHost);
+      this.spawnGo = (id) => spawner.go(id);
+    }
+  }
 
   /** Agrees on the job key; call once, right after the channel is up. */
   async start(): Promise<void> {
-    if (this.rank === 0) await this.putChunked(JOB_KEY, 0, randomBytes(32).toString('hex'));
-    await this.channel.fence();
-    this.key = Buffer.from(await this.getChunked(JOB_KEY, 0), 'hex');
+    if (this.spawnedBy !== null) {
+      // The universe has one key: the parents', from the preput.
+      this.key = Buffer.from(this.spawnedBy.key, 'hex');
+    } else {
+      if (this.kvsRank === 0) await this.putChunked(JOB_KEY, 0, randomBytes(32).toString('hex'));
+      await this.channel.fence();
+      this.key = Buffer.from(await this.getChunked(JOB_KEY, 0), 'hex');
+    }
     if (this.key.length !== 32) throw new JobError(`${this.name}: the job key read from the launcher's store has ${this.key.length} bytes, not 32`);
     if (this.channel.abortOnBadExit) this.abortOnBadExit();
   }
@@ -95,11 +141,29 @@ export class KvsBootstrap implements Bootstrap {
   }
 
   async exchange(me: PeerAddress): Promise<PeerAddress[]> {
-    await this.putChunked(ADDRESS, this.rank, JSON.stringify(me));
+    await this.putChunked(ADDRESS, this.kvsRank, JSON.stringify(me));
     await this.channel.fence();
-    const table: PeerAddress[] = [];
-    for (let rank = 0; rank < this.size; rank++) table.push(JSON.parse(await this.getChunked(ADDRESS, rank)) as PeerAddress);
+    const world: PeerAddress[] = [];
+    for (let rank = 0; rank < this.kvsSize; rank++) world.push(JSON.parse(await this.getChunked(ADDRESS, rank)) as PeerAddress);
+    const parent = this.spawnedBy;
+    if (parent === null) return world;
+    // Child 0 fetches the parents' addresses (pmi1-spawn.ts) and leaves them for the others.
+    let parents: PeerAddress[] | null = null;
+    if (this.kvsRank === 0) {
+      parents = await joinParents(parent, this.key, world);
+      await this.putChunked(PARENTS, 0, JSON.stringify(parents));
+    }
+    await this.channel.fence();
+    parents ??= JSON.parse(await this.getChunked(PARENTS, 0)) as PeerAddress[];
+    // By universe index; the rest are holes, as under mpi4ts run.
+    const table = new Array<PeerAddress>(this.size);
+    for (const address of [...world, ...parents]) table[address.rank] = address;
     return table;
+  }
+
+  /** A spawned world's parents (MPI.getParent), null in a plain job. */
+  parent(): ParentInfo | null {
+    return this.spawnedBy === null ? null : { group: this.spawnedBy.group, context: this.spawnedBy.context };
   }
 
   async finalize(): Promise<void> {
@@ -131,19 +195,27 @@ export class KvsBootstrap implements Bootstrap {
   }
 
   private async putChunked(name: string, rank: number, text: string): Promise<void> {
-    const encoded = Buffer.from(text).toString('base64url');
-    const chunks = splitEvery(encoded, this.channel.valueMax);
-    await this.channel.put(`${name}-${rank}-n`, String(chunks.length));
-    for (const [i, chunk] of chunks.entries()) await this.channel.put(`${name}-${rank}-${i}`, chunk);
+    for (const [key, value] of chunkEntries(name, rank, text, this.channel.valueMax)) await this.channel.put(key, value);
   }
 
-  private async getChunked(name: string, rank: number): Promise<string> {
-    const count = Number(await this.channel.get(`${name}-${rank}-n`));
-    if (!Number.isInteger(count) || count < 1) throw new JobError(`${this.name}: "${name}-${rank}-n" in the launcher's store is not a chunk count`);
-    let encoded = '';
-    for (let i = 0; i < count; i++) encoded += await this.channel.get(`${name}-${rank}-${i}`);
-    return Buffer.from(encoded, 'base64url').toString();
+  private getChunked(name: string, rank: number): Promise<string> {
+    return getChunked(this.channel, this.name, name, rank);
   }
+}
+
+/** The store entries of `text` under `name` and `rank`: its chunk count, then its base64url chunks (see the module's header). */
+export function chunkEntries(name: string, rank: number, text: string, valueMax: number): [string, string][] {
+  const chunks = splitEvery(Buffer.from(text).toString('base64url'), valueMax);
+  return [[`${name}-${rank}-n`, String(chunks.length)], ...chunks.map((chunk, i): [string, string] => [`${name}-${rank}-${i}`, chunk])];
+}
+
+/** What chunkEntries put, read back. */
+export async function getChunked(channel: Pick<KvsChannel, 'get'>, who: string, name: string, rank: number): Promise<string> {
+  const count = Number(await channel.get(`${name}-${rank}-n`));
+  if (!Number.isInteger(count) || count < 1) throw new JobError(`${who}: "${name}-${rank}-n" in the launcher's store is not a chunk count`);
+  let encoded = '';
+  for (let i = 0; i < count; i++) encoded += await channel.get(`${name}-${rank}-${i}`);
+  return Buffer.from(encoded, 'base64url').toString();
 }
 
 /** As Node reports an uncaught error: the stack (with cause and own properties) of an Error, else the value. */

@@ -2,13 +2,16 @@
  * Bootstrap under MPICH's Hydra (`mpiexec.hydra`, `mpiexec.mpich`) and any
  * other PMI-1 server: the PMI-1.1 wire protocol, newline-terminated
  * `key=value` words, in lock step over the socket Hydra passes in PMI_FD,
- * with the rank and size in PMI_RANK and PMI_SIZE.
+ * with the rank and size in PMI_RANK and PMI_SIZE. Hydra's spawn
+ * (`mcmd=spawn`) carries comm.spawn (pmi1-spawn.ts); a process it started
+ * for mpi4ts parents (PMI_SPAWNED=1 and the parents' preput) joins them.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { JobError, optionsOf, requiredIntVar } from '../base/index.js';
+import { debug, JobError, optionsOf, requiredIntVar } from '../base/index.js';
 import { defaultAdvertiseHost, firstLocalAddress, interfaceAddress } from './host.js';
-import { KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
+import { chunkEntries, getChunked, KvsBootstrap, PmiSocket, pmiFd, type KvsChannel } from './kvs-bootstrap.js';
+import { PARENT_PREPUT, parentPreputOf, Pmi1Spawner, type ParentPreput, type PmiSpawnChannel } from './pmi1-spawn.js';
 
 /** Values are cut to this size at most, well inside a 1024-byte command line. */
 const CHUNK_MAX = 512;
@@ -26,9 +29,26 @@ export async function openPmi1(env: NodeJS.ProcessEnv): Promise<KvsBootstrap> {
   const rank = requiredIntVar(env, 'PMI_RANK', 0);
   if (rank >= size) throw new JobError(`PMI_RANK=${rank} is out of range for PMI_SIZE=${size} (0..${size - 1})`);
   const channel = await Pmi1Channel.connect(new PmiSocket(fd, 'PMI-1'));
-  const boot = new KvsBootstrap('pmi1', rank, size, await channel.appnum(), channel, fd, await hydraAdvertiseHost(env));
+  const appnum = await channel.appnum();
+  const universeSize = await channel.universeSize();
+  const parent = env.PMI_SPAWNED === '1' ? await spawnedBy(channel) : null;
+  const boot = new KvsBootstrap('pmi1', rank, size, appnum, channel, fd, await hydraAdvertiseHost(env),
+    { spawner: new Pmi1Spawner(channel), parent, universeSize });
   await boot.start();
   return boot;
+}
+
+/**
+ * A process Hydra spawned: its parents' preput (pmi1-spawn.ts), or null if
+ * no mpi4ts process spawned it (an MPICH program's MPI_Comm_spawn, whose
+ * PARENT_ROOT_PORT_NAME mpi4ts cannot answer): then it runs as a world of its own.
+ */
+async function spawnedBy(channel: Pmi1Channel): Promise<ParentPreput | null> {
+  if ((await channel.tryGet(`${PARENT_PREPUT}-0-n`)) === null) {
+    debug('PMI_SPAWNED=1 but no %s in the store: not spawned by mpi4ts; MPI.getParent() is null', PARENT_PREPUT);
+    return null;
+  }
+  return parentPreputOf(await getChunked(channel, 'PMI-1', PARENT_PREPUT, 0));
 }
 
 /**
@@ -63,7 +83,7 @@ async function resolveWithin(name: string, ms: number): Promise<string[]> {
   }
 }
 
-class Pmi1Channel implements KvsChannel {
+class Pmi1Channel implements KvsChannel, PmiSpawnChannel {
   readonly abortOnBadExit = true;
   private constructor(private readonly socket: PmiSocket, private readonly kvsname: string, readonly valueMax: number) {}
 
@@ -93,6 +113,18 @@ class Pmi1Channel implements KvsChannel {
     return fields.cmd === 'appnum' && (fields.rc ?? '0') === '0' && Number.isInteger(appnum) && appnum >= 0 ? appnum : 0;
   }
 
+  /**
+   * MPI_UNIVERSE_SIZE: `cmd=get_universe_size` answers `cmd=universe_size
+   * size=N`; Hydra says -1 (unknown) unless `mpiexec -usize N` was given:
+   * null then, and the universe is COMM_WORLD.
+   */
+  async universeSize(): Promise<number | null> {
+    await this.socket.request('cmd=get_universe_size\n');
+    const fields = parseWords(await this.socket.readLine());
+    const size = Number(fields.size ?? '');
+    return fields.cmd === 'universe_size' && Number.isInteger(size) && size > 0 ? size : null;
+  }
+
   async put(key: string, value: string): Promise<void> {
     await call(this.socket, `cmd=put kvsname=${this.kvsname} key=${key} value=${value}`, 'put_result');
   }
@@ -105,6 +137,25 @@ class Pmi1Channel implements KvsChannel {
     const got = await call(this.socket, `cmd=get kvsname=${this.kvsname} key=${key}`, 'get_result');
     if (got.value === undefined) throw new JobError(`PMI-1: get of "${key}" returned no value`);
     return got.value;
+  }
+
+  /** get, or null where the store has no such key (Hydra answers rc=-1 msg=key_..._not_found). */
+  async tryGet(key: string): Promise<string | null> {
+    await this.socket.request(`cmd=get kvsname=${this.kvsname} key=${key}\n`);
+    const fields = parseWords(await this.socket.readLine());
+    return fields.cmd === 'get_result' && fields.rc === '0' && fields.value !== undefined ? fields.value : null;
+  }
+
+  /** Hydra's spawn: the `mcmd=spawn` lines (pmi1-spawn.ts), answered by `cmd=spawn_result rc=0`. */
+  async spawn(lines: readonly string[]): Promise<void> {
+    await this.socket.request(`${lines.join('\n')}\n`);
+    const line = await this.socket.readLine();
+    const fields = parseWords(line);
+    if (fields.cmd !== 'spawn_result' || fields.rc !== '0') throw new JobError(`Hydra refused the spawn: it answered "${line}"`);
+  }
+
+  chunks(name: string, rank: number, text: string): [string, string][] {
+    return chunkEntries(name, rank, text, this.valueMax);
   }
 
   async finalize(): Promise<void> {

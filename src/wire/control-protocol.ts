@@ -67,10 +67,12 @@ export const ControlKind = {
    */
   SPAWN_GO: 'spawn-go',
   /**
-   * server -> rank, under `mpi4ts run --pool`: pool worker `rank` died
-   * (`words`: which rank, host, pid, and the signal or exit code). The job
-   * goes on; rank 0's pool fails the worker's running task with these words
-   * (pool/executor.ts), the other ranks ignore it.
+   * server -> rank: pool worker `rank` (its universe index) died (`words`:
+   * which process, host, pid, and the signal or exit code). The job goes
+   * on; the submitter's pool fails the worker's running task with these
+   * words (pool/executor.ts). Under `mpi4ts run --pool` every other rank
+   * hears it (rank 0 submits, the others ignore it); a PoolExecutor's
+   * spawned worker is told to its parents only (SpawnRequest.pool).
    */
   RANK_DIED: 'died',
 } as const;
@@ -98,6 +100,13 @@ export interface SpawnRequest {
   context: number;
   /** The root's working directory: the children's. */
   cwd: string;
+  /**
+   * The children are a PoolExecutor's workers (pool/workers.ts): one that
+   * dies does not end the job, its parents hear of it (RANK_DIED) and the
+   * pool fails the task it ran (DESIGN.md "Task pools"). Absent: false, a
+   * child that dies ends the job as any rank does.
+   */
+  pool?: boolean;
 }
 
 /** What a spawned process learns of its parents in its welcome (MPI.getParent). */

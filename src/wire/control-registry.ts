@@ -194,14 +194,17 @@ export class ControlRegistry {
   }
 
   /**
-   * A pool worker's process died (`mpi4ts run --pool`): it counts as done,
-   * so finalize's barrier does not wait for it, and every other rank still
-   * held hears of it (RANK_DIED) with `words`.
+   * A pool worker's process died: it counts as done, so finalize's barrier
+   * does not wait for it, and every other rank still held (or only those
+   * of `audience`: a spawned worker's parents) hears of it (RANK_DIED)
+   * with `words`.
    */
-  rankDied(rank: number, words: string): void {
+  rankDied(rank: number, words: string, audience?: readonly number[]): void {
     this.exited.add(rank);
     const line = encodeControl({ t: ControlKind.RANK_DIED, rank, words });
+    const told = audience === undefined ? null : new Set(audience);
     this.sockets.forEach((socket, other) => {
+      if (told !== null && !told.has(other)) return;
       if (other !== rank && !this.released.has(other) && socket?.writable === true) socket.write(line);
     });
     this.maybeRelease();

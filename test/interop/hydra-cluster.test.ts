@@ -2,7 +2,8 @@
  * MPICH's mpiexec.hydra across the namespace cluster (test/cluster/cluster.sh):
  * Hydra's ssh launcher starts one hydra_pmi_proxy per host, each proxy starts
  * that host's mpi4ts ranks, and the ranks find each other through the PMI-1
- * store. Every host also has a `docker0` bridge with the same address, listed
+ * store; comm.spawn goes through Hydra's PMI-1 spawn to the other hosts.
+ * Every host also has a `docker0` bridge with the same address, listed
  * before eth0, as on hosts running Docker: a rank that advertised the first
  * address it finds would give its peers one they cannot reach.
  * Needs root (network namespaces) and mpich; skipped otherwise, saying why.
@@ -93,4 +94,13 @@ clusterTest('a rank that throws on a remote host ends the job non-zero, with its
   assert.notEqual(r.code, 0, r.stderr);
   // Once: the rank prints it before asking for the abort, and Node must not print it again.
   assert.equal(r.stderr.match(/Error: boom from rank 3/g)?.length, 1, r.stderr);
+});
+
+clusterTest('comm.spawn through Hydra\'s PMI-1 spawn across hosts: the children run on other hosts and reach their parent root there', async (c) => {
+  const r = await mpiexec(c, 1, 1, ['-iface', 'eth0'], nodeArgs(program('spawn.ts'), ['where', '3']));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(okLines(r.stdout), ['where']);
+  const hosts = (/^hosts: (\S+)$/m.exec(r.stdout)?.[1] ?? '').split(',');
+  assert.equal(hosts.length, 3, r.stdout);
+  assert.ok(hosts.every((h) => c.hosts.includes(h)) && hosts.some((h) => h !== c.hosts[0]), r.stdout);
 });

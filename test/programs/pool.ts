@@ -212,6 +212,75 @@ const run: Record<string, () => Promise<void>> = {
     await pool.shutdown();
   },
 
+  async spawnedSigkill() {
+    // Without --pool: spawned workers lost one after the other (an exit, two SIGKILLs); the pool goes on, then is broken, and the job ends 0.
+    const pool = new MPI.PoolExecutor({ module, maxWorkers: 3 });
+    await pool.ready();
+    assert.equal(pool.size, 3);
+    // A task that ends its worker's process with code 0 is a death too (it never finalized).
+    const exited = await rejection(pool.submit('exitNow', 0));
+    assert.ok(exited instanceof MPI.WorkerLostError, String(exited));
+    assert.match(exited.message, /^PoolExecutor: task "exitNow" was running on pool worker rank [012] of spawned world 1 \(.+, pid \d+\) exited with code 0 before its pool was done \(process\.exit\(\) in a task\?\)$/);
+    assert.equal(pool.size, 2);
+    const killOne = async (meanwhile: () => void = () => {}): Promise<[number, Error]> => {
+      const path = join(tmpdir(), `mpi4ts-pool-spawned-${process.pid}`);
+      rmSync(path, { force: true });
+      const doomed = rejection(pool.submit('pidThenWait', path, 60_000));
+      while (!existsSync(path) || readFileSync(path, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      const pid = Number(readFileSync(path, 'utf8'));
+      rmSync(path, { force: true });
+      meanwhile();
+      process.kill(pid, 'SIGKILL');
+      return [pid, await doomed];
+    };
+    const [pid, err] = await killOne();
+    assert.ok(err instanceof MPI.WorkerLostError, String(err));
+    assert.equal(err.code, 'MPI4TS_ERR_WORKER_LOST');
+    assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank [012] of spawned world 1 \\(.+, pid ${pid}\\) was killed by signal SIGKILL$`));
+    assert.equal(err.worker.pid, pid);
+    // The pool goes on with the other worker.
+    assert.deepEqual(await collect(pool.map('square', [1, 2, 3, 4])), [1, 4, 9, 16]);
+    assert.equal(pool.size, 1);
+    console.log('went on');
+    // The last one too: broken, queued and later tasks reject with PoolError, nothing hangs.
+    let queued: Promise<Error> | null = null;
+    const [, last] = await killOne(() => (queued = rejection(pool.submit('square', 5))));
+    assert.ok(last instanceof MPI.WorkerLostError, String(last));
+    for (const broken of [await queued!, await rejection(pool.submit('square', 6))]) {
+      assert.ok(broken instanceof MPI.PoolError && !(broken instanceof MPI.WorkerLostError), String(broken));
+      assert.match(broken.message, /^PoolExecutor: the pool is broken: every worker has died \(the last: pool worker rank [012] of spawned world 1 .*SIGKILL\)$/);
+    }
+    console.log('broken');
+    await pool.shutdown();
+  },
+
+  async hosts() {
+    // Across hosts (test/multihost): --pool workers or spawned ones; the tasks run on more than one host.
+    const pool = new MPI.PoolExecutor({ module: new URL('./pool-mpi-tasks.ts', import.meta.url), maxWorkers: Number(process.env.POOL_WORKERS ?? 3) });
+    await pool.ready();
+    const names = await collect(pool.map<string>('processorName', Array.from({ length: 40 }, () => 10)));
+    assert.equal(names.length, 40);
+    console.log(`task hosts: ${[...new Set(names)].sort().join(',')} (${pool.size} workers)`);
+    if (process.env.POOL_KILL_REMOTE === '1') {
+      // A worker on another host SIGKILLed mid-task (the hosts share this machine's pids): its task fails, the pool goes on.
+      const path = join(tmpdir(), `mpi4ts-pool-remote-${process.pid}`);
+      rmSync(path, { force: true });
+      const doomed = rejection(pool.submit('pidThenWait', path, 60_000));
+      while (!existsSync(path) || readFileSync(path, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      const [pid, host] = readFileSync(path, 'utf8').split(' ');
+      rmSync(path, { force: true });
+      process.kill(Number(pid), 'SIGKILL');
+      const err = await doomed;
+      assert.ok(err instanceof MPI.WorkerLostError, String(err));
+      assert.match(err.message, new RegExp(`^PoolExecutor: task "pidThenWait" was running on pool worker rank \\d+ of spawned world 1 \\(${host}, pid ${pid}\\) was killed by signal SIGKILL$`));
+      assert.equal(err.worker.host, host);
+      assert.equal((await collect(pool.map<string>('processorName', Array.from({ length: 8 }, () => 1)))).length, 8);
+      assert.equal(pool.size, Number(process.env.POOL_WORKERS ?? 3) - 1);
+      console.log(`killed the worker on ${host}; went on`);
+    }
+    await pool.shutdown();
+  },
+
   async shutdown() {
     const pool = new MPI.PoolExecutor({ module, maxWorkers: 1 });
     await pool.ready();

@@ -123,6 +123,12 @@ async function parentSide(): Promise<void> {
       await inter.recv(0);
       return;
     }
+    case 'killed': {
+      // An ordinary child SIGKILLed (not a PoolExecutor's worker): the job ends, as for any rank.
+      const inter = await world.spawn(self, args, 2, 0);
+      await inter.recv(0);
+      return;
+    }
     case 'sleep': {
       const inter = await world.spawn(self, args, 2, 0);
       await inter.barrier();
@@ -235,6 +241,10 @@ async function childSide(inter: MPI.Intercomm): Promise<void> {
     }
     case 'throw':
       if (world.rank === 1) throw new Error('child 1 fails on purpose');
+      await new Promise((r) => setTimeout(r, 60_000));
+      return;
+    case 'killed':
+      if (world.rank === 1) process.kill(process.pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 60_000));
       return;
     case 'sleep':

@@ -81,6 +81,25 @@ test('a pool worker that died (rankDied) is told to the others with its words, a
   assert.deepEqual({ ...told, lost }, { aborts: [], rejected: [], lost: [], peerLost: [] });
 });
 
+test('a spawned pool worker that died is told to its parents (the audience) only', async () => {
+  const key = randomBytes(32);
+  const { server, port } = await registry(3, key);
+  const lost: string[] = [];
+  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
+  const deaths: string[] = [];
+  clients.forEach((c, rank) => c.watchDeaths((dead: number, words: string) => deaths.push(`${rank} hears ${dead}: ${words}`)));
+  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  clients[2]!.close();
+  server.rankDied(2, 'pool worker rank 0 of spawned world 1 (h2, pid 9) was killed by signal SIGKILL', [1]);
+  await until(() => deaths.length === 1, 'the parent\'s notice');
+  // Rank 0 would have heard by now, its line written before rank 1's in a broadcast.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(deaths, ['1 hears 2: pool worker rank 0 of spawned world 1 (h2, pid 9) was killed by signal SIGKILL']);
+  await Promise.all(clients.slice(0, 2).map((c) => c.finalize()));
+  for (const c of clients) c.close();
+  server.close();
+});
+
 test('a wrong key, a proof made for the other label, a replayed or duplicate rank are dropped; the rank waits on', async () => {
   const key = randomBytes(32);
   const { server, port, told } = await registry(2, key, 'rdv');
