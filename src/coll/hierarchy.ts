@@ -68,6 +68,10 @@ export class SubChannel implements Channel {
   recvInto(source: number, target: Parameters<Channel['recvInto']>[1]): Promise<number | Failure> {
     return this.parent.recvInto(this.members[source]!, target);
   }
+
+  recvIntoOrValue(source: number, target: Parameters<Channel['recvInto']>[1]): ReturnType<Channel['recvIntoOrValue']> {
+    return this.parent.recvIntoOrValue(this.members[source]!, target);
+  }
 }
 
 /** A call's two levels on this rank: its host's ranks, and the leaders (null off a leader). */
