@@ -19,7 +19,8 @@ import type { AllreduceAlgorithm } from '../base/index.js';
 import { reduceBinomial } from './reduce.js';
 import { reduceScatterBinomial, reduceScatterRing } from './reduce-scatter.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
-import { alltoallPairwise } from './alltoall.js';
+import { alltoallBruck, alltoallPairwise } from './alltoall.js';
+import { alltoallAlgorithm } from './model.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { guard, newLike } from './step.js';
 import { bcastTwoLevel, spansHosts } from './hierarchy.js';
@@ -60,8 +61,16 @@ export function allgather<T>(ch: Channel, value: T): Promise<T[] | Failure> {
   return (ch.size & (ch.size - 1)) === 0 ? allgatherRecursiveDoubling(ch, value) : allgatherBruck(ch, value);
 }
 
-export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[] | Failure> {
-  return alltoallPairwise(ch, itemsFor(ch, values, 'values'));
+/**
+ * Bruck's on 4 ranks or more, where the model finds its log2 rounds cheaper
+ * for small items (model.ts alltoallAlgorithm: a value's size is known only
+ * to its sender, so the choice is by rank count alone); pairwise on fewer.
+ * `algorithm` forces one (MPI4TS_ALGO_ALLTOALL).
+ */
+export function alltoall<T>(ch: Channel, values: readonly T[], algorithm = options().alltoallAlgorithm): Promise<T[] | Failure> {
+  const items = itemsFor(ch, values, 'values');
+  const chosen = algorithm === 'auto' ? alltoallAlgorithm(ch.size) : algorithm;
+  return chosen === 'bruck' ? alltoallBruck(ch, items) : alltoallPairwise(ch, items);
 }
 
 /**
