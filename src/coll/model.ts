@@ -84,12 +84,29 @@ export function bcastScatterCrossoverBytes(p: number, link: LinkCost): number {
 }
 
 /**
+ * 16 MiB: below it bcastInto keeps the binomial tree whatever the model
+ * says. On the 2-core VM, 2 to 8 ranks oversubscribed, the tree won at every
+ * size measured up to 8 MiB (8 ranks: 7.6-7.9 ms against 13.8-14.5; 4 ranks
+ * 7.2-10.3 against 10.5-12.3; `node --import tsx bench/algorithms.ts --only
+ * bcastInto`): each of the scatter's p - 1 + log2 p messages wakes a rank
+ * there, and the tree's whole-buffer sends go by cross-memory attach's single
+ * copy. The model's crossover (about 90 KiB on 4 to 8 ranks with a core
+ * each) is not measured here; the floor keeps the faster one on this machine.
+ */
+export const BCAST_SCATTER_MIN_BYTES = 16 * 1024 * 1024;
+
+/** Where bcastInto takes the scatter + allgather on `p` ranks: the model's crossover, never below BCAST_SCATTER_MIN_BYTES. */
+export function bcastScatterThreshold(p: number): number {
+  return Math.max(BCAST_SCATTER_MIN_BYTES, bcastScatterCrossoverBytes(p, SHARED_MEMORY));
+}
+
+/**
  * bcastInto's algorithm for the root's `bytes` on `p` ranks: the scatter +
- * allgather from the model's crossover on shared memory (94 KiB on 4 ranks,
- * 87 KiB on 8), the binomial tree below it and on 2 ranks.
+ * allgather from bcastScatterThreshold, the binomial tree below it and
+ * always on 2 ranks.
  */
 export function bcastAlgorithm(p: number, bytes: number): BcastAlgorithm {
-  return bytes >= bcastScatterCrossoverBytes(p, SHARED_MEMORY) ? 'scatter-allgather' : 'binomial';
+  return bytes >= bcastScatterThreshold(p) ? 'scatter-allgather' : 'binomial';
 }
 
 /** Recursive doubling: log2 p exchanges of the whole array, each reduced (the fold adds two steps off a power of two). */

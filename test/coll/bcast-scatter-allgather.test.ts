@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as buffers from '../../src/coll/buffers.js';
 import type { TypedArray } from '../../src/coll/op.js';
-import { bcastAlgorithm, bcastBinomialCost, bcastScatterAllgatherCost, bcastScatterCrossoverBytes, SHARED_MEMORY, GIGABIT_ETHERNET } from '../../src/coll/model.js';
+import { BCAST_SCATTER_MIN_BYTES, bcastAlgorithm, bcastBinomialCost, bcastScatterThreshold, bcastScatterAllgatherCost, bcastScatterCrossoverBytes, SHARED_MEMORY, GIGABIT_ETHERNET } from '../../src/coll/model.js';
 import { MPIError } from '../../src/base/index.js';
 import { MemoryNetwork, runRanks, valuesOf } from './memory-link.js';
 
@@ -105,9 +105,12 @@ test('the model: scatter + allgather from the crossover on 3 ranks or more, neve
     }
   }
   const p = 8;
-  const cross = bcastScatterCrossoverBytes(p, SHARED_MEMORY);
+  const cross = bcastScatterThreshold(p);
+  assert.equal(cross, Math.max(BCAST_SCATTER_MIN_BYTES, bcastScatterCrossoverBytes(p, SHARED_MEMORY)), 'the measured floor, or the model above it');
+  assert.ok(bcastScatterThreshold(1 << 20) > BCAST_SCATTER_MIN_BYTES, 'at a million ranks the model\'s crossover is above the floor');
   assert.equal(bcastAlgorithm(p, Math.floor(cross) - 1), 'binomial');
   assert.equal(bcastAlgorithm(p, Math.ceil(cross)), 'scatter-allgather');
+  assert.equal(bcastAlgorithm(2, 1 << 30), 'binomial');
   const messages = async (bytes: number): Promise<number> => {
     const network = new MemoryNetwork(p);
     await valuesOf(p, 'bcastInto', (ch) => buffers.bcastInto(ch, new Uint8Array(bytes).fill(ch.rank === 3 ? 1 : 0), 3, 'auto'), network);
