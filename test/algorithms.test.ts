@@ -1,6 +1,6 @@
 // The collective algorithms chosen by size and rank count through the real
 // launcher (test/programs/algorithms.ts), oversubscribed on the 2-core
-// machine: on 4 ranks by the model's choice (Rabenseifner, the tree, Bruck);
+// machine: on 4 ranks by the choice (Rabenseifner, the tree, pairwise);
 // on 2, 3 and 7 with MPI4TS_ALGO_* forcing what the choice does not take
 // there (Rabenseifner with the fold, the scatter + allgather, which this
 // machine keeps for 16 MiB and more, Bruck on 2 and 3).

@@ -62,9 +62,10 @@ export function allgather<T>(ch: Channel, value: T): Promise<T[] | Failure> {
 }
 
 /**
- * Bruck's on 4 ranks or more, where the model finds its log2 rounds cheaper
- * for small items (model.ts alltoallAlgorithm: a value's size is known only
- * to its sender, so the choice is by rank count alone); pairwise on fewer.
+ * Bruck's from 8 ranks, where the model finds its log2 rounds cheaper for
+ * small items and this machine measured it faster (model.ts
+ * alltoallAlgorithm: a value's size is known only to its sender, so the
+ * choice is by rank count alone); pairwise on fewer.
  * `algorithm` forces one (MPI4TS_ALGO_ALLTOALL).
  */
 export function alltoall<T>(ch: Channel, values: readonly T[], algorithm = options().alltoallAlgorithm): Promise<T[] | Failure> {

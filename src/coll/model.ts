@@ -13,7 +13,9 @@
  * alltoall's two (alltoallAlgorithm), from values every rank of a call
  * agrees on: the rank count, and the length of the typed array that MPI
  * requires alike on every rank (the root's, for bcastInto, which the root
- * announces: parts.ts bcastIntoScatterAllgather).
+ * announces: bcast-scatter-allgather.ts). Where the model alone picked the
+ * algorithm this 2-core VM measured slower, a measured floor keeps the faster
+ * one (BCAST_SCATTER_MIN_BYTES, BRUCK_MIN_RANKS), as ringThreshold's does.
  *
  * # Unfinished features
  * - The figures are constants: nothing measures the network a job runs on.
@@ -259,11 +261,22 @@ export function bruckBlocks(p: number, bit: number): number {
 export const NOMINAL_VALUE_BLOCK_BYTES = 256;
 
 /**
+ * 8: below it the value alltoall keeps pairwise whatever the model says. On
+ * the 2-core VM (`node --import tsx bench/algorithms.ts --only alltoall`, a
+ * number to each rank, three alternating passes) pairwise won on 4 ranks
+ * (122-146 us against 166-188) and Bruck on 8 (408-472 against 528-874):
+ * Bruck's rounds carry arrays of values, which cost an encoding that
+ * pairwise's bare numbers do not, and the model counts bytes, not that.
+ */
+export const BRUCK_MIN_RANKS = 8;
+
+/**
  * The value alltoall's algorithm on `p` ranks: Bruck's where the model finds
- * it cheaper for a block of NOMINAL_VALUE_BLOCK_BYTES on shared memory
- * (from 4 ranks: on 2 both take one step, on 3 two), else pairwise.
+ * it cheaper for a block of NOMINAL_VALUE_BLOCK_BYTES on shared memory (from
+ * 4 ranks: on 2 both take one step, on 3 two) and from BRUCK_MIN_RANKS, else pairwise.
  */
 export function alltoallAlgorithm(p: number): AlltoallAlgorithm {
+  if (p < BRUCK_MIN_RANKS) return 'pairwise';
   return alltoallBruckCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY) < alltoallPairwiseCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY) ? 'bruck' : 'pairwise';
 }
 

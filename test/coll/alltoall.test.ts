@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as collectives from '../../src/coll/collectives.js';
 import { alltoallBruck, alltoallPairwise } from '../../src/coll/alltoall.js';
-import { alltoallAlgorithm, alltoallBruckCost, alltoallPairwiseCost, bruckBlocks, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY } from '../../src/coll/model.js';
+import { BRUCK_MIN_RANKS, alltoallAlgorithm, alltoallBruckCost, alltoallPairwiseCost, bruckBlocks, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY } from '../../src/coll/model.js';
 import { MemoryNetwork, runRanks, valuesOf } from './memory-link.js';
 
 const item = (from: number, to: number): unknown => {
@@ -42,16 +42,19 @@ test('a bad input on one rank fails every rank, on both algorithms, with nothing
   }
 });
 
-test('the choice: pairwise on 2 and 3 ranks, Bruck from 4, as the model says for a small value; each sends what it should', async () => {
+test('the choice: the model prefers Bruck from 4 ranks for a small value, the measured floor from 8; each sends what it should', async () => {
   assert.equal(bruckBlocks(8, 4), 4);
-  for (const p of [2, 3]) assert.equal(alltoallAlgorithm(p), 'pairwise');
+  for (const p of [2, 3]) {
+    assert.ok(alltoallBruckCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY) >= alltoallPairwiseCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY));
+  }
+  for (const p of [2, 3, 4, 7]) assert.equal(alltoallAlgorithm(p), 'pairwise', `p ${p}`);
   for (const p of [4, 5, 8, 64, 1024]) {
-    assert.equal(alltoallAlgorithm(p), 'bruck', `p ${p}`);
+    assert.equal(alltoallAlgorithm(p), p >= BRUCK_MIN_RANKS ? 'bruck' : 'pairwise', `p ${p}`);
     assert.ok(alltoallBruckCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY) < alltoallPairwiseCost(p, NOMINAL_VALUE_BLOCK_BYTES, SHARED_MEMORY));
   }
   // For large items pairwise wins: each item of Bruck travels once per set bit of its offset.
   assert.ok(alltoallBruckCost(64, 1 << 20, SHARED_MEMORY) > alltoallPairwiseCost(64, 1 << 20, SHARED_MEMORY));
-  for (const [p, messages] of [[3, 3 * 2], [8, 8 * 3], [12, 12 * 4]] as const) {
+  for (const [p, messages] of [[3, 3 * 2], [7, 7 * 6], [8, 8 * 3], [12, 12 * 4]] as const) {
     const network = new MemoryNetwork(p);
     await valuesOf(p, 'alltoall', (ch) => collectives.alltoall(ch, itemsOf(ch.rank, p), 'auto'), network);
     assert.equal(network.activity / 2, messages, `${p} ranks`);
