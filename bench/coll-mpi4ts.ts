@@ -7,6 +7,8 @@
 //   allreduce8: allreduceInto of one double (8 B), the latency of a small reduction.
 //   bcastInto: bcastInto of 1M doubles (8 MB) from rank 0, as mpi4py's Bcast.
 //   reduceInto: reduceInto of 1M doubles with MPI.SUM to rank 0, as mpi4py's Reduce.
+//   alltoall: alltoall of values, a small number to and from every rank (the value path,
+//     Bruck's or pairwise by MPI4TS_ALGO_ALLTOALL).
 //   alltoallv: alltoallv of 1 MiB (131072 doubles) to and from every rank, equal
 //     counts at explicit displacements, as mpi4py's Alltoallv.
 // As OSU's collective tests: untimed warm-up calls (more than OSU's: V8's JIT
@@ -34,7 +36,7 @@ interface Test {
   warmup: number;
 }
 
-const TESTS = ['allreduce', 'bcast', 'barrier', 'allreduce8', 'bcastInto', 'reduceInto', 'alltoallv'] as const;
+const TESTS = ['allreduce', 'bcast', 'barrier', 'allreduce8', 'bcastInto', 'reduceInto', 'alltoall', 'alltoallv'] as const;
 type TestName = (typeof TESTS)[number];
 
 function expect(ok: boolean, what: string): void {
@@ -87,6 +89,15 @@ function setUp(name: TestName, comm: MPI.Comm): Test {
         call: () => comm.reduceInto(send, recv, MPI.SUM, 0),
         check: () => expect(recv === null || (recv[0] === size && recv[DOUBLES - 1] === size), `${recv?.[0]}, expected ${size}`),
         iterations: 50, warmup: 20,
+      };
+    }
+    case 'alltoall': {
+      const values = Array.from({ length: size }, (_, r) => rank * size + r);
+      let got: number[] = [];
+      return {
+        call: async () => { got = await comm.alltoall(values); },
+        check: () => got.forEach((v, s) => expect(v === s * size + rank, `item ${s} is ${v}`)),
+        iterations: 2000, warmup: 1000,
       };
     }
     case 'alltoallv': {

@@ -43,6 +43,17 @@ export interface Options {
   eagerCredit: number | null;
   /** Typed arrays of at least this many bytes allreduce by ring (MPI4TS_RING_MIN_BYTES). */
   ringMinBytes: number;
+  /**
+   * The allreduce's algorithm (MPI4TS_ALGO_ALLREDUCE): "auto" by size and
+   * rank count as the cost model says (coll/model.ts allreduceAlgorithm),
+   * or one forced, for measurement; a forced bandwidth algorithm still takes
+   * only typed arrays under predefined ops (anything else goes by doubling).
+   */
+  allreduceAlgorithm: 'auto' | AllreduceAlgorithm;
+  /** bcastInto's algorithm (MPI4TS_ALGO_BCAST): "auto" by the root's size and the model, or one forced. */
+  bcastAlgorithm: 'auto' | BcastAlgorithm;
+  /** The value alltoall's algorithm (MPI4TS_ALGO_ALLTOALL): "auto" by rank count and the model, or one forced. */
+  alltoallAlgorithm: 'auto' | AlltoallAlgorithm;
   /** Collectives of a communicator that spans hosts run in two levels, host then leaders (MPI4TS_TWO_LEVEL=0: flat, as on one host). */
   twoLevel: boolean;
   /** Plain objects and arrays use the plain format (MPI4TS_PLAIN_CODEC=0: everything structured goes by v8.serialize). */
@@ -117,6 +128,27 @@ export interface Options {
   /** Ranks 1..N-1 serve rank 0's task pool and never run the program's body (MPI4TS_POOL, set by mpi4ts run --pool). */
   pool: boolean;
 }
+
+export type AllreduceAlgorithm = 'doubling' | 'rabenseifner' | 'ring';
+export type BcastAlgorithm = 'binomial' | 'scatter-allgather';
+export type AlltoallAlgorithm = 'pairwise' | 'bruck';
+
+const ALLREDUCE_ALGORITHMS = {
+  auto: '"auto" (by size and rank count, the default)',
+  doubling: '"doubling"',
+  rabenseifner: '"rabenseifner"',
+  ring: '"ring"',
+} as const;
+const BCAST_ALGORITHMS = {
+  auto: '"auto" (by size and rank count, the default)',
+  binomial: '"binomial"',
+  'scatter-allgather': '"scatter-allgather"',
+} as const;
+const ALLTOALL_ALGORITHMS = {
+  auto: '"auto" (by rank count, the default)',
+  pairwise: '"pairwise"',
+  bruck: '"bruck"',
+} as const;
 
 /** What all senders together may have in flight to one rank by default (the memory bound for unexpected eager data). */
 export const EAGER_CREDIT_TOTAL = 256 * 1024 * 1024;
@@ -195,6 +227,9 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     socketPoll: switchVar(env, 'MPI4TS_SOCKET_POLL', true),
     eagerCredit: textVar(env, 'MPI4TS_EAGER_CREDIT') === null ? null : intVar(env, 'MPI4TS_EAGER_CREDIT', 0, 0, 2 ** 31),
     ringMinBytes: intVar(env, 'MPI4TS_RING_MIN_BYTES', DEFAULT_RING_MIN_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    allreduceAlgorithm: choiceVar(env, 'MPI4TS_ALGO_ALLREDUCE', ALLREDUCE_ALGORITHMS, 'auto'),
+    bcastAlgorithm: choiceVar(env, 'MPI4TS_ALGO_BCAST', BCAST_ALGORITHMS, 'auto'),
+    alltoallAlgorithm: choiceVar(env, 'MPI4TS_ALGO_ALLTOALL', ALLTOALL_ALGORITHMS, 'auto'),
     twoLevel: switchVar(env, 'MPI4TS_TWO_LEVEL', true),
     plainCodec: switchVar(env, 'MPI4TS_PLAIN_CODEC', true),
     pmi: pmi === null ? null : pmi === '1' ? 1 : 2,

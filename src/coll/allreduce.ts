@@ -9,7 +9,8 @@ import { Failure, type Channel } from './channel.js';
 import { isTypedArray, type Op, type TypedArray } from './op.js';
 import { AGREE_SHAPES, Fold, exchange, newLike, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
 import { chunkStarts, ringAllgather, ringReduceScatter } from './ring.js';
-import { ringThreshold } from './model.js';
+import { allreduceAlgorithm, ringThreshold } from './model.js';
+import type { AllreduceAlgorithm } from '../base/index.js';
 
 /**
  * Recursive doubling with the non-power-of-two fold: survivors exchange
@@ -73,4 +74,20 @@ export async function agreeOnShapes(ch: Channel, value: TypedArray | Failure, op
  */
 export function takesRing(value: unknown, op: Op, size: number, ringMinBytes: number): value is TypedArray {
   return size > 1 && op.isPredefined && isTypedArray(value) && value.byteLength >= ringThreshold(size, ringMinBytes) && value.length >= size;
+}
+
+/**
+ * Which algorithm an allreduce of `value` takes on `size` ranks: recursive
+ * doubling for anything but a typed array of at least `size` elements under
+ * a predefined op, else the model's choice by its byte length
+ * (model.ts allreduceAlgorithm), or the one MPI4TS_ALGO_ALLREDUCE forces.
+ * The length is one MPI requires alike on every rank; where a wrong program
+ * passes different ones, Rabenseifner's and the ring both begin with the
+ * shapes' recursive doubling, and recursive doubling's first exchange is
+ * met by a shape: every rank fails alike (reduceStep).
+ */
+export function allreduceChoice(value: unknown, op: Op, size: number, ringMinBytes: number,
+  forced: 'auto' | AllreduceAlgorithm): AllreduceAlgorithm {
+  if (size <= 1 || !op.isPredefined || !isTypedArray(value) || value.length < size) return 'doubling';
+  return forced === 'auto' ? allreduceAlgorithm(size, value.byteLength, ringMinBytes) : forced;
 }

@@ -17,7 +17,7 @@
  * None of its own: buffer.ts lists those of the buffer arguments, and each
  * algorithm's module those of its area.
  */
-import { MPIError } from '../base/index.js';
+import { MPIError, options, type BcastAlgorithm } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
 import type { Op, TypedArray } from './op.js';
 import { agreeOnShapes, allreduceRecursiveDoubling, takesRing } from './allreduce.js';
@@ -26,6 +26,7 @@ import { reduceScatterBinomial } from './reduce-scatter.js';
 import { ringReduceScatter } from './ring.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
 import { levelsOf, spansHosts } from './hierarchy.js';
+import { bcastIntoChosen } from './bcast-scatter-allgather.js';
 import { guard, noteFailure } from './step.js';
 import { acquireLike, release } from './scratch.js';
 import {
@@ -52,10 +53,15 @@ function checkPair(send: TypedArray, recv: TypedArray, needed: number, what: str
 
 // ---- broadcast ----
 
-/** The root's buffer into every other rank's (MPI_Bcast on a buffer). */
-export function bcastInto<A extends TypedArray>(ch: Channel, buf: unknown, root: number): Promise<A | Failure> {
+/**
+ * The root's buffer into every other rank's (MPI_Bcast on a buffer): on one
+ * host by the binomial tree or the scatter + allgather, as the root chooses
+ * (bcast-scatter-allgather.ts; `algorithm` forces one, MPI4TS_ALGO_BCAST).
+ */
+export function bcastInto<A extends TypedArray>(ch: Channel, buf: unknown, root: number,
+  algorithm: 'auto' | BcastAlgorithm = options().bcastAlgorithm): Promise<A | Failure> {
   const view = guard(ch, () => viewOf<A>(buf, 'buf'));
-  if (!spansHosts(ch)) return bcastIntoBinomial(ch, view, root);
+  if (!spansHosts(ch)) return bcastIntoChosen(ch, view, root, algorithm);
   return bcastIntoTwoLevel(ch, view, root);
 }
 

@@ -93,6 +93,14 @@ export interface Channel {
    * to move (an in-memory fake).
    */
   progress?(): void;
+  /**
+   * As recvInto, except that a value the peer sent in place of raw data
+   * (other than a failure marker) resolves as `{ instead: value }`, for the
+   * algorithm to judge, instead of failing this rank: how bcastInto's root
+   * announces the pattern it chose, at no cost to the pattern that sends
+   * raw data at once (bcast-scatter-allgather.ts).
+   */
+  recvIntoOrValue(source: number, target: RawBuffer): Promise<number | Failure | Instead>;
 }
 
 /**
@@ -184,6 +192,16 @@ export class LinkChannel implements Channel {
   progress(): void {
     this.link.progress?.();
   }
+
+  recvIntoOrValue(source: number, target: RawBuffer): Promise<number | Failure | Instead> {
+    return Promise.resolve(this.link.irecvInto(source, target)).then(this.landedOrValue, this.refused);
+  }
+
+  private readonly landedOrValue = (got: number | Instead): number | Failure | Instead => {
+    if (typeof got === 'number') return got;
+    const value = fromWire(got.instead);
+    return value instanceof Failure ? this.note(value) : { instead: value };
+  };
 
   private readonly landed = (got: number | Instead): number | Failure => {
     if (typeof got === 'number') return got;

@@ -13,11 +13,14 @@ import { describe, type Op, type TypedArray } from './op.js';
 import { barrierDissemination } from './barrier.js';
 import { bcastBinomial } from './bcast.js';
 import { allgatherBruck, allgatherRecursiveDoubling, gatherBinomial, scatterBinomial } from './scatter-gather.js';
-import { allreduceRecursiveDoubling, allreduceRing, takesRing } from './allreduce.js';
+import { allreduceChoice, allreduceRecursiveDoubling, allreduceRing } from './allreduce.js';
+import { allreduceRabenseifner } from './rabenseifner.js';
+import type { AllreduceAlgorithm } from '../base/index.js';
 import { reduceBinomial } from './reduce.js';
 import { reduceScatterBinomial, reduceScatterRing } from './reduce-scatter.js';
 import { isNothing, scanRecursiveDoubling } from './scan.js';
-import { alltoallPairwise } from './alltoall.js';
+import { alltoallBruck, alltoallPairwise } from './alltoall.js';
+import { alltoallAlgorithm } from './model.js';
 import { allgathervRecursiveDoubling, checkTypedArray, gathervLinear, offsetsOf, scattervBinomial } from './vector.js';
 import { guard, newLike } from './step.js';
 import { bcastTwoLevel, spansHosts } from './hierarchy.js';
@@ -58,21 +61,36 @@ export function allgather<T>(ch: Channel, value: T): Promise<T[] | Failure> {
   return (ch.size & (ch.size - 1)) === 0 ? allgatherRecursiveDoubling(ch, value) : allgatherBruck(ch, value);
 }
 
-export function alltoall<T>(ch: Channel, values: readonly T[]): Promise<T[] | Failure> {
-  return alltoallPairwise(ch, itemsFor(ch, values, 'values'));
+/**
+ * Bruck's from 8 ranks, where the model finds its log2 rounds cheaper for
+ * small items and this machine measured it faster (model.ts
+ * alltoallAlgorithm: a value's size is known only to its sender, so the
+ * choice is by rank count alone); pairwise on fewer.
+ * `algorithm` forces one (MPI4TS_ALGO_ALLTOALL).
+ */
+export function alltoall<T>(ch: Channel, values: readonly T[], algorithm = options().alltoallAlgorithm): Promise<T[] | Failure> {
+  const items = itemsFor(ch, values, 'values');
+  const chosen = algorithm === 'auto' ? alltoallAlgorithm(ch.size) : algorithm;
+  return chosen === 'bruck' ? alltoallBruck(ch, items) : alltoallPairwise(ch, items);
 }
 
 /**
- * Allreduce: the ring for typed arrays of at least `ringMinBytes` bytes
- * (MPI4TS_RING_MIN_BYTES, read through base/options.ts, unless a caller, a unit test, picks another),
- * recursive doubling for the rest.
+ * Allreduce: for typed arrays from the ring's threshold (MPI4TS_RING_MIN_BYTES,
+ * read through base/options.ts, unless a caller, a unit test, picks another)
+ * Rabenseifner's or the ring, as the cost model says (allreduceChoice);
+ * recursive doubling for the rest. `algorithm` forces one (MPI4TS_ALGO_ALLREDUCE).
  */
-export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = options().ringMinBytes): Promise<T | Failure> {
-  return allreduceByLength(ch, value, op, ringMinBytes);
+export function allreduce<T>(ch: Channel, value: T, op: Op, ringMinBytes = options().ringMinBytes,
+  algorithm = options().allreduceAlgorithm): Promise<T | Failure> {
+  return allreduceByLength(ch, value, op, ringMinBytes, algorithm);
 }
 
-function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: number): Promise<T | Failure> {
-  return takesRing(value, op, ch.size, ringMinBytes) ? allreduceRing(ch, value, op) : allreduceRecursiveDoubling(ch, value, op);
+function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: number, algorithm: 'auto' | AllreduceAlgorithm): Promise<T | Failure> {
+  switch (allreduceChoice(value, op, ch.size, ringMinBytes, algorithm)) {
+    case 'ring': return allreduceRing(ch, value as T & TypedArray, op);
+    case 'rabenseifner': return allreduceRabenseifner(ch, value as T & TypedArray, op);
+    case 'doubling': return allreduceRecursiveDoubling(ch, value, op);
+  }
 }
 
 /**
@@ -82,18 +100,20 @@ function allreduceByLength<T>(ch: Channel, value: T, op: Op, ringMinBytes: numbe
  * type or length fails on every rank, since the others could not go on alone.
  */
 export function allreduceInto<A extends TypedArray>(ch: Channel, sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op,
-  ringMinBytes = options().ringMinBytes): Promise<A | Failure> {
-  return allreduceIntoRecvbuf(ch, allreducePair<A>(ch, sendbuf, recvbuf), op, ringMinBytes);
+  ringMinBytes = options().ringMinBytes, algorithm = options().allreduceAlgorithm): Promise<A | Failure> {
+  return allreduceIntoRecvbuf(ch, allreducePair<A>(ch, sendbuf, recvbuf), op, ringMinBytes, algorithm);
 }
 
 async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, pair: { send: A; recv: A } | Failure, op: Op,
-  ringMinBytes: number): Promise<A | Failure> {
+  ringMinBytes: number, algorithm: 'auto' | AllreduceAlgorithm): Promise<A | Failure> {
   const checked = pair instanceof Failure ? pair : guard(ch, () => {
     checkRecvbuf(pair.send, pair.recv);
     return pair.send;
   });
   const recv = pair instanceof Failure ? null : pair.recv;
-  if (!(checked instanceof Failure) && takesRing(checked, op, ch.size, ringMinBytes)) return allreduceRing(ch, checked, op, recv!);
+  const choice = checked instanceof Failure ? 'doubling' : allreduceChoice(checked, op, ch.size, ringMinBytes, algorithm);
+  if (choice === 'ring') return allreduceRing(ch, checked as A, op, recv!);
+  if (choice === 'rabenseifner') return allreduceRabenseifner(ch, checked as A, op, recv!);
   const result = await allreduceRecursiveDoubling(ch, checked, op);
   if (result instanceof Failure) return result;
   if (result !== recv) recv!.set(result as never);
@@ -118,7 +138,8 @@ function checkRecvbuf(send: TypedArray, recv: unknown): asserts recv is TypedArr
  * which may be costly and non-commutative, go up a binomial tree.
  */
 export function reduce<T>(ch: Channel, value: T, op: Op, root: number, ringMinBytes = options().ringMinBytes): Promise<T | null | Failure> {
-  return op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes), root) : reduceBinomial(ch, value, op, root);
+  return op.isPredefined ? keptAtRoot(ch, allreduceByLength(ch, value, op, ringMinBytes, options().allreduceAlgorithm), root)
+    : reduceBinomial(ch, value, op, root);
 }
 
 async function keptAtRoot<T>(ch: Channel, running: Promise<T | Failure>, root: number): Promise<T | Failure | null> {

@@ -72,6 +72,10 @@ export class SubChannel implements Channel {
   progress(): void {
     this.parent.progress?.();
   }
+
+  recvIntoOrValue(source: number, target: Parameters<Channel['recvInto']>[1]): ReturnType<Channel['recvIntoOrValue']> {
+    return this.parent.recvIntoOrValue(this.members[source]!, target);
+  }
 }
 
 /** A call's two levels on this rank: its host's ranks, and the leaders (null off a leader). */

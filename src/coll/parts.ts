@@ -11,8 +11,8 @@
  * wherever it would have passed the part.
  *
  * # Unfinished features
- * - **6.4**: a scatter-allgather broadcast for long messages on many ranks
- *   (the binomial tree sends the whole buffer log2(size) times along a path).
+ * None of its own: the scatter-allgather broadcast for long messages is in
+ * bcast-scatter-allgather.ts, which also chooses between it and the tree.
  */
 import { MPIError } from '../base/index.js';
 import { Failure, type Channel } from './channel.js';
@@ -26,7 +26,7 @@ import { noteFailure } from './step.js';
  * a place of its own (its buffer is bad: `place` is a Failure) drains the
  * message as a value.
  */
-async function receivePart(ch: Channel, from: number, place: TypedArray | Failure): Promise<Failure | null> {
+export async function receivePart(ch: Channel, from: number, place: TypedArray | Failure): Promise<Failure | null> {
   if (place instanceof Failure) {
     await ch.recv(from);
     return place;
@@ -47,6 +47,11 @@ export async function bcastIntoBinomial<A extends TypedArray>(ch: Channel, buf: 
   const tree = new BinomialTree(ch.rank, ch.size, root);
   let state: A | Failure = buf;
   if (tree.parent >= 0) state = (await receivePart(ch, tree.parent, buf)) ?? buf;
+  return passDown(ch, tree, state);
+}
+
+/** The binomial broadcast's second half: `state` (the buffer, or the failure in its place) to each child, farthest first. */
+export async function passDown<S>(ch: Channel, tree: BinomialTree, state: S): Promise<S> {
   const sends: Promise<void>[] = [];
   for (let i = tree.children.length - 1; i >= 0; i--) sends.push(ch.send(tree.children[i]!, state));
   await Promise.all(sends);

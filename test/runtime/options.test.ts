@@ -90,3 +90,21 @@ test('MPI4TS_TWO_LEVEL: on by default, 0 turns the two-level collectives off, a 
   assert.equal(readOptions({ MPI4TS_TWO_LEVEL: '0' }).twoLevel, false);
   assert.throws(() => readOptions({ MPI4TS_TWO_LEVEL: 'no' }), { name: 'JobError', message: 'MPI4TS_TWO_LEVEL="no" must be 0 (off) or 1 (on, the default)' });
 });
+
+test('MPI4TS_ALGO_*: "auto" by default, each algorithm can be forced, a bad value names them all', () => {
+  const defaults = readOptions({});
+  assert.deepEqual([defaults.allreduceAlgorithm, defaults.bcastAlgorithm, defaults.alltoallAlgorithm], ['auto', 'auto', 'auto']);
+  for (const algorithm of ['doubling', 'rabenseifner', 'ring'] as const) {
+    assert.equal(readOptions({ MPI4TS_ALGO_ALLREDUCE: algorithm }).allreduceAlgorithm, algorithm);
+  }
+  assert.equal(readOptions({ MPI4TS_ALGO_BCAST: 'scatter-allgather' }).bcastAlgorithm, 'scatter-allgather');
+  assert.equal(readOptions({ MPI4TS_ALGO_BCAST: 'binomial' }).bcastAlgorithm, 'binomial');
+  assert.equal(readOptions({ MPI4TS_ALGO_ALLTOALL: 'bruck' }).alltoallAlgorithm, 'bruck');
+  assert.equal(readOptions({ MPI4TS_ALGO_ALLTOALL: 'pairwise' }).alltoallAlgorithm, 'pairwise');
+  const cases: [NodeJS.ProcessEnv, string][] = [
+    [{ MPI4TS_ALGO_ALLREDUCE: 'rabenseifer' }, 'MPI4TS_ALGO_ALLREDUCE="rabenseifer" must be "auto" (by size and rank count, the default), "doubling", "rabenseifner" or "ring"'],
+    [{ MPI4TS_ALGO_BCAST: 'scatter' }, 'MPI4TS_ALGO_BCAST="scatter" must be "auto" (by size and rank count, the default), "binomial" or "scatter-allgather"'],
+    [{ MPI4TS_ALGO_ALLTOALL: 'Bruck' }, 'MPI4TS_ALGO_ALLTOALL="Bruck" must be "auto" (by rank count, the default), "pairwise" or "bruck"'],
+  ];
+  for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
+});
