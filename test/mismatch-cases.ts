@@ -1,9 +1,9 @@
 /**
  * The collective mismatch cases (test/programs/mismatch.ts) and their
- * checks, registered at the sizes a caller asks for: npm test runs 2 and 7
- * ranks (test/mismatch.test.ts), test:probes 3 and 4
- * (test/reliability/mismatch-sizes.probe.ts), as those two add half a minute
- * and nothing the others do not already reach.
+ * checks, registered at the sizes a caller asks for: npm test runs 2
+ * ranks (test/mismatch.test.ts), test:probes 3, 4 and 7
+ * (test/reliability/mismatch-sizes.probe.ts): those take about 40 s and
+ * check the same words at more sizes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

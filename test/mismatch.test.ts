@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import { failsWith, HINT, mismatchTests, others } from './mismatch-cases.js';
 
-// 3 and 4 ranks run in test:probes (test/reliability/mismatch-sizes.probe.ts).
-mismatchTests([2, 7]);
+// 3, 4 and 7 ranks run in test:probes (test/reliability/mismatch-sizes.probe.ts).
+mismatchTests([2]);
 
 test('a named communicator is named in the words', async () => {
   await failsWith(3, ['split', 'named'], others(3).map((r) =>
