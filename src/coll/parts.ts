@@ -139,7 +139,7 @@ export async function alltoallPartsPairwise(ch: Channel, sendParts: readonly Typ
   if (sendParts instanceof Failure) noteFailure(ch, sendParts);
   if (recvParts instanceof Failure) noteFailure(ch, recvParts);
   const own = !(sendParts instanceof Failure) && !(recvParts instanceof Failure) ? [sendParts[rank]!, recvParts[rank]!] as const : null;
-  // A large part to itself is copied while the first exchange's handshake goes on (copyOwnAlong);
+  // A large part to itself is copied while the first exchange's handshake goes on (COPY_ALONG_MIN_BYTES);
   // a small one at once, before any message.
   const along = own !== null && size > 1 && own[0].byteLength >= COPY_ALONG_MIN_BYTES && ch.progress !== undefined;
   if (own !== null && !along) copyOwn(ch, own[0], own[1]);
@@ -151,7 +151,7 @@ export async function alltoallPartsPairwise(ch: Channel, sendParts: readonly Typ
       ch.send(dest, sendParts instanceof Failure ? sendParts : broken ?? sendParts[dest]!),
       receivePart(ch, source, recvParts instanceof Failure ? recvParts : recvParts[source]!),
     ]);
-    if (step === 1 && along) copyOwn(ch, own[0], own[1], ch);
+    if (step === 1 && along) copyOwn(ch, own[0], own[1], true);
     await exchange;
   }
   return ch.failure;
@@ -173,7 +173,7 @@ const COPY_ALONG_CHUNK = 128 * 1024;
  * `along`, piece by piece with the channel's messages moved along between
  * pieces (COPY_ALONG_MIN_BYTES).
  */
-function copyOwn(ch: Channel, from: TypedArray, to: TypedArray, along?: Channel): void {
+function copyOwn(ch: Channel, from: TypedArray, to: TypedArray, along = false): void {
   if (from.byteLength !== to.byteLength) {
     noteFailure(ch, new MPIError('ERR_COUNT', `this rank's part to itself is ${from.byteLength} bytes but its place in recvbuf ` +
       `takes ${to.byteLength}; the counts disagree`));
@@ -182,14 +182,14 @@ function copyOwn(ch: Channel, from: TypedArray, to: TypedArray, along?: Channel)
   if (from === to || (from.buffer === to.buffer && from.byteOffset === to.byteOffset)) return;
   const source = new Uint8Array(from.buffer, from.byteOffset, from.byteLength);
   const target = new Uint8Array(to.buffer, to.byteOffset, to.byteLength);
-  if (along === undefined) {
+  if (!along) {
     target.set(source);
     return;
   }
   for (let at = 0; at < source.length; at += COPY_ALONG_CHUNK) {
     const end = Math.min(at + COPY_ALONG_CHUNK, source.length);
     target.set(source.subarray(at, end), at);
-    along.progress?.();
+    ch.progress?.();
   }
 }
 

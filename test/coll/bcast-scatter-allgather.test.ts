@@ -12,17 +12,7 @@ import type { TypedArray } from '../../src/coll/op.js';
 import { BCAST_SCATTER_MIN_BYTES, bcastAlgorithm, bcastBinomialCost, bcastScatterThreshold, bcastScatterAllgatherCost, bcastScatterCrossoverBytes, SHARED_MEMORY, GIGABIT_ETHERNET } from '../../src/coll/model.js';
 import { MPIError } from '../../src/base/index.js';
 import { MemoryNetwork, runRanks, valuesOf } from './memory-link.js';
-
-type Ctor = new (n: number) => TypedArray;
-const TYPES: Ctor[] = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array];
-
-function filled(type: Ctor, length: number, seed: number): TypedArray {
-  const array = new type(length);
-  const big = array instanceof BigInt64Array || array instanceof BigUint64Array;
-  for (let i = 0; i < length; i++) (array as unknown as unknown[])[i] = big ? BigInt((seed * 7 + i) % 100) : (seed * 7 + i) % 100;
-  return array;
-}
+import { filled, TYPES, type Ctor } from './typed-arrays.js';
 
 async function broadcast(size: number, root: number, type: Ctor, length: number, algorithm: 'binomial' | 'scatter-allgather',
   network = new MemoryNetwork(size)): Promise<TypedArray[]> {

@@ -14,22 +14,11 @@ import { keptBytes } from '../../src/coll/scratch.js';
 import { MAX, Op, SUM, type TypedArray } from '../../src/coll/op.js';
 import { MPIError } from '../../src/base/index.js';
 import { runRanks, valuesOf } from './memory-link.js';
+import { filled, TYPES } from './typed-arrays.js';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8];
 const ranks = (size: number): number[] => Array.from({ length: size }, (_, r) => r);
 const rootsOf = (size: number): number[] => [...new Set([0, 1 % size, size - 1])];
-
-type Ctor = new (n: number) => TypedArray;
-const TYPES: Ctor[] = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array];
-
-/** An array of `type` whose elements differ by rank and index (small, so any type holds them). */
-function filled(type: Ctor, length: number, rank: number): TypedArray {
-  const array = new type(length);
-  const big = array instanceof BigInt64Array || array instanceof BigUint64Array;
-  for (let i = 0; i < length; i++) (array as unknown as unknown[])[i] = big ? BigInt((rank * 7 + i) % 100) : (rank * 7 + i) % 100;
-  return array;
-}
 
 const doubles = (rank: number, length: number): Float64Array => Float64Array.from({ length }, (_, i) => rank * 1000 + i - 7);
 

@@ -29,6 +29,18 @@ function client(port: number, rank: number, size: number, key: Buffer, lost: str
   });
 }
 
+/** Three ranks past their exchange, each noting the deaths it hears of as "R hears D: words". */
+async function watchingDeaths() {
+  const key = randomBytes(32);
+  const { server, port, told } = await registry(3, key);
+  const lost: string[] = [];
+  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
+  const deaths: string[] = [];
+  clients.forEach((c, rank) => c.watchDeaths((dead: number, words: string) => deaths.push(`${rank} hears ${dead}: ${words}`)));
+  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  return { server, told, lost, clients, deaths };
+}
+
 const until = async (check: () => boolean, what: string): Promise<void> => {
   const deadline = Date.now() + 5000;
   while (!check()) {
@@ -61,13 +73,7 @@ test('every rank gets the whole table once all said hello; finalize lets all go 
 });
 
 test('a pool worker that died (rankDied) is told to the others with its words, and counts as done for the release', async () => {
-  const key = randomBytes(32);
-  const { server, port, told } = await registry(3, key);
-  const lost: string[] = [];
-  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
-  const deaths: string[] = [];
-  clients.forEach((c, rank) => c.watchDeaths((dead: number, words: string) => deaths.push(`${rank} hears ${dead}: ${words}`)));
-  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  const { server, told, lost, clients, deaths } = await watchingDeaths();
   // Rank 2's process is gone: its connection closes with it.
   clients[2]!.close();
   server.rankDied(2, 'pool worker rank 2 (h2, pid 9) was killed by signal SIGKILL');
@@ -82,13 +88,7 @@ test('a pool worker that died (rankDied) is told to the others with its words, a
 });
 
 test('a spawned pool worker that died is told to its parents (the audience) only', async () => {
-  const key = randomBytes(32);
-  const { server, port } = await registry(3, key);
-  const lost: string[] = [];
-  const clients = await Promise.all([0, 1, 2].map((rank) => client(port, rank, 3, key, lost)));
-  const deaths: string[] = [];
-  clients.forEach((c, rank) => c.watchDeaths((dead: number, words: string) => deaths.push(`${rank} hears ${dead}: ${words}`)));
-  await Promise.all(clients.map((c, rank) => c.exchange(address(rank))));
+  const { server, clients, deaths } = await watchingDeaths();
   clients[2]!.close();
   server.rankDied(2, 'pool worker rank 0 of spawned world 1 (h2, pid 9) was killed by signal SIGKILL', [1]);
   await until(() => deaths.length === 1, 'the parent\'s notice');
