@@ -282,13 +282,17 @@ const COLL_TESTS = [
 type CollTest = (typeof COLL_TESTS)[number];
 const HEAP_CALLS = 1000;
 /**
- * The scripts' own loop counts, except bcast's warm-up: 50000 calls, for
- * mpi4py and mpi4ts alike, as for 8 B latency (V8 reaches its steady state
- * after some 30000 messages; with the scripts' 2000, 2-rank bcast measured
- * 4.7-5.1 us, with 50000 2.3-2.5 us, mpi4py 2.0-2.1 us either way).
+ * The scripts' own loop counts, except the warm-ups, the same for mpi4py and mpi4ts:
+ * - bcast, barrier and allreduce8: 50000 calls, as for 8 B latency (V8 reaches its steady
+ *   state after some 30000 messages; with the scripts' 2000, 2-rank bcast measured 4.7-5.1 us,
+ *   with 50000 2.3-2.5 us, mpi4py 2.0-2.1 us either way);
+ * - the 1M-double calls: 300 (the reduction loops and the engine's large-message path are
+ *   compiled by then; reduceInto on 2 ranks measured 1.24-1.34 ms after the script's 20,
+ *   1.13-1.18 ms after 300).
  */
 function collLoops(test: CollTest['ts']): string[] {
   if (test === 'bcast' || test === 'barrier' || test === 'allreduce8') return QUICK ? ['-i', '1000', '-x', '200'] : ['-x', '50000'];
+  if (test === 'allreduce' || test === 'bcastInto' || test === 'reduceInto') return QUICK ? ['-i', '10', '-x', '5'] : ['-x', '300'];
   return QUICK ? ['-i', '10', '-x', '5'] : [];
 }
 

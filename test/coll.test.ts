@@ -1,14 +1,14 @@
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['barrier', 'bcast', 'allgather', 'allreduce', 'bigAllreduce', 'allreduceInto', 'scatterGather', 'alltoall', 'opsOnScalars',
   'smallTypedOps', 'largeTypedOps', 'userOps', 'vectorVariants', 'isolation', 'concurrent', 'badInput'];
 
-for (const np of [1, 2, 3, 4, 5, 7]) {
+for (const np of counts([1, 2, 3, 4, 5, 7])) {
   // Every op on every typed-array type is a long matrix: sizes 1, 3, 4, 5 cover the fold and the power of two.
   const checks = np === 2 || np === 7 ? CHECKS.filter((c) => c !== 'smallTypedOps') : CHECKS;
-  test(`collective checks pass with ${np} rank(s): ${checks.length} checks`, async () => {
+  countedTest(`collective checks pass with ${np} rank(s): ${checks.length} checks`, async () => {
     const r = await mpirun(np, program('coll.ts'), { args: checks });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(okLines(r.stdout), checks);

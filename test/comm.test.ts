@@ -1,12 +1,12 @@
-import { test } from 'node:test';
+import { countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { mpirun, okLines, program, strays } from './helpers.js';
 
 const CHECKS = ['dupIsolation', 'dupFreeCycles', 'contextExhaustion', 'split', 'splitUndefined', 'nested',
   'splitType', 'freedAndBadInput', 'cart'];
 
-for (const np of [1, 2, 3, 4, 5, 7]) {
-  test(`communicator and topology checks pass with ${np} rank(s)`, async () => {
+for (const np of counts([1, 2, 3, 4, 5, 7])) {
+  countedTest(`communicator and topology checks pass with ${np} rank(s)`, async () => {
     // The 2,000-communicator checks cost seconds when ranks share 2 cores: each at one or two sizes.
     const heavy: Record<string, number[]> = { dupFreeCycles: [2], contextExhaustion: [1, 3] };
     const checks = CHECKS.filter((c) => heavy[c]?.includes(np) ?? true);

@@ -3,14 +3,14 @@
  * result and exits non-zero with the reason when it is wrong; these tests run
  * each at several sizes, check its result line and that it leaves no process.
  */
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { example, mpirun, strays, type JobResult } from './helpers.js';
 
-const SIZES = [1, 2, 3, 4, 7];
+const SIZES = counts([1, 2, 3, 4, 7]);
 
 function passed(r: JobResult): void {
   assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
@@ -37,7 +37,7 @@ function mandelbrotInSet(): number {
 }
 
 for (const np of SIZES) {
-  test(`mandelbrot with ${np} rank(s): bcastInto, gathervInto with counts and displs, a PGM image`, async () => {
+  countedTest(`mandelbrot with ${np} rank(s): bcastInto, gathervInto with counts and displs, a PGM image`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpi4ts-mandelbrot-'));
     try {
       const path = join(dir, 'm.pgm');
@@ -63,7 +63,7 @@ for (const np of SIZES) {
 }
 
 for (const np of SIZES) {
-  test(`matvec with ${np} rank(s): allgatherInto drives a power iteration, equal to the serial one to 1e-12`, async () => {
+  countedTest(`matvec with ${np} rank(s): allgatherInto drives a power iteration, equal to the serial one to 1e-12`, async () => {
     const r = await mpirun(np, example('matvec.ts'));
     passed(r);
     const n = 40 * np;
@@ -75,7 +75,7 @@ for (const np of SIZES) {
 }
 
 for (const np of SIZES) {
-  test(`jacobi with ${np} rank(s): sendrecvInto halos, allreduceInto with LAND, identical to serial`, async () => {
+  countedTest(`jacobi with ${np} rank(s): sendrecvInto halos, allreduceInto with LAND, identical to serial`, async () => {
     const r = await mpirun(np, example('jacobi.ts'), { args: ['20'] });
     passed(r);
     const line = /^jacobi 20x20 on (\d+) rank\(s\): converged in (\d+) steps \(serial: (\d+)\) in \d+\.\d{3} s, centre (\S+), identical to the serial grid\n$/.exec(r.stdout);
@@ -99,7 +99,7 @@ for (const [arg, message] of jacobiRefusals) {
 }
 
 for (const np of SIZES) {
-  test(`termination with ${np} rank(s): issend + ibarrier + testany, every message exactly once`, async () => {
+  countedTest(`termination with ${np} rank(s): issend + ibarrier + testany, every message exactly once`, async () => {
     const r = await mpirun(np, example('termination.ts'));
     passed(r);
     const line = /^termination on (\d+) rank\(s\): (\d+) messages sent with issend, (\d+) received, each exactly once; rank 0 polled (\d+) times before ibarrier completed\n$/.exec(r.stdout);
@@ -112,7 +112,7 @@ for (const np of SIZES) {
 }
 
 for (const np of SIZES) {
-  test(`fft-transpose with ${np} rank(s): alltoallv with uneven counts, the serial transpose and DFT`, async () => {
+  countedTest(`fft-transpose with ${np} rank(s): alltoallv with uneven counts, the serial transpose and DFT`, async () => {
     const r = await mpirun(np, example('fft-transpose.ts'));
     passed(r);
     const rows = Array.from({ length: np }, (_, k) => Math.floor(12 / np) + (k < 12 % np ? 1 : 0)).join('/');

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { example, mpi4ts, mpirun, sortedLines, strays } from './helpers.js';
 
@@ -17,8 +17,8 @@ test('send-recv: rank 1 receives (0+1)*5 from rank 0', async () => {
   assert.deepEqual(sortedLines(r.stdout), ['rank 0 sent 5 to rank 1', 'rank 1 received 5 from rank 0']);
 });
 
-for (const np of [1, 3, 7]) {
-  test(`ring with ${np} rank(s): each rank hears from its predecessor`, async () => {
+for (const np of counts([1, 3, 7])) {
+  countedTest(`ring with ${np} rank(s): each rank hears from its predecessor`, async () => {
     const r = await mpirun(np, example('ring.ts'));
     assert.equal(r.code, 0, r.stderr);
     const expected = Array.from({ length: np }, (_, rank) => {
@@ -35,8 +35,8 @@ test('tags: rank 3 gets tag 2 (34) before tag 1 (23)', async () => {
   assert.equal(r.stdout, '34\n23\n');
 });
 
-for (const np of [1, 3, 4, 7]) {
-  test(`heat-1d with ${np} rank(s): halo exchange over a Cartesian grid gives the serial answer`, async () => {
+for (const np of counts([1, 3, 4, 7])) {
+  countedTest(`heat-1d with ${np} rank(s): halo exchange over a Cartesian grid gives the serial answer`, async () => {
     const r = await mpirun(np, example('heat-1d.ts'));
     assert.equal(r.code, 0, r.stderr);
     const steps = /converged in (\d+) steps \(serial: (\d+)\)/.exec(r.stdout);
@@ -75,8 +75,8 @@ function checkPiOutput(stdout: string, n: number, np: number): void {
   assert.equal(lines[3], '');
 }
 
-for (const np of [1, 3, 4, 7]) {
-  test(`pi with ${np} rank(s): bcast n, reduce the midpoint sums, the serial sum to 1e-12`, async () => {
+for (const np of counts([1, 3, 4, 7])) {
+  countedTest(`pi with ${np} rank(s): bcast n, reduce the midpoint sums, the serial sum to 1e-12`, async () => {
     const r = await mpirun(np, example('pi.ts'), { args: ['1000000'] });
     assert.equal(r.code, 0, r.stderr);
     checkPiOutput(r.stdout, 1_000_000, np);
@@ -102,8 +102,8 @@ for (const bad of ['abc', '0']) {
   });
 }
 
-for (const np of [1, 3, 4, 7]) {
-  test(`scatter-gather with ${np} rank(s): chunks of 0..${4 * np - 1} scattered, squared, gathered`, async () => {
+for (const np of counts([1, 3, 4, 7])) {
+  countedTest(`scatter-gather with ${np} rank(s): chunks of 0..${4 * np - 1} scattered, squared, gathered`, async () => {
     const r = await mpirun(np, example('scatter-gather.ts'));
     assert.equal(r.code, 0, r.stderr);
     const numbers = Array.from({ length: 4 * np }, (_, i) => i);
@@ -119,8 +119,8 @@ for (const np of [1, 3, 4, 7]) {
   });
 }
 
-for (const np of [1, 4]) {
-  test(`bcast with ${np} rank(s): every rank gets the root's dictionary`, async () => {
+for (const np of counts([1, 4])) {
+  countedTest(`bcast with ${np} rank(s): every rank gets the root's dictionary`, async () => {
     const r = await mpirun(np, example('bcast.ts'));
     assert.equal(r.code, 0, r.stderr);
     const data = '{"key1":[7,2.72,{"re":2,"im":3}],"key2":["abc","xyz"]}';
@@ -128,8 +128,8 @@ for (const np of [1, 4]) {
   });
 }
 
-for (const np of [1, 2, 4, 7]) {
-  test(`groups with ${np} rank(s): workers made from a group allreduce among themselves, the master checks`, async () => {
+for (const np of counts([1, 2, 4, 7])) {
+  countedTest(`groups with ${np} rank(s): workers made from a group allreduce among themselves, the master checks`, async () => {
     const r = await mpirun(np, example('groups.ts'));
     assert.equal(r.code, 0, r.stderr);
     const by = np === 1 ? '(rank 0 alone)' : `from ${np - 1} worker(s), reported by world rank 1`;
@@ -137,8 +137,8 @@ for (const np of [1, 2, 4, 7]) {
   });
 }
 
-for (const np of [1, 2, 3, 4]) {
-  test(`intercomm with ${np} rank(s): two halves greet, allreduce across and merge`, async () => {
+for (const np of counts([1, 2, 3, 4])) {
+  countedTest(`intercomm with ${np} rank(s): two halves greet, allreduce across and merge`, async () => {
     const r = await mpirun(np, example('intercomm.ts'));
     assert.equal(r.code, 0, r.stderr);
     if (np === 1) {

@@ -4,7 +4,7 @@
  * TCP, and with every message by rendezvous (where sendrecvReplace copies
  * what it sends and a buffered send holds its room until received).
  */
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { mpirun, okLines, program, strays } from './helpers.js';
 
@@ -13,8 +13,8 @@ const CHECKS = ['portingAids', 'testanySome', 'sendrecvInto', 'sendrecvReplace',
 const COMMUNICATORS = ['COMM_WORLD', 'dup', 'COMM_SELF'];
 const passed = (): string[] => COMMUNICATORS.flatMap((comm) => CHECKS.map((check) => `${check} on ${comm}`));
 
-for (const np of [1, 2, 3, 7]) {
-  test(`the rest of point-to-point passes with ${np} rank(s)`, async () => {
+for (const np of counts([1, 2, 3, 7])) {
+  countedTest(`the rest of point-to-point passes with ${np} rank(s)`, async () => {
     const r = await mpirun(np, program('p2p-more.ts'));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(okLines(r.stdout), passed());

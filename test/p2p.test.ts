@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { mpirun, okLines, P2P_CHECKS, p2pPassed, program, strays } from './helpers.js';
@@ -6,8 +6,8 @@ import { mpirun, okLines, P2P_CHECKS, p2pPassed, program, strays } from './helpe
 const CHECKS = P2P_CHECKS;
 const passed = p2pPassed;
 
-for (const np of [1, 2, 3, 4, 7]) {
-  test(`point-to-point checks pass with ${np} rank(s)`, async () => {
+for (const np of counts([1, 2, 3, 4, 7])) {
+  countedTest(`point-to-point checks pass with ${np} rank(s)`, async () => {
     const r = await mpirun(np, program('p2p.ts'));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(okLines(r.stdout), passed());

@@ -1,6 +1,6 @@
 // Dynamic processes (comm.spawn, spawnMultiple, MPI.getParent, MPI.UNIVERSE_SIZE)
 // through the real launcher: test/programs/spawn.ts is both parent and child.
-import { test } from 'node:test';
+import { test, countedTest, counts } from './counts.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,8 +21,8 @@ async function noneLeft(marker: string): Promise<void> {
   assert.deepEqual(left, []);
 }
 
-for (const np of [1, 2, 4, 7]) {
-  test(`rank 0 of ${np} spawns ${np + 1} children: intercomm p2p and collectives both ways`, async () => {
+for (const np of counts([1, 2, 4, 7])) {
+  countedTest(`rank 0 of ${np} spawns ${np + 1} children: intercomm p2p and collectives both ways`, async () => {
     const r = await mpirun(np, SPAWN, { args: ['basic', '0'] });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(okLines(r.stdout), [`spawn ${np + 1} from root 0`]);
@@ -176,8 +176,8 @@ test('spawn without mpi4ts run (a singleton under plain node) says it is not ava
     'start the job with mpi4ts run to spawn processes');
 });
 
-for (const np of [1, 3]) {
-  test(`examples/cpi-spawn.ts at ${np} rank(s)`, async () => {
+for (const np of counts([1, 3])) {
+  countedTest(`examples/cpi-spawn.ts at ${np} rank(s)`, async () => {
     const r = await mpirun(np, example('cpi-spawn.ts'), { args: ['4', '1000000'] });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pi is approximately 3\.14159\d+, error [\d.e-]+/);

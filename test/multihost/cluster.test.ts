@@ -79,26 +79,6 @@ clusterTest('collective checks pass with 5 ranks over 4 hosts, two on the launch
   assert.deepEqual(okLines(r.stdout), CORE_COLL_CHECKS);
 });
 
-clusterTest('two-level collectives: 12 ranks, 3 on each of 4 hosts: bcast by blocks, the buffer forms round robin, and flat with MPI4TS_TWO_LEVEL=0', async (c) => {
-  const TWO_LEVEL = /rank \d+: MPI_COMM_WORLD spans 4 hosts: its collectives run in two levels/g;
-  // Three short jobs (12 ranks over 4 namespace hosts take their time on 2 cores): each a placement and the checks it matters for.
-  const jobs = [
-    { placement: [], twoLevel: '1', program: 'coll.ts', checks: ['bcast', 'allreduce', 'bigAllreduce'] },
-    { placement: ['--map-by', 'node'], twoLevel: '1', program: 'buffers.ts', checks: ['rooted', 'badInput'] },
-    { placement: [], twoLevel: '0', program: 'coll.ts', checks: ['bcast'] },
-  ];
-  for (const job of jobs) {
-    const env = { MPI4TS_TWO_LEVEL: job.twoLevel, NODE_DEBUG: 'mpi4ts' };
-    const launcher = ['--host', 'm4h1:3,m4h2:3,m4h3:3,m4h4:3', '--ssh', c.ssh, ...job.placement, '-x', 'MPI4TS_TWO_LEVEL', '-x', 'NODE_DEBUG'];
-    const r = await c.run(launcher, program(job.program), { args: job.checks, env }).result;
-    const what = `${job.program} ${job.placement.join(' ')} MPI4TS_TWO_LEVEL=${job.twoLevel}`;
-    assert.equal(r.code, 0, `${what}: ${r.stderr.slice(-3000)}`);
-    assert.deepEqual(okLines(r.stdout), job.checks, what);
-    // Every rank said so where two levels are on, none with MPI4TS_TWO_LEVEL=0.
-    assert.equal([...r.stderr.matchAll(TWO_LEVEL)].length, job.twoLevel === '1' ? 12 : 0, `${what}: ${r.stderr.slice(-3000)}`);
-  }
-});
-
 clusterTest('--trace over 4 hosts: a track per rank named by its host, a flow per message, every clock estimated', async (c) => {
   const file = join(c.dir, 'ring-trace.json');
   const r = await c.run(['--host', 'm4h1,m4h2,m4h3,m4h4', '--ssh', c.ssh, '--trace', file], program('trace.ts'), { args: ['ring', '2'] }).result;
