@@ -127,6 +127,11 @@ export interface Options {
   traceMaxEvents: number;
   /** Ranks 1..N-1 serve rank 0's task pool and never run the program's body (MPI4TS_POOL, set by mpi4ts run --pool). */
   pool: boolean;
+  /**
+   * How long a spawn under Hydra waits for its children to report (MPI4TS_SPAWN_TIMEOUT, seconds): Hydra tells the parents
+   * nothing of a child that exits 0 without importing mpi4ts, so only a limit ends that wait.
+   */
+  spawnTimeoutMs: number;
 }
 
 export type AllreduceAlgorithm = 'doubling' | 'rabenseifner' | 'ring';
@@ -211,6 +216,8 @@ export const DEFAULT_CMA_SPLIT_MIN_BYTES = 1024 * 1024;
 export const DEFAULT_TRACE_MAX_EVENTS = 100_000;
 /** Long enough for a peer's message already on its way; short enough that an ended program does not seem to hang. */
 export const DEFAULT_PENDING_GRACE_MS = 1500;
+/** Long enough for children that start on other hosts over ssh and compile TypeScript on a Pi. */
+export const DEFAULT_SPAWN_TIMEOUT_MS = 120_000;
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
   const transport = choiceVar(env, 'MPI4TS_TRANSPORT', TRANSPORTS, 'auto');
@@ -256,6 +263,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     profile: switchVar(env, 'MPI4TS_PROFILE', false),
     traceMaxEvents: intVar(env, 'MPI4TS_TRACE_MAX_EVENTS', DEFAULT_TRACE_MAX_EVENTS, 1000, 100_000_000),
     pool: switchVar(env, 'MPI4TS_POOL', false),
+    spawnTimeoutMs: secondsVar(env, 'MPI4TS_SPAWN_TIMEOUT', DEFAULT_SPAWN_TIMEOUT_MS / 1000) * 1000,
   };
 }
 

@@ -52,8 +52,6 @@ export interface ParentPreput {
   nonce: string;
 }
 
-/** How long the root waits for child 0 (Hydra ends the job itself when a child fails to start). */
-export const SPAWN_JOIN_MS = 120_000;
 /** Longest first line at the rendezvous (a proof), before the key is proved: a stranger's bytes are bounded. */
 const PROOF_LINE_MAX = 256;
 /** Longest address table: as the control protocol's (64 MiB holds 100000 addresses). */
@@ -173,7 +171,8 @@ export class SpawnRendezvous {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.close();
-        reject(new JobError(`the ${this.count} child process(es) did not report to their parents within ${timeoutMs / 1000} s`));
+        reject(new JobError(`the ${this.count} child process(es) did not report to their parents within ${timeoutMs / 1000} s ` +
+          '(does their program import mpi4ts? MPI4TS_SPAWN_TIMEOUT sets the limit)'));
       }, timeoutMs);
       this.server.on('connection', (socket) => {
         socket.on('error', () => {});
@@ -324,7 +323,7 @@ export class Pmi1Spawner {
     try {
       if ('problem' in command) throw new JobError(command.problem);
       await this.channel.spawn(command.lines);
-      const table = await rendezvous.children(SPAWN_JOIN_MS);
+      const table = await rendezvous.children(optionsOf(process.env).spawnTimeoutMs);
       this.pending.set(request.id, { rendezvous, parents: parents.addresses });
       return { id: request.id, base, table };
     } catch (err) {

@@ -104,6 +104,20 @@ test('under mpiexec.hydra: a spawned child that throws ends the job with its err
   assert.deepEqual(await strays(tag, 1000), []);
 });
 
+test('under mpiexec.hydra: children that exit 0 without importing mpi4ts fail the spawn after MPI4TS_SPAWN_TIMEOUT, saying so; nothing left', async (t) => {
+  if (skip !== false) return t.skip(skip);
+  const tag = marker();
+  const started = Date.now();
+  // Hydra tells the parents nothing of a child that exits 0: only the limit ends the wait (120 s by default).
+  const r = await run(MPIEXEC, ['-n', '2', process.execPath, ...nodeArgs(program('spawn.ts'), ['nompi', tag])],
+    { ...process.env, MPI4TS_SPAWN_TIMEOUT: '3' });
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stderr, /spawn: the 2 child process\(es\) did not report to their parents within 3 s \(does their program import mpi4ts\? MPI4TS_SPAWN_TIMEOUT sets the limit\)/);
+  assert.doesNotMatch(r.stdout, /spawned what never joins/);
+  assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
+  assert.deepEqual(await strays(tag), []);
+});
+
 test('under mpiexec.hydra: a PoolExecutor spawns its workers through PMI-1 and runs tasks there', async (t) => {
   if (skip !== false) return t.skip(skip);
   const tag = marker();

@@ -26,6 +26,7 @@ test('every tunable is read through readOptions, with its default when unset or 
   assert.equal(defaults.pmi, null);
   assert.equal(defaults.pmixLib, null);
   assert.equal(defaults.rendezvousTimeoutMs, 60_000);
+  assert.equal(defaults.spawnTimeoutMs, 120_000);
   const set = readOptions({ MPI4TS_RING_MIN_BYTES: '0', MPI4TS_PLAIN_CODEC: '0', MPI4TS_PMI: '2', MPI4TS_PMIX_LIB: '/opt/libpmix.so',
     MPI4TS_HOST_ADDRESS: '10.0.0.7', MPI4TS_RENDEZVOUS_TIMEOUT: '1.5', MPI4TS_TRANSPORT: 'tcp' });
   assert.deepEqual([set.ringMinBytes, set.plainCodec, set.pmi, set.pmixLib, set.hostAddress, set.rendezvousTimeoutMs, set.forceTcp, set.useShm],
@@ -59,6 +60,7 @@ test('hang reports and deadlocks: the defaults, set values and bad ones', () => 
     [{ MPI4TS_DEBUG_CALLS: 'on' }, 'MPI4TS_DEBUG_CALLS="on" must be 0 (off, the default) or 1 (on)'],
     [{ MPI4TS_DEADLOCK_CHECK: '2' }, 'MPI4TS_DEADLOCK_CHECK="2" must be 0 (off) or 1 (on, the default)'],
     [{ MPI4TS_HANG_REPORT: 'abc' }, 'MPI4TS_HANG_REPORT="abc" must be a positive number of seconds'],
+    [{ MPI4TS_SPAWN_TIMEOUT: '-2' }, 'MPI4TS_SPAWN_TIMEOUT="-2" must be a positive number of seconds'],
     [{ MPI4TS_PENDING_GRACE_MS: '-1' }, 'MPI4TS_PENDING_GRACE_MS="-1" must be an integer from 0 to 3600000'],
   ];
   for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });

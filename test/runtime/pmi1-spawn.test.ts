@@ -55,7 +55,7 @@ test('the rendezvous: a child with another key is refused by the root; no child 
   const children = rendezvous.children(300);
   const preput: ParentPreput = { key: key.toString('hex'), base: 2, group: [0], context: 4, host: '127.0.0.1', port: rendezvous.port, nonce: rendezvous.nonce };
   await assert.rejects(joinParents(preput, randomBytes(32), [address(2)]), /sent no parents' addresses/);
-  await assert.rejects(children, { code: 'MPI4TS_ERR_JOB', message: 'the 1 child process(es) did not report to their parents within 0.3 s' });
+  await assert.rejects(children, { code: 'MPI4TS_ERR_JOB', message: 'the 1 child process(es) did not report to their parents within 0.3 s (does their program import mpi4ts? MPI4TS_SPAWN_TIMEOUT sets the limit)' });
 });
 
 test('parentPreputOf: a malformed preput is an error quoting it', () => {
