@@ -7,7 +7,7 @@
  */
 import { Failure, type Channel } from './channel.js';
 import { isTypedArray, type Op, type TypedArray } from './op.js';
-import { AGREE_SHAPES, Fold, exchange, newLike, noteFailure, ownOperand, reduceStep, shapeOf } from './step.js';
+import { AGREE_SHAPES, Fold, exchange, newLike, noteFailure, ownOperand, ownOperandInto, reduceStep, shapeOf } from './step.js';
 import { chunkStarts, ringAllgather, ringReduceScatter } from './ring.js';
 import { allreduceAlgorithm, ringThreshold } from './model.js';
 import type { AllreduceAlgorithm } from '../base/index.js';
@@ -19,9 +19,10 @@ import type { AllreduceAlgorithm } from '../base/index.js';
  * then the ranks that sat out get the result. Every rank's result depends
  * on every input, so a failure anywhere reaches every rank.
  */
-export async function allreduceRecursiveDoubling<T>(ch: Channel, value: T | Failure, op: Op): Promise<T | Failure> {
+export async function allreduceRecursiveDoubling<T>(ch: Channel, value: T | Failure, op: Op, into?: T & TypedArray): Promise<T | Failure> {
   const fold = new Fold(ch.rank, ch.size);
-  let acc = ownOperand(ch, op, value);
+  // Into the caller's array for a predefined op (accumulated in place: those ops commute exactly).
+  let acc = into !== undefined && op.isPredefined ? ownOperandInto(ch, op, value as T & TypedArray | Failure, into) : ownOperand(ch, op, value);
   if (fold.newRank < 0) {
     await ch.send(ch.rank + 1, acc);
     return ch.recv<T>(ch.rank + 1);

@@ -20,6 +20,22 @@ export function ownOperand<T>(ch: Channel, op: Op, value: T | Failure): T | Fail
   return op.isPredefined && isTypedArray(value) ? sliceOf(value) : value;
 }
 
+/**
+ * ownOperand for a predefined op on a typed array that is reduced into `into`
+ * (allreduceInto's recvbuf): the copy goes there, not into a new array, and
+ * each round sends that same array, whose codec facts are then known
+ * (codec/views.ts). A new array each call missed that cache and added a
+ * WeakMap entry: about a third of an 8 B allreduceInto's time, with the GC
+ * that followed, in a CPU profile.
+ */
+export function ownOperandInto<A extends TypedArray>(ch: Channel, op: Op, value: A | Failure, into: A): A | Failure {
+  if (value instanceof Failure) return value;
+  const problem = op.problem(value);
+  if (problem !== null) return noteFailure(ch, new TypeError(problem));
+  if (into !== value) into.set(value as never);
+  return into;
+}
+
 /*
  * A typed array's constructor and slice() give arrays of its own type, but
  * TypeScript's lib says so class by class: on a type parameter it knows only
