@@ -114,7 +114,7 @@ async function allreduceIntoRecvbuf<A extends TypedArray>(ch: Channel, pair: { s
   const choice = checked instanceof Failure ? 'doubling' : allreduceChoice(checked, op, ch.size, ringMinBytes, algorithm);
   if (choice === 'ring') return allreduceRing(ch, checked as A, op, recv!);
   if (choice === 'rabenseifner') return allreduceRabenseifner(ch, checked as A, op, recv!);
-  const result = await allreduceRecursiveDoubling(ch, checked, op, recv ?? undefined);
+  const result = await allreduceRecursiveDoubling(ch, checked, op, checked instanceof Failure ? undefined : recv!);
   if (result instanceof Failure) return result;
   if (result !== recv) recv!.set(result as never);
   return recv!;
