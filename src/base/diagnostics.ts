@@ -42,6 +42,12 @@ export interface DiagnosticsMessages {
   'mpi4ts:transport:connect': { rank: number; peer: number; kind: string };
   /** No more messages come from `peer` (`why`: finalized, exited, closed). */
   'mpi4ts:p2p:peer-ended': { rank: number; peer: number; why: string };
+  /**
+   * The small collectives of `comm` meet in shared memory (`board` true),
+   * or some rank of it said no at start (false, so all go by messages):
+   * decided at its first collective call (p2p/host-board.ts).
+   */
+  'mpi4ts:coll:host-board': { rank: number; comm: string; size: number; board: boolean };
   /** This rank asks for the job to end (comm.abort, or an error only ending the job can answer). */
   'mpi4ts:job:abort': { rank: number; code: number; message: string };
   /** The launcher saw a rank's process end. */
@@ -70,8 +76,12 @@ export function publish<N extends DiagnosticsChannel>(name: N, message: () => Di
 // ---- Hang reports (DESIGN.md "Hang reports and deadlocks"): the shape of what a rank waits for, made in
 // p2p/registry.ts and carried to the launcher by wire/pending-report.ts, so both layers share it. ----
 
-/** What an operation waits for: a message (recv, a collective's receive), a probe's message, or a receiver (ssend, rendezvous). */
-export type PendingWait = 'message' | 'probe' | 'receiver';
+/**
+ * What an operation waits for: a message (recv, a collective's receive), a
+ * probe's message, a receiver (ssend, rendezvous), or a member's entry on
+ * the host's board (a collective in shared memory, p2p/host-board.ts).
+ */
+export type PendingWait = 'message' | 'probe' | 'receiver' | 'board';
 
 /** One pending operation of this rank. */
 export interface PendingOperation {

@@ -56,6 +56,12 @@ export interface Options {
   alltoallAlgorithm: 'auto' | AlltoallAlgorithm;
   /** Collectives of a communicator that spans hosts run in two levels, host then leaders (MPI4TS_TWO_LEVEL=0: flat, as on one host). */
   twoLevel: boolean;
+  /**
+   * COMM_WORLD's small collectives (barrier, bcast of a small value,
+   * allreduce of up to 1 KiB) meet in shared memory when every rank is on
+   * one host (MPI4TS_HOST_COLL=0: by messages, as elsewhere).
+   */
+  hostCollectives: boolean;
   /** Plain objects and arrays use the plain format (MPI4TS_PLAIN_CODEC=0: everything structured goes by v8.serialize). */
   plainCodec: boolean;
   /** The PMI wire protocol to speak when PMI_FD is set (MPI4TS_PMI), or null to choose by the environment. */
@@ -238,6 +244,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): Options {
     bcastAlgorithm: choiceVar(env, 'MPI4TS_ALGO_BCAST', BCAST_ALGORITHMS, 'auto'),
     alltoallAlgorithm: choiceVar(env, 'MPI4TS_ALGO_ALLTOALL', ALLTOALL_ALGORITHMS, 'auto'),
     twoLevel: switchVar(env, 'MPI4TS_TWO_LEVEL', true),
+    hostCollectives: switchVar(env, 'MPI4TS_HOST_COLL', true),
     plainCodec: switchVar(env, 'MPI4TS_PLAIN_CODEC', true),
     pmi: pmi === null ? null : pmi === '1' ? 1 : 2,
     pmixLib: textVar(env, 'MPI4TS_PMIX_LIB'),

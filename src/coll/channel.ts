@@ -226,11 +226,15 @@ export class LinkChannel implements Channel {
 
   /** The engine's facts of a mismatch in the user's words, with the communicator's. */
   private mismatch(calls: NonNullable<CollectiveMismatchError['calls']>): Failure {
-    const where = this.place?.collectivePlace?.(this.tag) ?? `as call number ${this.tag + 1}`;
-    const words = `${mismatchWords(calls.mine, calls.theirs, this.rank, calls.peer)}, ${where}; ` +
-      'every rank of a communicator must make the same collective calls in the same order';
-    return new Failure('CollectiveMismatchError', words, 'ERR_OTHER', this.rank);
+    return mismatchFailure(calls, this.rank, this.place?.collectivePlace?.(this.tag) ?? `as call number ${this.tag + 1}`);
   }
+}
+
+/** Two ranks' calls that disagree, as this rank's failure: both calls named, and `where` (the call's number and communicator). */
+export function mismatchFailure(calls: NonNullable<CollectiveMismatchError['calls']>, rank: number, where: string): Failure {
+  const words = `${mismatchWords(calls.mine, calls.theirs, rank, calls.peer)}, ${where}; ` +
+    'every rank of a communicator must make the same collective calls in the same order';
+  return new Failure('CollectiveMismatchError', words, 'ERR_OTHER', rank);
 }
 
 function describeValue(value: unknown): string {

@@ -26,10 +26,11 @@ export type { TypedArray } from './op.js';
 export * as collectives from './collectives.js';
 export * as buffers from './buffers.js';
 export * as inter from './inter.js';
+export * as host from './host.js';
 export type { InterChannels } from './inter.js';
 export { IN_PLACE } from './buffer.js';
 export type { Buf, BufferPart, InPlace } from './buffer.js';
-export { Failure, LinkChannel } from './channel.js';
+export { Failure, LinkChannel, mismatchFailure } from './channel.js';
 export type { Channel, Link, CallPlace } from './channel.js';
 
 /** What a collective needs of a communicator. */

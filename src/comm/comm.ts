@@ -26,8 +26,8 @@
  */
 import { ANY_SOURCE, ANY_TAG, COMM_TYPE_SHARED, PROC_NULL, UNEQUAL, MPIError, debug, options, publish } from '../base/index.js';
 import type { RawBuffer } from '../codec/index.js';
-import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type RoundStarter } from '../p2p/index.js';
-import { buffers, callSignature, collectives, IN_PLACE, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
+import { bufferedSend, encodeFor, Message, MESSAGE_NO_PROC, Prequest, Request, Status, volatileBytes, type BoardMismatch, type BoardWork, type HostBoard, type RoundStarter } from '../p2p/index.js';
+import { buffers, callSignature, collectives, host, IN_PLACE, mismatchFailure, Op, runCollective, SUM, type Buf, type Channel, type Failure, type InPlace, type TypedArray } from '../coll/index.js';
 import { checkBuffer, checkDest, checkDisjoint, checkOp, checkRecvTag, checkRoot, checkSendTag, checkSource, show } from './validate.js';
 import { checkGrid, coordsOf, rankAt, shiftNeighbours, type Grid } from './cart.js';
 import { COLLECTIVE_SEQUENCE_TAGS, collectiveContext, contextIdOf, SELF_CONTEXT_ID, WORLD_CONTEXT_ID } from './context.js';
@@ -75,6 +75,11 @@ export class Comm {
   private callName: string | null = null;
   /** hostIndex's answer, once asked (undefined before). */
   private hosts: readonly number[] | null | undefined = undefined;
+  /**
+   * The host's board its collectives meet on (coll/host.ts), null where they
+   * go by messages only, undefined until the first collective call decides.
+   */
+  private board: HostBoard | null | undefined = undefined;
 
   /** @internal Communicators come from COMM_WORLD, dup, split and createCart. */
   constructor(init: CommInit) {
@@ -554,12 +559,13 @@ export class Comm {
 
   /** Waits until every rank has called it (MPI_Barrier). */
   barrier(): Promise<void> {
-    return this.collective('barrier', () => {}, (ch) => collectives.barrier(ch));
+    return this.collective('barrier', () => {}, (ch) => collectives.barrier(ch), -1, null, undefined, 1, () => host.barrierWork);
   }
 
   /** The root's value, on every rank (MPI_Bcast). */
   bcast<T>(value: T, root = 0): Promise<T> {
-    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root), root);
+    return this.collective('bcast', () => checkRoot(root, this.size), (ch) => collectives.bcast(ch, value, root), root, null, undefined, 1,
+      () => host.bcastWork(value, root, this.rank));
   }
 
   /** `values[rank]` of the root's array of `size` items (MPI_Scatter); others pass null. */
@@ -590,7 +596,8 @@ export class Comm {
 
   /** The reduction of every rank's value, on every rank (MPI_Allreduce). */
   allreduce<T>(value: T, op: Op = SUM): Promise<T> {
-    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op), -1, op);
+    return this.collective('allreduce', () => checkOp(op), (ch) => collectives.allreduce(ch, value, op), -1, op, undefined, 1,
+      () => host.allreduceWork(value, op));
   }
 
   /**
@@ -600,7 +607,7 @@ export class Comm {
    */
   allreduceInto<A extends TypedArray>(sendbuf: Buf<A> | InPlace, recvbuf: Buf<A>, op: Op = SUM): Promise<A> {
     return this.collective('allreduceInto', () => checkOp(op), (ch) => collectives.allreduceInto(ch, sendbuf, recvbuf, op),
-      -1, op, operandOf(sendbuf, recvbuf));
+      -1, op, operandOf(sendbuf, recvbuf), 1, () => host.allreduceIntoWork<A>(sendbuf, recvbuf, op));
   }
 
   /** Inclusive prefix reduction over ranks 0..rank (MPI_Scan). */
@@ -853,7 +860,8 @@ export class Comm {
    * (coll/calls.ts callSignature; -1 and null: the call has none).
    */
   private collective<T>(blockingCall: string, check: () => void, algorithm: (ch: Channel) => Promise<T | Failure>,
-    root = -1, op: Op | null = null, buf?: unknown, blocks = 1): Promise<T> {
+    root = -1, op: Op | null = null, buf?: unknown, blocks = 1,
+    onBoard?: () => BoardWork<T>): Promise<T> {
     const call = this.callName ?? blockingCall;
     this.callName = null;
     try {
@@ -867,12 +875,61 @@ export class Comm {
       if (err instanceof Error) err.message = `${call}: ${err.message}`;
       return Promise.reject(err);
     }
+    if (this.board === undefined) this.openBoard();
     const tag = this.nextCollectiveTag();
     const signature = callSignature(call, root, op, buf, blocks);
     const engine = this.world.engine;
+    if (this.board !== null) {
+      if (engine.debugCalls) return engine.noteCollectiveCall(this.collContext, tag, () => this.onBoard(call, tag, algorithm, signature, onBoard));
+      return this.onBoard(call, tag, algorithm, signature, onBoard);
+    }
     // Under MPI4TS_DEBUG_CALLS hang reports say where the user called it; else no closure per call.
     if (engine.debugCalls) return engine.noteCollectiveCall(this.collContext, tag, () => runCollective(call, this, tag, algorithm, signature));
     return runCollective(call, this, tag, algorithm, signature);
+  }
+
+  /**
+   * A call on a communicator with a board: its entry there, and its
+   * messages' algorithm under the same tag when it runs by messages (a call
+   * of another kind, or members whose entries disagree: coll/host.ts).
+   */
+  private onBoard<T>(call: string, tag: number, algorithm: (ch: Channel) => Promise<T | Failure>, signature: number,
+    onBoard: (() => BoardWork<T>) | undefined): Promise<T> {
+    const board = this.board;
+    const byMessages = (mismatch?: BoardMismatch): Promise<T> => (mismatch === undefined
+      ? runCollective(call, this, tag, algorithm, signature)
+      : Promise.reject(mismatchFailure(mismatch, this.rank, this.collectivePlace(tag)).toError(call, this.rank)));
+    if (board === null || board === undefined) return byMessages();
+    if (board.declined) {
+      this.world.closeHostBoard?.(board);
+      this.board = null;
+      return byMessages();
+    }
+    return board.run<T>(onBoard?.() ?? host.messagesWork, call, tag, signature, byMessages);
+  }
+
+  /**
+   * At the first collective call: whether this communicator's calls meet on
+   * the host's board. Only COMM_WORLD with every rank on this host and
+   * offering shared memory is a candidate, which every rank judges alike from
+   * the address table. Each rank said at start whether it mapped every local
+   * peer's slot (and MPI4TS_HOST_COLL allows it): the board's first call
+   * reads those words, and where one says no, every rank goes the messages'
+   * way (p2p/host-board.ts). Other communicators go by messages: one slot
+   * per rank serves one communicator.
+   */
+  private openBoard(): void {
+    this.board = null;
+    const world = this.world;
+    if (this.contextId !== WORLD_CONTEXT_ID || this.size < 2 || this.peerGroup !== this.group || world.openHostBoard === undefined) return;
+    const table = world.table;
+    const hostOf = (member: number): string | undefined => table[member]?.hostId;
+    const here = hostOf(this.group[0]!);
+    if (here === undefined || !this.group.every((m) => hostOf(m) === here && (table[m]?.shmFd ?? -1) >= 0)) return;
+    this.board = world.openHostBoard(this.collContext, this.group, this.rank, this.describe());
+    if (this.board !== null) debug('rank %d: the small collectives of %s may meet in shared memory', world.rank, this.describe());
+    // With a board its first call says whether every rank took it; without, this rank says no for itself.
+    else publish('mpi4ts:coll:host-board', () => ({ rank: world.rank, comm: this.describe(), size: this.size, board: false }));
   }
 
   // ---- internals ----

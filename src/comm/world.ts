@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { debug, defaultEagerCredit, options as processOptions, publish, type Options } from '../base/index.js';
 import { MAX_MESSAGE_BYTES } from '../codec/index.js';
 import { callName, describeCall, sameCall } from '../coll/index.js';
-import { P2PEngine, Progress, type EngineStart } from '../p2p/index.js';
+import { P2PEngine, Progress, type EngineStart, type HostBoard } from '../p2p/index.js';
 import { bindThisProcess, detectBootstrap, hostIdentity, processorName, reportLines, reportOnSignal, type Bootstrap, type RankReport } from '../runtime/index.js';
 import { allowPeerWrites, loadPeerMemory, loadShmLib, loadSocketLib, OwnInbox, ShmTransport, SocketTransport, type FrameSink, type PeerAddress, type PeerMemory, type SocketLib, type Transport } from '../transport/index.js';
 import { TraceRecorder } from './trace.js';
@@ -43,8 +43,17 @@ export interface CommWorld {
   /** The context ids of this process's communicators (comm/context.ts). */
   readonly contexts: ContextPool;
   /** Every known process's address, by universe index: splitType groups ranks by host. */
-  readonly table: readonly Pick<PeerAddress, 'hostId'>[];
+  readonly table: readonly Pick<PeerAddress, 'hostId' | 'shmFd'>[];
   readonly bootstrap: Pick<Bootstrap, 'abort' | 'name' | 'spawn' | 'spawnGo'>;
+  /**
+   * A board for the collectives of a communicator with `members` (world
+   * ranks), all on this host (p2p/host-board.ts), or null where it cannot
+   * be had here (a member's slot is not mapped: MPI4TS_HOST_COLL=0 on
+   * this rank, or no shared memory with that member).
+   */
+  openHostBoard?(context: number, members: readonly number[], rank: number, comm: string): HostBoard | null;
+  /** Gives back a board the members did not agree to use. */
+  closeHostBoard?(board: HostBoard): void;
   /** Processes joined (a spawn's children): the engine and the table learn their addresses. */
   addPeers?(peers: readonly PeerAddress[]): void;
   /** The addresses of these processes (a spawn's parents, for a bootstrap that keeps no table of the universe). */
@@ -92,6 +101,14 @@ export class World implements CommWorld {
     const table = this.table as PeerAddress[];
     for (const peer of peers) table[peer.rank] = peer;
     this.engine.addPeers(peers);
+  }
+
+  openHostBoard(context: number, members: readonly number[], rank: number, comm: string): HostBoard | null {
+    return this.engine.openHostBoard(context, members, rank, comm);
+  }
+
+  closeHostBoard(board: HostBoard): void {
+    this.engine.closeHostBoard(board);
   }
 
   addressesOf(universe: readonly number[]): PeerAddress[] {
@@ -433,7 +450,7 @@ function openShm(bootstrap: Bootstrap, options: Options, hostId: string, sink: F
   try {
     shm = new ShmTransport({
       rank: bootstrap.rank, key: bootstrap.key, sink, limits: frameLimits(options), lib, inbox, hostId, openSockets,
-      ringCapacity: options.shmRingBytes, onDoorbell: () => progress.kick(),
+      ringCapacity: options.shmRingBytes, onDoorbell: () => progress.kick(), offerBoard: options.hostCollectives,
     });
   } catch (err) {
     debug('no shared memory: %s', (err as Error).message);

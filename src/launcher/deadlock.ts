@@ -8,7 +8,8 @@
  * flight between any two of them (each pair's sent and received counts
  * agree). Then no rank can ever send again: the messages that could match
  * have all arrived, and no receive matched them. The caller checks it twice,
- * with the same counts, before it believes it. The wait-for graph (a receive
+ * with the same counts and the same pending calls (a collective on the
+ * host's board moves on without a frame), before it believes it. The wait-for graph (a receive
  * from s waits for s, from ANY_SOURCE for anyone, a send by rendezvous for
  * its receiver, finalize for everyone not in it) only explains it: the
  * cycle it prints.
@@ -32,13 +33,20 @@ export interface RoundJudgement {
 
 export function judgeRound(round: ReportRound): RoundJudgement {
   const reports = [...round.answers.entries()].sort((a, b) => a[0] - b[0]);
-  const signature = reports.map(([rank, r]) => (r === null ? `${rank}:-` : `${rank}:${r.pendingCount}/${r.otherPending}/${JSON.stringify(r.frames)}`)).join(';');
+  // The pending calls are in it too: collectives on the host's board move without a frame.
+  const signature = reports.map(([rank, r]) => (r === null ? `${rank}:-`
+    : `${rank}:${r.pendingCount}/${r.otherPending}/${JSON.stringify(r.frames)}/${r.pending.map(pendingKey).join(',')}`)).join(';');
   const known = reports.filter((e): e is [number, RankReport] => e[1] !== null);
   const allBlocked = round.silent.length === 0 && known.length === reports.length && known.length > 0 &&
     known.every(([, r]) => isBlocked(r)) && !known.every(([, r]) => r.finalizing);
   // Counts left out: what is in flight is unknown, and unknown is never a deadlock.
   const inFlight = known.some(([, r]) => r.framesOmitted === true) || framesInFlight(new Map(known));
   return { allBlocked, inFlight, signature };
+}
+
+/** What tells one pending operation from the next: a board call's number moves with every call. */
+function pendingKey(op: ReportedOperation): string {
+  return `${op.wait}:${op.context}:${op.tag}:${op.peer}`;
 }
 
 /** Whether, between two ranks that both answered, one sent frames the other has not received. */

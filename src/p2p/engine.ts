@@ -27,7 +27,8 @@
  */
 import { PROC_NULL, CollectiveMismatchError, JobError, MPIError, ProtocolError, TruncationError, copyBytes, copyInto, debug, publish } from '../base/index.js';
 import { BytesOwner, decode, encode, bytesOf, payloadProblem, payloadTypeName, isStructured, type BytesOwnerCode, type EncodedPayload, type RawBuffer } from '../codec/index.js';
-import { CtsFlag, FrameKind, HEADER_BYTES, ReadDoneFlag, newHeader, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Transport } from '../transport/index.js';
+import { CtsFlag, FrameKind, HEADER_BYTES, ReadDoneFlag, newHeader, type BoardSlot, type FrameHeader, type FrameSink, type PeerAddress, type PeerMemory, type Poller, type Transport } from '../transport/index.js';
+import { HostBoard } from './host-board.js';
 import type { Progress } from './progress.js';
 import { envelopeMatches, MatchQueues } from './matching.js';
 import { Request, type Cancellable } from './request.js';
@@ -309,6 +310,8 @@ export class P2PEngine implements FrameSink {
   readonly debugCalls: boolean;
   /** Under debugCalls, where each collective call still running was made, by context and call number. */
   private readonly collectiveSites = new Map<number, Error>();
+  /** The boards of communicators whose collectives meet in shared memory (host-board.ts). */
+  private readonly boards: HostBoard[] = [];
 
   /**
    * Frames may arrive from here on (peers connect while addresses are being
@@ -398,6 +401,66 @@ export class P2PEngine implements FrameSink {
     this.stateOf(pointToPoint).group = group;
     this.stateOf(pointToPoint + 1).group = group;
   }
+
+  /**
+   * A board for the collectives of the communicator with `members` (world
+   * ranks; this rank is `rank` among them), or null where some member's
+   * slot is not mapped here (no shared memory with it, or the board was not
+   * offered: the members then read this rank's "no", and none uses it).
+   * Its waits are polled with the rings and are in hang reports.
+   */
+  openHostBoard(context: number, members: readonly number[], rank: number, comm: string): HostBoard | null {
+    const transport = this.transport;
+    if (transport.boardSlot === undefined || transport.wake === undefined || transport.boardOffer === undefined) return null;
+    const slots: BoardSlot[] = [];
+    for (const member of members) {
+      let slot: BoardSlot | null;
+      try {
+        slot = transport.boardSlot(member);
+      } catch (err) {
+        debug('rank %d: no board slot of rank %d (%s)', this.worldRank, member, (err as Error).message);
+        slot = null;
+      }
+      if (slot === null) return null;
+      slots.push(slot);
+    }
+    const wake = transport.wake.bind(transport);
+    const offer = transport.boardOffer.bind(transport);
+    const board = new HostBoard({
+      members, rank, slots, wake, offer, comm, context,
+      begin: () => this.progress.begin(),
+      end: () => this.progress.end(),
+      progress: this.progress,
+      sameCall: (mine, theirs) => this.sameCall(mine, theirs),
+    });
+    if (this.boards.length === 0) this.progress.addPoller(this.boardPoller);
+    this.boards.push(board);
+    // A member that ended already fails the board's first call.
+    for (let peer = 0; peer < this.ended.length; peer++) {
+      const why = this.ended[peer];
+      if (why !== null && why !== undefined) board.memberEnded(peer, endedWords(why));
+    }
+    return board;
+  }
+
+  /** Stops polling a board (its communicator's members did not all get one). */
+  closeHostBoard(board: HostBoard): void {
+    const i = this.boards.indexOf(board);
+    if (i >= 0) this.boards.splice(i, 1);
+  }
+
+  /** Polled with the rings: the boards' waits. */
+  private readonly boardPoller: Poller = {
+    poll: () => {
+      const boards = this.boards;
+      let moved = false;
+      for (let i = 0; i < boards.length; i++) if (boards[i]!.pendingCount > 0 && boards[i]!.advance()) moved = true;
+      return moved;
+    },
+    // The rings' poller says whether this rank sleeps (the inbox's flag, which publishers read) and yields.
+    setAsleep: () => {},
+    idle: () => {},
+  };
 
   /**
    * Starts a send. `source` is the sender's rank in the communicator (what the
@@ -673,6 +736,7 @@ export class P2PEngine implements FrameSink {
       }
     }
     this.failHopeless(false);
+    for (const board of this.boards) board.memberEnded(rank, endedWords(why));
   }
 
   /**
@@ -791,6 +855,12 @@ export class P2PEngine implements FrameSink {
         peerInComm: group === null ? send.dest : group.indexOf(send.dest), tag: send.tag,
         collective: send.collective === 0 ? null : name(send.collective), ...this.waited(now, send.since, send.seq), site: callSiteOf(send.site),
       });
+    }
+    for (const board of this.boards) {
+      const ops = board.report(now, (at, since, seq) => this.waited(at, since, seq),
+        (tag) => (this.debugCalls ? callSiteOf(this.collectiveSites.get(collectiveKey(board.context, tag)) ?? null) : null));
+      described += ops.length;
+      pending.push(...ops);
     }
     described += this.pendingData.size;
     const frames: [number, number, number][] = [];

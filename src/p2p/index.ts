@@ -22,6 +22,9 @@
  *   the same turn) would have matched it. MPI would wait for ever there.
  */
 export { P2PEngine } from './engine.js';
+export { HostBoard, BOARD_PAYLOAD_BYTES, BY_MESSAGES } from './host-board.js';
+export type { BoardEntries, BoardMismatch, BoardWork, ByMessages } from './host-board.js';
+export type { ViewType } from '../transport/index.js';
 export { Progress } from './progress.js';
 export type { ProgressOptions } from './progress.js';
 export type { EngineOptions, EngineCollaborators, EngineStart, IncomingMessage, MessageTracer } from './engine.js';

@@ -34,6 +34,8 @@ export type { Transport, TransportAddress, TransportStart, FrameSink, PeerAddres
 export { ShmTransport } from './shm-transport.js';
 export type { ShmTransportOptions } from './shm-transport.js';
 export { loadShmLib, OwnInbox } from './shm-segment.js';
+export { BoardSlot, BOARD_ENTRIES, BOARD_PAYLOAD_BYTES } from './shm-board.js';
+export type { ViewType } from './shm-board.js';
 export { allowPeerWrites, loadPeerMemory, ptraceScope } from './cma.js';
 export type { PeerMemory } from './cma.js';
 export type { ShmLib } from './shm-segment.js';

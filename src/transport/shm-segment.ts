@@ -9,13 +9,15 @@
  * POSIX shm_open segment would need a handshake to shm_unlink it after every
  * rank mapped it, and would leak when a rank dies inside that window.
  *
- * Layout: a 4096-byte header, then `ringCount` rings of a fixed stride.
+ * Layout: a 4096-byte header, the owner's board slot (shm-board.ts), then
+ * `ringCount` rings of a fixed stride.
  *
  *     0 i32 magic "mpi4"     16 i32 ready (1 once sized and filled in)
  *     4 i32 layout version   64 i32 asleep (1: the owner does not poll; ring its doorbell)
  *     8 i32 owner rank      128 32 bytes token, HMAC(job key, rank and pid): proves the
  *    12 i32 ring count              file is the owner's and not a reused pid's
- *    20 i32 ring capacity
+ *    20 i32 ring capacity   192 i32 board (0 not yet known, 1 the owner meets its local
+ *                                   peers on the board, 2 it does not: shm-board.ts)
  *
  * koffi (an optional dependency) calls libc; without it, or where memfd or
  * /proc is unavailable, ranks use Unix sockets.
@@ -31,10 +33,14 @@ import { createHmac } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { loadOnce, openLibc, ProtocolError } from '../base/index.js';
 import { checkRingCapacity, Ring, ringBytes } from './shm-ring.js';
+import { BOARD_BYTES, BoardSlot } from './shm-board.js';
 
 const MAGIC = 0x3469_706d; // "mpi4" little-endian
-const LAYOUT_VERSION = 1;
+// 2: the board slot after the header.
+const LAYOUT_VERSION = 2;
 const HEADER_BYTES = 4096;
+/** The header and the board slot: what a peer maps besides its ring. */
+const FRONT_BYTES = HEADER_BYTES + BOARD_BYTES;
 const I_MAGIC = 0;
 const I_VERSION = 1;
 const I_OWNER = 2;
@@ -42,6 +48,7 @@ const I_RINGS = 3;
 const I_READY = 4;
 const I_CAPACITY = 5;
 const I_ASLEEP = 16;
+const I_BOARD = 48;
 const TOKEN_OFFSET = 128;
 const TOKEN_BYTES = 32;
 
@@ -95,7 +102,7 @@ function ringStride(capacity: number): number {
 }
 
 export function segmentBytes(ringCount: number, capacity: number): number {
-  return HEADER_BYTES + ringCount * ringStride(capacity);
+  return FRONT_BYTES + ringCount * ringStride(capacity);
 }
 
 export function inboxToken(key: Buffer, rank: number, pid: number): Buffer {
@@ -119,8 +126,12 @@ export class Inbox {
   /** `buffer` starts with the header; the rings follow it there unless `rings` says where one is. */
   constructor(readonly buffer: ArrayBuffer, readonly ringCount: number, readonly capacity: number, rings?: MappedRings) {
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    this.rings = rings ?? { buffer, offset: HEADER_BYTES, first: 0, count: ringCount };
+    this.rings = rings ?? { buffer, offset: FRONT_BYTES, first: 0, count: ringCount };
+    this.board = new BoardSlot(buffer, HEADER_BYTES);
   }
+
+  /** The owner's slot on the host's board. */
+  readonly board: BoardSlot;
 
   ring(index: number): Ring {
     if (index < 0 || index >= this.ringCount) throw new RangeError(`ring ${index} of ${this.ringCount}`);
@@ -137,6 +148,21 @@ export class Inbox {
   /** Peer: true once per time the owner went to sleep; the caller then rings the doorbell. */
   takeAsleep(): boolean {
     return Atomics.load(this.header, I_ASLEEP) === 1 && Atomics.compareExchange(this.header, I_ASLEEP, 1, 0) === 1;
+  }
+
+  /**
+   * Whether the owner meets its local peers on the board: 0 not known yet,
+   * 1 yes (it mapped every local peer's slot and MPI4TS_HOST_COLL allows
+   * it), 2 no. Each rank says so once, at start; a board is used only where
+   * every member says 1, which every member reads alike.
+   */
+  get boardOffer(): number {
+    return Atomics.load(this.header, I_BOARD);
+  }
+
+  /** Owner: boardOffer, once. */
+  setBoardOffer(offer: 1 | 2): void {
+    Atomics.store(this.header, I_BOARD, offer);
   }
 
   /** Owner: fills in the header of a freshly sized inbox; peers may attach from then on. */
@@ -219,6 +245,22 @@ const waitCell = new Int32Array(new SharedArrayBuffer(4));
  */
 export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number, token: Buffer,
   ringCount: number, capacity: number, ring: number, timeoutMs = 10_000): Inbox {
+  if (!Number.isInteger(ring) || ring < 0 || ring >= ringCount) throw new RangeError(`ring ${ring} of ${ringCount}`);
+  return attach(lib, pid, fd, owner, token, ringCount, capacity, ring, timeoutMs);
+}
+
+/**
+ * Maps a peer's header and board slot alone (attachInbox's checks, no
+ * ring): what a rank reads of every local peer for the host's board, at
+ * start, whether or not it ever sends to that peer.
+ */
+export function attachFront(lib: ShmLib, pid: number, fd: number, owner: number, token: Buffer,
+  ringCount: number, capacity: number, timeoutMs = 10_000): Inbox {
+  return attach(lib, pid, fd, owner, token, ringCount, capacity, -1, timeoutMs);
+}
+
+function attach(lib: ShmLib, pid: number, fd: number, owner: number, token: Buffer,
+  ringCount: number, capacity: number, ring: number, timeoutMs: number): Inbox {
   const path = `/proc/${pid}/fd/${fd}`;
   const expected = segmentBytes(ringCount, capacity);
   const handle = openSync(path, 'r+');
@@ -229,10 +271,10 @@ export function attachInbox(lib: ShmLib, pid: number, fd: number, owner: number,
       if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not sized within ${timeoutMs} ms`);
       Atomics.wait(waitCell, 0, 0, 1);
     }
-    if (!Number.isInteger(ring) || ring < 0 || ring >= ringCount) throw new RangeError(`ring ${ring} of ${ringCount}`);
     const stride = ringStride(capacity);
-    const rings = { buffer: lib.map(handle, stride, HEADER_BYTES + ring * stride), offset: 0, first: ring, count: 1 };
-    const inbox = new Inbox(lib.map(handle, HEADER_BYTES), ringCount, capacity, rings);
+    const rings = ring < 0 ? { buffer: new ArrayBuffer(0), offset: 0, first: 0, count: 0 }
+      : { buffer: lib.map(handle, stride, FRONT_BYTES + ring * stride), offset: 0, first: ring, count: 1 };
+    const inbox = new Inbox(lib.map(handle, FRONT_BYTES), ringCount, capacity, rings);
     while (!inbox.ready) {
       if (Date.now() > deadline) throw new ProtocolError(`shared-memory inbox of rank ${owner} (${path}) was not filled in within ${timeoutMs} ms`);
       Atomics.wait(waitCell, 0, 0, 1);

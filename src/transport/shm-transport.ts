@@ -16,8 +16,9 @@
 import { ProtocolError, debug } from '../base/index.js';
 import { FrameKind, newHeader, type FrameHeader } from './frame.js';
 import type { FrameReaderLimits } from './frame-reader.js';
-import { attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
+import { attachFront, attachInbox, inboxToken, type Inbox, type OwnInbox, type ShmLib } from './shm-segment.js';
 import { RingReader, RingWriter } from './shm-ring.js';
+import type { BoardSlot } from './shm-board.js';
 import { WRITE_HIGH_WATER, type SocketTransport } from './socket-transport.js';
 import type { ConnectionKind, FrameSink, PeerAddress, Transport, TransportAddress, TransportStart } from './transport.js';
 
@@ -40,6 +41,11 @@ export interface ShmTransportOptions {
   ringCapacity: number;
   /** Called when a doorbell rings: the progress engine polls. */
   onDoorbell: () => void;
+  /**
+   * Map every local peer's board slot at start and offer the board
+   * (shm-board.ts; MPI4TS_HOST_COLL): false says "no" to every peer.
+   */
+  offerBoard: boolean;
   /** Identifies this host (PeerAddress.hostId): the ranks with the same id share memory with this one. */
   hostId: string;
   /**
@@ -60,6 +66,8 @@ interface ShmPeer {
   writer: RingWriter | null;
   inbox: Inbox | null;
   fellBack: boolean;
+  /** Its header and board slot, mapped at start where the board is offered (attachFront), else null. */
+  front: Inbox | null;
 }
 
 interface ShmSource {
@@ -127,6 +135,7 @@ export class ShmTransport implements Transport {
    */
   async start(job: TransportStart): Promise<void> {
     this.openRings(job.table);
+    this.offerBoard();
     await this.socket.start({ ...job, doorbellsOnly: (peer) => this.peers[peer] !== undefined });
     // Open the doorbell connections now: their closing is how a dead peer shows.
     for (const peer of this.peers) if (peer !== undefined) this.ringDoorbell(peer.rank);
@@ -156,7 +165,7 @@ export class ShmTransport implements Transport {
     for (const rank of local) {
       if (rank === me) continue;
       const address = table[rank]!;
-      this.peers[rank] = { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false };
+      this.peers[rank] = { rank, pid: address.pid, fd: address.shmFd!, ringThere: ringIndex(me, rank), writer: null, inbox: null, fellBack: false, front: null };
       const reader = new RingReader(inbox.ring(ringIndex(rank, me)), {
         onFrame: (header, payload, owned) => {
           // Goodbyes go on the socket, after every frame of the ring is in (finish).
@@ -167,6 +176,28 @@ export class ShmTransport implements Transport {
       }, this.opts.limits);
       this.sources.push({ rank, reader });
     }
+  }
+
+  /**
+   * Maps every local peer's header and board slot, and says in this rank's
+   * header whether it meets them on the board (Inbox.boardOffer): yes only
+   * if it mapped them all and MPI4TS_HOST_COLL allows it. A peer that is
+   * slow to size its inbox holds this start up (attachFront waits for it).
+   */
+  private offerBoard(): void {
+    const own = this.opts.inbox.mapped;
+    if (own === null) return;
+    let mapped = this.opts.offerBoard;
+    for (const peer of this.peers) {
+      if (peer === undefined || !mapped) continue;
+      try {
+        peer.front = attachFront(this.opts.lib, peer.pid, peer.fd, peer.rank, inboxToken(this.opts.key, peer.rank, peer.pid), this.ringCount, this.opts.ringCapacity);
+      } catch (err) {
+        debug('rank %d: no board slot of rank %d (%s): the collectives go by messages', this.opts.rank, peer.rank, (err as Error).message);
+        mapped = false;
+      }
+    }
+    own.setBoardOffer(mapped ? 1 : 2);
   }
 
   kindTo(dest: number): ConnectionKind {
@@ -384,6 +415,21 @@ export class ShmTransport implements Transport {
       peer.fellBack = true;
       return null;
     }
+  }
+
+  boardSlot(rank: number): BoardSlot | null {
+    if (rank === this.opts.rank) return this.opts.inbox.mapped?.board ?? null;
+    return this.peers[rank]?.front?.board ?? null;
+  }
+
+  boardOffer(rank: number): number {
+    if (rank === this.opts.rank) return this.opts.inbox.mapped?.boardOffer ?? 2;
+    return this.peers[rank]?.front?.boardOffer ?? 2;
+  }
+
+  wake(rank: number): void {
+    const peer = this.peers[rank];
+    if (peer?.front?.takeAsleep() === true) this.ringDoorbell(rank);
   }
 
   private ringDoorbell(rank: number): void {

@@ -3,6 +3,7 @@
  * frames. It moves frames; it knows nothing of tags or matching.
  */
 import type { FrameHeader } from './frame.js';
+import type { BoardSlot } from './shm-board.js';
 import type { PeerAddress } from '../wire/index.js';
 
 export type { PeerAddress };
@@ -109,6 +110,19 @@ export interface Transport {
   addPeers(peers: readonly PeerAddress[]): void;
   /** Closes every connection gracefully, letting queued frames go out first. */
   close(): Promise<void>;
+  /**
+   * The board slot (shm-board.ts) of `rank`, this rank's own included, where
+   * the two share memory; null otherwise, and absent for a transport
+   * without shared memory. A peer's is mapped at the first ask.
+   */
+  boardSlot?(rank: number): BoardSlot | null;
+  /**
+   * Whether `rank` meets its local peers on the board (Inbox.boardOffer):
+   * 0 not known yet (it is starting), 1 yes, 2 no (or no shared memory with it).
+   */
+  boardOffer?(rank: number): number;
+  /** After this rank published on the board: `rank`'s doorbell, if it sleeps, as after a write into its ring. */
+  wake?(rank: number): void;
 }
 
 /**

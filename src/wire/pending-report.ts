@@ -45,6 +45,10 @@ export function isBlocked(report: RankReport): boolean {
 /** An operation in words: `recv(source=1, tag=2)`, `bcast (call 3 on COMM_WORLD) for rank 2`. */
 export function operationWords(op: ReportedOperation): string {
   const on = op.comm === 'COMM_WORLD' ? '' : ` on ${op.comm}`;
+  if (op.wait === 'board') {
+    const who = op.peerInComm < 0 ? 'the call ahead of it' : `rank ${op.peerInComm} to join it`;
+    return `${op.call} (call ${op.tag} on ${op.comm}, in shared memory), waiting for ${who}`;
+  }
   if (op.collective !== null) {
     const what = op.wait === 'receiver' ? `its message to rank ${op.peerInComm} to be received` : `a message from rank ${op.peerInComm}`;
     return `${op.call} (call ${op.tag} on ${op.comm}), waiting for ${what}`;

@@ -7,8 +7,8 @@ import { mpirun, program, strays } from '../helpers.js';
 
 const DEADLOCK = program('deadlock.ts');
 
-async function deadlocked(np: number, mode: string, launcher: string[] = []): Promise<string> {
-  const r = await mpirun(np, DEADLOCK, { args: [mode], launcher, killAfterMs: 30_000 });
+async function deadlocked(np: number, mode: string, launcher: string[] = [], env: Record<string, string> = {}): Promise<string> {
+  const r = await mpirun(np, DEADLOCK, { args: [mode], launcher, env, killAfterMs: 30_000 });
   assert.equal(r.signal, null, 'the launcher ended by itself');
   assert.equal(r.code, 125, r.stderr);
   assert.match(r.stderr, /mpi4ts: deadlock: every rank waits in mpi4ts and no message in flight can match/);
@@ -41,10 +41,15 @@ test('a tag mismatch: the message that came under another tag is listed', async 
   assert.match(stderr, /rank 1 \(\S+, pid \d+\): waits in 1 operation\(s\):\n\s+recv\(source=0, tag=2\) for [\d.]+ s\n\s+arrived, not matched by any receive \(1\):\n\s+from rank 0, tag 3, \d+ bytes/);
 });
 
-test('a collective one rank never enters: the ranks in it wait for that one', async () => {
+test('a collective one rank never enters: the ranks in it wait for that one (on the host\'s board, and by messages)', async () => {
   const stderr = await deadlocked(4, 'collective', ['--debug-calls']);
   assert.match(stderr, /rank 3 waits in recv\(source=0, tag=7\) at test\/programs\/deadlock\.ts:\d+/);
-  assert.match(stderr, /waits in barrier \(call 0 on COMM_WORLD\), waiting for a message from rank 3 at test\/programs\/deadlock\.ts:\d+ \(rank 3 has not entered this barrier\)/);
+  for (const rank of [0, 1, 2]) {
+    assert.match(stderr, new RegExp(`rank ${rank} waits in barrier \\(call 0 on COMM_WORLD, in shared memory\\), waiting for rank 3 to join it ` +
+      'at test/programs/deadlock\\.ts:\\d+ \\(rank 3 has not entered this barrier\\)'));
+  }
+  const byMessages = await deadlocked(4, 'collective', ['--debug-calls'], { MPI4TS_HOST_COLL: '0' });
+  assert.match(byMessages, /waits in barrier \(call 0 on COMM_WORLD\), waiting for a message from rank 3 at test\/programs\/deadlock\.ts:\d+ \(rank 3 has not entered this barrier\)/);
 });
 
 test('a rank waiting on a timer of its own is no deadlock: the job completes', async () => {

@@ -237,9 +237,10 @@ async function badInput(): Promise<void> {
     /^MPIError: alltoallv: (rank \d+ failed: )?recvbuf's part for rank \d+ \(2 elements from \d+\) ends at \d+, past the end of recvbuf/);
   // A nonblocking call matches only its own kind.
   if (size > 1) {
-    // The root only sends: the receivers see the difference.
+    // By messages the root only sends: the receivers see the difference. On the host's board
+    // the root also sees the entries published before its own, and then fails too.
     const mixed = rank === 0 ? comm.ibcast(1) : comm.bcast(1);
-    if (rank === 0) await mixed;
+    if (rank === 0) await Promise.resolve(mixed).catch((err: unknown) => assert.match(String(err), /rank 0 called ibcast\(root=0\) where rank \d+ called bcast\(root=0\), as collective #\d+ on COMM_WORLD/));
     else await assert.rejects(Promise.resolve(mixed), /rank \d+ called bcast\(root=0\) where rank 0 called ibcast\(root=0\), as collective #\d+ on COMM_WORLD/);
   }
   assert.equal(await comm.allreduce(1), size);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { encodeHeader, FrameKind, newHeader, type FrameHeader } from '../../src/transport/index.js';
 import { Ring, RingReader, RingWriter, ringBytes, RING_CONTROL_BYTES } from '../../src/transport/shm-ring.js';
-import { attachInbox, inboxToken, loadShmLib, OwnInbox } from '../../src/transport/shm-segment.js';
+import { attachFront, attachInbox, inboxToken, loadShmLib, OwnInbox } from '../../src/transport/shm-segment.js';
+import { BOARD_BYTES, BOARD_ENTRIES } from '../../src/transport/shm-board.js';
 
 const LIMITS = { maxEagerBytes: 1 << 20, maxMessageBytes: 1 << 26 };
 
@@ -162,7 +163,22 @@ test('an inbox maps through /proc/<pid>/fd, checks its owner, and its rings work
     assert.equal(theirs.takeAsleep(), false);
     // A peer maps only the ring it writes.
     assert.throws(() => theirs.ring(0), /ring 0 is not mapped here \(only 1\)/);
-    assert.equal(theirs.buffer.byteLength, 4096, 'the header page alone');
+    assert.equal(theirs.buffer.byteLength, 4096 + BOARD_BYTES, 'the header page and the board slot alone');
+    // The board slot is one memory in both mappings, and so is the offer word.
+    const entry = theirs.board.view(5, Int32Array);
+    entry[0] = 77;
+    mine.board.publish(5, 9, 2, 4, 0xfedcba98);
+    assert.equal(theirs.board.callAt(5), 5);
+    assert.deepEqual([theirs.board.code(5), theirs.board.aux(5), theirs.board.length(5), theirs.board.signature(5)], [9, 2, 4, 0xfedcba98]);
+    assert.equal(mine.board.view(5, Int32Array)[0], 77);
+    assert.equal(theirs.board.callAt(5 + BOARD_ENTRIES), 5, 'call 21 goes where call 5 is');
+    assert.equal(theirs.boardOffer, 0);
+    mine.setBoardOffer(1);
+    assert.equal(theirs.boardOffer, 1);
+    const front = attachFront(lib, process.pid, own.fd, 3, inboxToken(key, 3, process.pid), 2, 4096);
+    assert.equal(front.buffer.byteLength, 4096 + BOARD_BYTES);
+    assert.equal(front.board.callAt(5), 5);
+    assert.throws(() => front.ring(1), /ring 1 is not mapped here/);
     assert.throws(() => attachInbox(lib, process.pid, own.fd, 3, inboxToken(randomBytes(32), 3, process.pid), 2, 4096, 1),
       /shared-memory inbox of rank 3: owned by another rank or job/);
     assert.throws(() => attachInbox(lib, process.pid, own.fd, 4, inboxToken(key, 4, process.pid), 2, 4096, 1),
