@@ -231,7 +231,7 @@ export class LinkChannel implements Channel {
 }
 
 /** Two ranks' calls that disagree, as this rank's failure: both calls named, and `where` (the call's number and communicator). */
-export function mismatchFailure(calls: NonNullable<CollectiveMismatchError['calls']>, rank: number, where: string): Failure {
+export function mismatchFailure(calls: { mine: number; theirs: number; peer: number }, rank: number, where: string): Failure {
   const words = `${mismatchWords(calls.mine, calls.theirs, rank, calls.peer)}, ${where}; ` +
     'every rank of a communicator must make the same collective calls in the same order';
   return new Failure('CollectiveMismatchError', words, 'ERR_OTHER', rank);

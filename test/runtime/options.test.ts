@@ -87,6 +87,12 @@ test('cross-memory attach, the timeline, the profile and the pool: the defaults,
   for (const [env, message] of cases) assert.throws(() => readOptions(env), { name: 'JobError', message });
 });
 
+test('MPI4TS_HOST_COLL: on by default, 0 sends the collectives by messages, a bad value says what is allowed', () => {
+  assert.equal(readOptions({}).hostCollectives, true);
+  assert.equal(readOptions({ MPI4TS_HOST_COLL: '0' }).hostCollectives, false);
+  assert.throws(() => readOptions({ MPI4TS_HOST_COLL: 'off' }), { name: 'JobError', message: 'MPI4TS_HOST_COLL="off" must be 0 (off) or 1 (on, the default)' });
+});
+
 test('MPI4TS_TWO_LEVEL: on by default, 0 turns the two-level collectives off, a bad value says what is allowed', () => {
   assert.equal(readOptions({}).twoLevel, true);
   assert.equal(readOptions({ MPI4TS_TWO_LEVEL: '0' }).twoLevel, false);
