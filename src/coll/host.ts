@@ -70,36 +70,63 @@ export const barrierWork: BoardWork<undefined> = {
  * failing with a mismatch.
  */
 export function bcastWork<T>(value: T, root: number, rank: number): BoardWork<T> {
-  let code: number = Kind.BCAST;
-  let bytes: Uint8Array | null = null;
-  if (rank === root) {
+  return new BcastWork(value, root, rank);
+}
+
+/** A class, not an object of closures: one allocation a call on the latency path. */
+class BcastWork<T> implements BoardWork<T> {
+  readonly code: number = Kind.BCAST;
+  readonly readsBoard = true;
+  readonly waitsFor: number;
+  readonly aux: number;
+  readonly fill: ((area: Uint8Array) => number) | null = null;
+  /** The root's encoded value, or null. */
+  private bytes: Uint8Array | null = null;
+  /** Whether `bytes` is the encoder's scratch (or the caller's array), valid only until the next encode. */
+  private borrowed = false;
+
+  constructor(private readonly value: T, private readonly root: number, private readonly rank: number) {
+    this.aux = root;
+    this.waitsFor = root;
+    if (rank !== root) return;
     let encoded: ReturnType<typeof encode> | null = null;
     try {
       encoded = encode(value);
     } catch {
       // The messages' path says why it cannot be sent, to every rank.
     }
-    if (encoded === null || encoded.bytes.byteLength > BOARD_PAYLOAD_BYTES || encoded.type > 0xff) code |= TOO_LARGE;
-    else {
-      code |= encoded.type << 4;
-      // The entry is filled when the call reaches the head of the board's queue, maybe after other
-      // calls: bytes in the encoder's scratch (or the caller's array) are copied now, as the value was.
-      bytes = encoded.owner === BytesOwner.FRESH ? encoded.bytes : encoded.bytes.slice();
+    if (encoded === null || encoded.bytes.byteLength > BOARD_PAYLOAD_BYTES || encoded.type > 0xff) {
+      this.code |= TOO_LARGE;
+      return;
     }
+    this.code |= encoded.type << 4;
+    this.bytes = encoded.bytes;
+    this.borrowed = encoded.owner !== BytesOwner.FRESH;
+    this.fill = this.copyIn;
   }
-  return {
-    code, aux: root, readsBoard: true, waitsFor: root,
-    fill: bytes === null ? null : (area) => {
-      area.set(bytes!);
-      return bytes!.byteLength;
-    },
-    complete: (entries) => {
-      const rootCode = entries.code(root);
-      if ((rootCode & 0xf) !== Kind.BCAST || entries.aux(root) !== root || (rootCode & TOO_LARGE) !== 0) return MESSAGES;
-      if (rank === root) return value;
-      return decode((rootCode >> 4) & 0xff, entries.view(root, Uint8Array).subarray(0, entries.length(root)), false) as T;
-    },
+
+  /** The call waits behind others before its entry is filled: the bytes are copied now, as the value was. */
+  hold(): void {
+    if (this.bytes === null || !this.borrowed) return;
+    this.bytes = this.bytes.slice();
+    this.borrowed = false;
+  }
+
+  private readonly copyIn = (area: Uint8Array): number => {
+    const bytes = this.bytes!;
+    const n = bytes.length;
+    // A loop: TypedArray.prototype.set costs more than the copy for a few dozen bytes.
+    for (let i = 0; i < n; i++) area[i] = bytes[i]!;
+    return n;
   };
+
+  complete(entries: BoardEntries): T | ByMessages {
+    const root = this.root;
+    const rootCode = entries.code(root);
+    if ((rootCode & 0xf) !== Kind.BCAST || entries.aux(root) !== root || (rootCode & TOO_LARGE) !== 0) return MESSAGES;
+    if (this.rank === root) return this.value;
+    return decode((rootCode >> 4) & 0xff, entries.view(root, Uint8Array).subarray(0, entries.length(root)), false) as T;
+  }
 }
 
 /**

@@ -61,6 +61,8 @@ export interface BoardWork<T> {
   readonly readsBoard: boolean;
   /** Every member's entry is there: what the call returns (read the payloads now), or BY_MESSAGES. */
   complete(entries: BoardEntries): T | ByMessages;
+  /** The call could not publish at once (other calls ahead, or an entry to wait for): keep what fill needs. */
+  hold?(): void;
 }
 
 export interface HostBoardOptions {
@@ -146,12 +148,14 @@ export class HostBoard implements BoardEntries {
     this.nextCall = (call + 1) | 0;
     const { clock, postCount } = this.opts.progress;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
+      const queued: Queued = {
         work, name, tag, signature, byMessages, call, published: false, resolve: resolve as (value: unknown) => void, reject,
         since: clock, seq: postCount, mismatch: null,
-      });
+      };
+      this.queue.push(queued);
       this.opts.begin();
       this.advance();
+      if (!queued.published) work.hold?.();
     });
   }
 
@@ -319,7 +323,8 @@ export class HostBoard implements BoardEntries {
     head.published = true;
     this.nextMember = 0;
     this.wakeAll();
-    if (!work.readsBoard || work.waitsFor >= 0) this.checkOthers(head);
+    // A bcast's other ranks need not look: they check the root's entry, and the root looks here.
+    if (!work.readsBoard || work.waitsFor === this.rank) this.checkOthers(head);
   }
 
   /**
@@ -346,11 +351,11 @@ export class HostBoard implements BoardEntries {
 
   /**
    * A call that does not wait for every member's entry (one by messages, a
-   * bcast) looks at those already there: one of another call proves the
-   * program wrong, and this rank fails with both calls named rather than
+   * bcast's root) looks at those already there: one of another call proves
+   * the program wrong, and this rank fails with both calls named rather than
    * wait for what never comes. Of two ranks that disagree, the one that
    * publishes second sees the other's entry; a call that waits for every
-   * entry finds the difference there, and its messages' algorithm names it.
+   * entry (or the root's) finds the difference there (signaturesDiffer).
    */
   private checkOthers(head: Queued): void {
     const { slots, sameCall } = this.opts;
