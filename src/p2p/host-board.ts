@@ -152,6 +152,9 @@ export class HostBoard implements BoardEntries {
         work, name, tag, signature, byMessages, call, published: false, resolve: resolve as (value: unknown) => void, reject,
         since: clock, seq: postCount, mismatch: null,
       };
+      // Calls ahead of it may complete in the advance below and start their messages' algorithms,
+      // which encode into the scratch the work may still point at: it keeps a copy first.
+      if (this.queue.length > 0) work.hold?.();
       this.queue.push(queued);
       this.opts.begin();
       this.advance();
@@ -239,11 +242,12 @@ export class HostBoard implements BoardEntries {
     let member = -1;
     for (const ended of this.gone.keys()) if (this.isMissing(head, ended) && (member < 0 || ended < member)) member = ended;
     if (member < 0) return false;
-    const words = this.gone.get(member)!;
-    const err = new JobError(`${head.name} can never complete: it waits for rank ${member} of the communicator to join it, but that rank ${words}`);
+    const why = `waits for rank ${member} of the communicator to join it, but that rank ${this.gone.get(member)!}`;
     for (const queued of this.queue.splice(0)) {
       this.opts.end();
-      queued.reject(err);
+      // Each call in its own words: the ones behind the head wait for it.
+      queued.reject(new JobError(queued === head ? `${head.name} can never complete: it ${why}`
+        : `${queued.name} can never complete: it waits behind ${head.name}, which ${why}`));
     }
     return true;
   }

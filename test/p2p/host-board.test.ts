@@ -12,6 +12,7 @@ import { HostBoard, type BoardMismatch } from '../../src/p2p/index.js';
 import { BoardSlot, BOARD_ENTRIES } from '../../src/transport/index.js';
 import { BOARD_BYTES } from '../../src/transport/shm-board.js';
 import { host, SUM, MAX } from '../../src/coll/index.js';
+import { encode } from '../../src/codec/index.js';
 
 interface Rank {
   board: HostBoard;
@@ -182,4 +183,31 @@ test('a member that ended fails the call that needs it, in words; a call that do
   settle(all);
   await assert.rejects(barrier, /^JobError: barrier can never complete: it waits for rank 2 of the communicator to join it, but that rank exited before the job ended \(without finalize\)$/);
   assert.equal(all[1]!.pending, 0);
+});
+
+test('a bcast queued behind calls that complete as it is made keeps its value: their messages\' algorithms encode into the same scratch', async () => {
+  const all = ranks(2);
+  const [r0, r1] = [all[0]!.board, all[1]!.board];
+  const messages = (value: number) => (): Promise<never> => {
+    encode(value);
+    return new Promise<never>(() => {});
+  };
+  // Rank 0: a barrier that waits, a call by messages behind it, then bcast(42) while rank 1 has reached the barrier.
+  void r0.run(host.barrierWork, 'ibarrier', 0, SIGNATURE, never);
+  void r0.run(host.messagesWork, 'igather', 1, SIGNATURE + 1, messages(999));
+  void r1.run(host.barrierWork, 'ibarrier', 0, SIGNATURE, never);
+  void r1.run(host.messagesWork, 'igather', 1, SIGNATURE + 1, messages(7));
+  const got = r1.run(host.bcastWork(undefined, 0, 1), 'ibcast', 2, SIGNATURE + 2, never);
+  void r0.run(host.bcastWork(42, 0, 0), 'ibcast', 2, SIGNATURE + 2, never);
+  settle(all);
+  assert.equal(await got, 42);
+});
+
+test('calls queued behind one that can never complete fail in their own words', async () => {
+  const all = ranks(3);
+  const barrier = all[0]!.board.run(host.barrierWork, 'ibarrier', 0, SIGNATURE, never);
+  const behind = all[0]!.board.run(host.allreduceWork(1, SUM), 'iallreduce', 1, SIGNATURE, never);
+  all[0]!.board.memberEnded(11, 'has finished its program (finalize)');
+  await assert.rejects(barrier, /^JobError: ibarrier can never complete: it waits for rank 1 of the communicator to join it, but that rank has finished its program \(finalize\)$/);
+  await assert.rejects(behind, /^JobError: iallreduce can never complete: it waits behind ibarrier, which waits for rank 1 of the communicator to join it, but that rank has finished its program \(finalize\)$/);
 });
