@@ -414,13 +414,8 @@ export class P2PEngine implements FrameSink {
     if (transport.boardSlot === undefined || transport.wake === undefined || transport.boardOffer === undefined) return null;
     const slots: BoardSlot[] = [];
     for (const member of members) {
-      let slot: BoardSlot | null;
-      try {
-        slot = transport.boardSlot(member);
-      } catch (err) {
-        debug('rank %d: no board slot of rank %d (%s)', this.worldRank, member, (err as Error).message);
-        slot = null;
-      }
+      // Mapped at start or never (ShmTransport.offerBoard, which logs why).
+      const slot = transport.boardSlot(member);
       if (slot === null) return null;
       slots.push(slot);
     }
@@ -428,8 +423,6 @@ export class P2PEngine implements FrameSink {
     const offer = transport.boardOffer.bind(transport);
     const board = new HostBoard({
       members, rank, slots, wake, offer, comm, context,
-      begin: () => this.progress.begin(),
-      end: () => this.progress.end(),
       progress: this.progress,
       sameCall: (mine, theirs) => this.sameCall(mine, theirs),
     });

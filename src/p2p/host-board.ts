@@ -29,6 +29,7 @@ import { BOARD_ENTRIES, type BoardSlot, type ViewType } from '../transport/index
 
 export { BOARD_PAYLOAD_BYTES } from '../transport/index.js';
 import type { PendingOperation } from './registry.js';
+import type { Progress } from './progress.js';
 
 /** What a member's entry holds, for the call being completed. */
 export interface BoardEntries {
@@ -76,11 +77,11 @@ export interface HostBoardOptions {
   wake(worldRank: number): void;
   /** Whether the member (world rank) meets its peers on the board: 0 not known yet, 1 yes, 2 no (Inbox.boardOffer). */
   offer(worldRank: number): number;
-  /** A wait started and ended (the progress engine's pending count). */
-  begin(): void;
-  end(): void;
-  /** The progress engine, whose clock and post count hang reports stamp an operation with. */
-  progress: { readonly clock: number; readonly postCount: number };
+  /**
+   * The progress engine: a queued call is one of its pending operations
+   * (begin, end), stamped for hang reports with its clock and post count.
+   */
+  progress: Pick<Progress, 'begin' | 'end' | 'clock' | 'postCount'>;
   /** Whether two different signatures still name one call (the engine's sameCollectiveCall). */
   sameCall(mine: number, theirs: number): boolean;
   /** The communicator in words, for reports and errors ("COMM_WORLD"), and its context. */
@@ -156,7 +157,7 @@ export class HostBoard implements BoardEntries {
       // which encode into the scratch the work may still point at: it keeps a copy first.
       if (this.queue.length > 0) work.hold?.();
       this.queue.push(queued);
-      this.opts.begin();
+      this.opts.progress.begin();
       this.advance();
       if (!queued.published) work.hold?.();
     });
@@ -244,7 +245,7 @@ export class HostBoard implements BoardEntries {
     if (member < 0) return false;
     const why = `waits for rank ${member} of the communicator to join it, but that rank ${this.gone.get(member)!}`;
     for (const queued of this.queue.splice(0)) {
-      this.opts.end();
+      this.opts.progress.end();
       // Each call in its own words: the ones behind the head wait for it.
       queued.reject(new JobError(queued === head ? `${head.name} can never complete: it ${why}`
         : `${queued.name} can never complete: it waits behind ${head.name}, which ${why}`));
@@ -375,7 +376,7 @@ export class HostBoard implements BoardEntries {
 
   private finish(head: Queued, result: unknown, err: Error | null): void {
     this.queue.shift();
-    this.opts.end();
+    this.opts.progress.end();
     if (err !== null) head.reject(err);
     else if (result === BY_MESSAGES) head.resolve(head.byMessages(head.mismatch ?? undefined));
     else head.resolve(result);

@@ -72,11 +72,6 @@ export class BoardSlot {
     this.bytes = new Uint8Array(buffer, offset, BOARD_BYTES);
   }
 
-  /** Owner: a zeroed slot (a fresh memfd is zeroed; this says so for a reused one). */
-  clear(): void {
-    this.bytes.fill(0);
-  }
-
   /** The call whose entry sits where `call`'s goes: `call` once it is published. */
   callAt(call: number): number {
     return Atomics.load(this.words, wordOf(call) + E_CALL);

@@ -113,7 +113,8 @@ export interface Transport {
   /**
    * The board slot (shm-board.ts) of `rank`, this rank's own included, where
    * the two share memory; null otherwise, and absent for a transport
-   * without shared memory. A peer's is mapped at the first ask.
+   * without shared memory. Peers' slots are mapped at start (where the
+   * board is offered).
    */
   boardSlot?(rank: number): BoardSlot | null;
   /**

@@ -28,9 +28,7 @@ function ranks(n: number, offers: number[] = Array(n).fill(1)): Rank[] {
       members: Array.from({ length: n }, (_, r) => 10 + r), rank, slots,
       wake: (world) => me.woke.push(world),
       offer: (world) => offers[world - 10]!,
-      begin: () => me.pending++,
-      end: () => me.pending--,
-      progress: { clock: 0, postCount: 0 },
+      progress: { clock: 0, postCount: 0, begin: () => me.pending++, end: () => me.pending-- },
       sameCall: () => false,
       comm: 'COMM_WORLD', context: 1,
     });
